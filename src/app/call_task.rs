@@ -1,0 +1,382 @@
+//! One task owns one call (quinn's `ConnectionDriver`): the call core, the RTP socket, the
+//! 20 ms pacer, the media session, the recorder and the sidecar. Everything it learns goes on
+//! the call record with the instant the packet was read or written.
+
+use super::pacer::{Due, Pacer};
+use super::sidecar::Sidecar;
+use crate::call::{
+    Call, CallParams, CallRecord, EventKind, Input, MediaCommand, Outgoing, Output, RequestHandle,
+};
+use crate::media::session::{MediaEvent, MediaSession, Peer, SharedPcm, Tap};
+use crate::recording::{Channel, Recorder};
+use crate::sip::{
+    Decoded, Endpoint, Inbound, InboundRequest, SipContext, encode_request, encode_response,
+    resolve,
+};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+
+/// Everything needed to run one call.
+pub struct CallSetup {
+    pub sip: SipContext,
+    pub params: CallParams,
+    /// Where out-of-dialog requests go: the outbound proxy, or the dialled URI's host.
+    pub dest: SocketAddr,
+    /// Send every request via the proxy, even in-dialog ones.
+    pub force_proxy: bool,
+    pub record: CallRecord,
+    pub recording_path: PathBuf,
+    /// Audio the menu can play, by `play` name, already at 8 kHz.
+    pub sources: HashMap<String, Arc<[i16]>>,
+    /// Stay alive after the end to absorb retransmissions (Timer D); false for the CLI.
+    pub linger: bool,
+}
+
+struct RecTap {
+    rec: Option<Recorder>,
+    error: Option<String>,
+}
+
+impl RecTap {
+    fn write(&mut self, ch: Channel, pos: u64, s: &[i16]) {
+        if let Some(r) = &mut self.rec
+            && let Err(e) = r.write(ch, pos, s)
+        {
+            // Keep the call going; the recording stops and the record says why.
+            self.error = Some(e.to_string());
+            self.rec = None;
+        }
+    }
+}
+
+impl Tap for RecTap {
+    fn tx(&mut self, pos: u64, s: &[i16]) {
+        self.write(Channel::Tx, pos, s);
+    }
+    fn rx(&mut self, pos: u64, s: &[i16]) {
+        self.write(Channel::Rx, pos, s);
+    }
+}
+
+struct Driver {
+    ep: Endpoint,
+    rtp: UdpSocket,
+    call: Call,
+    media: MediaSession,
+    pacer: Pacer,
+    tap: RecTap,
+    record: CallRecord,
+    sidecar: Sidecar,
+    ctx: SipContext,
+    dest: SocketAddr,
+    force_proxy: bool,
+    sources: HashMap<String, Arc<[i16]>>,
+    requests: HashMap<RequestHandle, (InboundRequest, SocketAddr)>,
+    answered_at: Option<Instant>,
+    first_rtp_us: Option<u64>,
+}
+
+/// Runs the call to its end; returns the final record (also written as the sidecar).
+pub async fn run_call(
+    ep: Endpoint,
+    rtp: UdpSocket,
+    setup: CallSetup,
+    mut hangup: mpsc::Receiver<String>,
+) -> CallRecord {
+    let call_id = setup.sip.call_id.to_string();
+    let mut inbound = ep.register(&call_id);
+    let sidecar = Sidecar::start(setup.recording_path.with_extension("json"));
+    let tap = match Recorder::create(&setup.recording_path) {
+        Ok(r) => RecTap {
+            rec: Some(r),
+            error: None,
+        },
+        Err(e) => RecTap {
+            rec: None,
+            error: Some(e.to_string()),
+        },
+    };
+    let span = tracing::info_span!("call", id = %call_id);
+    let _enter = span.enter();
+    let mut d = Driver {
+        call: Call::new(setup.params, Instant::now()),
+        media: MediaSession::new(rand::random(), rand::random(), rand::random()),
+        pacer: Pacer::default(),
+        tap,
+        record: setup.record,
+        sidecar,
+        ctx: setup.sip,
+        dest: setup.dest,
+        force_proxy: setup.force_proxy,
+        sources: setup.sources,
+        requests: HashMap::new(),
+        answered_at: None,
+        first_rtp_us: None,
+        ep: ep.clone(),
+        rtp,
+    };
+    let mut buf = vec![0u8; 2048];
+    let mut hangup_open = true;
+    loop {
+        d.drain().await;
+        if d.call.is_finished() || (d.call.termination().is_some() && !setup.linger) {
+            break;
+        }
+        let wake = [d.call.poll_timeout(), d.pacer.next()]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+        tokio::select! {
+            biased;
+            _ = tokio::time::sleep_until(wake.into()) => {
+                let now = Instant::now();
+                d.pace(now).await;
+                d.call.handle_timeout(now);
+            }
+            msg = inbound.recv() => match msg {
+                Some(m) => d.inbound(m),
+                None => break,
+            },
+            r = d.rtp.recv_from(&mut buf) => {
+                let at = Instant::now();
+                if let Ok((n, from)) = r {
+                    d.media.receive(from, &buf[..n], &mut d.tap);
+                    d.media_events(at);
+                }
+            }
+            reason = hangup.recv(), if hangup_open => match reason {
+                Some(r) => d.call.handle_input(Instant::now(), Input::Hangup(r)),
+                None => hangup_open = false,
+            },
+        }
+    }
+    ep.unregister(&call_id);
+    d.finish().await
+}
+
+impl Driver {
+    fn inbound(&mut self, m: Inbound) {
+        match m {
+            Inbound::Message { at, from, msg } => match msg {
+                Decoded::Response { resp, .. } => self.call.handle_input(at, Input::Response(resp)),
+                Decoded::Request { req, raw, .. } => {
+                    self.requests.insert(req.handle, (raw, from));
+                    self.call.handle_input(at, Input::Request(req));
+                }
+            },
+            Inbound::TransportError(e) => self
+                .call
+                .handle_input(Instant::now(), Input::TransportError(e)),
+        }
+    }
+
+    /// Sends every frame that is due.
+    async fn pace(&mut self, now: Instant) {
+        while let Some(due) = self.pacer.poll(now) {
+            let pkt = self.media.tick(&mut self.tap);
+            let Due::Send(scheduled) = due else { continue };
+            if let Some((dest, bytes)) = pkt {
+                let _ = self.rtp.send_to(bytes, dest).await;
+                let at = Instant::now();
+                self.pacer
+                    .jitter
+                    .record(at.saturating_duration_since(scheduled));
+                if self.first_rtp_us.is_none()
+                    && let Some(a) = self.answered_at
+                {
+                    self.first_rtp_us = Some(at.saturating_duration_since(a).as_micros() as u64);
+                }
+                self.media_events(at);
+            } else {
+                self.media_events(Instant::now());
+            }
+        }
+    }
+
+    fn media_events(&mut self, at: Instant) {
+        while let Some(e) = self.media.poll_event() {
+            let kind = match e {
+                MediaEvent::FirstTx { to } => EventKind::MediaFirstTx { to: to.to_string() },
+                MediaEvent::FirstRx { from } => EventKind::MediaFirstRx {
+                    from: from.to_string(),
+                },
+                MediaEvent::Latched { from } => EventKind::MediaLatched {
+                    from: from.to_string(),
+                },
+                MediaEvent::DtmfSent { digit, duration_ms } => {
+                    EventKind::DtmfSent { digit, duration_ms }
+                }
+                MediaEvent::DtmfReceived { digit, duration_ms } => {
+                    EventKind::DtmfReceived { digit, duration_ms }
+                }
+                MediaEvent::PlaybackStarted { source } => EventKind::PlaybackStarted { source },
+                MediaEvent::PlaybackFinished { source } => {
+                    self.push(at, EventKind::PlaybackFinished { source });
+                    self.call.handle_input(at, Input::PlaybackFinished);
+                    continue;
+                }
+                MediaEvent::DtmfFinished => {
+                    self.call.handle_input(at, Input::DtmfFinished);
+                    continue;
+                }
+            };
+            self.push(at, kind);
+        }
+    }
+
+    fn push(&mut self, at: Instant, kind: EventKind) {
+        self.record.push(at, kind);
+        self.sidecar.update(&self.record);
+    }
+
+    /// Acts on everything the call core has queued.
+    async fn drain(&mut self) {
+        while let Some(out) = self.call.poll_output() {
+            match out {
+                Output::Send { msg, note } => self.send(msg, note).await,
+                Output::Media(cmd) => self.media_command(cmd),
+                Output::Event { at, kind } => {
+                    if matches!(kind, EventKind::Answered { .. }) {
+                        self.answered_at = Some(at);
+                    }
+                    self.push(at, kind)
+                }
+                Output::Terminated(t) => {
+                    tracing::info!(termination = %t, "call ended");
+                    self.record.terminate(t);
+                    self.sidecar.update(&self.record);
+                }
+            }
+            // Media commands can finish a step at once (nothing to play), feeding the core.
+            self.media_events(Instant::now());
+        }
+    }
+
+    async fn send(&mut self, msg: Outgoing, note: Option<EventKind>) {
+        let (bytes, dest) = match &msg {
+            Outgoing::Request(r) => {
+                let bytes = match encode_request(&self.ctx, r) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        self.call
+                            .handle_input(Instant::now(), Input::TransportError(e));
+                        return;
+                    }
+                };
+                let dest = if self.force_proxy {
+                    Ok(self.dest)
+                } else if let Some(route) = r.routes.first() {
+                    resolve(route).await
+                } else if let Some(t) = &r.target {
+                    resolve(t).await
+                } else {
+                    Ok(self.dest)
+                };
+                match dest {
+                    Ok(d) => (bytes, d),
+                    Err(e) => {
+                        self.call
+                            .handle_input(Instant::now(), Input::TransportError(e));
+                        return;
+                    }
+                }
+            }
+            Outgoing::Response(r) => {
+                let Some((raw, from)) = self.requests.get(&r.handle) else {
+                    return;
+                };
+                (encode_response(&self.ctx, raw, r), *from)
+            }
+        };
+        match self.ep.send(dest, &bytes).await {
+            Ok(at) => {
+                if let Some(kind) = note {
+                    self.push(at, kind);
+                }
+            }
+            Err(e) => {
+                let now = Instant::now();
+                if let Some(kind) = note {
+                    self.push(now, kind);
+                }
+                self.call
+                    .handle_input(now, Input::TransportError(e.to_string()));
+            }
+        }
+    }
+
+    fn media_command(&mut self, cmd: MediaCommand) {
+        match cmd {
+            MediaCommand::Start {
+                remote,
+                codec,
+                codec_pt,
+                dtmf_pt,
+                ..
+            } => {
+                self.media.start(Peer {
+                    remote,
+                    codec,
+                    codec_pt,
+                    dtmf_pt,
+                });
+                // The first packet goes out now, not on the next tick: audio starts within
+                // one packet time of the answer.
+                self.pacer.start(Instant::now());
+            }
+            MediaCommand::Direction(dir) => self.media.set_direction(dir),
+            MediaCommand::SendDtmf {
+                digits,
+                duration_ms,
+            } => self.media.send_dtmf(&digits, duration_ms),
+            MediaCommand::Play { source } => match self.sources.get(&source) {
+                Some(pcm) => self
+                    .media
+                    .play(&source, Box::new(SharedPcm::new(pcm.clone()))),
+                None => {
+                    tracing::warn!(source, "nothing to play under this name");
+                    self.call
+                        .handle_input(Instant::now(), Input::PlaybackFinished);
+                }
+            },
+            MediaCommand::Stop => {
+                self.media.stop();
+                self.pacer.stop();
+            }
+        }
+    }
+
+    async fn finish(mut self) -> CallRecord {
+        let (s, lost, late, dup) = self.media.stats();
+        let m = &mut self.record.media;
+        m.packets_sent = s.packets_sent;
+        m.packets_received = s.packets_received;
+        m.packets_lost = lost;
+        m.packets_late = late;
+        m.packets_duplicate = dup;
+        m.frames_skipped = self.pacer.skipped;
+        m.send_jitter_p50_us = self.pacer.jitter.quantile_us(0.5);
+        m.send_jitter_p99_us = self.pacer.jitter.quantile_us(0.99);
+        m.send_jitter_max_us = self.pacer.jitter.max_us();
+        m.answer_to_first_rtp_us = self.first_rtp_us;
+        if let Some(rec) = self.tap.rec.take() {
+            match tokio::task::spawn_blocking(move || rec.finish()).await {
+                Ok(Ok(summary)) => m.recording_late_samples = summary.late_samples,
+                Ok(Err(e)) => self.tap.error = Some(e.to_string()),
+                Err(e) => self.tap.error = Some(e.to_string()),
+            }
+        }
+        if let Some(e) = &self.tap.error {
+            tracing::warn!(error = %e, "recording incomplete");
+            self.record.recording_error = Some(e.clone());
+        }
+        self.sidecar.finish(&self.record).await;
+        self.record
+    }
+}

@@ -1,0 +1,328 @@
+//! `hotline dial`: one call to one whitelisted contact, its record as JSON on stdout.
+
+use super::call_task::{CallSetup, run_call};
+use crate::call::{CallId, CallParams, CallRecord, Clock, MenuStep, Tag};
+use crate::config::{self, Config};
+use crate::dialplan::{self, MenuStep as PlanStep, PlaySource};
+use crate::media::source::{AudioSource, ToneSource, load_wav};
+use crate::recording::sidecar::recording_path;
+use crate::sip::{Credentials, Endpoint, SipContext, Transport, resolve};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+
+/// Arguments of `hotline dial`.
+#[derive(Clone, Debug)]
+pub struct DialArgs {
+    pub config: PathBuf,
+    pub dialplan: String,
+    pub contact: Option<String>,
+    pub play: Option<PathBuf>,
+    pub max_duration: Duration,
+    pub vars: HashMap<String, String>,
+}
+
+/// Why a call could not even be attempted (exit status 2).
+#[derive(Debug, thiserror::Error)]
+pub enum DialError {
+    #[error("{0}")]
+    Config(String),
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// A call ready to place.
+pub struct Prepared {
+    pub config: Config,
+    pub setup: CallSetup,
+    pub endpoint: Endpoint,
+    pub rtp: UdpSocket,
+}
+
+/// DTMF digit length for menu steps.
+const DTMF_MS: u32 = 120;
+
+/// Loads config and dialplan, binds sockets and builds the call. `briefing` is audio for
+/// `play = "briefing"` (the `--play` file, or the demo's synthesized briefing).
+pub async fn prepare(
+    args: &DialArgs,
+    briefing: Option<Arc<[i16]>>,
+    endpoint: Option<Endpoint>,
+) -> Result<Prepared, DialError> {
+    let cfg = config::load(&args.config).map_err(|e| DialError::Config(e.to_string()))?;
+    let plans =
+        dialplan::load_dir(&cfg.dialplans.dir).map_err(|e| DialError::Config(e.to_string()))?;
+    let plan = plans.get(&args.dialplan).ok_or_else(|| {
+        DialError::Config(format!(
+            "no dialplan \"{}\" in {}",
+            args.dialplan,
+            cfg.dialplans.dir.display()
+        ))
+    })?;
+    let contact = match &args.contact {
+        Some(id) => plan
+            .contacts
+            .iter()
+            .find(|c| c.id.as_str() == id)
+            .ok_or_else(|| {
+                DialError::Config(format!(
+                    "{}: no contact \"{id}\" in dialplan \"{}\"",
+                    plan.path.display(),
+                    args.dialplan
+                ))
+            })?,
+        // load_dir guarantees a dialplan has at least one contact.
+        None => &plan.contacts[0],
+    };
+    let mut sources: HashMap<String, Arc<[i16]>> = HashMap::new();
+    let briefing = match (&args.play, briefing) {
+        (Some(p), _) => {
+            Some(Arc::from(load_wav(p).map_err(|e| {
+                DialError::Config(format!("{}: {e}", p.display()))
+            })?))
+        }
+        (None, b) => b,
+    };
+    let mut menu = Vec::new();
+    let mut plays_briefing = false;
+    for step in &contact.menu {
+        menu.push(match step {
+            PlanStep::Wait(d) => MenuStep::Wait(*d),
+            PlanStep::Dtmf(t) => MenuStep::Dtmf {
+                digits: t.expand(&args.vars).map_err(|e| {
+                    DialError::Config(format!(
+                        "{}: contact {}: {e} (pass --var name=value)",
+                        plan.path.display(),
+                        contact.id.as_str()
+                    ))
+                })?,
+                duration_ms: DTMF_MS,
+            },
+            PlanStep::Play(src) => {
+                let name = play_name(src);
+                if !sources.contains_key(&name) {
+                    let pcm = load_source(src, briefing.clone())
+                        .map_err(|e| DialError::Config(format!("{}: {e}", plan.path.display())))?;
+                    sources.insert(name.clone(), pcm);
+                }
+                plays_briefing |= matches!(src, PlaySource::Briefing);
+                MenuStep::Play(name)
+            }
+            PlanStep::Hangup => MenuStep::Hangup,
+        });
+    }
+    if let Some(b) = &briefing
+        && !plays_briefing
+    {
+        // --play with a menu that never plays: play it after the menu (before a hangup).
+        sources.insert("briefing".into(), b.clone());
+        let at = if menu.last() == Some(&MenuStep::Hangup) {
+            menu.len() - 1
+        } else {
+            menu.len()
+        };
+        menu.insert(at, MenuStep::Play("briefing".into()));
+    }
+    let trunk = cfg.sip.trunk_domain().map(str::to_string);
+    let request_uri = contact
+        .destination
+        .request_uri(trunk.as_deref())
+        .map_err(|e| DialError::Config(e.to_string()))?;
+    let transport = match cfg.sip.transport {
+        config::Transport::Udp => Transport::Udp,
+        config::Transport::Tcp => Transport::Tcp,
+    };
+    let user_agent = cfg
+        .sip
+        .user_agent
+        .clone()
+        .unwrap_or_else(|| format!("hotline/{}", env!("CARGO_PKG_VERSION")));
+    let ep = match endpoint {
+        Some(ep) => ep,
+        None => Endpoint::bind(cfg.sip.bind, transport, &user_agent)
+            .await
+            .map_err(|e| DialError::Setup(format!("cannot bind sip {}: {e}", cfg.sip.bind)))?,
+    };
+    let dest = match &cfg.sip.proxy {
+        Some(p) => resolve(p.as_str()).await,
+        None => resolve(&request_uri).await,
+    }
+    .map_err(DialError::Setup)?;
+    let advertise = cfg.media.advertise;
+    let rtp = bind_rtp(
+        ep.local_addr().ip(),
+        cfg.media.rtp_ports.start,
+        cfg.media.rtp_ports.end,
+    )
+    .await
+    .map_err(DialError::Setup)?;
+    let rtp_port = rtp
+        .local_addr()
+        .map_err(|e| DialError::Setup(e.to_string()))?
+        .port();
+    let call_id = format!("{:032x}", rand::random::<u128>());
+    let via = SocketAddr::new(advertise, ep.local_addr().port());
+    let tp = if transport == Transport::Tcp {
+        ";transport=tcp"
+    } else {
+        ""
+    };
+    let from_host = trunk.clone().unwrap_or_else(|| host(advertise));
+    let sip = SipContext {
+        call_id: CallId(call_id.clone()),
+        local_tag: Tag(format!("{:016x}", rand::random::<u64>())),
+        from_uri: format!("sip:{}@{from_host}", cfg.sip.from_user),
+        request_uri: request_uri.clone(),
+        contact: format!("sip:{}@{}{tp}", cfg.sip.from_user, via),
+        via,
+        transport,
+        user_agent,
+        credentials: cfg.sip.auth.as_ref().map(|a| Credentials {
+            username: a.username.clone(),
+            password: a.password.clone(),
+        }),
+        cnonce: format!("{:016x}", rand::random::<u64>()),
+    };
+    let answer_within = contact.answer_within_or(cfg.sla.answer_within);
+    let now = chrono::Utc::now();
+    let date = (
+        chrono::Datelike::year(&now),
+        chrono::Datelike::month(&now),
+        chrono::Datelike::day(&now),
+    );
+    let recording = recording_path(&cfg.recording.dir, date, &call_id)
+        .map_err(|e| DialError::Setup(e.to_string()))?;
+    let record = CallRecord::new(
+        &call_id,
+        plan.id.as_str(),
+        contact.id.as_str(),
+        &request_uri,
+        answer_within,
+        &recording.display().to_string(),
+        Clock::now(),
+    );
+    let params = CallParams {
+        call_id: CallId(call_id),
+        local_tag: sip.local_tag.clone(),
+        reliable: transport.reliable(),
+        local_media: SocketAddr::new(advertise, rtp_port),
+        session_id: rand::random::<u32>() as u64,
+        ring_timeout: contact.ring_timeout,
+        max_duration: args.max_duration,
+        menu,
+        can_authenticate: sip.credentials.is_some(),
+    };
+    let setup = CallSetup {
+        sip,
+        params,
+        dest,
+        force_proxy: cfg.sip.proxy.is_some(),
+        record,
+        recording_path: recording,
+        sources,
+        linger: false,
+    };
+    Ok(Prepared {
+        config: cfg,
+        setup,
+        endpoint: ep,
+        rtp,
+    })
+}
+
+fn host(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => format!("[{v6}]"),
+    }
+}
+
+fn play_name(src: &PlaySource) -> String {
+    match src {
+        PlaySource::Briefing => "briefing".into(),
+        PlaySource::Prompt(n) => format!("prompt:{n}"),
+        PlaySource::Wav(p) => p.display().to_string(),
+    }
+}
+
+/// Audio for a `play` step, ready before the INVITE leaves (nothing is synthesized after the
+/// answer).
+fn load_source(src: &PlaySource, briefing: Option<Arc<[i16]>>) -> Result<Arc<[i16]>, String> {
+    match src {
+        PlaySource::Briefing => briefing.ok_or_else(|| {
+            "menu plays the briefing: pass --play FILE.wav (the briefing engine is a separate \
+             feature)"
+                .to_string()
+        }),
+        PlaySource::Wav(p) => load_wav(p)
+            .map(Arc::from)
+            .map_err(|e| format!("{}: {e}", p.display())),
+        PlaySource::Prompt(name) => builtin_prompt(name),
+    }
+}
+
+/// Built-in prompts: `beep` (a 1 kHz, 400 ms tone), otherwise spoken with espeak-ng.
+fn builtin_prompt(name: &str) -> Result<Arc<[i16]>, String> {
+    if name == "beep" {
+        let mut t = ToneSource::new(1000.0, 8000, 400);
+        let mut out = Vec::new();
+        let mut frame = [0i16; 160];
+        while t.next_frame(&mut frame) {
+            out.extend_from_slice(&frame);
+        }
+        return Ok(out.into());
+    }
+    let text = name.replace(['-', '_'], " ");
+    super::speech::say(&text)
+        .map(Arc::from)
+        .ok_or_else(|| format!("prompt \"{name}\": espeak-ng is not available"))
+}
+
+/// Binds an RTP socket on an even port of the range (RFC 3550 §11), starting at a random one.
+async fn bind_rtp(ip: IpAddr, start: u16, end: u16) -> Result<UdpSocket, String> {
+    let span = (end - start) / 2 + 1;
+    let first = rand::random::<u16>() % span;
+    for i in 0..span {
+        let port = start + ((first + i) % span) * 2;
+        if port > end {
+            continue;
+        }
+        if let Ok(s) = UdpSocket::bind((ip, port)).await {
+            return Ok(s);
+        }
+    }
+    Err(format!("no free rtp port in {start}-{end}"))
+}
+
+/// Places the call and returns its record. Ctrl-C hangs up cleanly; a second one exits.
+pub async fn dial(args: DialArgs) -> Result<CallRecord, DialError> {
+    let p = prepare(&args, None, None).await?;
+    super::recover::recover_recordings(&p.config.recording.dir);
+    if let Some(reg) = &p.config.sip.register {
+        let cfg = crate::sip::RegisterConfig {
+            registrar: reg.registrar.as_str().to_string(),
+            dest: p.setup.dest,
+            aor: p.setup.sip.from_uri.clone(),
+            contact: p.setup.sip.contact.clone(),
+            expires: reg.expires,
+            credentials: p.setup.sip.credentials.clone(),
+            user_agent: p.setup.sip.user_agent.clone(),
+        };
+        tokio::spawn(crate::sip::register_loop(cfg, p.endpoint.clone()));
+    }
+    let (tx, rx) = mpsc::channel(4);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            tracing::warn!("interrupted: hanging up (press Ctrl-C again to exit at once)");
+            let _ = tx.send("operator interrupt".into()).await;
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+    Ok(run_call(p.endpoint, p.rtp, p.setup, rx).await)
+}

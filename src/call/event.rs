@@ -1,0 +1,70 @@
+//! Timeline event kinds: what an auditor sees, in the order it happened.
+
+use super::termination::Outcome;
+use serde::Serialize;
+
+/// One thing that happened on a call. Serialized as `{"kind": "...", ...fields}`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventKind {
+    InviteSent { cseq: u32, authenticated: bool },
+    Retransmit { method: String, cseq: u32 },
+    Provisional { code: u16, reason: String },
+    Challenged { code: u16 },
+    FinalResponse { code: u16, reason: String },
+    Answered { code: u16 },
+    AckSent { cseq: u32 },
+    EarlyMedia,
+    CancelSent { reason: String },
+    ByeSent { reason: String },
+    ByeReceived,
+    ByeResponse { code: u16 },
+    ReinviteReceived { direction: String },
+    OptionsReceived,
+    RequestRejected { method: String, code: u16 },
+    MenuStep { index: usize, step: String },
+    MenuDone,
+    DtmfSent { digit: char, duration_ms: u32 },
+    DtmfReceived { digit: char, duration_ms: u32 },
+    PlaybackStarted { source: String },
+    PlaybackFinished { source: String },
+    MediaFirstTx { to: String },
+    MediaFirstRx { from: String },
+    MediaLatched { from: String },
+    MaxDuration,
+    Ended { result: Outcome },
+}
+
+impl EventKind {
+    /// The `kind` tag as it appears in JSON.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::InviteSent { .. } => "invite_sent",
+            EventKind::Retransmit { .. } => "retransmit",
+            EventKind::Provisional { .. } => "provisional",
+            EventKind::Challenged { .. } => "challenged",
+            EventKind::FinalResponse { .. } => "final_response",
+            EventKind::Answered { .. } => "answered",
+            EventKind::AckSent { .. } => "ack_sent",
+            EventKind::EarlyMedia => "early_media",
+            EventKind::CancelSent { .. } => "cancel_sent",
+            EventKind::ByeSent { .. } => "bye_sent",
+            EventKind::ByeReceived => "bye_received",
+            EventKind::ByeResponse { .. } => "bye_response",
+            EventKind::ReinviteReceived { .. } => "reinvite_received",
+            EventKind::OptionsReceived => "options_received",
+            EventKind::RequestRejected { .. } => "request_rejected",
+            EventKind::MenuStep { .. } => "menu_step",
+            EventKind::MenuDone => "menu_done",
+            EventKind::DtmfSent { .. } => "dtmf_sent",
+            EventKind::DtmfReceived { .. } => "dtmf_received",
+            EventKind::PlaybackStarted { .. } => "playback_started",
+            EventKind::PlaybackFinished { .. } => "playback_finished",
+            EventKind::MediaFirstTx { .. } => "media_first_tx",
+            EventKind::MediaFirstRx { .. } => "media_first_rx",
+            EventKind::MediaLatched { .. } => "media_latched",
+            EventKind::MaxDuration => "max_duration",
+            EventKind::Ended { .. } => "ended",
+        }
+    }
+}

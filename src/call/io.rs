@@ -1,0 +1,137 @@
+//! What goes into and comes out of the call core. SIP-neutral: the SIP edge (`crate::sip`)
+//! translates wire messages to and from these.
+
+use super::event::EventKind;
+use super::ids::{Branch, Method, RequestHandle, Tag};
+use super::termination::Termination;
+use crate::media::sdp::Direction;
+
+/// A digest challenge from a 401 (`WWW-Authenticate`) or 407 (`Proxy-Authenticate`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Challenge {
+    /// True for 407 / Proxy-Authenticate.
+    pub proxy: bool,
+    /// The header value as received; the edge computes the answer from it.
+    pub header: String,
+}
+
+/// A response to one of our requests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    pub reason: String,
+    /// CSeq number and method: which of our transactions this answers.
+    pub cseq: u32,
+    pub method: Method,
+    /// Top Via branch.
+    pub branch: Option<Branch>,
+    pub to_tag: Option<Tag>,
+    /// The Contact URI (the dialog's remote target), as text.
+    pub contact: Option<String>,
+    /// Record-Route header values, in received order.
+    pub record_route: Vec<String>,
+    /// An `application/sdp` body.
+    pub sdp: Option<String>,
+    pub challenge: Option<Challenge>,
+}
+
+/// A request from the far end within our call (same Call-ID).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub method: Method,
+    pub cseq: u32,
+    pub branch: Branch,
+    /// The To tag: must be ours for an in-dialog request.
+    pub to_tag: Option<Tag>,
+    pub handle: RequestHandle,
+    pub sdp: Option<String>,
+}
+
+/// Inputs to [`super::Call::handle_input`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    Response(Response),
+    Request(Request),
+    /// The transport could not deliver a request (ICMP unreachable, TCP refused or reset).
+    TransportError(String),
+    /// The media side finished sending the DTMF digits of the current menu step.
+    DtmfFinished,
+    /// The media side finished playing the current audio.
+    PlaybackFinished,
+    /// Hang up (or cancel) now: shutdown, operator, incident resolved.
+    Hangup(String),
+}
+
+/// A request the edge must build and send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutRequest {
+    pub method: Method,
+    pub cseq: u32,
+    pub branch: Branch,
+    /// The remote tag once the dialog (or early dialog) exists.
+    pub to_tag: Option<Tag>,
+    /// Request-URI for in-dialog requests (the remote target); `None` = the dialled URI.
+    pub target: Option<String>,
+    /// Route set from Record-Route (reversed per RFC 3261 §12.1.2).
+    pub routes: Vec<String>,
+    pub sdp: Option<String>,
+    /// Answer this challenge with the configured credentials.
+    pub auth: Option<Challenge>,
+    /// Reason header text (RFC 3326) for CANCEL and BYE.
+    pub reason: Option<String>,
+}
+
+/// A response the edge must build for an inbound request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutResponse {
+    pub handle: RequestHandle,
+    pub status: u16,
+    pub reason: &'static str,
+    pub sdp: Option<String>,
+}
+
+/// A message to put on the wire.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outgoing {
+    Request(OutRequest),
+    Response(OutResponse),
+}
+
+/// What the media side must do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MediaCommand {
+    /// Start (or re-target) RTP from an SDP answer. `early` for 183 early media.
+    Start {
+        early: bool,
+        remote: std::net::SocketAddr,
+        codec: crate::media::g711::Codec,
+        codec_pt: crate::media::rtp::PayloadType,
+        dtmf_pt: Option<crate::media::rtp::PayloadType>,
+    },
+    /// The far end changed direction (hold/unhold); `Direction` is ours after negotiation.
+    Direction(Direction),
+    /// Send these digits as RFC 4733 events, each for `duration_ms`, one after another.
+    SendDtmf { digits: String, duration_ms: u32 },
+    /// Play this source (a menu `play` value) until it ends.
+    Play { source: String },
+    /// Stop sending and receiving.
+    Stop,
+}
+
+/// Outputs from [`super::Call::poll_output`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Output {
+    /// Send a message. `note` is logged on the timeline at the moment the bytes leave.
+    Send {
+        msg: Outgoing,
+        note: Option<EventKind>,
+    },
+    Media(MediaCommand),
+    /// Something happened at `at` (an input's receive time, or a timer's).
+    Event {
+        at: std::time::Instant,
+        kind: EventKind,
+    },
+    /// The call has a final outcome (emitted once). The core may linger to absorb retransmissions.
+    Terminated(Termination),
+}

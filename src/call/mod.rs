@@ -1,0 +1,28 @@
+//! The call core: one outbound call as a pure, time-injected state machine.
+//!
+//! Nothing here touches a socket, a clock or a file. `crate::sip` turns wire messages into
+//! [`Input`]s and [`Outgoing`]s into wire messages; `crate::app` runs one task per call that
+//! drives a [`Call`].
+
+mod event;
+mod ids;
+mod io;
+mod machine;
+mod menu;
+mod record;
+mod termination;
+mod timer;
+
+#[cfg(test)]
+mod tests;
+
+pub use event::EventKind;
+pub use ids::{Branch, CallId, Method, RequestHandle, Tag};
+pub use io::{
+    Challenge, Input, MediaCommand, OutRequest, OutResponse, Outgoing, Output, Request, Response,
+};
+pub use machine::{Call, CallParams};
+pub use menu::MenuStep;
+pub use record::{CallRecord, Clock, MediaStats, TimelineEvent};
+pub use termination::{Outcome, Party, Termination};
+pub use timer::Timer;

@@ -1,0 +1,210 @@
+//! The call record: the JSON contract auditors and later features rely on. Pure: built from
+//! timeline events stamped with `Instant`s and one wall-clock anchor taken at call start, so
+//! every time is on one monotonic clock and still reads as RFC 3339 UTC.
+
+use super::event::EventKind;
+use super::termination::Termination;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Serialize, Serializer};
+use std::time::{Duration, Instant};
+
+/// Maps the monotonic clock to UTC.
+#[derive(Clone, Copy, Debug)]
+pub struct Clock {
+    pub instant: Instant,
+    pub utc: DateTime<Utc>,
+}
+
+impl Clock {
+    /// Anchors now.
+    pub fn now() -> Self {
+        Self {
+            instant: Instant::now(),
+            utc: Utc::now(),
+        }
+    }
+
+    /// The UTC time of `at`.
+    pub fn utc(&self, at: Instant) -> DateTime<Utc> {
+        match at.checked_duration_since(self.instant) {
+            Some(d) => self.utc + chrono::Duration::from_std(d).unwrap_or_default(),
+            None => {
+                let back = self.instant.duration_since(at);
+                self.utc - chrono::Duration::from_std(back).unwrap_or_default()
+            }
+        }
+    }
+}
+
+fn rfc3339<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Micros, true))
+}
+
+fn rfc3339_opt<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => rfc3339(t, s),
+        None => s.serialize_none(),
+    }
+}
+
+/// One timeline entry.
+#[derive(Clone, Debug, Serialize)]
+pub struct TimelineEvent {
+    #[serde(serialize_with = "rfc3339")]
+    pub at: DateTime<Utc>,
+    /// Milliseconds since the INVITE left.
+    pub offset_ms: f64,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// The staged clocks an SLA is measured on.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Stages {
+    #[serde(serialize_with = "rfc3339_opt")]
+    pub invite_sent: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "rfc3339_opt")]
+    pub ringing: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "rfc3339_opt")]
+    pub answered: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "rfc3339_opt")]
+    pub menu_done: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "rfc3339_opt")]
+    pub ended: Option<DateTime<Utc>>,
+}
+
+/// The SLA verdict for time to answer.
+#[derive(Clone, Debug, Serialize)]
+pub struct Sla {
+    pub answer_within_ms: u64,
+    /// `None` while the call is still ringing.
+    pub met: Option<bool>,
+}
+
+/// Media figures for the call.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct MediaStats {
+    pub packets_sent: u64,
+    pub packets_received: u64,
+    pub packets_lost: u64,
+    pub packets_late: u64,
+    pub packets_duplicate: u64,
+    /// Frames the pacer skipped because the task ran too late to catch up.
+    pub frames_skipped: u64,
+    /// Send-time lateness against the 20 ms schedule, microseconds.
+    pub send_jitter_p50_us: u64,
+    pub send_jitter_p99_us: u64,
+    pub send_jitter_max_us: u64,
+    /// 200 OK received -> first RTP packet sent, microseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer_to_first_rtp_us: Option<u64>,
+    pub recording_late_samples: u64,
+}
+
+/// Everything known about one call; printed by `hotline dial`, kept as the sidecar JSON.
+#[derive(Clone, Debug, Serialize)]
+pub struct CallRecord {
+    pub call_id: String,
+    pub dialplan: String,
+    pub contact: String,
+    pub uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub termination: Option<Termination>,
+    pub stages: Stages,
+    pub time_to_ring_ms: Option<u64>,
+    pub time_to_answer_ms: Option<u64>,
+    pub sla: Sla,
+    pub events: Vec<TimelineEvent>,
+    pub recording: String,
+    /// Why the recording is incomplete, if it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recording_error: Option<String>,
+    pub media: MediaStats,
+    #[serde(skip)]
+    first: Option<Instant>,
+    #[serde(skip)]
+    clock: Option<Clock>,
+    #[serde(skip)]
+    answer_within: Duration,
+}
+
+impl CallRecord {
+    /// An empty record for a call about to start.
+    pub fn new(
+        call_id: &str,
+        dialplan: &str,
+        contact: &str,
+        uri: &str,
+        answer_within: Duration,
+        recording: &str,
+        clock: Clock,
+    ) -> Self {
+        Self {
+            call_id: call_id.into(),
+            dialplan: dialplan.into(),
+            contact: contact.into(),
+            uri: uri.into(),
+            termination: None,
+            stages: Stages::default(),
+            time_to_ring_ms: None,
+            time_to_answer_ms: None,
+            sla: Sla {
+                answer_within_ms: answer_within.as_millis() as u64,
+                met: None,
+            },
+            events: Vec::new(),
+            recording: recording.into(),
+            recording_error: None,
+            media: MediaStats::default(),
+            first: None,
+            clock: Some(clock),
+            answer_within,
+        }
+    }
+
+    /// Appends an event that happened at `at`; returns true if it moved a stage (worth
+    /// persisting the sidecar).
+    pub fn push(&mut self, at: Instant, kind: EventKind) -> bool {
+        let clock = self.clock.unwrap_or_else(Clock::now);
+        let first = *self.first.get_or_insert(at);
+        let utc = clock.utc(at);
+        let since = at.saturating_duration_since(first);
+        let ms = |d: Duration| d.as_millis() as u64;
+        let mut stage = true;
+        match &kind {
+            EventKind::InviteSent { .. } if self.stages.invite_sent.is_none() => {
+                self.stages.invite_sent = Some(utc)
+            }
+            EventKind::Provisional { code, .. }
+                if (*code == 180 || *code == 183) && self.stages.ringing.is_none() =>
+            {
+                self.stages.ringing = Some(utc);
+                self.time_to_ring_ms = Some(ms(since));
+            }
+            EventKind::Answered { .. } if self.stages.answered.is_none() => {
+                self.stages.answered = Some(utc);
+                self.time_to_answer_ms = Some(ms(since));
+                self.sla.met = Some(since <= self.answer_within);
+            }
+            EventKind::MenuDone => self.stages.menu_done = Some(utc),
+            EventKind::Ended { .. } => {
+                self.stages.ended = Some(utc);
+                if self.sla.met.is_none() {
+                    self.sla.met = Some(false);
+                }
+            }
+            _ => stage = false,
+        }
+        self.events.push(TimelineEvent {
+            at: utc,
+            offset_ms: since.as_secs_f64() * 1000.0,
+            kind,
+        });
+        stage
+    }
+
+    /// Records how the call ended.
+    pub fn terminate(&mut self, t: Termination) {
+        self.termination = Some(t);
+    }
+}

@@ -1,0 +1,620 @@
+//! The call core in simulated time: no sockets, no sleeps.
+
+use super::*;
+use crate::media::sdp::Direction;
+use std::time::{Duration, Instant};
+
+const ANSWER_SDP: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+m=audio 6000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n\
+a=fmtp:101 0-16\r\na=sendrecv\r\n";
+
+fn sdp_with(dir: &str) -> String {
+    ANSWER_SDP.replace("a=sendrecv", dir)
+}
+
+struct Sim {
+    call: Call,
+    now: Instant,
+    log: Vec<Output>,
+    handles: u64,
+}
+
+fn params(menu: Vec<MenuStep>, reliable: bool) -> CallParams {
+    CallParams {
+        call_id: CallId("abc123".into()),
+        local_tag: Tag("ltag".into()),
+        reliable,
+        local_media: "127.0.0.1:20000".parse().expect("literal"),
+        session_id: 42,
+        ring_timeout: Duration::from_secs(30),
+        max_duration: Duration::from_secs(90),
+        menu,
+        can_authenticate: true,
+    }
+}
+
+impl Sim {
+    fn new(p: CallParams) -> Self {
+        let now = Instant::now();
+        let mut s = Self {
+            call: Call::new(p, now),
+            now,
+            log: Vec::new(),
+            handles: 0,
+        };
+        s.drain();
+        s
+    }
+
+    fn drain(&mut self) -> Vec<Output> {
+        let mut v = Vec::new();
+        while let Some(o) = self.call.poll_output() {
+            v.push(o);
+        }
+        self.log.extend(v.iter().cloned());
+        v
+    }
+
+    /// Advances simulated time by `d`, firing timers on the way.
+    fn advance(&mut self, d: Duration) -> Vec<Output> {
+        let end = self.now + d;
+        while let Some(t) = self.call.poll_timeout() {
+            if t > end {
+                break;
+            }
+            self.now = t;
+            self.call.handle_timeout(t);
+        }
+        self.now = end;
+        self.drain()
+    }
+
+    fn input(&mut self, i: Input) -> Vec<Output> {
+        self.call.handle_input(self.now, i);
+        self.drain()
+    }
+
+    fn invite_cseq(&self) -> u32 {
+        self.sent_requests(Method::Invite)
+            .last()
+            .map(|r| r.cseq)
+            .expect("an INVITE")
+    }
+
+    fn invite_branch(&self) -> Branch {
+        self.sent_requests(Method::Invite)
+            .last()
+            .map(|r| r.branch.clone())
+            .expect("INVITE")
+    }
+
+    fn resp(&self, status: u16, method: Method, cseq: u32, sdp: Option<&str>) -> Input {
+        Input::Response(Response {
+            status,
+            reason: reason(status).into(),
+            cseq,
+            method,
+            branch: Some(self.invite_branch()),
+            to_tag: (status > 100).then(|| Tag("rtag".into())),
+            contact: Some("sip:vendor@127.0.0.1:5090".into()),
+            record_route: vec![],
+            sdp: sdp.map(str::to_string),
+            challenge: None,
+        })
+    }
+
+    fn invite_resp(&self, status: u16, sdp: Option<&str>) -> Input {
+        self.resp(status, Method::Invite, self.invite_cseq(), sdp)
+    }
+
+    fn request(&mut self, method: Method, cseq: u32, sdp: Option<&str>) -> Input {
+        self.handles += 1;
+        Input::Request(Request {
+            method,
+            cseq,
+            branch: Branch(format!("z9hG4bKfar{}", self.handles)),
+            to_tag: Some(Tag("ltag".into())),
+            handle: RequestHandle(self.handles),
+            sdp: sdp.map(str::to_string),
+        })
+    }
+
+    fn sent_requests(&self, m: Method) -> Vec<OutRequest> {
+        self.log
+            .iter()
+            .filter_map(|o| match o {
+                Output::Send {
+                    msg: Outgoing::Request(r),
+                    ..
+                } if r.method == m => Some(r.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn responses(&self) -> Vec<OutResponse> {
+        self.log
+            .iter()
+            .filter_map(|o| match o {
+                Output::Send {
+                    msg: Outgoing::Response(r),
+                    ..
+                } => Some(r.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn events(&self) -> Vec<&'static str> {
+        self.log
+            .iter()
+            .filter_map(|o| match o {
+                Output::Event { kind, .. } => Some(kind.name()),
+                Output::Send { note: Some(k), .. } => Some(k.name()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn media(&self) -> Vec<MediaCommand> {
+        self.log
+            .iter()
+            .filter_map(|o| match o {
+                Output::Media(m) => Some(m.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn termination(&self) -> Termination {
+        self.call.termination().cloned().expect("call terminated")
+    }
+
+    /// Rings then answers, returning with the call confirmed.
+    fn answer(&mut self) {
+        let r = self.invite_resp(180, None);
+        self.input(r);
+        self.advance(Duration::from_millis(1500));
+        let r = self.invite_resp(200, Some(ANSWER_SDP));
+        self.input(r);
+    }
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        100 => "Trying",
+        180 => "Ringing",
+        183 => "Session Progress",
+        200 => "OK",
+        401 => "Unauthorized",
+        486 => "Busy Here",
+        487 => "Request Terminated",
+        _ => "Whatever",
+    }
+}
+
+#[test]
+fn normal_call_walks_menu_and_hangs_up() {
+    let menu = vec![
+        MenuStep::Wait(Duration::from_secs(3)),
+        MenuStep::Dtmf {
+            digits: "2".into(),
+            duration_ms: 100,
+        },
+        MenuStep::Play("briefing".into()),
+        MenuStep::Hangup,
+    ];
+    let mut s = Sim::new(params(menu, false));
+    assert_eq!(s.sent_requests(Method::Invite).len(), 1);
+    let r = s.invite_resp(100, None);
+    s.input(r);
+    s.answer();
+    let acks = s.sent_requests(Method::Ack);
+    assert_eq!(acks.len(), 1);
+    assert_eq!(acks[0].target.as_deref(), Some("sip:vendor@127.0.0.1:5090"));
+    assert_ne!(
+        acks[0].branch,
+        s.invite_branch(),
+        "2xx ACK is a new transaction"
+    );
+    assert!(matches!(
+        s.media()[0],
+        MediaCommand::Start { early: false, .. }
+    ));
+    // Wait step: nothing until 3 s pass.
+    assert!(s.advance(Duration::from_millis(2999)).is_empty());
+    let out = s.advance(Duration::from_millis(1));
+    assert!(out.iter().any(
+        |o| matches!(o, Output::Media(MediaCommand::SendDtmf { digits, .. }) if digits == "2")
+    ));
+    let out = s.input(Input::DtmfFinished);
+    assert!(out.iter().any(
+        |o| matches!(o, Output::Media(MediaCommand::Play { source }) if source == "briefing")
+    ));
+    s.input(Input::PlaybackFinished);
+    let bye = s.sent_requests(Method::Bye);
+    assert_eq!(bye.len(), 1);
+    assert_eq!(bye[0].to_tag, Some(Tag("rtag".into())));
+    let r = s.resp(200, Method::Bye, bye[0].cseq, None);
+    s.input(r);
+    let t = s.termination();
+    assert_eq!(t.result, Outcome::Answered);
+    assert_eq!(t.hangup_by, Some(Party::Local));
+    let ev = s.events();
+    let order = [
+        "invite_sent",
+        "provisional",
+        "provisional",
+        "answered",
+        "ack_sent",
+        "menu_step",
+        "menu_step",
+        "menu_step",
+        "menu_step",
+        "menu_done",
+        "bye_sent",
+        "bye_response",
+        "ended",
+    ];
+    assert_eq!(ev, order);
+    // Lingers for Timer D on UDP, then finishes.
+    assert!(!s.call.is_finished());
+    s.advance(Duration::from_secs(33));
+    assert!(s.call.is_finished());
+}
+
+#[test]
+fn busy_is_acked_in_transaction_and_named() {
+    let mut s = Sim::new(params(vec![], false));
+    let r = s.invite_resp(486, None);
+    s.input(r);
+    let ack = &s.sent_requests(Method::Ack)[0];
+    assert_eq!(
+        ack.branch,
+        s.invite_branch(),
+        "non-2xx ACK reuses the INVITE branch"
+    );
+    assert_eq!(ack.cseq, 1);
+    let t = s.termination();
+    assert_eq!((t.result, t.code), (Outcome::Busy, Some(486)));
+    assert_eq!(t.result.exit_code(), 3);
+    // A retransmitted 486 gets another ACK and nothing else.
+    let r = s.invite_resp(486, None);
+    let out = s.input(r);
+    assert_eq!(out.len(), 1);
+    assert_eq!(s.sent_requests(Method::Ack).len(), 2);
+}
+
+#[test]
+fn no_answer_cancels_at_ring_timeout() {
+    let mut s = Sim::new(params(vec![], false));
+    let r = s.invite_resp(180, None);
+    s.input(r);
+    assert!(s.advance(Duration::from_millis(29_999)).is_empty());
+    s.advance(Duration::from_millis(1));
+    let cancel = &s.sent_requests(Method::Cancel)[0];
+    assert_eq!(
+        cancel.branch,
+        s.invite_branch(),
+        "CANCEL matches the INVITE's branch"
+    );
+    assert_eq!(cancel.to_tag, None);
+    // CANCEL retransmits on UDP at T1 until answered.
+    s.advance(Duration::from_millis(500));
+    assert_eq!(s.sent_requests(Method::Cancel).len(), 2);
+    let r = s.resp(200, Method::Cancel, 1, None);
+    s.input(r);
+    s.advance(Duration::from_secs(2));
+    assert_eq!(s.sent_requests(Method::Cancel).len(), 2);
+    let r = s.invite_resp(487, None);
+    s.input(r);
+    assert_eq!(s.sent_requests(Method::Ack).len(), 1);
+    let t = s.termination();
+    assert_eq!((t.result, t.code), (Outcome::NoAnswer, Some(487)));
+    assert_eq!(t.result.exit_code(), 4);
+}
+
+#[test]
+fn cancel_200_race_acks_then_byes() {
+    let mut s = Sim::new(params(vec![], false));
+    let r = s.invite_resp(180, None);
+    s.input(r);
+    s.advance(Duration::from_secs(30));
+    assert_eq!(s.sent_requests(Method::Cancel).len(), 1);
+    let r = s.invite_resp(200, Some(ANSWER_SDP));
+    s.input(r);
+    assert_eq!(s.sent_requests(Method::Ack).len(), 1);
+    let bye = s.sent_requests(Method::Bye);
+    assert_eq!(bye.len(), 1);
+    let r = s.resp(200, Method::Bye, bye[0].cseq, None);
+    s.input(r);
+    let t = s.termination();
+    assert_eq!(t.result, Outcome::NoAnswer);
+    assert!(t.reason.contains("crossed"), "{}", t.reason);
+    let ev = s.events();
+    let ack = ev.iter().position(|e| *e == "ack_sent").expect("ack");
+    let bye = ev.iter().position(|e| *e == "bye_sent").expect("bye");
+    assert!(ack < bye);
+}
+
+#[test]
+fn lost_ack_is_resent_on_200_retransmission() {
+    let mut s = Sim::new(params(vec![], false));
+    s.answer();
+    let r = s.invite_resp(200, Some(ANSWER_SDP));
+    s.input(r);
+    let acks = s.sent_requests(Method::Ack);
+    assert_eq!(acks.len(), 2);
+    assert_eq!(acks[0], acks[1], "the same ACK, not a new transaction");
+    assert_eq!(
+        s.media()
+            .iter()
+            .filter(|m| matches!(m, MediaCommand::Start { .. }))
+            .count(),
+        1,
+        "media is not restarted"
+    );
+}
+
+#[test]
+fn invite_retransmits_on_udp_until_provisional() {
+    let mut s = Sim::new(params(vec![], false));
+    s.advance(Duration::from_millis(500 + 1000 + 2000));
+    assert_eq!(s.sent_requests(Method::Invite).len(), 4, "T1, 2T1, 4T1");
+    let r = s.invite_resp(100, None);
+    s.input(r);
+    s.advance(Duration::from_secs(10));
+    assert_eq!(s.sent_requests(Method::Invite).len(), 4);
+}
+
+#[test]
+fn tcp_never_retransmits() {
+    let mut s = Sim::new(params(vec![], true));
+    let r = s.invite_resp(180, None);
+    s.input(r);
+    s.advance(Duration::from_secs(30));
+    s.advance(Duration::from_secs(5));
+    assert_eq!(s.sent_requests(Method::Invite).len(), 1);
+    assert_eq!(s.sent_requests(Method::Cancel).len(), 1);
+}
+
+#[test]
+fn silent_far_end_fails_at_ring_timeout_and_cancels_a_late_provisional() {
+    let mut p = params(vec![], false);
+    p.ring_timeout = Duration::from_secs(10);
+    let mut s = Sim::new(p);
+    s.advance(Duration::from_secs(10));
+    assert_eq!(s.termination().result, Outcome::Failed);
+    assert!(
+        s.sent_requests(Method::Cancel).is_empty(),
+        "no CANCEL before a provisional"
+    );
+    let r = s.invite_resp(180, None);
+    s.input(r);
+    assert_eq!(s.sent_requests(Method::Cancel).len(), 1);
+}
+
+#[test]
+fn timer_b_fails_an_unanswered_invite() {
+    let mut p = params(vec![], false);
+    p.ring_timeout = Duration::from_secs(60);
+    let mut s = Sim::new(p);
+    s.advance(Duration::from_secs(32));
+    let t = s.termination();
+    assert_eq!((t.result, t.code), (Outcome::Failed, Some(408)));
+}
+
+#[test]
+fn digest_challenge_is_answered_once() {
+    let mut s = Sim::new(params(vec![], false));
+    let ch = Challenge {
+        proxy: false,
+        header: "Digest realm=\"v\", nonce=\"n\"".into(),
+    };
+    let mut r = s.invite_resp(401, None);
+    if let Input::Response(resp) = &mut r {
+        resp.challenge = Some(ch.clone());
+    }
+    s.input(r.clone());
+    let invites = s.sent_requests(Method::Invite);
+    assert_eq!(invites.len(), 2);
+    assert_eq!(invites[1].cseq, 2);
+    assert_eq!(invites[1].auth, Some(ch.clone()));
+    assert_ne!(invites[1].branch, invites[0].branch);
+    assert_eq!(s.sent_requests(Method::Ack).len(), 1);
+    // A second challenge is a failure, not a loop.
+    let mut r2 = s.invite_resp(401, None);
+    if let Input::Response(resp) = &mut r2 {
+        resp.challenge = Some(ch);
+    }
+    s.input(r2);
+    assert_eq!(s.sent_requests(Method::Invite).len(), 2);
+    let t = s.termination();
+    assert_eq!((t.result, t.code), (Outcome::Failed, Some(401)));
+    // A late retransmission of the first 401 (CSeq 1) is only ACKed.
+    s.input(r);
+    assert_eq!(s.sent_requests(Method::Invite).len(), 2);
+}
+
+#[test]
+fn far_end_bye_ends_the_call() {
+    let mut s = Sim::new(params(vec![MenuStep::Wait(Duration::from_secs(60))], false));
+    s.answer();
+    let bye = s.request(Method::Bye, 7, None);
+    s.input(bye.clone());
+    assert_eq!(s.responses()[0].status, 200);
+    let t = s.termination();
+    assert_eq!(t.result, Outcome::Answered);
+    assert_eq!(t.hangup_by, Some(Party::Remote));
+    assert!(s.media().contains(&MediaCommand::Stop));
+    // A retransmitted BYE gets the same 200 again, while lingering.
+    s.input(bye);
+    assert_eq!(s.responses().len(), 2);
+    assert_eq!(s.responses()[1].status, 200);
+}
+
+#[test]
+fn reinvite_hold_and_unhold_answered_with_sdp_and_acked() {
+    let mut s = Sim::new(params(vec![], false));
+    s.answer();
+    let hold = s.request(Method::Invite, 2, Some(&sdp_with("a=sendonly")));
+    s.input(hold);
+    let r = &s.responses()[0];
+    assert_eq!(r.status, 200);
+    let body = r.sdp.clone().expect("answer sdp");
+    assert!(body.contains("a=recvonly"), "{body}");
+    assert!(
+        s.media()
+            .contains(&MediaCommand::Direction(Direction::RecvOnly))
+    );
+    // No ACK: our 200 is retransmitted (Timer G) ...
+    s.advance(Duration::from_millis(500));
+    assert_eq!(s.responses().len(), 2);
+    // ... until the ACK arrives.
+    let ack = s.request(Method::Ack, 2, None);
+    s.input(ack);
+    s.advance(Duration::from_secs(5));
+    assert_eq!(s.responses().len(), 2);
+    let unhold = s.request(Method::Invite, 3, Some(ANSWER_SDP));
+    s.input(unhold);
+    assert!(
+        s.responses()[2]
+            .sdp
+            .as_deref()
+            .is_some_and(|b| b.contains("a=sendrecv"))
+    );
+    assert!(
+        s.media()
+            .contains(&MediaCommand::Direction(Direction::SendRecv))
+    );
+    let opts = s.request(Method::Options, 4, None);
+    s.input(opts);
+    assert_eq!(s.responses().last().map(|r| r.status), Some(200));
+    assert!(s.call.termination().is_none());
+}
+
+#[test]
+fn reinvite_without_ack_ends_with_bye_after_timer_h() {
+    let mut s = Sim::new(params(vec![], false));
+    s.answer();
+    let hold = s.request(Method::Invite, 2, Some(&sdp_with("a=sendonly")));
+    s.input(hold);
+    s.advance(Duration::from_secs(32));
+    assert_eq!(s.sent_requests(Method::Bye).len(), 1);
+}
+
+#[test]
+fn early_media_starts_on_183_with_sdp() {
+    let mut s = Sim::new(params(vec![], false));
+    let r = s.invite_resp(183, Some(ANSWER_SDP));
+    s.input(r);
+    assert!(matches!(
+        s.media()[0],
+        MediaCommand::Start { early: true, .. }
+    ));
+    assert!(s.events().contains(&"early_media"));
+    // 200 without SDP reuses the early answer.
+    let r = s.invite_resp(200, None);
+    s.input(r);
+    assert!(matches!(
+        s.media()[1],
+        MediaCommand::Start { early: false, .. }
+    ));
+    assert!(s.call.termination().is_none());
+}
+
+#[test]
+fn unusable_answer_sdp_hangs_up() {
+    let mut s = Sim::new(params(vec![], false));
+    let bad = ANSWER_SDP
+        .replace("RTP/AVP 0 101", "RTP/AVP 18")
+        .replace("a=rtpmap:0 PCMU/8000", "a=rtpmap:18 G729/8000");
+    let r = s.invite_resp(200, Some(&bad));
+    s.input(r);
+    assert_eq!(s.sent_requests(Method::Ack).len(), 1);
+    let bye = s.sent_requests(Method::Bye);
+    assert_eq!(bye.len(), 1);
+    let r = s.resp(200, Method::Bye, bye[0].cseq, None);
+    s.input(r);
+    assert_eq!(s.termination().result, Outcome::Failed);
+}
+
+#[test]
+fn redirect_is_never_followed() {
+    let mut s = Sim::new(params(vec![], false));
+    let r = s.invite_resp(302, None);
+    s.input(r);
+    let t = s.termination();
+    assert_eq!((t.result, t.code), (Outcome::Rejected, Some(302)));
+    assert_eq!(s.sent_requests(Method::Invite).len(), 1);
+}
+
+#[test]
+fn max_duration_hangs_up_and_unanswered_bye_still_ends() {
+    let mut p = params(vec![], false);
+    p.max_duration = Duration::from_secs(5);
+    let mut s = Sim::new(p);
+    s.answer();
+    s.advance(Duration::from_secs(5));
+    assert_eq!(s.sent_requests(Method::Bye).len(), 1);
+    assert!(s.events().contains(&"max_duration"));
+    // BYE never answered: Timer E retransmits, Timer F gives up.
+    s.advance(Duration::from_secs(32));
+    assert!(s.sent_requests(Method::Bye).len() > 3);
+    assert_eq!(s.termination().hangup_by, Some(Party::Local));
+}
+
+#[test]
+fn hangup_while_ringing_cancels() {
+    let mut s = Sim::new(params(vec![], false));
+    let r = s.invite_resp(180, None);
+    s.input(r);
+    s.input(Input::Hangup("incident resolved".into()));
+    assert_eq!(s.sent_requests(Method::Cancel).len(), 1);
+    let r = s.invite_resp(487, None);
+    s.input(r);
+    assert_eq!(s.termination().result, Outcome::Cancelled);
+}
+
+#[test]
+fn stray_requests_get_481_or_501() {
+    let mut s = Sim::new(params(vec![], false));
+    let bye = s.request(Method::Bye, 3, None);
+    s.input(bye);
+    assert_eq!(s.responses()[0].status, 481, "no dialog yet");
+    s.answer();
+    let sub = s.request(Method::Other("SUBSCRIBE".into()), 4, None);
+    s.input(sub);
+    assert_eq!(s.responses()[1].status, 501);
+    let mut wrong = s.request(Method::Bye, 5, None);
+    if let Input::Request(r) = &mut wrong {
+        r.to_tag = Some(Tag("someone-else".into()));
+    }
+    s.input(wrong);
+    assert_eq!(s.responses()[2].status, 481);
+    assert!(s.call.termination().is_none());
+}
+
+#[test]
+fn transport_error_fails_the_call() {
+    let mut s = Sim::new(params(vec![], false));
+    s.input(Input::TransportError("connection refused".into()));
+    assert_eq!(s.termination().result, Outcome::Failed);
+}
+
+#[test]
+fn sla_stage_events_carry_receive_time() {
+    let mut s = Sim::new(params(vec![], false));
+    let t0 = s.now;
+    s.advance(Duration::from_millis(120));
+    let r = s.invite_resp(180, None);
+    s.input(r);
+    let at = s.log.iter().find_map(|o| match o {
+        Output::Event {
+            at,
+            kind: EventKind::Provisional { .. },
+        } => Some(*at),
+        _ => None,
+    });
+    assert_eq!(at, Some(t0 + Duration::from_millis(120)));
+}

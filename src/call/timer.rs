@@ -1,0 +1,86 @@
+//! The call's named timers (quinn-proto style): RFC 3261 names where they exist, ours for the rest.
+
+use std::time::{Duration, Instant};
+
+/// RFC 3261 §17.1.1.1 T1: round-trip estimate.
+pub const T1: Duration = Duration::from_millis(500);
+/// RFC 3261 §17.1.2.2 T2: cap on non-INVITE retransmission interval.
+pub const T2: Duration = Duration::from_secs(4);
+/// RFC 3261 §17.1.1.2: Timer D is at least 32 s on unreliable transports.
+pub const TIMER_D_UDP: Duration = Duration::from_secs(32);
+
+/// Every timer a call can arm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timer {
+    /// INVITE retransmission (UDP only).
+    A,
+    /// INVITE transaction timeout.
+    B,
+    /// Linger after the call ends to absorb retransmitted final responses.
+    D,
+    /// Non-INVITE (BYE, CANCEL) retransmission (UDP only).
+    E,
+    /// Non-INVITE transaction timeout.
+    F,
+    /// 2xx retransmission for a far-end re-INVITE until its ACK (RFC 3261 §13.3.1.4).
+    G,
+    /// Give up waiting for the ACK of our 2xx to a re-INVITE.
+    H,
+    /// Our own ring timeout: CANCEL when it fires.
+    RingTimeout,
+    /// The current menu step (a wait) is over.
+    MenuStep,
+    /// The call has been up for its maximum duration: hang up.
+    MaxDuration,
+}
+
+const ALL: [Timer; 10] = [
+    Timer::A,
+    Timer::B,
+    Timer::D,
+    Timer::E,
+    Timer::F,
+    Timer::G,
+    Timer::H,
+    Timer::RingTimeout,
+    Timer::MenuStep,
+    Timer::MaxDuration,
+];
+
+/// A deadline per named timer.
+#[derive(Debug, Default)]
+pub struct Timers {
+    at: [Option<Instant>; ALL.len()],
+}
+
+impl Timers {
+    /// Arms `t` to fire at `at`, replacing any earlier deadline.
+    pub fn set(&mut self, t: Timer, at: Instant) {
+        self.at[t as usize] = Some(at);
+    }
+
+    /// Disarms `t`.
+    pub fn stop(&mut self, t: Timer) {
+        self.at[t as usize] = None;
+    }
+
+    /// The earliest deadline of all armed timers.
+    pub fn next(&self) -> Option<Instant> {
+        self.at.iter().flatten().min().copied()
+    }
+
+    /// Disarms and returns the first timer due at `now`, if any.
+    pub fn pop_expired(&mut self, now: Instant) -> Option<Timer> {
+        let t = ALL
+            .iter()
+            .filter(|t| self.at[**t as usize].is_some_and(|at| at <= now))
+            .min_by_key(|t| self.at[**t as usize])?;
+        self.at[*t as usize] = None;
+        Some(*t)
+    }
+
+    /// Disarms every timer.
+    pub fn clear(&mut self) {
+        self.at = Default::default();
+    }
+}

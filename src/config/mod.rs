@@ -1,0 +1,115 @@
+//! `hotline.toml`: the gateway's own settings, loaded into a typed [`Config`].
+
+mod duration;
+mod error;
+mod location;
+mod non_empty;
+mod port_range;
+mod sip;
+mod sip_uri;
+#[cfg(test)]
+mod tests;
+
+use std::fs;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde::de::{Deserializer, Error};
+
+pub use duration::{DurationError, parse_duration};
+pub(crate) use duration::{positive as positive_duration, positive_opt as positive_duration_opt};
+pub use error::ConfigError;
+pub use location::Location;
+pub(crate) use non_empty::string as non_empty_string;
+pub use port_range::PortRange;
+pub use sip::{SipAuth, SipConfig, SipRegister, Transport};
+pub use sip_uri::SipUri;
+
+/// The whole of `hotline.toml`. Relative paths in it are already resolved
+/// against the file's directory.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `[sip]`: signalling.
+    pub sip: SipConfig,
+    /// `[media]`: RTP.
+    pub media: MediaConfig,
+    /// `[recording]`: where call recordings go.
+    pub recording: RecordingConfig,
+    /// `[sla]`: defaults for contacts.
+    pub sla: SlaConfig,
+    /// `[dialplans]`: where vendor dialplans live.
+    pub dialplans: DialplansConfig,
+}
+
+/// The `[media]` section.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaConfig {
+    /// Address put in the SDP `c=` line; must not be unspecified (`0.0.0.0`).
+    #[serde(deserialize_with = "advertise_addr")]
+    pub advertise: IpAddr,
+    /// Local ports for RTP.
+    pub rtp_ports: PortRange,
+}
+
+/// The `[recording]` section.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordingConfig {
+    /// Directory recordings are written to.
+    #[serde(deserialize_with = "non_empty::path")]
+    pub dir: PathBuf,
+}
+
+/// The `[sla]` section.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlaConfig {
+    /// How soon a vendor must answer, unless a contact says otherwise.
+    #[serde(deserialize_with = "duration::positive")]
+    pub answer_within: Duration,
+}
+
+/// The `[dialplans]` section.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DialplansConfig {
+    /// Directory holding `<id>.toml` dialplans.
+    #[serde(deserialize_with = "non_empty::path")]
+    pub dir: PathBuf,
+}
+
+/// Reads and checks `hotline.toml` at `path`.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text = fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut config: Config = toml::from_str(&text).map_err(|e| {
+        let (at, message) = Location::of_toml_error(path, &text, &e);
+        ConfigError::Invalid { at, message }
+    })?;
+    let base = path.parent().unwrap_or(Path::new(""));
+    config.recording.dir = base.join(&config.recording.dir);
+    config.dialplans.dir = base.join(&config.dialplans.dir);
+    Ok(config)
+}
+
+/// An IP address other than `0.0.0.0` / `::`.
+fn advertise_addr<'de, D: Deserializer<'de>>(deserializer: D) -> Result<IpAddr, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    let addr: IpAddr = text.parse().map_err(|_| {
+        D::Error::custom(format!(
+            "bad ip address \"{text}\": use e.g. \"192.0.2.10\""
+        ))
+    })?;
+    if addr.is_unspecified() {
+        return Err(D::Error::custom(format!(
+            "advertise address {addr} is unspecified; use the address peers can reach"
+        )));
+    }
+    Ok(addr)
+}

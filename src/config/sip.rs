@@ -1,0 +1,116 @@
+//! The `[sip]` section: signalling address, trunk and registration.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde::de::{Deserializer, Error};
+
+use super::{SipUri, duration, non_empty};
+
+/// The `[sip]` section.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SipConfig {
+    /// Local address to listen on; port 0 picks a free port.
+    #[serde(deserialize_with = "socket_addr")]
+    pub bind: SocketAddr,
+    /// Signalling transport.
+    pub transport: Transport,
+    /// `User-Agent` header value, if any.
+    pub user_agent: Option<String>,
+    /// User part of our `From` URI.
+    #[serde(deserialize_with = "sip_user")]
+    pub from_user: String,
+    /// Outbound proxy / trunk all requests are sent to, if any.
+    pub proxy: Option<SipUri>,
+    /// Domain for dialling E.164 numbers; defaults to the proxy's host.
+    #[serde(default, deserialize_with = "domain")]
+    pub domain: Option<String>,
+    /// Digest credentials, if the trunk challenges.
+    pub auth: Option<SipAuth>,
+    /// Registration with the trunk, if it requires one.
+    pub register: Option<SipRegister>,
+}
+
+impl SipConfig {
+    /// The domain E.164 numbers are dialled at: `domain`, else the proxy's host.
+    pub fn trunk_domain(&self) -> Option<&str> {
+        self.domain
+            .as_deref()
+            .or_else(|| self.proxy.as_ref().map(SipUri::host))
+    }
+}
+
+/// SIP transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// SIP over UDP.
+    Udp,
+    /// SIP over TCP.
+    Tcp,
+}
+
+/// The `[sip.auth]` section: digest credentials.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SipAuth {
+    /// Digest username.
+    #[serde(deserialize_with = "non_empty::string")]
+    pub username: String,
+    /// Digest password.
+    pub password: String,
+    /// Realm to answer; any realm when absent.
+    pub realm: Option<String>,
+}
+
+impl fmt::Debug for SipAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SipAuth")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("realm", &self.realm)
+            .finish()
+    }
+}
+
+/// The `[sip.register]` section: REGISTER and refresh.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SipRegister {
+    /// Registrar URI.
+    pub registrar: SipUri,
+    /// Requested registration lifetime.
+    #[serde(deserialize_with = "duration::positive")]
+    pub expires: Duration,
+}
+
+/// A SIP user part: letters, digits and `-_.!~*'()&=+$,/%`.
+fn sip_user<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let user = non_empty::string(deserializer)?;
+    if !super::sip_uri::is_sip_user(&user) {
+        return Err(D::Error::custom(format!("bad sip user \"{user}\"")));
+    }
+    Ok(user)
+}
+
+/// An `ip:port` address.
+fn socket_addr<'de, D: Deserializer<'de>>(deserializer: D) -> Result<SocketAddr, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    text.parse().map_err(|_| {
+        D::Error::custom(format!(
+            "bad address \"{text}\": use ip:port like \"127.0.0.1:5070\""
+        ))
+    })
+}
+
+/// A host name or IPv4 address.
+fn domain<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    let domain = String::deserialize(deserializer)?;
+    if !super::sip_uri::is_hostname(&domain) {
+        return Err(D::Error::custom(format!("bad domain \"{domain}\"")));
+    }
+    Ok(Some(domain))
+}

@@ -1,0 +1,200 @@
+//! Vendor dialplans, `dialplans/<id>.toml`: whom to call and how to walk their
+//! phone menu. Contacts here are the whitelist: the only place numbers come from.
+
+mod check;
+mod destination;
+mod error;
+mod file;
+mod ids;
+mod menu;
+mod template;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::NaiveDate;
+
+pub use check::{DEFAULT_MAX_AGE, Report, check};
+pub use destination::Destination;
+pub use error::DialplanError;
+pub use ids::{ContactId, DialplanId};
+pub use menu::{MenuStep, PlaySource};
+pub use template::{MAX_DTMF_LEN, Template, TemplateError};
+
+use crate::config::Location;
+use file::DialplanFile;
+
+/// One vendor's dialplan file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dialplan {
+    /// The file stem.
+    pub id: DialplanId,
+    /// Vendor display name.
+    pub vendor: String,
+    /// Lines to call; never empty.
+    pub contacts: Vec<Contact>,
+    /// The file it was loaded from.
+    pub path: PathBuf,
+}
+
+/// A whitelisted number or URI and how to get through its menu.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    /// Unique across all dialplans.
+    pub id: ContactId,
+    /// Display name.
+    pub name: String,
+    /// What to dial (the `uri` key).
+    pub destination: Destination,
+    /// Where the number came from.
+    pub source: String,
+    /// When the number was last checked.
+    pub verified_on: NaiveDate,
+    /// How long to let it ring.
+    pub ring_timeout: Duration,
+    /// SLA for this line, if it differs from `[sla]` in `hotline.toml`.
+    pub answer_within: Option<Duration>,
+    /// Steps after the call is answered.
+    pub menu: Vec<MenuStep>,
+    /// Where the contact's `id` is written.
+    pub location: Location,
+    /// Where its `verified_on` is written.
+    pub verified_on_location: Location,
+}
+
+impl Contact {
+    /// This line's SLA, or `default` (from `[sla]`) when it has none.
+    pub fn answer_within_or(&self, default: Duration) -> Duration {
+        self.answer_within.unwrap_or(default)
+    }
+}
+
+/// All dialplans of a directory, with contact ids unique across them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dialplans {
+    plans: Vec<Dialplan>,
+}
+
+impl Dialplans {
+    /// The dialplans, ordered by file name.
+    pub fn iter(&self) -> impl Iterator<Item = &Dialplan> {
+        self.plans.iter()
+    }
+
+    /// The dialplan with this id.
+    pub fn get(&self, id: &str) -> Option<&Dialplan> {
+        self.plans.iter().find(|plan| plan.id.as_str() == id)
+    }
+
+    /// The contact with this id, and its dialplan.
+    pub fn contact(&self, id: &str) -> Option<(&Dialplan, &Contact)> {
+        self.plans.iter().find_map(|plan| {
+            plan.contacts
+                .iter()
+                .find(|contact| contact.id.as_str() == id)
+                .map(|contact| (plan, contact))
+        })
+    }
+}
+
+/// Loads one dialplan file; its id is the file stem.
+pub fn load_file(path: &Path) -> Result<Dialplan, DialplanError> {
+    read_file(path).map_err(first)
+}
+
+/// Loads every `*.toml` in `dir` (other files are ignored), failing on the first
+/// error in file-name order.
+pub fn load_dir(dir: &Path) -> Result<Dialplans, DialplanError> {
+    let (plans, errors) = load_dir_collecting(dir);
+    match errors.into_iter().next() {
+        Some(error) => Err(error),
+        None => Ok(plans),
+    }
+}
+
+/// Loads what it can from `dir`, returning every error found (for `hotline check`).
+pub(crate) fn load_dir_collecting(dir: &Path) -> (Dialplans, Vec<DialplanError>) {
+    let mut errors = Vec::new();
+    let mut paths = match toml_files(dir) {
+        Ok(paths) => paths,
+        Err(source) => {
+            let path = dir.to_path_buf();
+            return (
+                Dialplans::default(),
+                vec![DialplanError::Read { path, source }],
+            );
+        }
+    };
+    paths.sort();
+    let mut plans = Vec::new();
+    let mut seen: HashMap<ContactId, Location> = HashMap::new();
+    for path in paths {
+        match read_file(&path) {
+            Ok(plan) => {
+                for contact in &plan.contacts {
+                    if let Some(first) = seen.get(&contact.id) {
+                        errors.push(DialplanError::DuplicateContact {
+                            at: contact.location.clone(),
+                            id: contact.id.to_string(),
+                            first: first.clone(),
+                        });
+                    } else {
+                        seen.insert(contact.id.clone(), contact.location.clone());
+                    }
+                }
+                plans.push(plan);
+            }
+            Err(file_errors) => errors.extend(file_errors),
+        }
+    }
+    (Dialplans { plans }, errors)
+}
+
+/// Paths of the regular `*.toml` files directly in `dir`.
+fn toml_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut paths = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|ext| ext == "toml") && path.is_file() {
+            paths.push(path);
+        }
+    }
+    Ok(paths)
+}
+
+/// Loads one file, returning every error found in it.
+fn read_file(path: &Path) -> Result<Dialplan, Vec<DialplanError>> {
+    let id = path
+        .file_stem()
+        .and_then(|stem| stem.to_str())
+        .and_then(|stem| DialplanId::parse(stem).ok())
+        .ok_or_else(|| {
+            vec![DialplanError::BadId {
+                path: path.to_path_buf(),
+            }]
+        })?;
+    let text = fs::read_to_string(path).map_err(|source| {
+        vec![DialplanError::Read {
+            path: path.to_path_buf(),
+            source,
+        }]
+    })?;
+    let file: DialplanFile = toml::from_str(&text).map_err(|e| {
+        let (at, message) = Location::of_toml_error(path, &text, &e);
+        vec![DialplanError::Invalid { at, message }]
+    })?;
+    file.into_dialplan(id, path, &text)
+}
+
+/// The first of a file's errors.
+fn first(errors: Vec<DialplanError>) -> DialplanError {
+    // `read_file` only fails with at least one error.
+    errors
+        .into_iter()
+        .next()
+        .expect("read_file returns a non-empty error list")
+}

@@ -1,0 +1,429 @@
+//! Loading dialplans: the happy path and every kind of error, by line.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::NaiveDate;
+
+use super::*;
+
+const GOOD: &str = r#"vendor = "Example Corp"
+
+[[contacts]]
+id = "ex-hotline"
+name = "Example hotline"
+uri = "+15550100123"
+source = "warranty card"
+verified_on = "2026-10-01"
+ring_timeout = "30s"
+menu = [
+  { wait = "3s" },
+  { dtmf = "2" },
+  { dtmf = "{contract_digits}#" },
+  { play = "briefing" },
+  { hangup = true },
+]
+"#;
+
+const SECOND: &str = r#"
+[[contacts]]
+id = "ex-vip"
+name = "Example VIP line"
+uri = "sip:vip@support.example.com:5061;transport=tcp"
+source = "account manager email"
+verified_on = "2026-09-15"
+ring_timeout = "1m"
+answer_within = "15s"
+menu = []
+"#;
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn loads_good_dialplan() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "example.toml", &format!("{GOOD}{SECOND}"));
+    let plan = load_file(&path).unwrap();
+    assert_eq!(plan.id.as_str(), "example");
+    assert_eq!(plan.vendor, "Example Corp");
+    assert_eq!(plan.path, path);
+    let [hotline, vip] = &plan.contacts[..] else {
+        panic!("want two contacts, got {:?}", plan.contacts);
+    };
+    assert_eq!(hotline.id.as_str(), "ex-hotline");
+    assert_eq!(
+        hotline.destination,
+        Destination::E164("+15550100123".into())
+    );
+    assert_eq!(
+        hotline.verified_on,
+        NaiveDate::from_ymd_opt(2026, 10, 1).unwrap()
+    );
+    assert_eq!(hotline.ring_timeout, Duration::from_secs(30));
+    assert_eq!(hotline.answer_within, None);
+    assert_eq!(
+        hotline.answer_within_or(Duration::from_secs(45)),
+        Duration::from_secs(45)
+    );
+    assert_eq!((hotline.location.line, hotline.location.column), (4, 6));
+    assert_eq!(hotline.verified_on_location.line, 8);
+    assert_eq!(
+        hotline.menu,
+        [
+            MenuStep::Wait(Duration::from_secs(3)),
+            MenuStep::Dtmf(Template::parse("2").unwrap()),
+            MenuStep::Dtmf(Template::parse("{contract_digits}#").unwrap()),
+            MenuStep::Play(PlaySource::Briefing),
+            MenuStep::Hangup,
+        ]
+    );
+    let MenuStep::Dtmf(template) = &hotline.menu[2] else {
+        panic!("step 3 is dtmf");
+    };
+    let vars = HashMap::from([("contract_digits".to_string(), "4711".to_string())]);
+    assert_eq!(template.expand(&vars).unwrap(), "4711#");
+    assert_eq!(
+        vip.destination.request_uri(None).unwrap(),
+        "sip:vip@support.example.com:5061;transport=tcp"
+    );
+    assert_eq!(
+        vip.answer_within_or(Duration::from_secs(45)),
+        Duration::from_secs(15)
+    );
+    assert!(vip.menu.is_empty());
+}
+
+#[test]
+fn accepts_bare_toml_dates() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = GOOD.replace("\"2026-10-01\"", "2026-10-01");
+    let plan = load_file(&write(dir.path(), "example.toml", &text)).unwrap();
+    assert_eq!(
+        plan.contacts[0].verified_on,
+        NaiveDate::from_ymd_opt(2026, 10, 1).unwrap()
+    );
+}
+
+#[test]
+fn resolves_wav_paths_against_the_dialplan() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("audio")).unwrap();
+    fs::write(dir.path().join("audio/hello.wav"), b"RIFF").unwrap();
+    let text = GOOD.replace("\"briefing\"", "\"audio/hello.wav\"");
+    let plan = load_file(&write(dir.path(), "example.toml", &text)).unwrap();
+    assert_eq!(
+        plan.contacts[0].menu[3],
+        MenuStep::Play(PlaySource::Wav(dir.path().join("audio/hello.wav")))
+    );
+}
+
+/// Each case edits `GOOD` (replace the first `from` with `to`) and expects an
+/// error at `line:col` whose message contains `needle`.
+#[test]
+fn errors_point_at_line_and_column() {
+    let cases: &[(&str, &str, usize, usize, &str)] = &[
+        // toml syntax
+        (
+            "\"Example hotline\"",
+            "\"Example hotline",
+            5,
+            24,
+            "invalid basic string",
+        ),
+        ("{ dtmf = \"2\" },", "{ dtmf = \"2\" ", 13, 3, ""),
+        // unknown keys, including the sections a later version adds
+        (
+            "[[contacts]]",
+            "[hours]\nmon = \"9-17\"\n\n[[contacts]]",
+            3,
+            2,
+            "unknown field `hours`",
+        ),
+        (
+            "[[contacts]]",
+            "[[match]]\nalert = \"disk\"\n\n[[contacts]]",
+            3,
+            3,
+            "unknown field `match`",
+        ),
+        (
+            "source =",
+            "email = \"x@example.com\"\nsource =",
+            7,
+            1,
+            "unknown field `email`",
+        ),
+        (
+            "{ dtmf = \"2\" }",
+            "{ press = \"2\" }",
+            12,
+            5,
+            "unknown field `press`",
+        ),
+        // bad values
+        ("\"ex-hotline\"", "\"Ex Hotline\"", 4, 6, "bad contact id"),
+        ("\"+15550100123\"", "\"555-0100\"", 6, 7, "bad uri"),
+        (
+            "\"+15550100123\"",
+            "\"+1 555 0100 123\"",
+            6,
+            7,
+            "bad e.164 number",
+        ),
+        (
+            "\"+15550100123\"",
+            "\"sip:127.0.0.1:5090\"",
+            6,
+            7,
+            "needs a user part",
+        ),
+        (
+            "\"+15550100123\"",
+            "\"sip:support@bad host\"",
+            6,
+            7,
+            "bad sip uri",
+        ),
+        ("\"warranty card\"", "\"\"", 7, 10, "must not be empty"),
+        ("\"Example Corp\"", "\"  \"", 1, 10, "must not be empty"),
+        ("\"2026-10-01\"", "\"2026-13-01\"", 8, 15, "bad date"),
+        ("\"2026-10-01\"", "\"01/10/2026\"", 8, 15, "bad date"),
+        (
+            "\"2026-10-01\"",
+            "2026-10-01T10:00:00",
+            8,
+            15,
+            "bad date \"2026-10-01T10:00:00\"",
+        ),
+        ("\"2026-10-01\"", "20261001", 8, 15, "bad date \"20261001\""),
+        (
+            "ring_timeout = \"30s\"",
+            "ring_timeout = \"0s\"",
+            9,
+            16,
+            "greater than zero",
+        ),
+        (
+            "ring_timeout = \"30s\"",
+            "ring_timeout = \"30s\"\nanswer_within = \"soon\"",
+            10,
+            17,
+            "bad duration",
+        ),
+        (
+            "{ wait = \"3s\" }",
+            "{ wait = \"0ms\" }",
+            11,
+            12,
+            "greater than zero",
+        ),
+        (
+            "{ dtmf = \"2\" }",
+            "{ dtmf = \"2x\" }",
+            12,
+            12,
+            "'x' is not a dtmf digit",
+        ),
+        ("{ dtmf = \"2\" }", "{ dtmf = \"\" }", 12, 12, "empty"),
+        (
+            "{contract_digits}",
+            "{Contract}",
+            13,
+            12,
+            "placeholder names",
+        ),
+        ("\"briefing\"", "\"breifing\"", 14, 12, "bad play"),
+        (
+            "\"briefing\"",
+            "\"missing.wav\"",
+            14,
+            3,
+            "wav file not found",
+        ),
+        // menu steps need exactly one action
+        (
+            "{ wait = \"3s\" }",
+            "{ wait = \"3s\", dtmf = \"2\" }",
+            11,
+            3,
+            "exactly one of",
+        ),
+        ("{ wait = \"3s\" }", "{}", 11, 3, "exactly one of"),
+        (
+            "{ hangup = true }",
+            "{ hangup = false }",
+            15,
+            3,
+            "hangup must be true",
+        ),
+        (
+            "{ hangup = true },",
+            "{ hangup = true },\n  { wait = \"1s\" },",
+            16,
+            3,
+            "after hangup",
+        ),
+        ("menu = [", "menu = 3\nx = [", 10, 8, "invalid type"),
+        // missing keys point at their table
+        (
+            "source = \"warranty card\"\n",
+            "",
+            3,
+            1,
+            "missing field `source`",
+        ),
+        (
+            "vendor = \"Example Corp\"\n",
+            "",
+            1,
+            1,
+            "missing field `vendor`",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (from, to, line, col, needle) in cases {
+        assert!(GOOD.contains(from), "case {from:?} does not apply");
+        let path = write(dir.path(), "example.toml", &GOOD.replacen(from, to, 1));
+        let err = load_file(&path).expect_err(&format!("{to:?} should fail"));
+        let text = err.to_string();
+        let prefix = format!("{}:{line}:{col}: ", path.display());
+        assert!(
+            text.starts_with(&prefix),
+            "{to:?}: want {prefix:?}, got {text:?}"
+        );
+        assert!(text.contains(needle), "{to:?}: want {needle:?} in {text:?}");
+    }
+}
+
+#[test]
+fn rejects_empty_contacts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "x.toml", "vendor = \"X\"\ncontacts = []\n");
+    let err = load_file(&path).unwrap_err();
+    assert!(matches!(err, DialplanError::NoContacts { .. }));
+    assert_eq!(
+        err.to_string(),
+        format!("{}:2:12: contacts must not be empty", path.display())
+    );
+}
+
+#[test]
+fn rejects_duplicate_contact_in_one_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("{GOOD}{}", SECOND.replace("ex-vip", "ex-hotline"));
+    let path = write(dir.path(), "example.toml", &text);
+    let err = load_file(&path).unwrap_err();
+    let p = path.display();
+    assert_eq!(
+        err.to_string(),
+        format!("{p}:19:6: duplicate contact id \"ex-hotline\" (first defined at {p}:4:6)")
+    );
+}
+
+#[test]
+fn rejects_duplicate_contact_across_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(dir.path(), "a.toml", GOOD);
+    let b = write(
+        dir.path(),
+        "b.toml",
+        &format!("vendor = \"B\"\n{SECOND}").replace("ex-vip", "ex-hotline"),
+    );
+    let err = load_dir(dir.path()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}:4:6: duplicate contact id \"ex-hotline\" (first defined at {}:4:6)",
+            b.display(),
+            a.display()
+        )
+    );
+}
+
+#[test]
+fn rejects_bad_file_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "HPE.toml", GOOD);
+    let err = load_file(&path).unwrap_err();
+    assert!(matches!(err, DialplanError::BadId { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with(&format!("{}: ", path.display()))
+    );
+}
+
+#[test]
+fn loads_a_directory_in_name_order_ignoring_other_files() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "zeta.toml",
+        &format!("vendor = \"Z\"\n{SECOND}"),
+    );
+    write(dir.path(), "alpha.toml", GOOD);
+    write(dir.path(), "README.md", "not a dialplan");
+    fs::create_dir(dir.path().join("old.toml")).unwrap();
+    let plans = load_dir(dir.path()).unwrap();
+    let ids: Vec<_> = plans.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(ids, ["alpha", "zeta"]);
+    assert_eq!(plans.get("zeta").unwrap().vendor, "Z");
+    let (plan, contact) = plans.contact("ex-vip").unwrap();
+    assert_eq!(
+        (plan.id.as_str(), contact.name.as_str()),
+        ("zeta", "Example VIP line")
+    );
+    assert!(plans.contact("nobody").is_none());
+    assert!(plans.get("nope").is_none());
+}
+
+#[test]
+fn missing_directory_is_a_read_error() {
+    let err = load_dir(Path::new("/nonexistent/dialplans")).unwrap_err();
+    assert!(matches!(err, DialplanError::Read { .. }), "{err}");
+}
+
+#[test]
+fn collects_every_error_across_files() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.toml", &GOOD.replace("\"2\"", "\"2x\""));
+    write(dir.path(), "b.toml", "vendor = \"B\"\ncontacts = []\n");
+    let text = GOOD.replace("ex-hotline", "c-line").replace(
+        "{ hangup = true },",
+        "{ hangup = true },\n  { wait = \"1s\" },",
+    );
+    write(
+        dir.path(),
+        "c.toml",
+        &format!("{text}{}", SECOND.replace("ex-vip", "c-line")),
+    );
+    write(dir.path(), "d.toml", &format!("vendor = \"D\"\n{SECOND}"));
+    write(dir.path(), "e.toml", &format!("vendor = \"E\"\n{SECOND}"));
+    let (plans, errors) = load_dir_collecting(dir.path());
+    let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(lines.len(), 5, "{lines:#?}");
+    assert!(lines[0].contains("a.toml:12:12: bad dtmf"), "{lines:#?}");
+    assert!(
+        lines[1].contains("b.toml:2:12: contacts must not be empty"),
+        "{lines:#?}"
+    );
+    assert!(
+        lines[2].contains("c.toml:16:3: step after hangup"),
+        "{lines:#?}"
+    );
+    assert!(
+        lines[3].contains("c.toml:20:6: duplicate contact id"),
+        "{lines:#?}"
+    );
+    assert!(
+        lines[4].contains("e.toml:4:6: duplicate contact id \"ex-vip\""),
+        "{lines:#?}"
+    );
+    assert!(lines[4].contains("d.toml:4:6)"), "{lines:#?}");
+    assert_eq!(plans.iter().count(), 2);
+}

@@ -1,0 +1,17 @@
+//! hotline: dials a failed asset's vendor over SIP, walks its menu, briefs, records, times.
+//!
+//! Module map (each folder imports only from floors below it):
+//! - [`call`]: one call as a pure, time-injected state machine (no I/O).
+//! - [`media`]: G.711, RTP, RFC 4733 DTMF, SDP, reorder window, audio sources (pure).
+//! - [`recording`]: crash-safe two-channel WAV, repair, JSON sidecar.
+//! - [`config`], [`dialplan`]: `hotline.toml` and `dialplans/*.toml` as typed values.
+//! - [`sip`]: the only place that names the SIP stack; wire <-> `call` types, transports.
+//! - [`app`]: wires sockets and tasks: one task per call, the CLI commands.
+
+pub mod app;
+pub mod call;
+pub mod config;
+pub mod dialplan;
+pub mod media;
+pub mod recording;
+pub mod sip;

@@ -1,0 +1,206 @@
+//! The `hotline` command: parse the CLI, set up logging, hand over to `hotline::app`.
+
+use clap::{Parser, Subcommand};
+use hotline::app::{self, DialArgs, DialError};
+use hotline::call::CallRecord;
+use hotline::config::parse_duration;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(
+    name = "hotline",
+    version,
+    about = "Dials the failed asset's vendor, walks its menu, briefs, records and times it."
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Place one call to a whitelisted contact and print its record as JSON.
+    Dial {
+        #[arg(long, default_value = "hotline.toml")]
+        config: PathBuf,
+        /// Dialplan id (file stem in the dialplans folder).
+        dialplan: String,
+        /// Contact id (default: the dialplan's first contact).
+        #[arg(long)]
+        contact: Option<String>,
+        /// WAV to play as the briefing (any rate, mono or stereo).
+        #[arg(long)]
+        play: Option<PathBuf>,
+        /// Longest the call stays up after answer, e.g. 90s.
+        #[arg(long, default_value = "90s", value_parser = duration)]
+        max_duration: Duration,
+        /// Menu placeholder value, e.g. --var contract_digits=12345.
+        #[arg(long = "var", value_parser = var)]
+        vars: Vec<(String, String)>,
+    },
+    /// Validate hotline.toml and every dialplan.
+    Check {
+        #[arg(long, default_value = "hotline.toml")]
+        config: PathBuf,
+        /// Warn when a number was last verified longer ago than this many days.
+        #[arg(long, default_value_t = 365)]
+        max_age_days: i64,
+    },
+    /// Run a simulated vendor support line (for the demo and drills).
+    SimVendor {
+        #[arg(long, default_value = "127.0.0.1:5090")]
+        bind: SocketAddr,
+        #[arg(long, default_value = "udp")]
+        transport: String,
+        #[arg(long, default_value = "2s", value_parser = duration)]
+        ring: Duration,
+        #[arg(long, default_value = "10s", value_parser = duration)]
+        digit_timeout: Duration,
+        #[arg(long, default_value = "30s", value_parser = duration)]
+        hangup_after: Duration,
+    },
+    /// Call the simulated vendor on loopback and show the record.
+    Demo {
+        #[arg(long, default_value = "hotline.toml")]
+        config: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:5090")]
+        vendor: SocketAddr,
+    },
+}
+
+fn duration(s: &str) -> Result<Duration, String> {
+    parse_duration(s).map_err(|e| e.to_string())
+}
+
+fn var(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("expected name=value, got \"{s}\""))
+}
+
+fn print_record(r: &CallRecord) -> ExitCode {
+    match serde_json::to_string_pretty(r) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("hotline: cannot print the record: {e}"),
+    }
+    let code = r
+        .termination
+        .as_ref()
+        .map(|t| t.result.exit_code())
+        .unwrap_or(5);
+    ExitCode::from(code as u8)
+}
+
+fn setup_error(e: DialError) -> ExitCode {
+    eprintln!("hotline: {e}");
+    ExitCode::from(2)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "hotline=info".into()),
+        )
+        .init();
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match cli.cmd {
+        Cmd::Dial {
+            config,
+            dialplan,
+            contact,
+            play,
+            max_duration,
+            vars,
+        } => {
+            let args = DialArgs {
+                config,
+                dialplan,
+                contact,
+                play,
+                max_duration,
+                vars: vars.into_iter().collect::<HashMap<_, _>>(),
+            };
+            match app::dial(args).await {
+                Ok(r) => print_record(&r),
+                Err(e) => setup_error(e),
+            }
+        }
+        Cmd::Check {
+            config,
+            max_age_days,
+        } => {
+            let today = chrono::Utc::now().date_naive();
+            let report =
+                hotline::dialplan::check(&config, today, chrono::TimeDelta::days(max_age_days));
+            for w in &report.warnings {
+                eprintln!("warning: {w}");
+            }
+            for e in &report.errors {
+                eprintln!("error: {e}");
+            }
+            if report.is_ok() {
+                eprintln!("ok: {}", config.display());
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            }
+        }
+        Cmd::SimVendor {
+            bind,
+            transport,
+            ring,
+            digit_timeout,
+            hangup_after,
+        } => {
+            let transport = match transport.as_str() {
+                "udp" => hotline::sip::Transport::Udp,
+                "tcp" => hotline::sip::Transport::Tcp,
+                other => {
+                    eprintln!("hotline: unknown transport \"{other}\" (udp or tcp)");
+                    return ExitCode::from(2);
+                }
+            };
+            let args = app::SimVendorArgs {
+                bind,
+                transport,
+                ring,
+                digit_timeout,
+                hangup_after,
+            };
+            match app::sim_vendor(args, None).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("hotline: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Cmd::Demo { config, vendor } => match app::demo(app::DemoArgs { config, vendor }).await {
+            Ok(r) => {
+                let code = print_record(&r);
+                eprintln!(
+                    "\nrecording: {}\nsidecar:   {}",
+                    r.recording,
+                    std::path::Path::new(&r.recording)
+                        .with_extension("json")
+                        .display()
+                );
+                code
+            }
+            Err(e) => setup_error(e),
+        },
+    }
+}

@@ -1,0 +1,619 @@
+//! Minimal SDP (RFC 4566) and offer/answer (RFC 3264) for one audio stream.
+
+use std::fmt::Write as _;
+use std::net::{IpAddr, SocketAddr};
+
+use thiserror::Error;
+
+use crate::media::g711::Codec;
+use crate::media::rtp::PayloadType;
+
+/// Why an SDP body could not be used.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum SdpError {
+    /// No `o=` line, or an unparsable one.
+    #[error("bad or missing origin")]
+    BadOrigin,
+    /// No usable `c=` line for the audio stream.
+    #[error("bad or missing connection address")]
+    BadConnection,
+    /// No `m=audio` line.
+    #[error("no audio stream")]
+    NoAudio,
+    /// Unparsable `m=audio` line.
+    #[error("bad media line")]
+    BadMedia,
+    /// Audio stream has port 0 (RFC 3264 §6).
+    #[error("audio stream rejected")]
+    Rejected,
+    /// Neither PCMU nor PCMA was offered/accepted.
+    #[error("no common codec")]
+    NoCommonCodec,
+}
+
+/// Media direction attribute (RFC 4566 §6; RFC 3264 §5.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// `a=sendrecv` (the default).
+    SendRecv,
+    /// `a=sendonly`.
+    SendOnly,
+    /// `a=recvonly`.
+    RecvOnly,
+    /// `a=inactive`.
+    Inactive,
+}
+
+impl Direction {
+    /// The attribute name, e.g. `sendrecv`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::SendRecv => "sendrecv",
+            Direction::SendOnly => "sendonly",
+            Direction::RecvOnly => "recvonly",
+            Direction::Inactive => "inactive",
+        }
+    }
+
+    fn from_attr(a: &str) -> Option<Direction> {
+        match a {
+            "sendrecv" => Some(Direction::SendRecv),
+            "sendonly" => Some(Direction::SendOnly),
+            "recvonly" => Some(Direction::RecvOnly),
+            "inactive" => Some(Direction::Inactive),
+            _ => None,
+        }
+    }
+}
+
+/// One payload format of the audio stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Format {
+    /// Payload type.
+    pub pt: PayloadType,
+    /// Encoding name as written, e.g. `PCMU`, `telephone-event`.
+    pub encoding: String,
+    /// RTP clock rate.
+    pub clock_rate: u32,
+    /// `a=fmtp` parameters, if any.
+    pub fmtp: Option<String>,
+}
+
+/// The parts of an SDP body that matter for one audio stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionDescription {
+    /// `o=` sess-id.
+    pub origin_session_id: u64,
+    /// `o=` sess-version.
+    pub version: u64,
+    /// Audio connection address (media-level `c=` wins over session-level).
+    pub connection: IpAddr,
+    /// Audio RTP port; 0 means the stream was rejected.
+    pub port: u16,
+    /// Formats in `m=` line order (preference order).
+    pub formats: Vec<Format>,
+    /// Audio direction (media level wins over session level).
+    pub direction: Direction,
+    /// `a=ptime`, in milliseconds.
+    pub ptime: Option<u32>,
+}
+
+/// Telephone-event payload type we offer.
+const OFFER_DTMF_PT: u8 = 101;
+
+/// Builds our initial offer: PCMU, PCMA, telephone-event/8000, 20 ms, sendrecv.
+pub fn offer(addr: IpAddr, port: u16, session_id: u64, version: u64) -> String {
+    let mut s = header(addr, session_id, version);
+    // Writing to a String cannot fail.
+    let _ = write!(
+        s,
+        "m=audio {port} RTP/AVP 0 8 {OFFER_DTMF_PT}\r\n\
+         a=rtpmap:0 PCMU/8000\r\n\
+         a=rtpmap:8 PCMA/8000\r\n\
+         a=rtpmap:{OFFER_DTMF_PT} telephone-event/8000\r\n\
+         a=fmtp:{OFFER_DTMF_PT} 0-16\r\n\
+         a=ptime:20\r\n\
+         a=sendrecv\r\n"
+    );
+    s
+}
+
+/// Builds an answer to a far-end offer (e.g. a re-INVITE) using the
+/// negotiated formats and payload type numbers (RFC 3264 §6.1).
+pub fn answer(
+    local_addr: IpAddr,
+    local_port: u16,
+    session_id: u64,
+    version: u64,
+    neg: &Negotiated,
+    direction: Direction,
+) -> String {
+    let mut s = header(local_addr, session_id, version);
+    let cpt = neg.codec_pt.0;
+    let name = neg.codec.name();
+    // Writing to a String cannot fail.
+    let _ = match neg.dtmf_pt {
+        Some(PayloadType(dpt)) => write!(
+            s,
+            "m=audio {local_port} RTP/AVP {cpt} {dpt}\r\n\
+             a=rtpmap:{cpt} {name}/8000\r\n\
+             a=rtpmap:{dpt} telephone-event/8000\r\n\
+             a=fmtp:{dpt} 0-16\r\n"
+        ),
+        None => write!(
+            s,
+            "m=audio {local_port} RTP/AVP {cpt}\r\n\
+             a=rtpmap:{cpt} {name}/8000\r\n"
+        ),
+    };
+    let _ = write!(s, "a=ptime:20\r\na={}\r\n", direction.as_str());
+    s
+}
+
+/// Our direction in an answer to `offered` (RFC 3264 §6.1).
+pub fn answer_direction(offered: Direction) -> Direction {
+    match offered {
+        Direction::SendOnly => Direction::RecvOnly,
+        // §6.1: a recvonly stream MUST be answered sendonly or inactive.
+        Direction::RecvOnly => Direction::SendOnly,
+        Direction::Inactive => Direction::Inactive,
+        Direction::SendRecv => Direction::SendRecv,
+    }
+}
+
+fn header(addr: IpAddr, session_id: u64, version: u64) -> String {
+    let ip = ip_type(addr);
+    format!(
+        "v=0\r\n\
+         o=- {session_id} {version} IN {ip} {addr}\r\n\
+         s=hotline\r\n\
+         c=IN {ip} {addr}\r\n\
+         t=0 0\r\n"
+    )
+}
+
+fn ip_type(addr: IpAddr) -> &'static str {
+    match addr {
+        IpAddr::V4(_) => "IP4",
+        IpAddr::V6(_) => "IP6",
+    }
+}
+
+/// Parses an SDP body, keeping the first `m=audio` stream.
+pub fn parse(text: &str) -> Result<SessionDescription, SdpError> {
+    let mut origin = None;
+    let mut session_conn = None;
+    let mut session_dir = None;
+    let mut session_ptime = None;
+    // State of the first audio m= section, once seen.
+    let mut audio: Option<Audio> = None;
+    // Whether the current section is that audio section; false at session level.
+    let mut in_audio = false;
+    let mut seen_media = false;
+
+    for line in text.lines() {
+        let line = line.trim_end();
+        let Some((kind, value)) = line.split_once('=') else {
+            continue;
+        };
+        match kind {
+            "o" if !seen_media => origin = Some(parse_origin(value)?),
+            "m" => {
+                seen_media = true;
+                in_audio = false;
+                if audio.is_none() && value.starts_with("audio ") {
+                    audio = Some(Audio::parse(value)?);
+                    in_audio = true;
+                }
+            }
+            // Unusable c= lines are skipped; a missing address is reported below.
+            "c" => {
+                if let Some(addr) = parse_connection(value) {
+                    if !seen_media {
+                        session_conn = Some(addr);
+                    } else if in_audio && let Some(a) = audio.as_mut() {
+                        // RFC 4566 §5.7: media-level c= overrides session level.
+                        a.conn = Some(addr);
+                    }
+                }
+            }
+            "a" => {
+                let (name, arg) = value.split_once(':').unwrap_or((value, ""));
+                if !seen_media {
+                    if let Some(d) = Direction::from_attr(name) {
+                        session_dir = Some(d);
+                    } else if name == "ptime" {
+                        session_ptime = arg.trim().parse().ok();
+                    }
+                } else if in_audio && let Some(a) = audio.as_mut() {
+                    a.attribute(name, arg);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    let (origin_session_id, version) = origin.ok_or(SdpError::BadOrigin)?;
+    let audio = audio.ok_or(SdpError::NoAudio)?;
+    let connection = audio.conn.or(session_conn).ok_or(SdpError::BadConnection)?;
+    let formats = audio
+        .pts
+        .iter()
+        .filter_map(|&pt| {
+            let (encoding, clock_rate) = match audio.rtpmap.iter().find(|(p, ..)| *p == pt) {
+                Some((_, e, c)) => (e.clone(), *c),
+                None => static_format(pt)?,
+            };
+            let fmtp = audio
+                .fmtp
+                .iter()
+                .find(|(p, _)| *p == pt)
+                .map(|(_, f)| f.clone());
+            Some(Format {
+                pt: PayloadType(pt),
+                encoding,
+                clock_rate,
+                fmtp,
+            })
+        })
+        .collect();
+    Ok(SessionDescription {
+        origin_session_id,
+        version,
+        connection,
+        port: audio.port,
+        formats,
+        direction: audio.dir.or(session_dir).unwrap_or(Direction::SendRecv),
+        ptime: audio.ptime.or(session_ptime),
+    })
+}
+
+/// The first audio section while parsing.
+struct Audio {
+    port: u16,
+    pts: Vec<u8>,
+    conn: Option<IpAddr>,
+    rtpmap: Vec<(u8, String, u32)>,
+    fmtp: Vec<(u8, String)>,
+    dir: Option<Direction>,
+    ptime: Option<u32>,
+}
+
+impl Audio {
+    /// Parses `audio <port>[/<n>] <proto> <fmt>...`.
+    fn parse(value: &str) -> Result<Audio, SdpError> {
+        let mut it = value.split_whitespace().skip(1);
+        let port = it.next().ok_or(SdpError::BadMedia)?;
+        let port = port.split('/').next().unwrap_or(port);
+        let port = port.parse().map_err(|_| SdpError::BadMedia)?;
+        let _proto = it.next().ok_or(SdpError::BadMedia)?;
+        // Non-numeric or out-of-range formats cannot be RTP payload types.
+        let pts = it
+            .filter_map(|f| f.parse::<u8>().ok())
+            .filter(|&p| p < 128)
+            .collect();
+        Ok(Audio {
+            port,
+            pts,
+            conn: None,
+            rtpmap: Vec::new(),
+            fmtp: Vec::new(),
+            dir: None,
+            ptime: None,
+        })
+    }
+
+    fn attribute(&mut self, name: &str, arg: &str) {
+        if let Some(d) = Direction::from_attr(name) {
+            self.dir = Some(d);
+            return;
+        }
+        let arg = arg.trim();
+        match name {
+            "ptime" => self.ptime = arg.parse().ok(),
+            "rtpmap" => {
+                // <pt> <encoding>/<clock>[/<channels>]
+                let Some((pt, rest)) = arg.split_once(' ') else {
+                    return;
+                };
+                let mut enc = rest.trim().split('/');
+                let (Ok(pt), Some(name), Some(Ok(clock))) =
+                    (pt.parse(), enc.next(), enc.next().map(str::parse))
+                else {
+                    return;
+                };
+                self.rtpmap.push((pt, name.to_string(), clock));
+            }
+            "fmtp" => {
+                if let Some((pt, params)) = arg.split_once(' ')
+                    && let Ok(pt) = pt.parse()
+                {
+                    self.fmtp.push((pt, params.trim().to_string()));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Static payload types usable without `a=rtpmap` (RFC 3551 §6, table 4).
+fn static_format(pt: u8) -> Option<(String, u32)> {
+    let name = match pt {
+        0 => "PCMU",
+        3 => "GSM",
+        8 => "PCMA",
+        9 => "G722",
+        18 => "G729",
+        _ => return None,
+    };
+    Some((name.to_string(), 8000))
+}
+
+/// `o=<user> <sess-id> <sess-version> <nettype> <addrtype> <addr>`.
+fn parse_origin(value: &str) -> Result<(u64, u64), SdpError> {
+    let mut it = value.split_whitespace().skip(1);
+    let mut num = || {
+        it.next()
+            .and_then(|v| v.parse().ok())
+            .ok_or(SdpError::BadOrigin)
+    };
+    Ok((num()?, num()?))
+}
+
+/// `c=IN IP4 <addr>[/<ttl>]`.
+fn parse_connection(value: &str) -> Option<IpAddr> {
+    let addr = value.split_whitespace().nth(2)?;
+    let addr = addr.split('/').next().unwrap_or(addr);
+    addr.parse().ok()
+}
+
+/// What both sides agreed on for the audio stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Negotiated {
+    /// Voice codec.
+    pub codec: Codec,
+    /// Payload type the far end uses for it.
+    pub codec_pt: PayloadType,
+    /// Telephone-event payload type, if the far end accepted it.
+    pub dtmf_pt: Option<PayloadType>,
+    /// Where to send RTP.
+    pub remote: SocketAddr,
+    /// Far end's direction attribute.
+    pub direction: Direction,
+}
+
+/// Picks the codec and DTMF payload type from the far end's SDP.
+pub fn negotiate(answer: &SessionDescription) -> Result<Negotiated, SdpError> {
+    // RFC 3264 §6: port 0 marks a rejected stream.
+    if answer.port == 0 {
+        return Err(SdpError::Rejected);
+    }
+    let (codec, codec_pt) = answer
+        .formats
+        .iter()
+        .filter(|f| f.clock_rate == 8000)
+        .find_map(|f| {
+            let codec = if f.encoding.eq_ignore_ascii_case("PCMU") {
+                Codec::Pcmu
+            } else if f.encoding.eq_ignore_ascii_case("PCMA") {
+                Codec::Pcma
+            } else {
+                return None;
+            };
+            Some((codec, f.pt))
+        })
+        .ok_or(SdpError::NoCommonCodec)?;
+    let dtmf_pt = answer
+        .formats
+        .iter()
+        .find(|f| f.clock_rate == 8000 && f.encoding.eq_ignore_ascii_case("telephone-event"))
+        .map(|f| f.pt);
+    Ok(Negotiated {
+        codec,
+        codec_pt,
+        dtmf_pt,
+        remote: SocketAddr::new(answer.connection, answer.port),
+        direction: answer.direction,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    const SIPP_UAS: &str = "v=0\r\n\
+o=user1 53655765 2353687637 IN IP4 127.0.0.1\r\n\
+s=-\r\n\
+c=IN IP4 127.0.0.1\r\n\
+t=0 0\r\n\
+m=audio 6000 RTP/AVP 0\r\n\
+a=rtpmap:0 PCMU/8000\r\n";
+
+    const ASTERISK: &str = "v=0\r\n\
+o=- 1718291245 1718291247 IN IP4 192.0.2.10\r\n\
+s=Asterisk\r\n\
+c=IN IP4 192.0.2.10\r\n\
+t=0 0\r\n\
+m=audio 17692 RTP/AVP 8 0 96\r\n\
+a=rtpmap:8 PCMA/8000\r\n\
+a=rtpmap:0 PCMU/8000\r\n\
+a=rtpmap:96 telephone-event/8000\r\n\
+a=fmtp:96 0-16\r\n\
+a=ptime:20\r\n\
+a=maxptime:150\r\n\
+a=sendrecv\r\n";
+
+    #[test]
+    fn offer_round_trips() {
+        let addr = IpAddr::V4(Ipv4Addr::new(198, 51, 100, 7));
+        let text = offer(addr, 40000, 42, 1);
+        assert!(text.ends_with("\r\n"));
+        assert!(!text.replace("\r\n", "").contains('\n'));
+        assert!(text.contains("m=audio 40000 RTP/AVP 0 8 101\r\n"));
+        assert!(text.contains("a=fmtp:101 0-16\r\n"));
+        let sd = parse(&text).unwrap();
+        assert_eq!(sd.origin_session_id, 42);
+        assert_eq!(sd.version, 1);
+        assert_eq!(sd.connection, addr);
+        assert_eq!(sd.port, 40000);
+        assert_eq!(sd.ptime, Some(20));
+        assert_eq!(sd.direction, Direction::SendRecv);
+        let names: Vec<_> = sd.formats.iter().map(|f| f.encoding.as_str()).collect();
+        assert_eq!(names, ["PCMU", "PCMA", "telephone-event"]);
+        assert_eq!(sd.formats[2].fmtp.as_deref(), Some("0-16"));
+        let neg = negotiate(&sd).unwrap();
+        assert_eq!(neg.codec, Codec::Pcmu);
+        assert_eq!(neg.dtmf_pt, Some(PayloadType(101)));
+    }
+
+    #[test]
+    fn ipv6_offer() {
+        let addr: IpAddr = "2001:db8::1".parse().unwrap();
+        let text = offer(addr, 4000, 1, 2);
+        assert!(text.contains("c=IN IP6 2001:db8::1\r\n"));
+        assert_eq!(parse(&text).unwrap().connection, addr);
+    }
+
+    #[test]
+    fn sipp_answer() {
+        let sd = parse(SIPP_UAS).unwrap();
+        let neg = negotiate(&sd).unwrap();
+        assert_eq!(neg.codec, Codec::Pcmu);
+        assert_eq!(neg.codec_pt, PayloadType(0));
+        assert_eq!(neg.dtmf_pt, None);
+        assert_eq!(neg.remote, "127.0.0.1:6000".parse().unwrap());
+        assert_eq!(neg.direction, Direction::SendRecv);
+        assert_eq!(sd.origin_session_id, 53655765);
+        assert_eq!(sd.version, 2353687637);
+    }
+
+    #[test]
+    fn asterisk_answer_lf_only() {
+        let sd = parse(&ASTERISK.replace("\r\n", "\n")).unwrap();
+        assert_eq!(sd.ptime, Some(20));
+        let neg = negotiate(&sd).unwrap();
+        assert_eq!(neg.codec, Codec::Pcma);
+        assert_eq!(neg.codec_pt, PayloadType(8));
+        assert_eq!(neg.dtmf_pt, Some(PayloadType(96)));
+        assert_eq!(neg.remote, "192.0.2.10:17692".parse().unwrap());
+    }
+
+    #[test]
+    fn static_pts_without_rtpmap_and_media_level_c() {
+        let text = "v=0\n\
+o=- 1 1 IN IP4 10.0.0.1\n\
+s=-\n\
+c=IN IP4 10.0.0.1\n\
+t=0 0\n\
+m=video 5000 RTP/AVP 31\n\
+c=IN IP4 10.0.0.3\n\
+a=sendonly\n\
+m=audio 5004 RTP/AVP 18 8 0 101\n\
+c=IN IP4 10.0.0.2/127\n\
+a=rtpmap:101 telephone-event/8000\n\
+a=fmtp:101 0-15\n\
+m=audio 6000 RTP/AVP 0\n\
+c=IN IP4 10.0.0.9\n";
+        let sd = parse(text).unwrap();
+        assert_eq!(sd.connection, "10.0.0.2".parse::<IpAddr>().unwrap());
+        assert_eq!(sd.port, 5004);
+        assert_eq!(sd.direction, Direction::SendRecv);
+        let pts: Vec<_> = sd.formats.iter().map(|f| f.pt.0).collect();
+        assert_eq!(pts, [18, 8, 0, 101]);
+        let neg = negotiate(&sd).unwrap();
+        assert_eq!(neg.codec, Codec::Pcma);
+        assert_eq!(neg.dtmf_pt, Some(PayloadType(101)));
+    }
+
+    #[test]
+    fn session_level_attributes_and_hold() {
+        let text = "v=0\r\n\
+o=- 7 8 IN IP4 192.0.2.1\r\n\
+s=-\r\n\
+c=IN IP4 192.0.2.1\r\n\
+t=0 0\r\n\
+a=sendonly\r\n\
+m=audio 9000 RTP/AVP 0\r\n";
+        let sd = parse(text).unwrap();
+        assert_eq!(sd.direction, Direction::SendOnly);
+        assert_eq!(answer_direction(sd.direction), Direction::RecvOnly);
+        let media_level = text.replace(
+            "m=audio 9000 RTP/AVP 0\r\n",
+            "m=audio 9000 RTP/AVP 0\r\na=inactive\r\n",
+        );
+        assert_eq!(parse(&media_level).unwrap().direction, Direction::Inactive);
+    }
+
+    #[test]
+    fn answer_directions() {
+        assert_eq!(answer_direction(Direction::SendOnly), Direction::RecvOnly);
+        assert_eq!(answer_direction(Direction::Inactive), Direction::Inactive);
+        assert_eq!(answer_direction(Direction::SendRecv), Direction::SendRecv);
+        assert_eq!(answer_direction(Direction::RecvOnly), Direction::SendOnly);
+    }
+
+    #[test]
+    fn answer_to_reinvite() {
+        let neg = negotiate(&parse(ASTERISK).unwrap()).unwrap();
+        let addr = IpAddr::V4(Ipv4Addr::new(198, 51, 100, 7));
+        let text = answer(addr, 40000, 42, 2, &neg, Direction::RecvOnly);
+        assert!(text.contains("m=audio 40000 RTP/AVP 8 96\r\n"));
+        assert!(text.contains("a=rtpmap:96 telephone-event/8000\r\n"));
+        assert!(text.contains("a=recvonly\r\n"));
+        let sd = parse(&text).unwrap();
+        assert_eq!(sd.version, 2);
+        assert_eq!(sd.direction, Direction::RecvOnly);
+        let back = negotiate(&sd).unwrap();
+        assert_eq!(back.codec, Codec::Pcma);
+        assert_eq!(back.dtmf_pt, Some(PayloadType(96)));
+
+        let no_dtmf = Negotiated {
+            dtmf_pt: None,
+            ..neg
+        };
+        let text = answer(addr, 40000, 42, 3, &no_dtmf, Direction::SendRecv);
+        assert!(text.contains("m=audio 40000 RTP/AVP 8\r\n"));
+        assert!(!text.contains("telephone-event"));
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!(parse(""), Err(SdpError::BadOrigin));
+        let no_audio =
+            "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nc=IN IP4 1.2.3.4\r\nm=video 5 RTP/AVP 31\r\n";
+        assert_eq!(parse(no_audio), Err(SdpError::NoAudio));
+        let no_c = "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nm=audio 5 RTP/AVP 0\r\n";
+        assert_eq!(parse(no_c), Err(SdpError::BadConnection));
+        let bad_c = "o=- 1 1 IN IP4 1.2.3.4\r\nc=IN IP4 nowhere\r\nm=audio 5 RTP/AVP 0\r\n";
+        assert_eq!(parse(bad_c), Err(SdpError::BadConnection));
+        let bad_port = "o=- 1 1 IN IP4 1.2.3.4\r\nc=IN IP4 1.2.3.4\r\nm=audio 99999 RTP/AVP 0\r\n";
+        assert_eq!(parse(bad_port), Err(SdpError::BadMedia));
+        let bad_o = "o=- x 1 IN IP4 1.2.3.4\r\n";
+        assert_eq!(parse(bad_o), Err(SdpError::BadOrigin));
+
+        let rejected = SIPP_UAS.replace("m=audio 6000", "m=audio 0");
+        let sd = parse(&rejected).unwrap();
+        assert_eq!(sd.port, 0);
+        assert_eq!(negotiate(&sd), Err(SdpError::Rejected));
+
+        let g729 = SIPP_UAS
+            .replace("RTP/AVP 0", "RTP/AVP 18")
+            .replace("a=rtpmap:0 PCMU/8000", "a=rtpmap:18 G729/8000");
+        assert_eq!(
+            negotiate(&parse(&g729).unwrap()),
+            Err(SdpError::NoCommonCodec)
+        );
+    }
+
+    #[test]
+    fn garbage_does_not_panic() {
+        for text in [
+            "=\n==\na=\na=rtpmap:\na=rtpmap:x y\nm=\nm=audio\nm=audio x\n",
+            "o=\nc=\nc=IN\nm=audio 1 RTP/AVP 300 abc 0\na=rtpmap:0 PCMU\na=fmtp:\n",
+            "\u{feff}v=0\r\r\n\n",
+        ] {
+            let _ = parse(text);
+        }
+    }
+}

@@ -1,0 +1,472 @@
+//! One call's media as a pure state machine: what to send on each 20 ms tick, what to do
+//! with each received packet. The call task owns the socket and the clock; this owns the
+//! RTP numbering (timestamps from the sample count, never the wall clock), latching, the
+//! reorder window, DTMF both ways and the audio source.
+
+use super::FRAME_SAMPLES;
+use super::dtmf::{DtmfReceiver, DtmfSender, digit_to_event};
+use super::g711::{self, Codec};
+use super::reorder::ReorderWindow;
+use super::rtp::{PayloadType, RtpPacket, RtpTs, SeqNo, Ssrc, is_rtcp};
+use super::sdp::Direction;
+use super::source::AudioSource;
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Frames of silence between two DTMF digits (60 ms).
+const INTER_DIGIT_FRAMES: u32 = 3;
+/// Packets the reorder window holds before giving up on a gap (100 ms).
+const REORDER_PACKETS: usize = 5;
+/// A received stream more than this many samples off our clock is re-anchored.
+const REANCHOR_SAMPLES: i64 = 2 * 8000;
+const MAX_PAYLOAD: usize = 480;
+
+/// Where the recording taps the media: positions are samples on the call's media clock.
+pub trait Tap {
+    /// What we sent (or would have sent: silence while on hold).
+    fn tx(&mut self, pos: u64, samples: &[i16]);
+    /// What the far end sent, placed by its RTP timestamp.
+    fn rx(&mut self, pos: u64, samples: &[i16]);
+}
+
+/// Things the call's timeline wants to know.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MediaEvent {
+    FirstTx {
+        to: SocketAddr,
+    },
+    FirstRx {
+        from: SocketAddr,
+    },
+    Latched {
+        from: SocketAddr,
+    },
+    DtmfSent {
+        digit: char,
+        duration_ms: u32,
+    },
+    /// All queued digits are out.
+    DtmfFinished,
+    DtmfReceived {
+        digit: char,
+        duration_ms: u32,
+    },
+    PlaybackStarted {
+        source: String,
+    },
+    PlaybackFinished {
+        source: String,
+    },
+}
+
+/// Negotiated send parameters.
+#[derive(Clone, Copy, Debug)]
+pub struct Peer {
+    pub remote: SocketAddr,
+    pub codec: Codec,
+    pub codec_pt: PayloadType,
+    pub dtmf_pt: Option<PayloadType>,
+}
+
+/// Plays a shared buffer of 8 kHz samples (one synthesis, many calls).
+pub struct SharedPcm {
+    samples: Arc<[i16]>,
+    pos: usize,
+}
+
+impl SharedPcm {
+    /// A source over `samples`.
+    pub fn new(samples: Arc<[i16]>) -> Self {
+        Self { samples, pos: 0 }
+    }
+}
+
+impl AudioSource for SharedPcm {
+    fn next_frame(&mut self, out: &mut [i16; FRAME_SAMPLES]) -> bool {
+        let rest = &self.samples[self.pos.min(self.samples.len())..];
+        let n = rest.len().min(FRAME_SAMPLES);
+        out[..n].copy_from_slice(&rest[..n]);
+        out[n..].fill(0);
+        self.pos += n;
+        n > 0
+    }
+}
+
+struct DigitOut {
+    digit: char,
+    sender: DtmfSender,
+    /// RTP timestamp of the event's first packet (all its packets carry it, RFC 4733 §2.5.1.2).
+    ts: RtpTs,
+    /// Frames of tone still to render into the recording.
+    tone_frames: u32,
+    phase: u32,
+}
+
+#[derive(Default)]
+struct Dtmf {
+    queue: VecDeque<char>,
+    duration_ms: u32,
+    current: Option<DigitOut>,
+    gap: u32,
+    busy: bool,
+}
+
+struct Rx {
+    anchor: Option<(Ssrc, RtpTs, u64)>,
+    window: ReorderWindow<(u64, Codec, usize, [u8; MAX_PAYLOAD])>,
+    dtmf: DtmfReceiver,
+    first: bool,
+}
+
+/// Counters for the call record.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SessionStats {
+    pub packets_sent: u64,
+    pub packets_received: u64,
+    pub packets_foreign: u64,
+    pub packets_malformed: u64,
+}
+
+/// One call's media. See the module docs.
+pub struct MediaSession {
+    ssrc: Ssrc,
+    seq: SeqNo,
+    ts0: RtpTs,
+    /// Samples produced on our clock since media started.
+    pos: u64,
+    peer: Option<Peer>,
+    latched: Option<SocketAddr>,
+    direction: Direction,
+    marker_next: bool,
+    first_tx: bool,
+    playing: Option<(String, Box<dyn AudioSource>)>,
+    dtmf: Dtmf,
+    rx: Rx,
+    events: VecDeque<MediaEvent>,
+    stats: SessionStats,
+    frame: [i16; FRAME_SAMPLES],
+    pcm: Vec<i16>,
+    packet: Vec<u8>,
+    payload: Vec<u8>,
+}
+
+impl MediaSession {
+    /// A session with random SSRC, sequence and timestamp bases (RFC 3550 §5.1).
+    pub fn new(ssrc: u32, seq: u16, ts: u32) -> Self {
+        Self {
+            ssrc: Ssrc(ssrc),
+            seq: SeqNo(seq),
+            ts0: RtpTs(ts),
+            pos: 0,
+            peer: None,
+            latched: None,
+            direction: Direction::SendRecv,
+            marker_next: true,
+            first_tx: true,
+            playing: None,
+            dtmf: Dtmf::default(),
+            rx: Rx {
+                anchor: None,
+                window: ReorderWindow::new(REORDER_PACKETS),
+                dtmf: DtmfReceiver::new(),
+                first: true,
+            },
+            events: VecDeque::new(),
+            stats: SessionStats::default(),
+            frame: [0; FRAME_SAMPLES],
+            pcm: Vec::with_capacity(MAX_PAYLOAD),
+            packet: Vec::with_capacity(12 + MAX_PAYLOAD),
+            payload: Vec::with_capacity(MAX_PAYLOAD),
+        }
+    }
+
+    /// Starts (or re-targets) sending to a negotiated peer.
+    pub fn start(&mut self, peer: Peer) {
+        if self.peer.is_some_and(|p| p.remote != peer.remote) {
+            self.latched = None;
+        }
+        self.peer = Some(peer);
+    }
+
+    /// Whether media has been started.
+    pub fn is_started(&self) -> bool {
+        self.peer.is_some()
+    }
+
+    /// Applies our negotiated direction (hold / unhold).
+    pub fn set_direction(&mut self, d: Direction) {
+        if !self.sends() && matches!(d, Direction::SendRecv | Direction::SendOnly) {
+            self.marker_next = true;
+        }
+        self.direction = d;
+    }
+
+    fn sends(&self) -> bool {
+        matches!(self.direction, Direction::SendRecv | Direction::SendOnly)
+    }
+
+    /// Plays `source` from the next tick; replaces whatever was playing.
+    pub fn play(&mut self, name: &str, source: Box<dyn AudioSource>) {
+        self.playing = Some((name.to_string(), source));
+        self.marker_next = true;
+        self.events.push_back(MediaEvent::PlaybackStarted {
+            source: name.to_string(),
+        });
+    }
+
+    /// Queues DTMF digits; [`MediaEvent::DtmfFinished`] follows the last one.
+    pub fn send_dtmf(&mut self, digits: &str, duration_ms: u32) {
+        self.dtmf
+            .queue
+            .extend(digits.chars().filter(|c| digit_to_event(*c).is_some()));
+        self.dtmf.duration_ms = duration_ms;
+        self.dtmf.busy = true;
+    }
+
+    /// Stops sending (the call is over).
+    pub fn stop(&mut self) {
+        self.peer = None;
+        self.playing = None;
+        self.dtmf = Dtmf::default();
+    }
+
+    /// Drains one event.
+    pub fn poll_event(&mut self) -> Option<MediaEvent> {
+        self.events.pop_front()
+    }
+
+    /// Counters so far, with the reorder window's.
+    pub fn stats(&self) -> (SessionStats, u64, u64, u64) {
+        (
+            self.stats,
+            self.rx.window.lost(),
+            self.rx.window.late(),
+            self.rx.window.duplicates(),
+        )
+    }
+
+    /// The media clock position in samples.
+    pub fn position(&self) -> u64 {
+        self.pos
+    }
+
+    /// Produces the next 20 ms frame; returns the packet to send and where, if any.
+    pub fn tick(&mut self, tap: &mut impl Tap) -> Option<(SocketAddr, &[u8])> {
+        self.frame.fill(0);
+        let ts_now = self.ts0.wrapping_add(self.pos as u32);
+        let sends = self.sends() && self.peer.is_some();
+        let mut dtmf_packet = None;
+        if sends {
+            dtmf_packet = self.dtmf_frame(ts_now);
+            if dtmf_packet.is_none()
+                && self.dtmf.current.is_none()
+                && self.dtmf.gap == 0
+                && let Some((name, src)) = &mut self.playing
+                && !src.next_frame(&mut self.frame)
+            {
+                let source = name.clone();
+                self.playing = None;
+                self.events
+                    .push_back(MediaEvent::PlaybackFinished { source });
+            }
+        }
+        let pos = self.pos;
+        self.pos += FRAME_SAMPLES as u64;
+        tap.tx(pos, &self.frame);
+        let peer = self.peer.filter(|_| sends)?;
+        let dest = self.latched.unwrap_or(peer.remote);
+        self.packet.clear();
+        let (pt, marker, ts) = match dtmf_packet {
+            Some((pt, payload, marker, ts)) => {
+                self.payload.clear();
+                self.payload.extend_from_slice(&payload);
+                (pt, marker, ts)
+            }
+            None => {
+                self.payload.clear();
+                g711::encode(peer.codec, &self.frame, &mut self.payload);
+                let m = std::mem::take(&mut self.marker_next);
+                (peer.codec_pt, m, ts_now)
+            }
+        };
+        RtpPacket {
+            payload_type: pt,
+            marker,
+            seq: self.seq,
+            ts,
+            ssrc: self.ssrc,
+            payload: &self.payload,
+        }
+        .write(&mut self.packet);
+        self.seq = self.seq.next();
+        self.stats.packets_sent += 1;
+        if std::mem::take(&mut self.first_tx) {
+            self.events.push_back(MediaEvent::FirstTx { to: dest });
+        }
+        Some((dest, &self.packet))
+    }
+
+    /// Advances DTMF by one frame. Returns an RFC 4733 packet to send instead of audio, or
+    /// renders an in-band tone into the frame when no telephone-event was negotiated.
+    fn dtmf_frame(&mut self, ts_now: RtpTs) -> Option<(PayloadType, [u8; 4], bool, RtpTs)> {
+        let d = &mut self.dtmf;
+        if d.gap > 0 {
+            d.gap -= 1;
+            return None;
+        }
+        if d.current.is_none() {
+            let Some(digit) = d.queue.pop_front() else {
+                if std::mem::take(&mut d.busy) {
+                    self.events.push_back(MediaEvent::DtmfFinished);
+                }
+                return None;
+            };
+            let pt = self
+                .peer
+                .and_then(|p| p.dtmf_pt)
+                .unwrap_or(PayloadType(101));
+            // digit_to_event accepted it when queued, so DtmfSender::new cannot fail.
+            let sender = DtmfSender::new(digit, d.duration_ms, pt).ok()?;
+            let frames = d.duration_ms.div_ceil(20).max(1);
+            d.current = Some(DigitOut {
+                digit,
+                sender,
+                ts: ts_now,
+                tone_frames: frames,
+                phase: 0,
+            });
+            self.events.push_back(MediaEvent::DtmfSent {
+                digit,
+                duration_ms: frames * 20,
+            });
+        }
+        let cur = d.current.as_mut()?;
+        if cur.tone_frames > 0 {
+            cur.tone_frames -= 1;
+            render_dtmf(cur.digit, cur.phase, &mut self.frame);
+            cur.phase += FRAME_SAMPLES as u32;
+        }
+        let out_of_band = self.peer.and_then(|p| p.dtmf_pt).is_some();
+        let packet = if out_of_band {
+            cur.sender.next_packet()
+        } else {
+            // In-band: the tone itself is the audio; finish when the tone is done.
+            if cur.tone_frames == 0 {
+                d.current = None;
+                d.gap = INTER_DIGIT_FRAMES;
+            }
+            return None;
+        };
+        match packet {
+            Some(p) => Some((p.pt, p.payload, p.marker, cur.ts)),
+            None => {
+                d.current = None;
+                d.gap = INTER_DIGIT_FRAMES;
+                self.marker_next = true;
+                None
+            }
+        }
+    }
+
+    /// Handles one datagram from the RTP socket.
+    pub fn receive(&mut self, from: SocketAddr, buf: &[u8], tap: &mut impl Tap) {
+        if is_rtcp(buf) {
+            return;
+        }
+        let Ok(p) = RtpPacket::parse(buf) else {
+            self.stats.packets_malformed += 1;
+            return;
+        };
+        let Some(peer) = self.peer else { return };
+        // Symmetric RTP (RFC 4961): latch to where the far end really sends from, then
+        // ignore anyone else (no injection into the call or its recording).
+        match self.latched {
+            None => {
+                self.latched = Some(from);
+                if from != peer.remote {
+                    self.events.push_back(MediaEvent::Latched { from });
+                }
+            }
+            Some(l) if l != from => {
+                self.stats.packets_foreign += 1;
+                return;
+            }
+            Some(_) => {}
+        }
+        self.stats.packets_received += 1;
+        if std::mem::take(&mut self.rx.first) {
+            self.events.push_back(MediaEvent::FirstRx { from });
+        }
+        if Some(p.payload_type) == peer.dtmf_pt {
+            if let Some(d) = self.rx.dtmf.on_packet(p.ts, p.payload) {
+                self.events.push_back(MediaEvent::DtmfReceived {
+                    digit: d.digit,
+                    duration_ms: d.duration_ms,
+                });
+            }
+            return;
+        }
+        let codec = match p.payload_type {
+            pt if pt == peer.codec_pt => peer.codec,
+            PayloadType(0) => Codec::Pcmu,
+            PayloadType(8) => Codec::Pcma,
+            _ => return, // comfort noise or an unnegotiated format
+        };
+        let pos = self.rx_position(p.ssrc, p.ts);
+        let mut data = [0u8; MAX_PAYLOAD];
+        let n = p.payload.len().min(MAX_PAYLOAD);
+        data[..n].copy_from_slice(&p.payload[..n]);
+        self.rx.window.push(p.seq, (pos, codec, n, data));
+        while let Some((pos, codec, n, data)) = self.rx.window.pop_ready() {
+            self.pcm.clear();
+            g711::decode(codec, &data[..n], &mut self.pcm);
+            tap.rx(pos, &self.pcm);
+        }
+    }
+
+    /// Places a received packet on our clock by its RTP timestamp (not its arrival time):
+    /// the first packet of a stream is anchored where our clock is now.
+    fn rx_position(&mut self, ssrc: Ssrc, ts: RtpTs) -> u64 {
+        let now = self.pos as i64;
+        if let Some((s, ts0, pos0)) = self.rx.anchor
+            && s == ssrc
+        {
+            let pos = pos0 as i64 + ts.0.wrapping_sub(ts0.0) as i32 as i64;
+            if (pos - now).abs() <= REANCHOR_SAMPLES && pos >= 0 {
+                return pos as u64;
+            }
+        }
+        self.rx.anchor = Some((ssrc, ts, self.pos));
+        self.pos
+    }
+}
+
+/// DTMF frequency pairs (ITU-T Q.23).
+fn dtmf_freqs(d: char) -> (f32, f32) {
+    let row = match d {
+        '1' | '2' | '3' | 'A' => 697.0,
+        '4' | '5' | '6' | 'B' => 770.0,
+        '7' | '8' | '9' | 'C' => 852.0,
+        _ => 941.0,
+    };
+    let col = match d {
+        '1' | '4' | '7' | '*' => 1209.0,
+        '2' | '5' | '8' | '0' => 1336.0,
+        '3' | '6' | '9' | '#' => 1477.0,
+        _ => 1633.0,
+    };
+    (row, col)
+}
+
+fn render_dtmf(d: char, start: u32, out: &mut [i16; FRAME_SAMPLES]) {
+    let (f1, f2) = dtmf_freqs(d);
+    let w = std::f32::consts::TAU / 8000.0;
+    for (i, s) in out.iter_mut().enumerate() {
+        let n = (start + i as u32) as f32;
+        *s = (6000.0 * ((w * f1 * n).sin() + (w * f2 * n).sin())) as i16;
+    }
+}
+
+#[cfg(test)]
+mod tests;

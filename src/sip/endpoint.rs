@@ -1,0 +1,388 @@
+//! The SIP transports (UDP and TCP) and the demultiplexer that hands each message to its
+//! call's task by Call-ID. Receive times are taken the moment a message is read, send times
+//! the moment the bytes are handed to the kernel: the timeline holds against a capture.
+
+use super::decode::{DecodeError, Decoded, decode};
+use super::encode::encode_response_raw;
+use super::redact::redact;
+use crate::call::RequestHandle;
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::sync::mpsc;
+
+/// SIP transport.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Udp,
+    Tcp,
+}
+
+impl Transport {
+    /// The name in a Via header.
+    pub fn via_name(self) -> &'static str {
+        match self {
+            Transport::Udp => "UDP",
+            Transport::Tcp => "TCP",
+        }
+    }
+
+    /// Reliable transports need no retransmissions.
+    pub fn reliable(self) -> bool {
+        self == Transport::Tcp
+    }
+}
+
+/// One message for a call, stamped when it was read.
+// Moved once through a channel per message; boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum Inbound {
+    Message {
+        at: Instant,
+        from: SocketAddr,
+        msg: Decoded,
+    },
+    /// The connection the call's messages travel on broke.
+    TransportError(String),
+}
+
+type CallTx = mpsc::UnboundedSender<Inbound>;
+
+struct Inner {
+    transport: Transport,
+    local: SocketAddr,
+    udp: Option<UdpSocket>,
+    tcp: Mutex<HashMap<SocketAddr, Arc<tokio::sync::Mutex<OwnedWriteHalf>>>>,
+    calls: Mutex<HashMap<String, CallTx>>,
+    handles: AtomicU64,
+    user_agent: String,
+    /// Only `hotline sim-vendor` sets this: new INVITEs go here instead of a 403.
+    accept: Mutex<Option<CallTx>>,
+}
+
+/// The process's SIP endpoint. Cheap to clone.
+#[derive(Clone)]
+pub struct Endpoint {
+    inner: Arc<Inner>,
+}
+
+/// Largest SIP message we accept over TCP (headers + body).
+const MAX_MESSAGE: usize = 64 * 1024;
+const TCP_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl Endpoint {
+    /// Binds the transport and starts its receive loop.
+    pub async fn bind(
+        addr: SocketAddr,
+        transport: Transport,
+        user_agent: &str,
+    ) -> io::Result<Self> {
+        let (udp, listener, local) = match transport {
+            Transport::Udp => {
+                let s = UdpSocket::bind(addr).await?;
+                let local = s.local_addr()?;
+                (Some(s), None, local)
+            }
+            Transport::Tcp => {
+                let l = TcpListener::bind(addr).await?;
+                let local = l.local_addr()?;
+                (None, Some(l), local)
+            }
+        };
+        let ep = Endpoint {
+            inner: Arc::new(Inner {
+                transport,
+                local,
+                udp,
+                tcp: Mutex::new(HashMap::new()),
+                calls: Mutex::new(HashMap::new()),
+                handles: AtomicU64::new(1),
+                user_agent: user_agent.to_string(),
+                accept: Mutex::new(None),
+            }),
+        };
+        match listener {
+            Some(l) => {
+                let ep2 = ep.clone();
+                tokio::spawn(async move { ep2.accept_loop(l).await });
+            }
+            None => {
+                let ep2 = ep.clone();
+                tokio::spawn(async move { ep2.udp_loop().await });
+            }
+        }
+        Ok(ep)
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.inner.local
+    }
+
+    /// The transport in use.
+    pub fn transport(&self) -> Transport {
+        self.inner.transport
+    }
+
+    /// Routes messages with this Call-ID to the returned receiver until [`Self::unregister`].
+    pub fn register(&self, call_id: &str) -> mpsc::UnboundedReceiver<Inbound> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.lock_calls().insert(call_id.to_string(), tx);
+        rx
+    }
+
+    /// Receives new INVITEs (for the simulated vendor line only; hotline takes no calls).
+    pub fn accept_calls(&self) -> mpsc::UnboundedReceiver<Inbound> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        *self.inner.accept.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
+        rx
+    }
+
+    /// Stops routing a Call-ID (the call's task is done).
+    pub fn unregister(&self, call_id: &str) {
+        self.lock_calls().remove(call_id);
+    }
+
+    fn lock_calls(&self) -> std::sync::MutexGuard<'_, HashMap<String, CallTx>> {
+        // A panic while holding this lock would be a bug elsewhere; recover the map anyway.
+        self.inner.calls.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sends one message to `dest`; returns the instant the bytes were handed to the kernel.
+    pub async fn send(&self, dest: SocketAddr, bytes: &[u8]) -> io::Result<Instant> {
+        tracing::trace!(%dest, msg = %redact(bytes), "sip send");
+        match (&self.inner.udp, self.inner.transport) {
+            (Some(udp), _) => {
+                udp.send_to(bytes, dest).await?;
+                Ok(Instant::now())
+            }
+            (None, _) => {
+                let conn = self.tcp_conn(dest).await?;
+                let mut w = conn.lock().await;
+                let r = w.write_all(bytes).await;
+                let at = Instant::now();
+                if let Err(e) = r {
+                    self.tcp_lock().remove(&dest);
+                    return Err(e);
+                }
+                Ok(at)
+            }
+        }
+    }
+
+    fn tcp_lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<SocketAddr, Arc<tokio::sync::Mutex<OwnedWriteHalf>>>>
+    {
+        self.inner.tcp.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    async fn tcp_conn(
+        &self,
+        dest: SocketAddr,
+    ) -> io::Result<Arc<tokio::sync::Mutex<OwnedWriteHalf>>> {
+        if let Some(c) = self.tcp_lock().get(&dest) {
+            return Ok(c.clone());
+        }
+        let stream = tokio::time::timeout(TCP_CONNECT_TIMEOUT, TcpStream::connect(dest))
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "tcp connect timed out"))??;
+        Ok(self.adopt(stream, dest))
+    }
+
+    fn adopt(
+        &self,
+        stream: TcpStream,
+        peer: SocketAddr,
+    ) -> Arc<tokio::sync::Mutex<OwnedWriteHalf>> {
+        // SIP over TCP is request/response chatter: Nagle only adds delay.
+        let _ = stream.set_nodelay(true);
+        let (r, w) = stream.into_split();
+        let w = Arc::new(tokio::sync::Mutex::new(w));
+        self.tcp_lock().insert(peer, w.clone());
+        let ep = self.clone();
+        tokio::spawn(async move { ep.tcp_read_loop(r, peer).await });
+        w
+    }
+
+    async fn accept_loop(self, l: TcpListener) {
+        loop {
+            match l.accept().await {
+                Ok((s, peer)) => {
+                    self.adopt(s, peer);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "sip tcp accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+    }
+
+    async fn udp_loop(self) {
+        let Some(udp) = &self.inner.udp else { return };
+        let mut buf = vec![0u8; 65536];
+        loop {
+            match udp.recv_from(&mut buf).await {
+                Ok((n, from)) => {
+                    let at = Instant::now();
+                    self.dispatch(at, from, &buf[..n]).await;
+                }
+                // ICMP port unreachable surfaces here on Linux; nothing to do per call.
+                Err(e) => tracing::debug!(error = %e, "sip udp recv error"),
+            }
+        }
+    }
+
+    async fn tcp_read_loop(self, mut r: tokio::net::tcp::OwnedReadHalf, peer: SocketAddr) {
+        let mut buf: Vec<u8> = Vec::with_capacity(4096);
+        let mut chunk = vec![0u8; 16384];
+        let reason = loop {
+            match r.read(&mut chunk).await {
+                Ok(0) => break "connection closed".to_string(),
+                Ok(n) => {
+                    let at = Instant::now();
+                    buf.extend_from_slice(&chunk[..n]);
+                    loop {
+                        match frame(&buf) {
+                            Framed::Message(len) => {
+                                let msg: Vec<u8> = buf.drain(..len).collect();
+                                self.dispatch(at, peer, &msg).await;
+                            }
+                            Framed::KeepAlive(len) => {
+                                buf.drain(..len);
+                            }
+                            Framed::Incomplete => break,
+                        }
+                    }
+                    if buf.len() > MAX_MESSAGE {
+                        break "message too large".to_string();
+                    }
+                }
+                Err(e) => break e.to_string(),
+            }
+        };
+        self.tcp_lock().remove(&peer);
+        // Calls whose messages used this connection learn about it on their next send.
+        tracing::debug!(%peer, reason, "sip tcp connection ended");
+    }
+
+    async fn dispatch(&self, at: Instant, from: SocketAddr, bytes: &[u8]) {
+        if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+            return; // RFC 5626 keep-alive
+        }
+        tracing::trace!(%from, msg = %redact(bytes), "sip recv");
+        let handle = RequestHandle(self.inner.handles.fetch_add(1, Ordering::Relaxed));
+        match decode(bytes, handle) {
+            Ok(msg) => {
+                let tx = self.lock_calls().get(msg.call_id()).cloned();
+                match tx {
+                    Some(tx) => {
+                        let _ = tx.send(Inbound::Message { at, from, msg });
+                    }
+                    None => self.out_of_dialog(from, msg).await,
+                }
+            }
+            Err(DecodeError::BadRequest { reason, raw }) => {
+                tracing::debug!(%from, reason, "bad sip request");
+                if let Some(raw) = raw {
+                    let bytes =
+                        encode_response_raw(&raw.0, 400, None, None, &self.inner.user_agent, None);
+                    let _ = self.send(from, &bytes).await;
+                }
+            }
+            Err(e) => tracing::debug!(%from, error = %e, "dropped unparseable sip message"),
+        }
+    }
+
+    /// Messages for no call of ours. hotline takes no calls and dials only dialplan entries, so
+    /// nothing arriving here can start anything (the whitelist holds for inbound SIP too).
+    async fn out_of_dialog(&self, from: SocketAddr, msg: Decoded) {
+        if let Decoded::Request { req, .. } = &msg
+            && req.method == crate::call::Method::Invite
+        {
+            let accept = self
+                .inner
+                .accept
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+            if let Some(tx) = accept {
+                let at = Instant::now();
+                let _ = tx.send(Inbound::Message { at, from, msg });
+                return;
+            }
+        }
+        let Decoded::Request { req, raw, .. } = msg else {
+            return; // a late response for a finished call
+        };
+        let status = match req.method {
+            crate::call::Method::Ack => return,
+            crate::call::Method::Options => 200,
+            crate::call::Method::Invite => 403,
+            _ => 481,
+        };
+        tracing::debug!(%from, method = %req.method, status, "out-of-dialog request");
+        let bytes = encode_response_raw(&raw.0, status, None, None, &self.inner.user_agent, None);
+        let _ = self.send(from, &bytes).await;
+    }
+}
+
+enum Framed {
+    Message(usize),
+    KeepAlive(usize),
+    Incomplete,
+}
+
+/// Finds one whole message at the start of a TCP stream buffer (RFC 3261 §18.3:
+/// Content-Length is mandatory on stream transports).
+fn frame(buf: &[u8]) -> Framed {
+    let lead = buf
+        .iter()
+        .take_while(|b| **b == b'\r' || **b == b'\n')
+        .count();
+    if lead > 0 {
+        return Framed::KeepAlive(lead);
+    }
+    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return Framed::Incomplete;
+    };
+    let head = String::from_utf8_lossy(&buf[..end]);
+    let len = head
+        .split("\r\n")
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| {
+            let k = k.trim();
+            k.eq_ignore_ascii_case("content-length") || k.eq_ignore_ascii_case("l")
+        })
+        .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    let total = end + 4 + len.min(MAX_MESSAGE);
+    if buf.len() >= total {
+        Framed::Message(total)
+    } else {
+        Framed::Incomplete
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_stream_messages() {
+        let m =
+            b"SIP/2.0 200 OK\r\nContent-Length: 3\r\n\r\nabcSIP/2.0 180 Ringing\r\nl: 0\r\n\r\n";
+        assert!(matches!(frame(m), Framed::Message(40)));
+        assert!(matches!(frame(&m[40..]), Framed::Message(_)));
+        assert!(matches!(frame(&m[..20]), Framed::Incomplete));
+        assert!(matches!(frame(b"\r\n\r\nX"), Framed::KeepAlive(4)));
+    }
+}

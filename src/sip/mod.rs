@@ -1,0 +1,19 @@
+//! The SIP edge: the only module that names the SIP stack (rsipstack's `sip` module, which is
+//! rsip's parser). It turns wire bytes into `crate::call` inputs and `call` outputs into wire
+//! bytes, and runs the UDP/TCP transports. Swapping the SIP library touches nothing else.
+
+mod decode;
+mod digest;
+mod encode;
+mod endpoint;
+mod redact;
+mod register;
+mod resolve;
+pub mod uas;
+
+pub use decode::{DecodeError, Decoded, InboundRequest, decode};
+pub use encode::{Credentials, SipContext, encode_request, encode_response};
+pub use endpoint::{Endpoint, Inbound, Transport};
+pub use redact::redact;
+pub use register::{RegisterConfig, register_loop};
+pub use resolve::{host_of, resolve};

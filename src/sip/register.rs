@@ -1,0 +1,147 @@
+//! REGISTER with refresh (RFC 3261 §10) for trunks that want it: answers one digest
+//! challenge per attempt, refreshes before expiry, backs off on failure.
+
+use super::decode::Decoded;
+use super::digest;
+use super::encode::Credentials;
+use super::endpoint::{Endpoint, Inbound};
+use rsipstack::sip::headers::make_header;
+use rsipstack::sip::{self as rsip, Headers, Uri, Version};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// What to register, where.
+#[derive(Clone, Debug)]
+pub struct RegisterConfig {
+    /// Registrar URI, e.g. `sip:trunk.example.net`.
+    pub registrar: String,
+    /// Where to send the REGISTER.
+    pub dest: SocketAddr,
+    /// Address-of-record, e.g. `sip:hotline@trunk.example.net`.
+    pub aor: String,
+    /// Our Contact URI.
+    pub contact: String,
+    pub expires: Duration,
+    pub credentials: Option<Credentials>,
+    pub user_agent: String,
+}
+
+fn build(
+    cfg: &RegisterConfig,
+    ep: &Endpoint,
+    call_id: &str,
+    cseq: u32,
+    auth: Option<(bool, String)>,
+) -> Result<Vec<u8>, String> {
+    let uri: Uri = cfg
+        .registrar
+        .as_str()
+        .try_into()
+        .map_err(|e| format!("bad registrar uri: {e}"))?;
+    let mut hs = Headers::default();
+    let h = |n: &str, v: String| make_header(n, v);
+    hs.push(h(
+        "Via",
+        format!(
+            "SIP/2.0/{} {};branch=z9hG4bK{call_id}.{cseq};rport",
+            ep.transport().via_name(),
+            ep.local_addr()
+        ),
+    ));
+    hs.push(h("Max-Forwards", "70".into()));
+    hs.push(h("From", format!("<{}>;tag={call_id}", cfg.aor)));
+    hs.push(h("To", format!("<{}>", cfg.aor)));
+    hs.push(h("Call-ID", call_id.to_string()));
+    hs.push(h("CSeq", format!("{cseq} REGISTER")));
+    hs.push(h("Contact", format!("<{}>", cfg.contact)));
+    hs.push(h("Expires", cfg.expires.as_secs().to_string()));
+    hs.push(h("User-Agent", cfg.user_agent.clone()));
+    if let (Some((proxy, ch)), Some(c)) = (auth, &cfg.credentials) {
+        let v = digest::answer(
+            &ch,
+            &c.username,
+            &c.password,
+            &rsip::Method::Register,
+            &uri,
+            call_id,
+        )?;
+        hs.push(h(
+            if proxy {
+                "Proxy-Authorization"
+            } else {
+                "Authorization"
+            },
+            v,
+        ));
+    }
+    hs.push(h("Content-Length", "0".into()));
+    Ok(rsip::Request {
+        method: rsip::Method::Register,
+        uri,
+        version: Version::V2,
+        headers: hs,
+        body: Vec::new(),
+    }
+    .to_bytes())
+}
+
+/// One REGISTER exchange. Returns the granted expiry.
+async fn register_once(
+    cfg: &RegisterConfig,
+    ep: &Endpoint,
+    call_id: &str,
+    cseq: &mut u32,
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<Inbound>,
+) -> Result<Duration, String> {
+    let mut auth = None;
+    for _attempt in 0..2 {
+        *cseq += 1;
+        let bytes = build(cfg, ep, call_id, *cseq, auth.clone())?;
+        ep.send(cfg.dest, &bytes).await.map_err(|e| e.to_string())?;
+        let resp = loop {
+            let next = tokio::time::timeout(Duration::from_secs(32), rx.recv())
+                .await
+                .map_err(|_| "no response to REGISTER".to_string())?;
+            match next {
+                Some(Inbound::Message {
+                    msg: Decoded::Response { resp, .. },
+                    ..
+                }) if resp.cseq == *cseq && resp.status >= 200 => break resp,
+                Some(_) => continue,
+                None => return Err("endpoint closed".into()),
+            }
+        };
+        match resp.status {
+            200..=299 => return Ok(cfg.expires),
+            401 | 407 if auth.is_none() && cfg.credentials.is_some() => {
+                let ch = resp.challenge.ok_or("challenge without header")?;
+                auth = Some((ch.proxy, ch.header));
+            }
+            code => return Err(format!("REGISTER rejected: {code} {}", resp.reason)),
+        }
+    }
+    Err("REGISTER credentials rejected".into())
+}
+
+/// Registers and keeps the registration fresh until the task is dropped.
+pub async fn register_loop(cfg: RegisterConfig, ep: Endpoint) {
+    let call_id = format!("reg{:016x}", rand::random::<u64>());
+    let mut rx = ep.register(&call_id);
+    let mut cseq = 0;
+    let mut backoff = Duration::from_secs(5);
+    loop {
+        match register_once(&cfg, &ep, &call_id, &mut cseq, &mut rx).await {
+            Ok(expires) => {
+                tracing::info!(registrar = %cfg.registrar, secs = expires.as_secs(), "registered");
+                backoff = Duration::from_secs(5);
+                // Refresh well before expiry.
+                tokio::time::sleep(expires.mul_f32(0.8)).await;
+            }
+            Err(e) => {
+                tracing::warn!(registrar = %cfg.registrar, error = %e, "registration failed");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(300));
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! SIP URI -> socket address. IP literals and A/AAAA lookups with the default port 5060;
+//! NAPTR/SRV (RFC 3263) are not done: configure the trunk as `host:port`.
+
+use rsipstack::sip::{Host, Uri};
+use std::net::SocketAddr;
+
+/// Where to send a request for `uri` (a SIP URI or a `<sip:...>;lr` Route value).
+pub async fn resolve(uri: &str) -> Result<SocketAddr, String> {
+    let text = uri.trim();
+    let text = match (text.find('<'), text.find('>')) {
+        (Some(a), Some(b)) if a < b => &text[a + 1..b],
+        _ => text,
+    };
+    let parsed: Uri = text
+        .try_into()
+        .map_err(|e| format!("bad uri {text}: {e}"))?;
+    let port = parsed.host_with_port.port.map(u16::from).unwrap_or(5060);
+    match &parsed.host_with_port.host {
+        Host::IpAddr(ip) => Ok(SocketAddr::new(*ip, port)),
+        Host::Domain(d) => {
+            let name = d.to_string();
+            tokio::net::lookup_host((name.as_str(), port))
+                .await
+                .map_err(|e| format!("cannot resolve {name}: {e}"))?
+                .next()
+                .ok_or_else(|| format!("{name} has no address"))
+        }
+    }
+}
+
+/// The host part of a SIP URI (for E.164 numbers dialled via a trunk domain).
+pub fn host_of(uri: &str) -> Option<String> {
+    let parsed: Uri = uri.try_into().ok()?;
+    Some(parsed.host_with_port.host.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn resolves_literals_and_routes() {
+        let a = super::resolve("sip:support@127.0.0.1:5090")
+            .await
+            .expect("literal");
+        assert_eq!(a, "127.0.0.1:5090".parse().expect("literal"));
+        let b = super::resolve("<sip:127.0.0.1;lr>").await.expect("route");
+        assert_eq!(b.port(), 5060);
+        assert!(super::resolve("not a uri at all").await.is_err());
+    }
+}
