@@ -10,7 +10,7 @@ pub fn say(text: &str) -> Option<Vec<i16>> {
     std::fs::create_dir_all(&dir).ok()?;
     let wav = dir.join("say.wav");
     let ok = Command::new("espeak-ng")
-        .args(["-v", "en-us", "-s", "155", "-a", "120", "-w"])
+        .args(["-v", "en-us", "-s", "155", "-a", "70", "-w"])
         .arg(&wav)
         .arg(text)
         .status()

@@ -166,7 +166,11 @@ impl CallRecord {
     /// persisting the sidecar).
     pub fn push(&mut self, at: Instant, kind: EventKind) -> bool {
         let clock = self.clock.unwrap_or_else(Clock::now);
-        let first = *self.first.get_or_insert(at);
+        // Offsets count from the INVITE leaving.
+        if matches!(kind, EventKind::InviteSent { .. }) && self.first.is_none() {
+            self.first = Some(at);
+        }
+        let first = self.first.unwrap_or(at);
         let utc = clock.utc(at);
         let since = at.saturating_duration_since(first);
         let ms = |d: Duration| d.as_millis() as u64;
@@ -195,11 +199,17 @@ impl CallRecord {
             }
             _ => stage = false,
         }
-        self.events.push(TimelineEvent {
-            at: utc,
-            offset_ms: since.as_secs_f64() * 1000.0,
-            kind,
-        });
+        // Keep the timeline in time order: sends are stamped at the socket, which can be
+        // a little after a receive the task handles first.
+        let i = self.events.partition_point(|e| e.at <= utc);
+        self.events.insert(
+            i,
+            TimelineEvent {
+                at: utc,
+                offset_ms: since.as_secs_f64() * 1000.0,
+                kind,
+            },
+        );
         stage
     }
 

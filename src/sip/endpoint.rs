@@ -160,14 +160,17 @@ impl Endpoint {
         tracing::trace!(%dest, msg = %redact(bytes), "sip send");
         match (&self.inner.udp, self.inner.transport) {
             (Some(udp), _) => {
+                // Stamped as the datagram is handed over: on loopback the answer can be read
+                // by another thread before this one returns from the syscall.
+                let at = Instant::now();
                 udp.send_to(bytes, dest).await?;
-                Ok(Instant::now())
+                Ok(at)
             }
             (None, _) => {
                 let conn = self.tcp_conn(dest).await?;
                 let mut w = conn.lock().await;
-                let r = w.write_all(bytes).await;
                 let at = Instant::now();
+                let r = w.write_all(bytes).await;
                 if let Err(e) = r {
                     self.tcp_lock().remove(&dest);
                     return Err(e);
