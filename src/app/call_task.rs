@@ -180,21 +180,23 @@ impl Driver {
     async fn pace(&mut self, now: Instant) {
         while let Some(due) = self.pacer.poll(now) {
             let pkt = self.media.tick(&mut self.tap);
-            let Due::Send(scheduled) = due else { continue };
-            if let Some((dest, bytes)) = pkt {
-                let _ = self.rtp.send_to(bytes, dest).await;
-                let at = Instant::now();
-                self.pacer
-                    .jitter
-                    .record(at.saturating_duration_since(scheduled));
-                if self.first_rtp_us.is_none()
-                    && let Some(a) = self.answered_at
-                {
-                    self.first_rtp_us = Some(at.saturating_duration_since(a).as_micros() as u64);
+            match (due, pkt) {
+                (Due::Send(scheduled), Some((dest, bytes))) => {
+                    let _ = self.rtp.send_to(bytes, dest).await;
+                    let at = Instant::now();
+                    self.pacer.sent(scheduled, at);
+                    if self.first_rtp_us.is_none()
+                        && let Some(a) = self.answered_at
+                    {
+                        self.first_rtp_us =
+                            Some(at.saturating_duration_since(a).as_micros() as u64);
+                    }
+                    self.media_events(at);
                 }
-                self.media_events(at);
-            } else {
-                self.media_events(Instant::now());
+                _ => {
+                    self.pacer.not_sent();
+                    self.media_events(Instant::now());
+                }
             }
         }
     }
@@ -365,6 +367,9 @@ impl Driver {
         m.send_jitter_p99_us = self.pacer.jitter.quantile_us(0.99);
         m.send_jitter_max_us = self.pacer.jitter.max_us();
         m.answer_to_first_rtp_us = self.first_rtp_us;
+        m.send_lateness_p99_us = self.pacer.lateness.quantile_us(0.99);
+        m.jitter = std::mem::take(&mut self.pacer.jitter);
+        m.lateness = std::mem::take(&mut self.pacer.lateness);
         if let Some(rec) = self.tap.rec.take() {
             match tokio::task::spawn_blocking(move || rec.finish()).await {
                 Ok(Ok(summary)) => m.recording_late_samples = summary.late_samples,

@@ -1,6 +1,9 @@
 //! The 20 ms send schedule. Deadlines advance by exactly 20 ms from the first one, so the
-//! stream never drifts from the wall clock; lateness against that grid is the send jitter.
+//! stream never drifts from the wall clock. Two figures: the send jitter (how far each gap
+//! between packets is from 20 ms: what the far end's jitter buffer sees) and the lateness
+//! against the grid (includes the runtime timer's 1 ms granularity).
 
+pub use crate::media::histogram::Histogram;
 use std::time::{Duration, Instant};
 
 /// One packet time.
@@ -8,70 +11,6 @@ pub const PTIME: Duration = Duration::from_millis(20);
 /// Behind by more than this many frames, frames are produced (recorded) but not sent: a burst
 /// of stale audio helps no one.
 const MAX_BURST: u32 = 5;
-
-/// Lateness histogram in 10 µs buckets up to 20 ms (the rest in the last bucket).
-#[derive(Clone, Debug)]
-pub struct Histogram {
-    buckets: Vec<u32>,
-    count: u64,
-    max_us: u64,
-}
-
-impl Default for Histogram {
-    fn default() -> Self {
-        Self {
-            buckets: vec![0; 2001],
-            count: 0,
-            max_us: 0,
-        }
-    }
-}
-
-impl Histogram {
-    /// Adds one sample.
-    pub fn record(&mut self, d: Duration) {
-        let us = d.as_micros() as u64;
-        let i = ((us / 10) as usize).min(self.buckets.len() - 1);
-        self.buckets[i] += 1;
-        self.count += 1;
-        self.max_us = self.max_us.max(us);
-    }
-
-    /// Merges another histogram into this one.
-    pub fn merge(&mut self, o: &Histogram) {
-        for (a, b) in self.buckets.iter_mut().zip(&o.buckets) {
-            *a += b;
-        }
-        self.count += o.count;
-        self.max_us = self.max_us.max(o.max_us);
-    }
-
-    /// The q-quantile in microseconds (bucket upper bound).
-    pub fn quantile_us(&self, q: f64) -> u64 {
-        if self.count == 0 {
-            return 0;
-        }
-        let target = ((self.count as f64) * q).ceil().max(1.0) as u64;
-        let mut seen = 0u64;
-        for (i, n) in self.buckets.iter().enumerate() {
-            seen += *n as u64;
-            if seen >= target {
-                return (i as u64 + 1) * 10;
-            }
-        }
-        self.max_us
-    }
-
-    /// Largest sample.
-    pub fn max_us(&self) -> u64 {
-        self.max_us
-    }
-
-    /// Number of samples.
-    pub fn count(&self) -> u64 {
-        self.count
-    }
-}
 
 /// What to do for one due frame.
 #[derive(Debug, PartialEq, Eq)]
@@ -86,7 +25,11 @@ pub enum Due {
 #[derive(Debug, Default)]
 pub struct Pacer {
     next: Option<Instant>,
+    /// |gap between consecutive sends - 20 ms|.
     pub jitter: Histogram,
+    /// Send time - scheduled time.
+    pub lateness: Histogram,
+    last_sent: Option<Instant>,
     pub skipped: u64,
 }
 
@@ -101,6 +44,22 @@ impl Pacer {
     /// Stops the grid.
     pub fn stop(&mut self) {
         self.next = None;
+        self.last_sent = None;
+    }
+
+    /// Notes that the frame scheduled at `scheduled` left at `at`.
+    pub fn sent(&mut self, scheduled: Instant, at: Instant) {
+        self.lateness
+            .record(at.saturating_duration_since(scheduled));
+        if let Some(prev) = self.last_sent.replace(at) {
+            let gap = at.saturating_duration_since(prev);
+            self.jitter.record(gap.abs_diff(PTIME));
+        }
+    }
+
+    /// A frame was produced but not sent (hold, or skipped): the next gap is not 20 ms.
+    pub fn not_sent(&mut self) {
+        self.last_sent = None;
     }
 
     /// The next deadline.
@@ -157,16 +116,5 @@ mod tests {
         p.start(t0);
         let late = t0 + Duration::from_millis(200);
         assert_eq!(p.poll(late), Some(Due::Skip));
-    }
-
-    #[test]
-    fn histogram_quantiles() {
-        let mut h = Histogram::default();
-        for us in 0..100u64 {
-            h.record(Duration::from_micros(us * 10));
-        }
-        assert_eq!(h.quantile_us(0.5), 500);
-        assert_eq!(h.quantile_us(0.99), 990);
-        assert_eq!(h.max_us(), 990);
     }
 }

@@ -91,14 +91,21 @@ pub struct MediaStats {
     pub packets_duplicate: u64,
     /// Frames the pacer skipped because the task ran too late to catch up.
     pub frames_skipped: u64,
-    /// Send-time lateness against the 20 ms schedule, microseconds.
+    /// How far each gap between our packets is from 20 ms, microseconds.
     pub send_jitter_p50_us: u64,
     pub send_jitter_p99_us: u64,
     pub send_jitter_max_us: u64,
+    /// Send time minus scheduled time (p99), microseconds.
+    pub send_lateness_p99_us: u64,
     /// 200 OK received -> first RTP packet sent, microseconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub answer_to_first_rtp_us: Option<u64>,
     pub recording_late_samples: u64,
+    /// The full histograms, for aggregating across calls.
+    #[serde(skip)]
+    pub jitter: crate::media::histogram::Histogram,
+    #[serde(skip)]
+    pub lateness: crate::media::histogram::Histogram,
 }
 
 /// Everything known about one call; printed by `hotline dial`, kept as the sidecar JSON.

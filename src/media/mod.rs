@@ -3,6 +3,7 @@
 
 pub mod dtmf;
 pub mod g711;
+pub mod histogram;
 pub mod reorder;
 pub mod resample;
 pub mod rtp;
