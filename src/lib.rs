@@ -12,6 +12,7 @@ pub mod app;
 pub mod call;
 pub mod config;
 pub mod dialplan;
+pub mod incident;
 pub mod media;
 pub mod recording;
 pub mod sip;

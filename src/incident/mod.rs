@@ -1,0 +1,5 @@
+//! Incidents: every monitoring format becomes one [`Incident`].
+
+mod model;
+
+pub use model::{Asset, Fault, Incident, Pattern, Severity, Status};
