@@ -303,9 +303,16 @@ pub async fn dial(args: DialArgs) -> Result<CallRecord, DialError> {
     let p = prepare(&args, None, None).await?;
     super::recover::recover_recordings(&p.config.recording.dir);
     if let Some(reg) = &p.config.sip.register {
+        // The registrar is reached through the proxy when there is one.
+        let dest = match &p.config.sip.proxy {
+            Some(_) => p.setup.dest,
+            None => resolve(reg.registrar.as_str())
+                .await
+                .map_err(DialError::Setup)?,
+        };
         let cfg = crate::sip::RegisterConfig {
             registrar: reg.registrar.as_str().to_string(),
-            dest: p.setup.dest,
+            dest,
             aor: p.setup.sip.from_uri.clone(),
             contact: p.setup.sip.contact.clone(),
             expires: reg.expires,
