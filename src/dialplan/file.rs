@@ -7,7 +7,9 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::hours::Hours;
 use super::menu::StepTable;
+use super::routing::MatchRule;
 use super::{
     Contact, ContactId, Destination, Dialplan, DialplanError, DialplanId, MenuStep, PlaySource,
 };
@@ -19,6 +21,12 @@ use crate::config::{Location, non_empty_string, positive_duration, positive_dura
 pub(super) struct DialplanFile {
     #[serde(deserialize_with = "non_empty_string")]
     vendor: String,
+    /// Routing rules (`[[match]]`); none = this dialplan is only dialled by hand.
+    #[serde(default, rename = "match")]
+    rules: Vec<Spanned<MatchRule>>,
+    /// Default hours for its contacts.
+    #[serde(default)]
+    hours: Hours,
     contacts: Spanned<Vec<ContactTable>>,
 }
 
@@ -38,6 +46,14 @@ struct ContactTable {
     #[serde(default, deserialize_with = "positive_duration_opt")]
     answer_within: Option<Duration>,
     menu: Vec<Spanned<StepTable>>,
+    /// Overrides the dialplan's hours.
+    #[serde(default)]
+    hours: Option<Hours>,
+    /// Extra attempts on this contact before the ladder moves on.
+    #[serde(default)]
+    retries: u32,
+    #[serde(default, deserialize_with = "positive_duration_opt")]
+    retry_after: Option<Duration>,
 }
 
 /// A date, written `"2026-10-01"` or as a bare TOML date `2026-10-01`.
@@ -78,6 +94,16 @@ impl DialplanFile {
                 at: at(self.contacts.span().start),
             });
         }
+        let mut rules = Vec::new();
+        for rule in self.rules {
+            if rule.get_ref().is_empty() {
+                errors.push(DialplanError::Invalid {
+                    at: at(rule.span().start),
+                    message: "a [[match]] rule needs at least one condition".into(),
+                });
+            }
+            rules.push(rule.into_inner());
+        }
         let mut contacts: Vec<Contact> = Vec::new();
         for table in self.contacts.into_inner() {
             let location = at(table.id.span().start);
@@ -98,6 +124,9 @@ impl DialplanFile {
                 ring_timeout: table.ring_timeout,
                 answer_within: table.answer_within,
                 menu,
+                hours: table.hours.unwrap_or_else(|| self.hours.clone()),
+                retries: table.retries,
+                retry_after: table.retry_after.unwrap_or_default(),
                 location,
                 verified_on_location: at(table.verified_on.span().start),
             });
@@ -108,6 +137,7 @@ impl DialplanFile {
         Ok(Dialplan {
             id,
             vendor: self.vendor,
+            rules,
             contacts,
             path: path.to_path_buf(),
         })

@@ -5,8 +5,10 @@ mod check;
 mod destination;
 mod error;
 mod file;
+mod hours;
 mod ids;
 mod menu;
+mod routing;
 mod template;
 #[cfg(test)]
 mod tests;
@@ -21,8 +23,10 @@ use chrono::NaiveDate;
 pub use check::{DEFAULT_MAX_AGE, Report, check};
 pub use destination::Destination;
 pub use error::DialplanError;
+pub use hours::{Hours, Window};
 pub use ids::{ContactId, DialplanId};
 pub use menu::{MenuStep, PlaySource};
+pub use routing::{MatchRule, glob};
 pub use template::{MAX_DTMF_LEN, Template, TemplateError};
 
 use crate::config::Location;
@@ -35,6 +39,8 @@ pub struct Dialplan {
     pub id: DialplanId,
     /// Vendor display name.
     pub vendor: String,
+    /// Routing rules; empty = dialled by hand only.
+    pub rules: Vec<MatchRule>,
     /// Lines to call; never empty.
     pub contacts: Vec<Contact>,
     /// The file it was loaded from.
@@ -60,6 +66,12 @@ pub struct Contact {
     pub answer_within: Option<Duration>,
     /// Steps after the call is answered.
     pub menu: Vec<MenuStep>,
+    /// When this line may be called (the dialplan's hours unless the contact has its own).
+    pub hours: Hours,
+    /// Extra attempts before the ladder moves on.
+    pub retries: u32,
+    /// Pause before a retry.
+    pub retry_after: Duration,
     /// Where the contact's `id` is written.
     pub location: Location,
     /// Where its `verified_on` is written.
@@ -98,6 +110,22 @@ impl Dialplans {
                 .find(|contact| contact.id.as_str() == id)
                 .map(|contact| (plan, contact))
         })
+    }
+
+    /// The dialplan an incident routes to: the most specific matching `[[match]]` rule wins,
+    /// ties go to the dialplan id that sorts first (plans are kept in id order). `None`:
+    /// unrouted.
+    pub fn route(&self, incident: &crate::incident::Incident) -> Option<&Dialplan> {
+        let mut best: Option<(&Dialplan, usize)> = None;
+        for plan in &self.plans {
+            for rule in plan.rules.iter().filter(|r| r.matches(incident)) {
+                let s = rule.specificity();
+                if best.is_none_or(|(_, b)| s > b) {
+                    best = Some((plan, s));
+                }
+            }
+        }
+        best.map(|(p, _)| p)
     }
 }
 

@@ -137,20 +137,20 @@ fn errors_point_at_line_and_column() {
             "invalid basic string",
         ),
         ("{ dtmf = \"2\" },", "{ dtmf = \"2\" ", 13, 3, ""),
-        // unknown keys, including the sections a later version adds
+        // unknown keys, also inside the routing sections
         (
             "[[contacts]]",
             "[hours]\nmon = \"9-17\"\n\n[[contacts]]",
             3,
-            2,
-            "unknown field `hours`",
+            1,
+            "unknown field `mon` in hours",
         ),
         (
             "[[contacts]]",
             "[[match]]\nalert = \"disk\"\n\n[[contacts]]",
-            3,
-            3,
-            "unknown field `match`",
+            4,
+            1,
+            "unknown field `alert`",
         ),
         (
             "source =",
