@@ -13,6 +13,7 @@ pub mod call;
 pub mod config;
 pub mod dialplan;
 pub mod incident;
+pub mod ladder;
 pub mod media;
 pub mod recording;
 pub mod sip;

@@ -1,0 +1,252 @@
+//! See the module docs.
+
+use crate::call::Outcome;
+use crate::dialplan::{Dialplan, Hours};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::VecDeque;
+use std::time::Duration;
+
+/// One contact on the ladder.
+#[derive(Clone, Debug)]
+pub struct Rung {
+    pub contact: String,
+    pub retries: u32,
+    pub retry_after: Duration,
+    pub hours: Hours,
+}
+
+impl Rung {
+    /// The ladder of a dialplan: its contacts in order.
+    pub fn from_dialplan(plan: &Dialplan) -> Vec<Rung> {
+        plan.contacts
+            .iter()
+            .map(|c| Rung {
+                contact: c.id.as_str().to_string(),
+                retries: c.retries,
+                retry_after: c.retry_after,
+                hours: c.hours.clone(),
+            })
+            .collect()
+    }
+}
+
+/// How one call of the ladder ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallOutcome {
+    pub call_id: String,
+    pub result: Outcome,
+    /// The menu (with the briefing) ran to its end while the call was up.
+    pub completed: bool,
+    pub reason: String,
+}
+
+/// Inputs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// The call started by the last `Dial` ended.
+    CallEnded(CallOutcome),
+    /// The incident resolved (or an operator stopped the ladder).
+    Stop(String),
+}
+
+/// How the ladder ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "end", rename_all = "snake_case")]
+pub enum LadderEnd {
+    /// A person at the vendor has the briefing.
+    Taken {
+        contact: String,
+        call_id: String,
+    },
+    /// Every contact tried or skipped: raise the fallback ticket.
+    Exhausted,
+    Stopped {
+        reason: String,
+    },
+}
+
+/// Outputs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// Place a call to this contact (attempt counts from 1).
+    Dial {
+        rung: usize,
+        contact: String,
+        attempt: u32,
+    },
+    /// A contact was not called.
+    Skipped {
+        contact: String,
+        reason: String,
+    },
+    /// A call ended without taking the incident; what happens next follows.
+    Failed {
+        contact: String,
+        attempt: u32,
+        outcome: CallOutcome,
+    },
+    /// Stop the call in progress (CANCEL if ringing; BYE if configured).
+    CancelCall {
+        reason: String,
+    },
+    Finished(LadderEnd),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum State {
+    Idle,
+    Calling {
+        rung: usize,
+        attempt: u32,
+    },
+    /// Waiting `retry_after` before the next attempt on the same contact.
+    Waiting {
+        rung: usize,
+        attempt: u32,
+        until: DateTime<Utc>,
+    },
+    /// Stop requested while a call is up: wait for it to end.
+    Stopping {
+        reason: String,
+    },
+    Done,
+}
+
+/// One incident's ladder.
+#[derive(Debug)]
+pub struct Ladder {
+    rungs: Vec<Rung>,
+    state: State,
+    out: VecDeque<Output>,
+}
+
+impl Ladder {
+    /// A ladder over `rungs`; nothing happens until [`Ladder::start`].
+    pub fn new(rungs: Vec<Rung>) -> Self {
+        Self {
+            rungs,
+            state: State::Idle,
+            out: VecDeque::new(),
+        }
+    }
+
+    /// Starts at the first contact.
+    pub fn start(&mut self, now: DateTime<Utc>) {
+        if self.state == State::Idle {
+            self.try_rung(now, 0, 1);
+        }
+    }
+
+    /// The next output.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// When to call [`Ladder::handle_timeout`].
+    pub fn poll_timeout(&self) -> Option<DateTime<Utc>> {
+        match self.state {
+            State::Waiting { until, .. } => Some(until),
+            _ => None,
+        }
+    }
+
+    /// True once finished.
+    pub fn is_done(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// A retry is due.
+    pub fn handle_timeout(&mut self, now: DateTime<Utc>) {
+        if let State::Waiting {
+            rung,
+            attempt,
+            until,
+        } = self.state
+            && now >= until
+        {
+            self.try_rung(now, rung, attempt);
+        }
+    }
+
+    /// Feeds one input.
+    pub fn handle_input(&mut self, now: DateTime<Utc>, input: Input) {
+        match input {
+            Input::CallEnded(o) => self.call_ended(now, o),
+            Input::Stop(reason) => match std::mem::replace(&mut self.state, State::Done) {
+                State::Calling { .. } => {
+                    self.out.push_back(Output::CancelCall {
+                        reason: reason.clone(),
+                    });
+                    self.state = State::Stopping { reason };
+                }
+                State::Done => {}
+                _ => self.finish(LadderEnd::Stopped { reason }),
+            },
+        }
+    }
+
+    fn call_ended(&mut self, now: DateTime<Utc>, o: CallOutcome) {
+        match std::mem::replace(&mut self.state, State::Done) {
+            State::Calling { rung, attempt } => {
+                let contact = self.rungs[rung].contact.clone();
+                if o.result == Outcome::Answered && o.completed {
+                    return self.finish(LadderEnd::Taken {
+                        contact,
+                        call_id: o.call_id,
+                    });
+                }
+                self.out.push_back(Output::Failed {
+                    contact,
+                    attempt,
+                    outcome: o,
+                });
+                let r = &self.rungs[rung];
+                if attempt <= r.retries {
+                    if r.retry_after.is_zero() {
+                        self.try_rung(now, rung, attempt + 1);
+                    } else {
+                        let until =
+                            now + chrono::Duration::from_std(r.retry_after).unwrap_or_default();
+                        self.state = State::Waiting {
+                            rung,
+                            attempt: attempt + 1,
+                            until,
+                        };
+                    }
+                } else {
+                    self.try_rung(now, rung + 1, 1);
+                }
+            }
+            State::Stopping { reason } => self.finish(LadderEnd::Stopped { reason }),
+            other => self.state = other, // a stray report: nothing was dialled
+        }
+    }
+
+    fn try_rung(&mut self, now: DateTime<Utc>, mut rung: usize, attempt: u32) {
+        let mut attempt = attempt;
+        while let Some(r) = self.rungs.get(rung) {
+            if r.hours.is_open(now) {
+                self.out.push_back(Output::Dial {
+                    rung,
+                    contact: r.contact.clone(),
+                    attempt,
+                });
+                self.state = State::Calling { rung, attempt };
+                return;
+            }
+            self.out.push_back(Output::Skipped {
+                contact: r.contact.clone(),
+                reason: "outside its hours".into(),
+            });
+            rung += 1;
+            attempt = 1;
+        }
+        self.finish(LadderEnd::Exhausted);
+    }
+
+    fn finish(&mut self, end: LadderEnd) {
+        self.state = State::Done;
+        self.out.push_back(Output::Finished(end));
+    }
+}
