@@ -3,7 +3,7 @@
 use super::call_task::{CallSetup, run_call};
 use crate::call::{CallId, CallParams, CallRecord, Clock, MenuStep, Tag};
 use crate::config::{self, Config};
-use crate::dialplan::{self, MenuStep as PlanStep, PlaySource};
+use crate::dialplan::{self, Contact, Dialplan, MenuStep as PlanStep, PlaySource};
 use crate::media::source::{AudioSource, ToneSource, load_wav};
 use crate::recording::sidecar::recording_path;
 use crate::sip::{Credentials, Endpoint, SipContext, Transport, resolve};
@@ -78,7 +78,6 @@ pub async fn prepare(
         // load_dir guarantees a dialplan has at least one contact.
         None => &plan.contacts[0],
     };
-    let mut sources: HashMap<String, Arc<[i16]>> = HashMap::new();
     let briefing = match (&args.play, briefing) {
         (Some(p), _) => {
             Some(Arc::from(load_wav(p).map_err(|e| {
@@ -87,145 +86,23 @@ pub async fn prepare(
         }
         (None, b) => b,
     };
-    let mut menu = Vec::new();
-    let mut plays_briefing = false;
-    for step in &contact.menu {
-        menu.push(match step {
-            PlanStep::Wait(d) => MenuStep::Wait(*d),
-            PlanStep::Dtmf(t) => MenuStep::Dtmf {
-                digits: t.expand(&args.vars).map_err(|e| {
-                    DialError::Config(format!(
-                        "{}: contact {}: {e} (pass --var name=value)",
-                        plan.path.display(),
-                        contact.id.as_str()
-                    ))
-                })?,
-                duration_ms: DTMF_MS,
-            },
-            PlanStep::Play(src) => {
-                let name = play_name(src);
-                if !sources.contains_key(&name) {
-                    let pcm = load_source(src, briefing.clone())
-                        .map_err(|e| DialError::Config(format!("{}: {e}", plan.path.display())))?;
-                    sources.insert(name.clone(), pcm);
-                }
-                plays_briefing |= matches!(src, PlaySource::Briefing);
-                MenuStep::Play(name)
-            }
-            PlanStep::Hangup => MenuStep::Hangup,
-        });
-    }
-    if let Some(b) = &briefing
-        && !plays_briefing
-    {
-        // --play with a menu that never plays: play it after the menu (before a hangup).
-        sources.insert("briefing".into(), b.clone());
-        let at = if menu.last() == Some(&MenuStep::Hangup) {
-            menu.len() - 1
-        } else {
-            menu.len()
-        };
-        menu.insert(at, MenuStep::Play("briefing".into()));
-    }
-    let trunk = cfg.sip.trunk_domain().map(str::to_string);
-    let request_uri = contact
-        .destination
-        .request_uri(trunk.as_deref())
-        .map_err(|e| DialError::Config(e.to_string()))?;
-    let transport = match cfg.sip.transport {
-        config::Transport::Udp => Transport::Udp,
-        config::Transport::Tcp => Transport::Tcp,
-    };
-    let user_agent = cfg
-        .sip
-        .user_agent
-        .clone()
-        .unwrap_or_else(|| format!("hotline/{}", env!("CARGO_PKG_VERSION")));
+    let transport = transport_of(&cfg);
+    let user_agent = user_agent_of(&cfg);
     let ep = match endpoint {
         Some(ep) => ep,
         None => Endpoint::bind(cfg.sip.bind, transport, &user_agent)
             .await
             .map_err(|e| DialError::Setup(format!("cannot bind sip {}: {e}", cfg.sip.bind)))?,
     };
-    let dest = match &cfg.sip.proxy {
-        Some(p) => resolve(p.as_str()).await,
-        None => resolve(&request_uri).await,
-    }
-    .map_err(DialError::Setup)?;
-    let advertise = cfg.media.advertise;
-    let rtp = bind_rtp(
-        ep.local_addr().ip(),
-        cfg.media.rtp_ports.start,
-        cfg.media.rtp_ports.end,
-    )
-    .await
-    .map_err(DialError::Setup)?;
-    let rtp_port = rtp
-        .local_addr()
-        .map_err(|e| DialError::Setup(e.to_string()))?
-        .port();
-    let call_id = format!("{:032x}", rand::random::<u128>());
-    let via = SocketAddr::new(advertise, ep.local_addr().port());
-    let tp = if transport == Transport::Tcp {
-        ";transport=tcp"
-    } else {
-        ""
-    };
-    let from_host = trunk.clone().unwrap_or_else(|| host(advertise));
-    let sip = SipContext {
-        call_id: CallId(call_id.clone()),
-        local_tag: Tag(format!("{:016x}", rand::random::<u64>())),
-        from_uri: format!("sip:{}@{from_host}", cfg.sip.from_user),
-        request_uri: request_uri.clone(),
-        contact: format!("sip:{}@{}{tp}", cfg.sip.from_user, via),
-        via,
-        transport,
-        user_agent,
-        credentials: cfg.sip.auth.as_ref().map(|a| Credentials {
-            username: a.username.clone(),
-            password: a.password.clone(),
-        }),
-        cnonce: format!("{:016x}", rand::random::<u64>()),
-    };
-    let answer_within = contact.answer_within_or(cfg.sla.answer_within);
-    let now = chrono::Utc::now();
-    let date = (
-        chrono::Datelike::year(&now),
-        chrono::Datelike::month(&now),
-        chrono::Datelike::day(&now),
-    );
-    let recording = recording_path(&cfg.recording.dir, date, &call_id)
-        .map_err(|e| DialError::Setup(e.to_string()))?;
-    let record = CallRecord::new(
-        &call_id,
-        plan.id.as_str(),
-        contact.id.as_str(),
-        &request_uri,
-        answer_within,
-        &recording.display().to_string(),
-        Clock::now(),
-    );
-    let params = CallParams {
-        call_id: CallId(call_id),
-        local_tag: sip.local_tag.clone(),
-        reliable: transport.reliable(),
-        local_media: SocketAddr::new(advertise, rtp_port),
-        session_id: rand::random::<u32>() as u64,
-        ring_timeout: contact.ring_timeout,
+    let req = CallRequest {
+        plan,
+        contact,
+        vars: &args.vars,
+        briefing,
         max_duration: args.max_duration,
-        menu,
-        can_authenticate: sip.credentials.is_some(),
+        ring_cap: None,
     };
-    let setup = CallSetup {
-        sip,
-        params,
-        dest,
-        force_proxy: cfg.sip.proxy.is_some(),
-        record,
-        recording_path: recording,
-        sources,
-        linger: false,
-    };
+    let (setup, rtp) = build_call(&cfg, &ep, req).await?;
     Ok(Prepared {
         config: cfg,
         setup,
@@ -332,4 +209,178 @@ pub async fn dial(args: DialArgs) -> Result<CallRecord, DialError> {
         }
     });
     Ok(run_call(p.endpoint, p.rtp, p.setup, rx).await)
+}
+
+/// One call to place: which contact, with what.
+pub struct CallRequest<'a> {
+    pub plan: &'a Dialplan,
+    pub contact: &'a Contact,
+    /// Menu placeholder values.
+    pub vars: &'a HashMap<String, String>,
+    /// Audio for `play = "briefing"`.
+    pub briefing: Option<Arc<[i16]>>,
+    pub max_duration: Duration,
+    /// Shorter ring timeout (the ladder caps ringing at the contact's SLA).
+    pub ring_cap: Option<Duration>,
+}
+
+/// The SIP transport the config asks for.
+pub fn transport_of(cfg: &Config) -> Transport {
+    match cfg.sip.transport {
+        config::Transport::Udp => Transport::Udp,
+        config::Transport::Tcp => Transport::Tcp,
+    }
+}
+
+/// The User-Agent the config asks for.
+pub fn user_agent_of(cfg: &Config) -> String {
+    cfg.sip
+        .user_agent
+        .clone()
+        .unwrap_or_else(|| format!("hotline/{}", env!("CARGO_PKG_VERSION")))
+}
+
+/// Builds a call to a whitelisted contact: menu expanded, audio loaded (nothing is synthesized
+/// after the answer), RTP socket bound, record and recording path ready.
+pub async fn build_call(
+    cfg: &Config,
+    ep: &Endpoint,
+    req: CallRequest<'_>,
+) -> Result<(CallSetup, UdpSocket), DialError> {
+    let CallRequest {
+        plan,
+        contact,
+        vars,
+        briefing,
+        max_duration,
+        ring_cap,
+    } = req;
+    let mut sources: HashMap<String, Arc<[i16]>> = HashMap::new();
+    let mut menu = Vec::new();
+    let mut plays_briefing = false;
+    for step in &contact.menu {
+        menu.push(match step {
+            PlanStep::Wait(d) => MenuStep::Wait(*d),
+            PlanStep::Dtmf(t) => MenuStep::Dtmf {
+                digits: t.expand(vars).map_err(|e| {
+                    DialError::Config(format!(
+                        "{}: contact {}: {e} (pass --var name=value)",
+                        plan.path.display(),
+                        contact.id.as_str()
+                    ))
+                })?,
+                duration_ms: DTMF_MS,
+            },
+            PlanStep::Play(src) => {
+                let name = play_name(src);
+                if !sources.contains_key(&name) {
+                    let pcm = load_source(src, briefing.clone())
+                        .map_err(|e| DialError::Config(format!("{}: {e}", plan.path.display())))?;
+                    sources.insert(name.clone(), pcm);
+                }
+                plays_briefing |= matches!(src, PlaySource::Briefing);
+                MenuStep::Play(name)
+            }
+            PlanStep::Hangup => MenuStep::Hangup,
+        });
+    }
+    if let Some(b) = &briefing
+        && !plays_briefing
+    {
+        // --play with a menu that never plays: play it after the menu (before a hangup).
+        sources.insert("briefing".into(), b.clone());
+        let at = if menu.last() == Some(&MenuStep::Hangup) {
+            menu.len() - 1
+        } else {
+            menu.len()
+        };
+        menu.insert(at, MenuStep::Play("briefing".into()));
+    }
+    let trunk = cfg.sip.trunk_domain().map(str::to_string);
+    let request_uri = contact
+        .destination
+        .request_uri(trunk.as_deref())
+        .map_err(|e| DialError::Config(e.to_string()))?;
+    let transport = ep.transport();
+    let user_agent = user_agent_of(cfg);
+    let dest = match &cfg.sip.proxy {
+        Some(p) => resolve(p.as_str()).await,
+        None => resolve(&request_uri).await,
+    }
+    .map_err(DialError::Setup)?;
+    let advertise = cfg.media.advertise;
+    let rtp = bind_rtp(
+        ep.local_addr().ip(),
+        cfg.media.rtp_ports.start,
+        cfg.media.rtp_ports.end,
+    )
+    .await
+    .map_err(DialError::Setup)?;
+    let rtp_port = rtp
+        .local_addr()
+        .map_err(|e| DialError::Setup(e.to_string()))?
+        .port();
+    let call_id = format!("{:032x}", rand::random::<u128>());
+    let via = SocketAddr::new(advertise, ep.local_addr().port());
+    let tp = if transport == Transport::Tcp {
+        ";transport=tcp"
+    } else {
+        ""
+    };
+    let from_host = trunk.clone().unwrap_or_else(|| host(advertise));
+    let sip = SipContext {
+        call_id: CallId(call_id.clone()),
+        local_tag: Tag(format!("{:016x}", rand::random::<u64>())),
+        from_uri: format!("sip:{}@{from_host}", cfg.sip.from_user),
+        request_uri: request_uri.clone(),
+        contact: format!("sip:{}@{}{tp}", cfg.sip.from_user, via),
+        via,
+        transport,
+        user_agent,
+        credentials: cfg.sip.auth.as_ref().map(|a| Credentials {
+            username: a.username.clone(),
+            password: a.password.clone(),
+        }),
+        cnonce: format!("{:016x}", rand::random::<u64>()),
+    };
+    let answer_within = contact.answer_within_or(cfg.sla.answer_within);
+    let now = chrono::Utc::now();
+    let date = (
+        chrono::Datelike::year(&now),
+        chrono::Datelike::month(&now),
+        chrono::Datelike::day(&now),
+    );
+    let recording = recording_path(&cfg.recording.dir, date, &call_id)
+        .map_err(|e| DialError::Setup(e.to_string()))?;
+    let record = CallRecord::new(
+        &call_id,
+        plan.id.as_str(),
+        contact.id.as_str(),
+        &request_uri,
+        answer_within,
+        &recording.display().to_string(),
+        Clock::now(),
+    );
+    let params = CallParams {
+        call_id: CallId(call_id),
+        local_tag: sip.local_tag.clone(),
+        reliable: transport.reliable(),
+        local_media: SocketAddr::new(advertise, rtp_port),
+        session_id: rand::random::<u32>() as u64,
+        ring_timeout: ring_cap.map_or(contact.ring_timeout, |c| c.min(contact.ring_timeout)),
+        max_duration,
+        menu,
+        can_authenticate: sip.credentials.is_some(),
+    };
+    let setup = CallSetup {
+        sip,
+        params,
+        dest,
+        force_proxy: cfg.sip.proxy.is_some(),
+        record,
+        recording_path: recording,
+        sources,
+        linger: false,
+    };
+    Ok((setup, rtp))
 }
