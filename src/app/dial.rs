@@ -339,7 +339,7 @@ pub async fn build_call(
         user_agent,
         credentials: cfg.sip.auth.as_ref().map(|a| Credentials {
             username: a.username.clone(),
-            password: a.password.clone(),
+            password: a.password.expose().to_string(),
         }),
         cnonce: format!("{:016x}", rand::random::<u64>()),
     };

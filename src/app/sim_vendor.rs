@@ -126,9 +126,22 @@ async fn answer(
         return Ok(());
     };
     send(uas::respond(&invite, 100, &tag, &contact, ua, None)).await?;
+    // The number dialled picks the line's mood: sip:busy@… is busy, sip:noanswer@… rings
+    // until cancelled, anything else answers.
+    let user = invite.uri_user().unwrap_or_default();
+    if user == "busy" {
+        send(uas::respond(&invite, 486, &tag, &contact, ua, None)).await?;
+        ep.unregister(&call_id);
+        return Ok(());
+    }
     send(uas::respond(&invite, 180, &tag, &contact, ua, None)).await?;
     // Ring, watching for CANCEL.
-    let ring_until = tokio::time::Instant::now() + args.ring;
+    let ring = if user == "noanswer" {
+        Duration::from_secs(3600)
+    } else {
+        args.ring
+    };
+    let ring_until = tokio::time::Instant::now() + ring;
     loop {
         tokio::select! {
             _ = tokio::time::sleep_until(ring_until) => break,

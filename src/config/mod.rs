@@ -5,6 +5,7 @@ mod error;
 mod location;
 mod non_empty;
 mod port_range;
+mod secret;
 mod sip;
 mod sip_uri;
 #[cfg(test)]
@@ -24,6 +25,7 @@ pub use error::ConfigError;
 pub use location::Location;
 pub(crate) use non_empty::string as non_empty_string;
 pub use port_range::PortRange;
+pub use secret::Secret;
 pub use sip::{SipAuth, SipConfig, SipRegister, Transport};
 pub use sip_uri::SipUri;
 

@@ -60,8 +60,8 @@ pub struct SipAuth {
     /// Digest username.
     #[serde(deserialize_with = "non_empty::string")]
     pub username: String,
-    /// Digest password.
-    pub password: String,
+    /// Digest password, inline or `${ENV_VAR}`.
+    pub password: super::Secret,
     /// Realm to answer; any realm when absent.
     pub realm: Option<String>,
 }

@@ -13,6 +13,11 @@ impl InboundRequest {
     pub fn method(&self) -> String {
         self.0.method.to_string()
     }
+
+    /// The user part of the Request-URI (`busy` in `sip:busy@host`).
+    pub fn uri_user(&self) -> Option<String> {
+        self.0.uri.auth.as_ref().map(|a| a.user.clone())
+    }
 }
 
 /// A decoded message with its Call-ID, ready to dispatch.
