@@ -91,7 +91,8 @@ impl Store {
     /// Run once at start, before any ladder or call: marks every ladder left `running` as
     /// `interrupted` (closing its open steps as failed) and every call that never ended as
     /// interrupted and failed, all with a reason, and returns them. A second call finds
-    /// nothing.
+    /// nothing. Only for the sole hotline on this database: another one running would have
+    /// its live work marked.
     pub async fn interrupted_on_start(&self) -> Result<Interrupted, StoreError> {
         self.worker.call(|db| mark(db, Utc::now())).await
     }

@@ -88,6 +88,8 @@ impl Worker {
                 });
                 match opened {
                     Ok(conn) => {
+                        // If the opener is gone, its handle never existed: `rx` closes and
+                        // the thread ends.
                         let _ = ready_tx.send(Ok(()));
                         let mut db = Db {
                             conn,
@@ -96,6 +98,7 @@ impl Worker {
                         run(&mut db, rx);
                     }
                     Err(e) => {
+                        // If the opener is gone there is nobody left to tell.
                         let _ = ready_tx.send(Err(e));
                     }
                 }

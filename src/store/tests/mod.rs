@@ -9,6 +9,13 @@ use crate::call::{CallRecord, Clock, EventKind, Outcome, Termination};
 use crate::incident::{Incident, Severity};
 use std::time::{Duration, Instant};
 
+/// Shared across tasks and held in web state.
+#[test]
+fn store_is_send_and_sync() {
+    fn check<T: Send + Sync + Clone + 'static>() {}
+    check::<super::Store>();
+}
+
 /// A firing incident from `source` with this fingerprint.
 fn incident(source: &str, fingerprint: &str) -> Incident {
     let mut i = Incident {
