@@ -6,6 +6,7 @@
 //! - [`recording`]: crash-safe two-channel WAV, repair, JSON sidecar.
 //! - [`config`], [`dialplan`]: `hotline.toml` and `dialplans/*.toml` as typed values.
 //! - [`sip`]: the only place that names the SIP stack; wire <-> `call` types, transports.
+//! - [`store`]: SQLite database of incidents, deliveries, calls, ladder steps, tickets.
 //! - [`app`]: wires sockets and tasks: one task per call, the CLI commands.
 
 pub mod app;
@@ -17,3 +18,4 @@ pub mod ladder;
 pub mod media;
 pub mod recording;
 pub mod sip;
+pub mod store;

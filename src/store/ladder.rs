@@ -1,0 +1,113 @@
+//! Ladder steps: one row per contact attempt, appended when it starts and closed when it ends.
+
+use super::Store;
+use super::codec::{outcome_name, parse_outcome, parse_ts, parse_ts_opt, ts};
+use super::error::StoreError;
+use super::id::IncidentId;
+use super::model::{LadderStep, NewStep, StepEnd};
+use rusqlite::{Connection, TransactionBehavior, params};
+
+/// The steps of one incident, in order.
+pub(super) fn steps_of(
+    conn: &Connection,
+    incident_id: &str,
+) -> Result<Vec<LadderStep>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, contact, attempt, started_at, outcome, reason, call_id, ended_at
+         FROM ladder_steps WHERE incident_id = ?1 ORDER BY seq",
+    )?;
+    let mut rows = stmt.query([incident_id])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(LadderStep {
+            seq: r.get(0)?,
+            contact: r.get(1)?,
+            attempt: r.get(2)?,
+            started_at: parse_ts("started_at", r.get(3)?)?,
+            outcome: r
+                .get::<_, Option<String>>(4)?
+                .map(|s| parse_outcome("outcome", s))
+                .transpose()?,
+            reason: r.get(5)?,
+            call_id: r.get(6)?,
+            ended_at: parse_ts_opt("ended_at", r.get(7)?)?,
+        });
+    }
+    Ok(out)
+}
+
+impl Store {
+    /// Appends a step to an incident's ladder; returns its number (1, 2, ...).
+    pub async fn append_step(&self, id: &IncidentId, step: NewStep) -> Result<u32, StoreError> {
+        let id = id.clone();
+        self.worker
+            .call(move |db| {
+                let tx = db
+                    .conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let known: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM incidents WHERE id = ?1)",
+                    [id.as_str()],
+                    |r| r.get(0),
+                )?;
+                if !known {
+                    return Err(StoreError::NoIncident(id.to_string()));
+                }
+                let seq: u32 = tx.query_row(
+                    "SELECT COALESCE(MAX(seq), 0) + 1 FROM ladder_steps WHERE incident_id = ?1",
+                    [id.as_str()],
+                    |r| r.get(0),
+                )?;
+                tx.execute(
+                    "INSERT INTO ladder_steps (incident_id, seq, contact, attempt, started_at,
+                                               call_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        id.as_str(),
+                        seq,
+                        step.contact,
+                        step.attempt,
+                        ts(step.started_at),
+                        step.call_id
+                    ],
+                )?;
+                tx.commit()?;
+                Ok(seq)
+            })
+            .await
+    }
+
+    /// Records how step `seq` of an incident's ladder ended.
+    pub async fn finish_step(
+        &self,
+        id: &IncidentId,
+        seq: u32,
+        end: StepEnd,
+    ) -> Result<(), StoreError> {
+        let id = id.clone();
+        self.worker
+            .call(move |db| {
+                let n = db.conn.execute(
+                    "UPDATE ladder_steps SET outcome = ?3, reason = ?4, ended_at = ?5,
+                         call_id = COALESCE(?6, call_id)
+                     WHERE incident_id = ?1 AND seq = ?2",
+                    params![
+                        id.as_str(),
+                        seq,
+                        outcome_name(end.outcome),
+                        end.reason,
+                        ts(end.ended_at),
+                        end.call_id
+                    ],
+                )?;
+                if n == 0 {
+                    return Err(StoreError::NoStep {
+                        incident: id.to_string(),
+                        seq,
+                    });
+                }
+                Ok(())
+            })
+            .await
+    }
+}

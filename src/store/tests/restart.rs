@@ -1,0 +1,101 @@
+//! Restart: a second open of the same file sees everything and marks what was cut short.
+
+use super::super::{LadderState, NewStep, Store};
+use super::{answered_call, end_call, incident};
+use crate::call::Outcome;
+use chrono::Utc;
+
+#[tokio::test]
+async fn reopen_sees_data_and_marks_interrupted_work() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("hotline.db");
+
+    // First run: one ladder running with a live call; another incident whose call ended.
+    let (running_id, quiet_id) = {
+        let store = Store::open(&path).await.expect("open");
+        let running = store
+            .upsert_firing(&incident("alertmanager", "disk"), 1)
+            .await
+            .expect("upsert");
+        store
+            .set_routing(&running.id, Some("acme"))
+            .await
+            .expect("route");
+        store
+            .set_ladder_state(&running.id, LadderState::Running, None)
+            .await
+            .expect("running");
+        store
+            .append_step(
+                &running.id,
+                NewStep {
+                    contact: "support".into(),
+                    attempt: 1,
+                    started_at: Utc::now(),
+                    call_id: Some("live".into()),
+                },
+            )
+            .await
+            .expect("step");
+        let (live, _) = answered_call("live");
+        store
+            .save_call(&live, Some(&running.id))
+            .await
+            .expect("live");
+
+        let quiet = store
+            .upsert_firing(&incident("alertmanager", "psu"), 1)
+            .await
+            .expect("upsert");
+        let (mut ended, t0) = answered_call("ended");
+        end_call(&mut ended, t0);
+        store
+            .save_call(&ended, Some(&quiet.id))
+            .await
+            .expect("ended");
+        // No clean shutdown: the handle is dropped as a crash would leave it.
+        (running.id, quiet.id)
+    };
+
+    let store = Store::open(&path).await.expect("reopen");
+    let found = store.interrupted_on_start().await.expect("interrupted");
+    assert_eq!(found.incidents.len(), 1);
+    assert_eq!(found.incidents[0].id, running_id);
+    assert_eq!(found.incidents[0].dialplan.as_deref(), Some("acme"));
+    assert_eq!(found.incidents[0].open_steps, [1]);
+    let calls: Vec<_> = found.calls.iter().map(|c| c.call_id.as_str()).collect();
+    assert_eq!(calls, ["live"]);
+    assert_eq!(found.calls[0].incident_id.as_ref(), Some(&running_id));
+
+    let view = store
+        .incident(&running_id)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(view.row.ladder_state, LadderState::Interrupted);
+    assert!(
+        view.row
+            .ladder_reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("interrupted"))
+    );
+    assert_eq!(view.ladder[0].outcome, Some(Outcome::Failed));
+    let live = &view.calls[0];
+    assert!(live.interrupted);
+    assert_eq!(live.result, Some(Outcome::Failed));
+    assert_eq!(live.record["interrupted"], true);
+    assert_eq!(live.record["termination"]["result"], "failed");
+
+    let quiet = store
+        .incident(&quiet_id)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(quiet.row.ladder_state, LadderState::Pending);
+    assert!(!quiet.calls[0].interrupted);
+    assert_eq!(quiet.calls[0].result, Some(Outcome::Answered));
+
+    // Marked once: the next start finds nothing.
+    let again = store.interrupted_on_start().await.expect("again");
+    assert!(again.incidents.is_empty() && again.calls.is_empty());
+}

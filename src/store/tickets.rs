@@ -1,0 +1,99 @@
+//! Fallback P0 tickets: each POST attempt, with what came back.
+
+use super::Store;
+use super::codec::{parse_ts, ts};
+use super::error::StoreError;
+use super::id::IncidentId;
+use super::model::TicketAttempt;
+use rusqlite::{Connection, TransactionBehavior, params};
+
+/// The most of a response body the store keeps.
+const RESPONSE_MAX: usize = 1024;
+
+/// `s` cut to at most `max` bytes, on a character boundary.
+fn clip(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// The ticket attempts of one incident, in order.
+pub(super) fn tickets_of(
+    conn: &Connection,
+    incident_id: &str,
+) -> Result<Vec<TicketAttempt>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT url, attempt, status_code, response, at FROM tickets
+         WHERE incident_id = ?1 ORDER BY seq",
+    )?;
+    let mut rows = stmt.query([incident_id])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(TicketAttempt {
+            url: r.get(0)?,
+            attempt: r.get(1)?,
+            status_code: r.get(2)?,
+            response: r.get(3)?,
+            at: parse_ts("at", r.get(4)?)?,
+        });
+    }
+    Ok(out)
+}
+
+impl Store {
+    /// Records one ticket POST for an incident (the response kept to its first 1 KiB).
+    pub async fn record_ticket(
+        &self,
+        id: &IncidentId,
+        attempt: &TicketAttempt,
+    ) -> Result<(), StoreError> {
+        let (id, t) = (id.clone(), attempt.clone());
+        self.worker
+            .call(move |db| {
+                let tx = db
+                    .conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let known: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM incidents WHERE id = ?1)",
+                    [id.as_str()],
+                    |r| r.get(0),
+                )?;
+                if !known {
+                    return Err(StoreError::NoIncident(id.to_string()));
+                }
+                tx.execute(
+                    "INSERT INTO tickets (incident_id, seq, url, attempt, status_code, response, at)
+                     SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6
+                     FROM tickets WHERE incident_id = ?1",
+                    params![
+                        id.as_str(),
+                        t.url,
+                        t.attempt,
+                        t.status_code,
+                        t.response.as_deref().map(|r| clip(r, RESPONSE_MAX)),
+                        ts(t.at)
+                    ],
+                )?;
+                tx.commit()?;
+                Ok(())
+            })
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clip;
+
+    #[test]
+    fn clip_keeps_characters_whole() {
+        assert_eq!(clip("abc", 5), "abc");
+        assert_eq!(clip("abc", 2), "ab");
+        assert_eq!(clip("aé", 2), "a");
+    }
+}
