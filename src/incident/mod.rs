@@ -29,6 +29,8 @@ mod model;
 pub mod pagerduty;
 mod sensitive;
 mod severity;
+#[cfg(test)]
+mod tests;
 pub mod zabbix;
 
 pub use auth::{AuthError, sign_hmac, verify_bearer, verify_hmac};
