@@ -61,6 +61,7 @@ pub fn verify_hmac(body: &[u8], header: Option<&str>, secret: &[u8]) -> Result<(
     }
     let header = header.ok_or(AuthError::Missing)?.trim();
     let hex_digits = match header.get(..7) {
+        // `get(..7)` succeeded, so byte 7 is a character boundary.
         Some(prefix) if prefix.eq_ignore_ascii_case("sha256=") => &header[7..],
         _ => header,
     };

@@ -201,6 +201,7 @@ fn params(root: &Obj<'_>) -> Result<BTreeMap<String, String>, IntakeError> {
 /// True for what Zabbix leaves when it cannot resolve a macro: the macro itself
 /// (`{INVENTORY.SERIALNO.A}`, `{$ZABBIX.URL}`) or `*UNKNOWN*`.
 fn is_unresolved(text: &str) -> bool {
+    // The braces are one byte each, so slicing inside them is on char boundaries.
     let is_macro = text.len() > 2
         && text.starts_with('{')
         && text.ends_with('}')
