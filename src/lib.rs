@@ -5,6 +5,7 @@
 //! - [`media`]: G.711, RTP, RFC 4733 DTMF, SDP, reorder window, audio sources (pure).
 //! - [`recording`]: crash-safe two-channel WAV, repair, JSON sidecar.
 //! - [`config`], [`dialplan`]: `hotline.toml` and `dialplans/*.toml` as typed values.
+//! - [`incident`]: the one incident model; webhook bodies -> incidents, webhook auth (pure).
 //! - [`sip`]: the only place that names the SIP stack; wire <-> `call` types, transports.
 //! - [`store`]: SQLite database of incidents, deliveries, calls, ladder steps, tickets.
 //! - [`app`]: wires sockets and tasks: one task per call, the CLI commands.

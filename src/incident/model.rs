@@ -4,12 +4,15 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Firing or resolved.
+/// Firing, acknowledged by a person, or resolved.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     #[default]
     Firing,
+    /// Still failing, but a person has taken it (PagerDuty `acknowledge`, a Zabbix
+    /// acknowledgement): escalation should stop, the incident stays open.
+    Acknowledged,
     Resolved,
 }
 

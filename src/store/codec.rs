@@ -44,6 +44,7 @@ pub fn status_name(s: Status) -> &'static str {
     match s {
         Status::Firing => "firing",
         Status::Resolved => "resolved",
+        Status::Acknowledged => "acknowledged",
     }
 }
 
@@ -52,6 +53,7 @@ pub fn parse_status(s: String) -> Result<Status, StoreError> {
     match s.as_str() {
         "firing" => Ok(Status::Firing),
         "resolved" => Ok(Status::Resolved),
+        "acknowledged" => Ok(Status::Acknowledged),
         _ => Err(StoreError::BadColumn {
             column: "status",
             value: s,

@@ -1,0 +1,205 @@
+//! The `[intake]` section of `hotline.toml`: label mapping and per-source
+//! webhook authentication.
+//!
+//! ```toml
+//! [intake.labels]
+//! serial = ["sn", "serial"]
+//!
+//! [intake.auth.alertmanager]
+//! bearer = "a-long-random-token-of-16+-chars"
+//!
+//! [intake.auth.grafana]
+//! hmac_secret = "another-long-random-secret"
+//! # hmac_header = "X-Grafana-Alerting-Signature"   # the default for grafana
+//! ```
+//!
+//! A source without an `[intake.auth.<format>]` table accepts nothing.
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{Deserializer, Error};
+
+use super::auth::{AuthError, verify_bearer, verify_hmac};
+use super::{Format, LabelMap};
+
+/// Shortest secret accepted in configuration.
+pub const MIN_SECRET_CHARS: usize = 16;
+
+/// The `[intake]` section.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IntakeConfig {
+    /// `[intake.labels]`: which label fills which field.
+    pub labels: LabelMap,
+    /// `[intake.auth.<format>]`.
+    pub auth: IntakeAuth,
+}
+
+/// `[intake.auth]`: one optional table per format.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IntakeAuth {
+    pub alertmanager: Option<SourceAuth>,
+    pub grafana: Option<SourceAuth>,
+    pub zabbix: Option<SourceAuth>,
+    pub pagerduty: Option<SourceAuth>,
+    pub generic: Option<SourceAuth>,
+}
+
+impl IntakeAuth {
+    /// The settings for `format`, if any.
+    pub fn get(&self, format: Format) -> Option<&SourceAuth> {
+        match format {
+            Format::Alertmanager => self.alertmanager.as_ref(),
+            Format::Grafana => self.grafana.as_ref(),
+            Format::Zabbix => self.zabbix.as_ref(),
+            Format::Pagerduty => self.pagerduty.as_ref(),
+            Format::Generic => self.generic.as_ref(),
+        }
+    }
+
+    /// Checks a request for `format`; a format with no table accepts nothing.
+    /// `header` looks a header up by name (case-insensitively, as HTTP does).
+    pub fn verify<'h>(
+        &self,
+        format: Format,
+        body: &[u8],
+        header: impl Fn(&str) -> Option<&'h str>,
+    ) -> Result<(), AuthError> {
+        let auth = self.get(format).ok_or(AuthError::NotConfigured)?;
+        auth.verify(
+            body,
+            header("authorization"),
+            header(auth.signature_header(format)),
+        )
+    }
+}
+
+/// One source's credentials: a bearer token, an HMAC secret, or both (then
+/// both must match).
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, try_from = "SourceAuthFile")]
+pub struct SourceAuth {
+    bearer: Option<Secret>,
+    hmac_secret: Option<Secret>,
+    hmac_header: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourceAuthFile {
+    bearer: Option<Secret>,
+    hmac_secret: Option<Secret>,
+    hmac_header: Option<String>,
+}
+
+impl TryFrom<SourceAuthFile> for SourceAuth {
+    type Error = String;
+
+    fn try_from(file: SourceAuthFile) -> Result<Self, String> {
+        if file.bearer.is_none() && file.hmac_secret.is_none() {
+            return Err("set bearer, hmac_secret, or both".to_string());
+        }
+        if file.hmac_header.is_some() && file.hmac_secret.is_none() {
+            return Err("hmac_header needs hmac_secret".to_string());
+        }
+        if let Some(header) = &file.hmac_header {
+            let valid = !header.is_empty()
+                && header
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if !valid {
+                return Err(format!("hmac_header \"{header}\" is not a header name"));
+            }
+        }
+        Ok(Self {
+            bearer: file.bearer,
+            hmac_secret: file.hmac_secret,
+            hmac_header: file.hmac_header,
+        })
+    }
+}
+
+impl SourceAuth {
+    /// A bearer-token check (for tests and programmatic setup).
+    pub fn bearer(token: &str) -> Result<Self, String> {
+        Ok(Self {
+            bearer: Some(Secret::new(token)?),
+            hmac_secret: None,
+            hmac_header: None,
+        })
+    }
+
+    /// An HMAC check, with the format's default header unless `header` is given.
+    pub fn hmac(secret: &str, header: Option<&str>) -> Result<Self, String> {
+        SourceAuthFile {
+            bearer: None,
+            hmac_secret: Some(Secret::new(secret)?),
+            hmac_header: header.map(str::to_string),
+        }
+        .try_into()
+    }
+
+    /// The header the signature is read from.
+    pub fn signature_header(&self, format: Format) -> &str {
+        self.hmac_header
+            .as_deref()
+            .unwrap_or(format.default_signature_header())
+    }
+
+    /// Checks every configured credential.
+    pub fn verify(
+        &self,
+        body: &[u8],
+        authorization: Option<&str>,
+        signature: Option<&str>,
+    ) -> Result<(), AuthError> {
+        if let Some(token) = &self.bearer {
+            verify_bearer(authorization, &token.0)?;
+        }
+        if let Some(secret) = &self.hmac_secret {
+            verify_hmac(body, signature, secret.0.as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for SourceAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SourceAuth")
+            .field("bearer", &self.bearer)
+            .field("hmac_secret", &self.hmac_secret)
+            .field("hmac_header", &self.hmac_header)
+            .finish()
+    }
+}
+
+/// A configured secret: at least [`MIN_SECRET_CHARS`] characters, never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// `text`, if long enough and not blank.
+    pub fn new(text: &str) -> Result<Self, String> {
+        if text.trim().chars().count() < MIN_SECRET_CHARS {
+            return Err(format!(
+                "secret must be at least {MIN_SECRET_CHARS} characters"
+            ));
+        }
+        Ok(Self(text.to_string()))
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Secret::new(&text).map_err(D::Error::custom)
+    }
+}
