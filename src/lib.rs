@@ -20,3 +20,4 @@ pub mod media;
 pub mod recording;
 pub mod sip;
 pub mod store;
+pub mod web;

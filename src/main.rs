@@ -42,6 +42,17 @@ enum Cmd {
         #[arg(long = "var", value_parser = var)]
         vars: Vec<(String, String)>,
     },
+    /// Run the service: webhooks in, escalation ladders out, API, metrics.
+    Serve {
+        #[arg(long, default_value = "hotline.toml")]
+        config: PathBuf,
+        /// Override [http] listen, e.g. 127.0.0.1:0.
+        #[arg(long)]
+        http: Option<SocketAddr>,
+        /// Override [sip] bind.
+        #[arg(long)]
+        sip: Option<SocketAddr>,
+    },
     /// Validate hotline.toml and every dialplan.
     Check {
         #[arg(long, default_value = "hotline.toml")]
@@ -136,6 +147,15 @@ async fn main() -> ExitCode {
             match app::dial(args).await {
                 Ok(r) => print_record(&r),
                 Err(e) => setup_error(e),
+            }
+        }
+        Cmd::Serve { config, http, sip } => {
+            match app::serve(app::ServeArgs { config, http, sip }).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("hotline: {e}");
+                    ExitCode::from(2)
+                }
             }
         }
         Cmd::Check {

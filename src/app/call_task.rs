@@ -82,11 +82,12 @@ struct Driver {
 }
 
 /// Runs the call to its end; returns the final record (also written as the sidecar).
+/// `control` feeds outside inputs (hangup, cancel) into the call.
 pub async fn run_call(
     ep: Endpoint,
     rtp: UdpSocket,
     setup: CallSetup,
-    mut hangup: mpsc::Receiver<String>,
+    mut control: mpsc::Receiver<Input>,
 ) -> CallRecord {
     let call_id = setup.sip.call_id.to_string();
     let mut inbound = ep.register(&call_id);
@@ -121,7 +122,7 @@ pub async fn run_call(
         rtp,
     };
     let mut buf = vec![0u8; 2048];
-    let mut hangup_open = true;
+    let mut control_open = true;
     loop {
         d.drain().await;
         if d.call.is_finished() || (d.call.termination().is_some() && !setup.linger) {
@@ -150,9 +151,9 @@ pub async fn run_call(
                     d.media_events(at);
                 }
             }
-            reason = hangup.recv(), if hangup_open => match reason {
-                Some(r) => d.call.handle_input(Instant::now(), Input::Hangup(r)),
-                None => hangup_open = false,
+            input = control.recv(), if control_open => match input {
+                Some(i) => d.call.handle_input(Instant::now(), i),
+                None => control_open = false,
             },
         }
     }

@@ -202,7 +202,9 @@ pub async fn dial(args: DialArgs) -> Result<CallRecord, DialError> {
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             tracing::warn!("interrupted: hanging up (press Ctrl-C again to exit at once)");
-            let _ = tx.send("operator interrupt".into()).await;
+            let _ = tx
+                .send(crate::call::Input::Hangup("operator interrupt".into()))
+                .await;
             if tokio::signal::ctrl_c().await.is_ok() {
                 std::process::exit(130);
             }

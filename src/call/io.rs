@@ -60,6 +60,8 @@ pub enum Input {
     PlaybackFinished,
     /// Hang up (or cancel) now: shutdown, operator, incident resolved.
     Hangup(String),
+    /// Cancel if not yet answered; an answered call is left alone.
+    CancelIfRinging(String),
 }
 
 /// A request the edge must build and send.

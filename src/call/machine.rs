@@ -195,6 +195,11 @@ impl Call {
             Input::DtmfFinished => self.step_finished(now, |s| matches!(s, MenuStep::Dtmf { .. })),
             Input::PlaybackFinished => self.step_finished(now, |s| matches!(s, MenuStep::Play(_))),
             Input::Hangup(reason) => self.hangup(now, reason),
+            Input::CancelIfRinging(reason) => {
+                if matches!(self.state, State::Calling | State::Proceeding { .. }) {
+                    self.hangup(now, reason)
+                }
+            }
         }
     }
 

@@ -618,3 +618,17 @@ fn sla_stage_events_carry_receive_time() {
     });
     assert_eq!(at, Some(t0 + Duration::from_millis(120)));
 }
+
+#[test]
+fn cancel_if_ringing_leaves_an_answered_call_alone() {
+    let mut s = Sim::new(params(vec![], false));
+    s.answer();
+    s.input(Input::CancelIfRinging("resolved".into()));
+    assert!(s.sent_requests(Method::Bye).is_empty());
+    assert!(s.call.termination().is_none());
+    let mut s = Sim::new(params(vec![], false));
+    let r = s.invite_resp(180, None);
+    s.input(r);
+    s.input(Input::CancelIfRinging("resolved".into()));
+    assert_eq!(s.sent_requests(Method::Cancel).len(), 1);
+}

@@ -6,6 +6,7 @@ mod location;
 mod non_empty;
 mod port_range;
 mod secret;
+mod service;
 mod sip;
 mod sip_uri;
 #[cfg(test)]
@@ -26,6 +27,7 @@ pub use location::Location;
 pub(crate) use non_empty::string as non_empty_string;
 pub use port_range::PortRange;
 pub use secret::Secret;
+pub use service::{HttpConfig, LadderConfig, StoreConfig};
 pub use sip::{SipAuth, SipConfig, SipRegister, Transport};
 pub use sip_uri::SipUri;
 
@@ -44,6 +46,18 @@ pub struct Config {
     pub sla: SlaConfig,
     /// `[dialplans]`: where vendor dialplans live.
     pub dialplans: DialplansConfig,
+    /// `[http]`: listener for webhooks, API and metrics (`hotline serve`).
+    #[serde(default)]
+    pub http: HttpConfig,
+    /// `[store]`: the database.
+    #[serde(default)]
+    pub store: StoreConfig,
+    /// `[intake]`: webhook label mapping and per-source auth.
+    #[serde(default)]
+    pub intake: crate::incident::IntakeConfig,
+    /// `[ladder]`: escalation behaviour, fallback ticket, notifications.
+    #[serde(default)]
+    pub ladder: LadderConfig,
 }
 
 /// The `[media]` section.
@@ -97,6 +111,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let base = path.parent().unwrap_or(Path::new(""));
     config.recording.dir = base.join(&config.recording.dir);
     config.dialplans.dir = base.join(&config.dialplans.dir);
+    config.store.path = base.join(&config.store.path);
     Ok(config)
 }
 

@@ -19,7 +19,8 @@ impl Secret {
         self.0.is_empty()
     }
 
-    /// Resolves `${NAME}` from `env`; any other text is taken as is.
+    /// Resolves `${NAME}` from `env` (unset = empty: whoever uses the secret decides whether
+    /// empty is acceptable); any other text is taken as is.
     pub fn resolve(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
         match text.strip_prefix("${").and_then(|t| t.strip_suffix('}')) {
             Some(name) => {
@@ -28,9 +29,7 @@ impl Secret {
                 if !valid {
                     return Err(format!("bad environment variable name \"{name}\""));
                 }
-                env(name)
-                    .map(Secret)
-                    .ok_or_else(|| format!("environment variable {name} is not set"))
+                Ok(Secret(env(name).unwrap_or_default()))
             }
             None => Ok(Secret(text.to_string())),
         }
@@ -61,7 +60,7 @@ mod tests {
         assert_eq!(s.expose(), "t0ps3cret");
         assert_eq!(format!("{s:?}"), "<redacted>");
         assert_eq!(Secret::resolve("plain", env).expect("inline").expose(), "plain");
-        assert!(Secret::resolve("${MISSING}", env).unwrap_err().contains("MISSING is not set"));
+        assert!(Secret::resolve("${MISSING}", env).expect("unset").is_empty());
         assert!(Secret::resolve("${BAD-NAME}", env).is_err());
     }
 }

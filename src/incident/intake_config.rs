@@ -122,6 +122,12 @@ impl TryFrom<SourceAuthFile> for SourceAuth {
 }
 
 impl SourceAuth {
+    /// True when every secret it holds is empty (unset environment variables).
+    pub fn is_empty(&self) -> bool {
+        self.bearer.as_ref().is_none_or(|s| s.0.is_empty())
+            && self.hmac_secret.as_ref().is_none_or(|s| s.0.is_empty())
+    }
+
     /// A bearer-token check (for tests and programmatic setup).
     pub fn bearer(token: &str) -> Result<Self, String> {
         Ok(Self {
@@ -155,6 +161,10 @@ impl SourceAuth {
         authorization: Option<&str>,
         signature: Option<&str>,
     ) -> Result<(), AuthError> {
+        if self.is_empty() {
+            // An empty secret never matches anything.
+            return Err(AuthError::NotConfigured);
+        }
         if let Some(token) = &self.bearer {
             verify_bearer(authorization, &token.0)?;
         }
@@ -180,9 +190,10 @@ impl fmt::Debug for SourceAuth {
 pub struct Secret(String);
 
 impl Secret {
-    /// `text`, if long enough and not blank.
+    /// `text`, if long enough and not blank. Empty (an unset `${ENV_VAR}`) is kept as empty:
+    /// `hotline serve` refuses to start with it unless explicitly allowed on loopback.
     pub fn new(text: &str) -> Result<Self, String> {
-        if text.trim().chars().count() < MIN_SECRET_CHARS {
+        if !text.is_empty() && text.trim().chars().count() < MIN_SECRET_CHARS {
             return Err(format!(
                 "secret must be at least {MIN_SECRET_CHARS} characters"
             ));
@@ -199,7 +210,8 @@ impl fmt::Debug for Secret {
 
 impl<'de> Deserialize<'de> for Secret {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Secret::new(&text).map_err(D::Error::custom)
+        // Written inline or as `${ENV_VAR}` (resolved like every secret in hotline.toml).
+        let text = crate::config::Secret::deserialize(deserializer)?;
+        Secret::new(text.expose()).map_err(D::Error::custom)
     }
 }

@@ -94,7 +94,7 @@ impl Store {
                     params![
                         id.as_str(),
                         seq,
-                        outcome_name(end.outcome),
+                        end.outcome.map(outcome_name),
                         end.reason,
                         ts(end.ended_at),
                         end.call_id

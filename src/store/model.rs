@@ -288,7 +288,8 @@ pub struct Interrupted {
 /// How a ladder step ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StepEnd {
-    pub outcome: Outcome,
+    /// `None`: the contact was not called (skipped, with the reason).
+    pub outcome: Option<Outcome>,
     pub reason: String,
     pub ended_at: DateTime<Utc>,
     /// The call placed, if it was not known when the step started (kept otherwise).

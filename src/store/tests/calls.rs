@@ -151,7 +151,7 @@ async fn ladder_steps_and_tickets_are_kept_in_order() {
             &up.id,
             first,
             StepEnd {
-                outcome: Outcome::Busy,
+                outcome: Some(Outcome::Busy),
                 reason: "486 Busy Here".into(),
                 ended_at: now,
                 call_id: None,
@@ -165,7 +165,7 @@ async fn ladder_steps_and_tickets_are_kept_in_order() {
                 &up.id,
                 9,
                 StepEnd {
-                    outcome: Outcome::Failed,
+                    outcome: Some(Outcome::Failed),
                     reason: "x".into(),
                     ended_at: now,
                     call_id: None,

@@ -1,0 +1,314 @@
+//! One task drives one incident's ladder: it feeds the pure `ladder::Ladder`, places each call
+//! it asks for, records every step in the store, and raises the fallback ticket.
+
+use super::call_task::run_call;
+use super::dial::{CallRequest, build_call};
+use super::service::Service;
+use crate::call::{CallRecord, Input, Outcome};
+use crate::dialplan::Dialplan;
+use crate::incident::Incident;
+use crate::ladder::{self, CallOutcome, Ladder, LadderEnd, Output, Rung};
+use crate::store::{IncidentId, LadderState, NewStep, StepEnd};
+use chrono::Utc;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// Commands to a running ladder.
+#[derive(Debug)]
+pub enum LadderCmd {
+    /// Resolved or stopped by an operator.
+    Stop(String),
+    /// The service is shutting down: hang up, mark interrupted.
+    Shutdown,
+}
+
+struct Live {
+    task: JoinHandle<CallRecord>,
+    control: mpsc::Sender<Input>,
+    step: u32,
+}
+
+/// Placeholder values a menu can use, taken from the incident (digits only where it matters).
+pub fn menu_vars(i: &Incident) -> HashMap<String, String> {
+    let mut v = HashMap::new();
+    let digits = |s: &Option<String>| {
+        s.as_deref()
+            .map(|t| t.chars().filter(|c| c.is_ascii_digit()).collect::<String>())
+            .unwrap_or_default()
+    };
+    v.insert("contract_digits".into(), digits(&i.asset.contract));
+    v.insert("serial_digits".into(), digits(&i.asset.serial));
+    v.insert("asset_digits".into(), digits(&i.asset.tag));
+    v
+}
+
+/// Runs the ladder of `id` until it ends; `plan` None means unrouted (straight to fallback).
+pub async fn run_ladder(
+    svc: Service,
+    id: IncidentId,
+    incident: Incident,
+    plan: Option<String>,
+    mut cmds: mpsc::Receiver<LadderCmd>,
+) {
+    let inner = svc.inner.clone();
+    let store = &inner.store;
+    let plan: Option<&Dialplan> = plan.as_deref().and_then(|p| inner.plans.get(p));
+    let Some(plan) = plan else {
+        fallback(&svc, &id, &incident, None, "unrouted: no dialplan matches").await;
+        let _ = store
+            .set_ladder_state(&id, LadderState::Exhausted, Some("unrouted"))
+            .await;
+        return;
+    };
+    let span = tracing::info_span!("ladder", incident = %id, dialplan = %plan.id);
+    let _e = span.enter();
+    let _ = store.set_ladder_state(&id, LadderState::Running, None).await;
+    // Speech is made once per incident, before the first call leaves.
+    let briefing = super::briefing_audio(&inner.cfg, plan, &incident).await;
+    let vars = menu_vars(&incident);
+    let mut ladder = Ladder::new(Rung::from_dialplan(plan));
+    ladder.start(Utc::now());
+    let mut live: Option<Live> = None;
+    let mut shutdown = false;
+    loop {
+        while let Some(out) = ladder.poll_output() {
+            match out {
+                Output::Dial { contact, attempt, .. } => {
+                    live = place(&svc, &id, plan, &contact, attempt, &vars, briefing.clone()).await;
+                    if live.is_none() {
+                        // Could not even start the call: report it as failed and go on.
+                        let outcome = CallOutcome {
+                            call_id: String::new(),
+                            result: Outcome::Failed,
+                            completed: false,
+                            reason: "call could not be set up".into(),
+                        };
+                        ladder.handle_input(Utc::now(), ladder::Input::CallEnded(outcome));
+                    }
+                }
+                Output::Skipped { contact, reason } => {
+                    let seq = store
+                        .append_step(
+                            &id,
+                            NewStep {
+                                contact: contact.clone(),
+                                attempt: 1,
+                                started_at: Utc::now(),
+                                call_id: None,
+                            },
+                        )
+                        .await;
+                    if let Ok(seq) = seq {
+                        let end = StepEnd {
+                            outcome: None,
+                            reason: format!("skipped: {reason}"),
+                            ended_at: Utc::now(),
+                            call_id: None,
+                        };
+                        let _ = store.finish_step(&id, seq, end).await;
+                    }
+                    notify(&svc, &format!("{}: {contact} skipped ({reason})", plan.vendor)).await;
+                }
+                Output::Failed { contact, outcome, .. } => {
+                    inner.metrics.escalation(plan.id.as_str());
+                    notify(
+                        &svc,
+                        &format!("{}: {contact} {:?} ({}), next", plan.vendor, outcome.result, outcome.reason),
+                    )
+                    .await;
+                }
+                Output::CancelCall { reason } => {
+                    if let Some(l) = &live {
+                        let input = if inner.cfg.ladder.hangup_on_resolve || shutdown {
+                            Input::Hangup(reason)
+                        } else {
+                            Input::CancelIfRinging(reason)
+                        };
+                        let _ = l.control.send(input).await;
+                    }
+                }
+                Output::Finished(end) => {
+                    let (state, reason) = match &end {
+                        LadderEnd::Taken { contact, .. } => {
+                            notify(&svc, &format!("{}: {contact} has the briefing", plan.vendor)).await;
+                            (LadderState::Done, format!("taken by {contact}"))
+                        }
+                        LadderEnd::Exhausted => {
+                            fallback(&svc, &id, &incident, Some(plan), "every contact tried").await;
+                            (LadderState::Exhausted, "every contact tried".to_string())
+                        }
+                        LadderEnd::Stopped { reason } if shutdown => {
+                            (LadderState::Interrupted, reason.clone())
+                        }
+                        LadderEnd::Stopped { reason } => (LadderState::Stopped, reason.clone()),
+                    };
+                    let _ = store.set_ladder_state(&id, state, Some(&reason)).await;
+                }
+            }
+        }
+        if ladder.is_done() {
+            break;
+        }
+        let retry = ladder.poll_timeout();
+        let wait = retry
+            .and_then(|t| (t - Utc::now()).to_std().ok())
+            .unwrap_or(std::time::Duration::from_secs(3600));
+        tokio::select! {
+            rec = async { live.as_mut().map(|l| &mut l.task).expect("guarded").await }, if live.is_some() => {
+                let l = live.take().expect("guarded by the branch condition");
+                let outcome = finish_call(&svc, &id, plan, l.step, rec).await;
+                ladder.handle_input(Utc::now(), ladder::Input::CallEnded(outcome));
+            }
+            cmd = cmds.recv() => match cmd {
+                Some(LadderCmd::Stop(reason)) => ladder.handle_input(Utc::now(), ladder::Input::Stop(reason)),
+                Some(LadderCmd::Shutdown) | None => {
+                    shutdown = true;
+                    ladder.handle_input(Utc::now(), ladder::Input::Stop("hotline shutting down".into()));
+                }
+            },
+            _ = tokio::time::sleep(wait), if retry.is_some() => ladder.handle_timeout(Utc::now()),
+        }
+    }
+}
+
+async fn notify(svc: &Service, text: &str) {
+    tracing::info!("{text}");
+    if let Some(url) = &svc.inner.cfg.ladder.notify_url {
+        svc.inner.outbound.notify(url, text).await;
+    }
+}
+
+/// Places one call of the ladder; `None` if it could not be set up.
+async fn place(
+    svc: &Service,
+    id: &IncidentId,
+    plan: &Dialplan,
+    contact_id: &str,
+    attempt: u32,
+    vars: &HashMap<String, String>,
+    briefing: Option<Arc<[i16]>>,
+) -> Option<Live> {
+    let inner = &svc.inner;
+    let contact = plan.contacts.iter().find(|c| c.id.as_str() == contact_id)?;
+    let answer_within = contact.answer_within_or(inner.cfg.sla.answer_within);
+    let req = CallRequest {
+        plan,
+        contact,
+        vars,
+        briefing,
+        max_duration: inner.cfg.ladder.max_call_duration,
+        // An SLA miss moves on at once: ringing stops at the contact's answer_within.
+        ring_cap: Some(answer_within),
+    };
+    let (setup, rtp) = match build_call(&inner.cfg, &inner.ep, req).await {
+        Ok(x) => x,
+        Err(e) => {
+            tracing::warn!(contact = contact_id, error = %e, "cannot place call");
+            return None;
+        }
+    };
+    let call_id = setup.sip.call_id.to_string();
+    let step = inner
+        .store
+        .append_step(
+            id,
+            NewStep {
+                contact: contact_id.to_string(),
+                attempt,
+                started_at: Utc::now(),
+                call_id: Some(call_id.clone()),
+            },
+        )
+        .await
+        .ok()?;
+    if let Err(e) = inner.store.save_call(&setup.record, Some(id)).await {
+        tracing::warn!(error = %e, "cannot store call start");
+    }
+    notify(svc, &format!("{}: calling {} (attempt {attempt})", plan.vendor, contact.name)).await;
+    inner.metrics.active(1);
+    let (tx, rx) = mpsc::channel(4);
+    let ep = inner.ep.clone();
+    let task = tokio::spawn(run_call(ep, rtp, setup, rx));
+    Some(Live {
+        task,
+        control: tx,
+        step,
+    })
+}
+
+async fn finish_call(
+    svc: &Service,
+    id: &IncidentId,
+    plan: &Dialplan,
+    step: u32,
+    rec: Result<CallRecord, tokio::task::JoinError>,
+) -> CallOutcome {
+    let inner = &svc.inner;
+    inner.metrics.active(-1);
+    let rec = match rec {
+        Ok(r) => r,
+        Err(e) => {
+            return CallOutcome {
+                call_id: String::new(),
+                result: Outcome::Failed,
+                completed: false,
+                reason: format!("call task failed: {e}"),
+            };
+        }
+    };
+    if let Err(e) = inner.store.save_call(&rec, Some(id)).await {
+        tracing::warn!(error = %e, "cannot store call");
+    }
+    let (result, reason) = rec
+        .termination
+        .as_ref()
+        .map(|t| (t.result, t.reason.clone()))
+        .unwrap_or((Outcome::Failed, "no termination".into()));
+    let tta = rec.time_to_answer_ms.map(|ms| ms as f64 / 1000.0);
+    let result_name = serde_json::to_value(result)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    inner.metrics.call(plan.id.as_str(), &result_name, tta);
+    let end = StepEnd {
+        outcome: Some(result),
+        reason: reason.clone(),
+        ended_at: Utc::now(),
+        call_id: Some(rec.call_id.clone()),
+    };
+    let _ = inner.store.finish_step(id, step, end).await;
+    CallOutcome {
+        call_id: rec.call_id.clone(),
+        result,
+        completed: rec.stages.menu_done.is_some(),
+        reason,
+    }
+}
+
+/// Raises the P0 ticket: the incident and every attempt with its outcome and timings.
+async fn fallback(svc: &Service, id: &IncidentId, incident: &Incident, plan: Option<&Dialplan>, why: &str) {
+    let inner = &svc.inner;
+    notify(svc, &format!("incident {id}: {why}; raising a P0 ticket")).await;
+    let Some(url) = inner.cfg.ladder.fallback_url.clone() else {
+        tracing::warn!(incident = %id, "no [ladder] fallback_url configured: no ticket raised");
+        inner.metrics.ticket("not_configured");
+        return;
+    };
+    let view = inner.store.incident(id).await.ok().flatten();
+    let body = serde_json::json!({
+        "priority": "P0",
+        "incident_id": id.to_string(),
+        "reason": why,
+        "dialplan": plan.map(|p| p.id.as_str()),
+        "incident": incident,
+        "attempts": view.as_ref().map(|v| serde_json::json!(v.ladder)),
+        "calls": view.as_ref().map(|v| serde_json::json!(v.calls)),
+    });
+    let ok = inner
+        .outbound
+        .ticket(&inner.store, id, &url, inner.cfg.ladder.fallback_token.as_ref(), &body)
+        .await;
+    inner.metrics.ticket(if ok { "sent" } else { "failed" });
+}

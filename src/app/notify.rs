@@ -1,0 +1,93 @@
+//! Outbound HTTP: the fallback P0 ticket (with retries, every attempt recorded) and the chat
+//! notification on each ladder step.
+
+use crate::config::Secret;
+use crate::store::{IncidentId, Store, TicketAttempt};
+use std::time::Duration;
+
+/// Ticket attempts before giving up.
+const TICKET_ATTEMPTS: u32 = 4;
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The HTTP client shared by tickets and notifications.
+#[derive(Clone)]
+pub struct Outbound {
+    client: reqwest::Client,
+}
+
+impl Default for Outbound {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Outbound {
+    /// A client with a timeout.
+    pub fn new() -> Self {
+        let client = reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .build()
+            .unwrap_or_default();
+        Self { client }
+    }
+
+    /// Posts the P0 ticket, retrying with backoff; records every attempt. True if accepted.
+    pub async fn ticket(
+        &self,
+        store: &Store,
+        id: &IncidentId,
+        url: &str,
+        token: Option<&Secret>,
+        body: &serde_json::Value,
+    ) -> bool {
+        let mut backoff = Duration::from_millis(500);
+        for attempt in 1..=TICKET_ATTEMPTS {
+            let mut req = self
+                .client
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body.to_string());
+            if let Some(t) = token {
+                req = req.bearer_auth(t.expose());
+            }
+            let (status_code, response) = match req.send().await {
+                Ok(r) => {
+                    let code = r.status().as_u16();
+                    let text = r.text().await.unwrap_or_default();
+                    (Some(code), Some(text.chars().take(500).collect::<String>()))
+                }
+                Err(e) => (None, Some(e.to_string())),
+            };
+            let a = TicketAttempt {
+                url: url.to_string(),
+                attempt,
+                status_code,
+                response,
+                at: chrono::Utc::now(),
+            };
+            if let Err(e) = store.record_ticket(id, &a).await {
+                tracing::warn!(error = %e, "cannot record ticket attempt");
+            }
+            if status_code.is_some_and(|c| (200..300).contains(&c)) {
+                return true;
+            }
+            tracing::warn!(attempt, ?status_code, "fallback ticket not accepted");
+            tokio::time::sleep(backoff).await;
+            backoff *= 2;
+        }
+        false
+    }
+
+    /// Tells the chat webhook (Slack-style `{"text": ...}`); best effort.
+    pub async fn notify(&self, url: &str, text: &str) {
+        let body = serde_json::json!({ "text": text });
+        let req = self
+            .client
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        if let Err(e) = req.send().await {
+            tracing::debug!(error = %e, "notify failed");
+        }
+    }
+}

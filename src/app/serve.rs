@@ -1,0 +1,112 @@
+//! `hotline serve`: HTTP and SIP in one process, with two-stage shutdown (first signal: stop
+//! taking incidents, hang up, finish recordings; second: exit at once).
+
+use super::service::Service;
+use crate::config;
+use crate::dialplan;
+use crate::sip::Endpoint;
+use crate::store::Store;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Arguments of `hotline serve`.
+#[derive(Clone, Debug)]
+pub struct ServeArgs {
+    pub config: PathBuf,
+    /// Overrides `[http] listen`.
+    pub http: Option<SocketAddr>,
+    /// Overrides `[sip] bind`.
+    pub sip: Option<SocketAddr>,
+}
+
+/// Runs until a shutdown signal. Errors are setup errors (exit 2).
+pub async fn serve(args: ServeArgs) -> Result<(), String> {
+    let mut cfg = config::load(&args.config).map_err(|e| e.to_string())?;
+    if let Some(h) = args.http {
+        cfg.http.listen = h;
+    }
+    if let Some(s) = args.sip {
+        cfg.sip.bind = s;
+    }
+    if cfg.http.api_token.as_ref().is_none_or(|t| t.is_empty())
+        && !(cfg.http.allow_unauthenticated_loopback && cfg.http.listen.ip().is_loopback())
+    {
+        return Err(format!(
+            "{}: [http] api_token is empty; set it (e.g. api_token = \"${{HOTLINE_API_TOKEN}}\") \
+             or, for a loopback-only listener, allow_unauthenticated_loopback = true",
+            args.config.display()
+        ));
+    }
+    let loopback_ok = cfg.http.allow_unauthenticated_loopback && cfg.http.listen.ip().is_loopback();
+    for f in crate::incident::Format::ALL {
+        if let Some(a) = cfg.intake.auth.get(f)
+            && a.is_empty()
+            && !loopback_ok
+        {
+            return Err(format!(
+                "{}: [intake.auth.{f}] has an empty secret (unset environment variable?);                  set it, or allow_unauthenticated_loopback = true on a loopback listener",
+                args.config.display()
+            ));
+        }
+    }
+    let plans = dialplan::load_dir(&cfg.dialplans.dir).map_err(|e| e.to_string())?;
+    super::recover::recover_recordings(&cfg.recording.dir);
+    let store = Store::open(&cfg.store.path)
+        .await
+        .map_err(|e| format!("{}: {e}", cfg.store.path.display()))?;
+    let transport = super::dial::transport_of(&cfg);
+    let ua = super::dial::user_agent_of(&cfg);
+    let ep = Endpoint::bind(cfg.sip.bind, transport, &ua)
+        .await
+        .map_err(|e| format!("cannot bind sip {}: {e}", cfg.sip.bind))?;
+    let listener = tokio::net::TcpListener::bind(cfg.http.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", cfg.http.listen))?;
+    let http_addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let svc = Service::new(cfg, plans, store, ep.clone());
+    match svc.resume_interrupted().await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(n, "resumed interrupted ladders"),
+        Err(e) => tracing::warn!(error = %e, "cannot check for interrupted ladders"),
+    }
+    tracing::info!(http = %http_addr, sip = %ep.local_addr(), "hotline serving");
+    // Machine-readable for tests and scripts: the bound addresses, on stdout.
+    println!("{{\"http\":\"{http_addr}\",\"sip\":\"{}\"}}", ep.local_addr());
+    let app = crate::web::router(svc.clone());
+    let svc2 = svc.clone();
+    let shutdown = async move {
+        wait_signal().await;
+        tracing::warn!("shutting down: hanging up calls (signal again to exit at once)");
+        tokio::spawn(async {
+            wait_signal().await;
+            std::process::exit(130);
+        });
+        svc2.shutdown().await;
+    };
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn wait_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

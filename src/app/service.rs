@@ -1,0 +1,273 @@
+//! The service behind `hotline serve`: incidents in (deduplicated, stored durably), routed to
+//! one dialplan, its ladder run as a task; resolve stops it. Shared by the HTTP routes.
+
+use super::ladder_task::{LadderCmd, run_ladder};
+use super::metrics::Metrics;
+use super::notify::Outbound;
+use crate::config::Config;
+use crate::dialplan::Dialplans;
+use crate::incident::{Incident, Status};
+use crate::sip::Endpoint;
+use crate::store::{IncidentId, LadderState, Store, StoreError};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+
+/// What happened to one incident of a webhook delivery (the 202's body).
+#[derive(Clone, Debug, Serialize)]
+pub struct Accepted {
+    pub id: String,
+    pub status: Status,
+    /// The dialplan it routes to, or null when unrouted.
+    pub dialplan: Option<String>,
+    /// New incident, or a re-delivery joining an existing one.
+    pub created: bool,
+    /// In words: what hotline does now.
+    pub action: String,
+}
+
+/// Why an incident could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+}
+
+pub(super) struct Inner {
+    pub cfg: Config,
+    pub plans: Dialplans,
+    pub store: Store,
+    pub ep: Endpoint,
+    pub metrics: Metrics,
+    pub outbound: Outbound,
+    ladders: Mutex<HashMap<String, mpsc::Sender<LadderCmd>>>,
+    shutting_down: std::sync::atomic::AtomicBool,
+}
+
+/// The service handle. Cheap to clone.
+#[derive(Clone)]
+pub struct Service {
+    pub(super) inner: Arc<Inner>,
+}
+
+impl Service {
+    /// A service over a loaded config, its dialplans, an open store and a bound endpoint.
+    pub fn new(cfg: Config, plans: Dialplans, store: Store, ep: Endpoint) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                cfg,
+                plans,
+                store,
+                ep,
+                metrics: Metrics::default(),
+                outbound: Outbound::new(),
+                ladders: Mutex::new(HashMap::new()),
+                shutting_down: false.into(),
+            }),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The config.
+    pub fn config(&self) -> &Config {
+        &self.inner.cfg
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// The dialplans.
+    pub fn dialplans(&self) -> &Dialplans {
+        &self.inner.plans
+    }
+
+    fn ladders(&self) -> std::sync::MutexGuard<'_, HashMap<String, mpsc::Sender<LadderCmd>>> {
+        self.inner.ladders.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes one incident: durable in the store before this returns.
+    pub async fn ingest(&self, incident: Incident, raw_size: usize) -> Result<Accepted, ServiceError> {
+        match incident.status {
+            Status::Firing => self.firing(incident, raw_size).await,
+            Status::Resolved => {
+                let id = self
+                    .inner
+                    .store
+                    .resolve(&incident.fingerprint, "resolved at the source")
+                    .await?;
+                let action = match &id {
+                    Some(id) => {
+                        self.stop_ladder(id, "incident resolved at the source").await;
+                        "resolved: ladder stopped".to_string()
+                    }
+                    None => "no firing incident with this fingerprint".to_string(),
+                };
+                Ok(Accepted {
+                    id: id.map(|i| i.to_string()).unwrap_or_default(),
+                    status: Status::Resolved,
+                    dialplan: None,
+                    created: false,
+                    action,
+                })
+            }
+            Status::Acknowledged => {
+                // Still failing, but a person has it at the source: stop escalating.
+                let up = self.inner.store.upsert_firing(&incident, raw_size).await?;
+                if up.created {
+                    self.inner
+                        .store
+                        .set_ladder_state(&up.id, LadderState::Stopped, Some("acknowledged at the source"))
+                        .await?;
+                } else {
+                    self.stop_ladder(&up.id, "acknowledged at the source").await;
+                }
+                Ok(Accepted {
+                    id: up.id.to_string(),
+                    status: Status::Acknowledged,
+                    dialplan: None,
+                    created: up.created,
+                    action: "acknowledged: no further calls".into(),
+                })
+            }
+        }
+    }
+
+    async fn firing(&self, incident: Incident, raw_size: usize) -> Result<Accepted, ServiceError> {
+        let up = self.inner.store.upsert_firing(&incident, raw_size).await?;
+        let plan = self.inner.plans.route(&incident).map(|p| p.id.as_str().to_string());
+        if !up.created {
+            return Ok(Accepted {
+                id: up.id.to_string(),
+                status: Status::Firing,
+                dialplan: plan,
+                created: false,
+                action: "joined the existing incident (same fingerprint while firing)".into(),
+            });
+        }
+        self.inner.store.set_routing(&up.id, plan.as_deref()).await?;
+        self.inner
+            .metrics
+            .incident(&incident.source, plan.as_deref().unwrap_or("unrouted"));
+        let action = match &plan {
+            Some(p) => format!("calling the {p} ladder"),
+            None => "unrouted: fallback ticket".into(),
+        };
+        self.start_ladder(up.id.clone(), incident, plan.clone());
+        Ok(Accepted {
+            id: up.id.to_string(),
+            status: Status::Firing,
+            dialplan: plan,
+            created: true,
+            action,
+        })
+    }
+
+    /// Starts the ladder task of an incident (or its fallback when unrouted).
+    pub(super) fn start_ladder(&self, id: IncidentId, incident: Incident, plan: Option<String>) {
+        if self.inner.shutting_down.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        let (tx, rx) = mpsc::channel(8);
+        self.ladders().insert(id.to_string(), tx);
+        let svc = self.clone();
+        tokio::spawn(async move {
+            run_ladder(svc.clone(), id.clone(), incident, plan, rx).await;
+            svc.ladders().remove(id.as_str());
+        });
+    }
+
+    async fn stop_ladder(&self, id: &IncidentId, reason: &str) {
+        let tx = self.ladders().get(id.as_str()).cloned();
+        if let Some(tx) = tx {
+            let _ = tx.send(LadderCmd::Stop(reason.to_string())).await;
+        }
+    }
+
+    /// Resolves an incident by id (API).
+    pub async fn resolve(&self, id: &IncidentId, reason: &str) -> Result<(), ServiceError> {
+        let view = self
+            .inner
+            .store
+            .incident(id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("no incident {id}")))?;
+        self.inner
+            .store
+            .resolve(&view.row.fingerprint, reason)
+            .await?;
+        self.stop_ladder(id, reason).await;
+        Ok(())
+    }
+
+    /// Starts a dialplan's ladder by hand (API): still only its whitelisted contacts.
+    pub async fn dial(&self, plan_id: &str, summary: Option<String>) -> Result<Accepted, ServiceError> {
+        if self.inner.plans.get(plan_id).is_none() {
+            return Err(ServiceError::NotFound(format!("no dialplan \"{plan_id}\"")));
+        }
+        let mut incident = Incident {
+            source: "manual".into(),
+            fingerprint: format!("manual-{:016x}", rand::random::<u64>()),
+            ..Default::default()
+        };
+        incident.fault.summary = summary.unwrap_or_else(|| "manual call".into());
+        let up = self.inner.store.upsert_firing(&incident, 0).await?;
+        self.inner.store.set_routing(&up.id, Some(plan_id)).await?;
+        self.start_ladder(up.id.clone(), incident, Some(plan_id.to_string()));
+        Ok(Accepted {
+            id: up.id.to_string(),
+            status: Status::Firing,
+            dialplan: Some(plan_id.to_string()),
+            created: true,
+            action: format!("calling the {plan_id} ladder"),
+        })
+    }
+
+    /// First stage of shutdown: no new ladders, every running one stopped (calls hung up).
+    pub async fn shutdown(&self) {
+        self.inner
+            .shutting_down
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        let all: Vec<_> = self.ladders().values().cloned().collect();
+        for tx in all {
+            let _ = tx.send(LadderCmd::Shutdown).await;
+        }
+        // Wait (bounded) for the ladders to close their calls and records.
+        for _ in 0..100 {
+            if self.ladders().is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Resumes ladders a crash or restart cut short.
+    pub async fn resume_interrupted(&self) -> Result<usize, ServiceError> {
+        let found = self.inner.store.interrupted_on_start().await?;
+        let mut n = 0;
+        for i in found.incidents {
+            let Some(view) = self.inner.store.incident(&i.id).await? else {
+                continue;
+            };
+            let incident = view.row.incident.clone();
+            tracing::warn!(incident = %i.id, "resuming a ladder interrupted by a restart");
+            self.inner
+                .store
+                .set_ladder_state(&i.id, LadderState::Running, Some("resumed after restart"))
+                .await?;
+            self.start_ladder(i.id.clone(), incident, i.dialplan.clone());
+            n += 1;
+        }
+        Ok(n)
+    }
+}

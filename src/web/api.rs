@@ -1,0 +1,174 @@
+//! The incident and call API. Bearer token from `[http] api_token`; without one, only a
+//! loopback listener configured with `allow_unauthenticated_loopback` answers.
+
+use super::ApiError;
+use crate::app::Service;
+use crate::incident::Status;
+use crate::store::{IncidentFilter, IncidentId};
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use tower::ServiceExt;
+
+fn authorize(svc: &Service, headers: &HeaderMap) -> Result<(), ApiError> {
+    let http = &svc.config().http;
+    match &http.api_token {
+        Some(token) => {
+            let got = headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "missing bearer token"))?;
+            crate::incident::verify_bearer(Some(got), token.expose())
+                .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, e.to_string()))
+        }
+        None if http.allow_unauthenticated_loopback && http.listen.ip().is_loopback() => Ok(()),
+        None => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "no [http] api_token configured",
+        )),
+    }
+}
+
+fn incident_id(id: &str) -> Result<IncidentId, ApiError> {
+    id.parse()
+        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, format!("bad incident id \"{id}\"")))
+}
+
+/// Query of `GET /v1/incidents`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    status: Option<String>,
+    source: Option<String>,
+    limit: Option<u32>,
+    before: Option<String>,
+}
+
+/// `GET /v1/incidents`: newest first.
+pub async fn list_incidents(
+    State(svc): State<Service>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    authorize(&svc, &headers)?;
+    let status = match q.status.as_deref() {
+        None => None,
+        Some("firing") => Some(Status::Firing),
+        Some("resolved") => Some(Status::Resolved),
+        Some("acknowledged") => Some(Status::Acknowledged),
+        Some(other) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("bad status \"{other}\" (firing, resolved, acknowledged)"),
+            ));
+        }
+    };
+    let before = q.before.as_deref().map(incident_id).transpose()?;
+    let filter = IncidentFilter {
+        status,
+        source: q.source,
+        limit: q.limit.unwrap_or(50),
+        before,
+    };
+    let rows = svc.store().list_incidents(filter).await?;
+    Ok(Json(serde_json::json!({ "incidents": rows })))
+}
+
+/// `GET /v1/incidents/{id}`: with its calls, timelines and ladder steps.
+pub async fn incident(
+    State(svc): State<Service>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    authorize(&svc, &headers)?;
+    let view = svc
+        .store()
+        .incident(&incident_id(&id)?)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no incident {id}")))?;
+    Ok(Json(serde_json::json!(view)))
+}
+
+/// `POST /v1/incidents/{id}/resolve`.
+pub async fn resolve(
+    State(svc): State<Service>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    authorize(&svc, &headers)?;
+    svc.resolve(&incident_id(&id)?, "resolved through the API").await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "id": id, "status": "resolved" })),
+    ))
+}
+
+/// `GET /v1/calls/{id}`.
+pub async fn call(
+    State(svc): State<Service>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    authorize(&svc, &headers)?;
+    let c = svc
+        .store()
+        .call(&id)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no call {id}")))?;
+    Ok(Json(serde_json::json!(c)))
+}
+
+/// `GET /v1/calls/{id}/recording`: the WAV, with HTTP Range.
+pub async fn recording(
+    State(svc): State<Service>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    authorize(&svc, &headers)?;
+    let c = svc
+        .store()
+        .call(&id)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no call {id}")))?;
+    let path = c
+        .record
+        .get("recording")
+        .and_then(|v| v.as_str())
+        .map(std::path::PathBuf::from)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "the call has no recording"))?;
+    let res = tower_http::services::ServeFile::new_with_mime(&path, &"audio/wav".parse().expect("static mime"))
+        .oneshot(req)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    Ok(res.map(Body::new).into_response())
+}
+
+/// Body of `POST /v1/dialplans/{id}/dial`. No destination can be given: only the dialplan's
+/// own contacts are called.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DialBody {
+    summary: Option<String>,
+}
+
+/// `POST /v1/dialplans/{id}/dial`: a manual trigger of the dialplan's ladder.
+pub async fn dial(
+    State(svc): State<Service>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    authorize(&svc, &headers)?;
+    let b: DialBody = if body.is_empty() {
+        DialBody::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?
+    };
+    let a = svc.dial(&id, b.summary).await?;
+    Ok((StatusCode::ACCEPTED, Json(serde_json::json!(a))))
+}

@@ -1,0 +1,67 @@
+//! `POST /v1/hooks/{format}`: authenticate, parse, store durably, answer 202 with what happens.
+
+use super::ApiError;
+use crate::app::Service;
+use crate::incident::Format;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+
+/// Receives one webhook delivery.
+pub async fn receive(
+    State(svc): State<Service>,
+    Path(format): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let r = handle(&svc, &format, &headers, &body).await;
+    let code = match &r {
+        Ok((c, _)) => c.as_u16(),
+        Err(e) => e.status.as_u16(),
+    };
+    svc.metrics().webhook(&format, code);
+    r
+}
+
+async fn handle(
+    svc: &Service,
+    format: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let f: Format = format.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no webhook format \"{format}\" (alertmanager, grafana, zabbix, pagerduty, generic)"),
+        )
+    })?;
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let http = &svc.config().http;
+    let open_demo = http.allow_unauthenticated_loopback
+        && http.listen.ip().is_loopback()
+        && svc.config().intake.auth.get(f).is_some_and(|a| a.is_empty());
+    if !open_demo {
+        svc.config()
+            .intake
+            .auth
+            .verify(f, body, header)
+            .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, e.to_string()))?;
+    }
+    let incidents = f
+        .parse(body, &svc.config().intake.labels)
+        .map_err(|e| match e {
+            crate::incident::IntakeError::TooLarge { .. } => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string())
+            }
+            _ => ApiError::new(StatusCode::BAD_REQUEST, e.to_string()),
+        })?;
+    let mut accepted = Vec::new();
+    for i in incidents {
+        accepted.push(svc.ingest(i, body.len()).await?);
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "incidents": accepted })),
+    ))
+}
