@@ -1,5 +1,6 @@
 //! `hotline.toml`: the gateway's own settings, loaded into a typed [`Config`].
 
+mod briefing;
 mod duration;
 mod error;
 mod location;
@@ -18,6 +19,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::{Deserializer, Error};
 
+pub use briefing::{BriefingConfig, EngineKind, Language};
 pub use duration::{DurationError, parse_duration};
 pub(crate) use duration::{positive as positive_duration, positive_opt as positive_duration_opt};
 pub use error::ConfigError;
@@ -42,6 +44,9 @@ pub struct Config {
     pub sla: SlaConfig,
     /// `[dialplans]`: where vendor dialplans live.
     pub dialplans: DialplansConfig,
+    /// `[briefing]`: who is calling and which speech engine speaks (optional).
+    #[serde(default)]
+    pub briefing: BriefingConfig,
 }
 
 /// The `[media]` section.

@@ -178,7 +178,7 @@ dir = "plans"
             [
                 "b.toml:6:7: bad uri \"555\": use an e.164 number like \"+15550100123\" or a sip: uri",
                 "a.toml:4:6)",
-                "e.toml:2:1: unknown field `colour`, expected `vendor` or `contacts`",
+                "e.toml:2:1: unknown field `colour`, expected one of `vendor`, `contacts`, `briefing`",
             ],
             "{report:#?}"
         );

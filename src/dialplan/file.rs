@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::briefing::PlanBriefing;
 use super::menu::StepTable;
 use super::{
     Contact, ContactId, Destination, Dialplan, DialplanError, DialplanId, MenuStep, PlaySource,
@@ -20,6 +21,8 @@ pub(super) struct DialplanFile {
     #[serde(deserialize_with = "non_empty_string")]
     vendor: String,
     contacts: Spanned<Vec<ContactTable>>,
+    #[serde(default)]
+    briefing: PlanBriefing,
 }
 
 /// One `[[contacts]]` entry as written.
@@ -109,6 +112,7 @@ impl DialplanFile {
             id,
             vendor: self.vendor,
             contacts,
+            briefing: self.briefing,
             path: path.to_path_buf(),
         })
     }
