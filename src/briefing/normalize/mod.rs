@@ -172,7 +172,24 @@ fn word(core: &str, lang: Language) -> String {
     if has_digit && core.chars().any(|c| c.is_ascii_alphanumeric()) && core.is_ascii() {
         return mixed(core, lang);
     }
-    core.to_string()
+    currency(core, lang).map_or_else(|| core.to_string(), str::to_string)
+}
+
+/// ISO currency codes in words.
+fn currency(code: &str, lang: Language) -> Option<&'static str> {
+    let (en, zh) = match code {
+        "EUR" => ("euros", "欧元"),
+        "USD" => ("US dollars", "美元"),
+        "GBP" => ("pounds sterling", "英镑"),
+        "CNY" | "RMB" => ("yuan", "人民币"),
+        "JPY" => ("yen", "日元"),
+        "CHF" => ("Swiss francs", "瑞士法郎"),
+        _ => return None,
+    };
+    Some(match lang {
+        Language::En => en,
+        Language::Zh => zh,
+    })
 }
 
 /// `host:port` -> `host`.

@@ -170,7 +170,7 @@ fn free_text_table() {
         (
             "loss EUR 2,000 per minute",
             En,
-            "loss EUR two thousand per minute",
+            "loss euros two thousand per minute",
         ),
         ("load 1.5", En, "load one point five"),
         (
