@@ -1,5 +1,6 @@
 //! Wiring: sockets, tasks and the CLI commands. Everything with I/O that is not SIP lives here.
 
+mod brief;
 mod call_task;
 mod demo;
 mod dial;
@@ -9,6 +10,7 @@ mod sidecar;
 mod sim_vendor;
 mod speech;
 
+pub use brief::{BriefArgs, BriefError, brief, load_incident};
 pub use call_task::{CallSetup, run_call};
 pub use demo::{DemoArgs, demo};
 pub use dial::{DialArgs, DialError, Prepared, dial, prepare};

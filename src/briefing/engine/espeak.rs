@@ -74,10 +74,13 @@ unsafe extern "C" fn on_audio(wav: *mut c_short, count: c_int, _events: *mut Esp
     0 // go on
 }
 
+/// How a job's result goes back: to an async caller or a blocking one.
+type Reply = Box<dyn FnOnce(Result<Speech, BriefingError>) + Send>;
+
 struct Job {
     ssml: String,
     voice: String,
-    reply: oneshot::Sender<Result<Speech, BriefingError>>,
+    reply: Reply,
 }
 
 /// The espeak thread's inbox, started on first use; `Err` if libespeak-ng failed to start.
@@ -119,7 +122,7 @@ fn run(jobs: mpsc::Receiver<Job>, ready: mpsc::Sender<Result<(), String>>) {
     let _ = ready.send(Ok(()));
     for job in jobs {
         let result = synth(&job.ssml, &job.voice, rate as u32);
-        let _ = job.reply.send(result);
+        (job.reply)(result);
     }
 }
 
@@ -175,6 +178,30 @@ impl Espeak {
             voice: voice.unwrap_or(LATIN_VOICE).to_string(),
         }
     }
+
+    fn submit(&self, request: &SpeechRequest, reply: Reply) -> Result<(), BriefingError> {
+        let job = Job {
+            ssml: ssml(&request.text, request.language, &self.voice),
+            voice: self.voice.clone(),
+            reply,
+        };
+        worker()?
+            .send(job)
+            .map_err(|_| BriefingError::Espeak("espeak thread stopped".into()))
+    }
+
+    /// Synthesizes on the calling thread's behalf, blocking until done (for code outside
+    /// an async context, such as built-in prompts).
+    pub fn synthesize_blocking(&self, request: &SpeechRequest) -> Result<Speech, BriefingError> {
+        let (tx, rx) = mpsc::channel();
+        self.submit(
+            request,
+            Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        )?;
+        rx.recv().map_err(|_| BriefingError::Cancelled)?
+    }
 }
 
 impl Engine for Espeak {
@@ -187,15 +214,13 @@ impl Engine for Espeak {
         request: &'a SpeechRequest,
     ) -> BoxFuture<'a, Result<Speech, BriefingError>> {
         Box::pin(async move {
-            let (reply, rx) = oneshot::channel();
-            let job = Job {
-                ssml: ssml(&request.text, request.language, &self.voice),
-                voice: self.voice.clone(),
-                reply,
-            };
-            worker()?
-                .send(job)
-                .map_err(|_| BriefingError::Espeak("espeak thread stopped".into()))?;
+            let (tx, rx) = oneshot::channel();
+            self.submit(
+                request,
+                Box::new(move |r| {
+                    let _ = tx.send(r);
+                }),
+            )?;
             rx.await.map_err(|_| BriefingError::Cancelled)?
         })
     }
