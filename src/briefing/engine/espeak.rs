@@ -32,7 +32,7 @@ const ESPEAK_VOLUME: c_int = 2;
 const EE_OK: c_int = 0;
 
 /// Words per minute: a little slower than espeak's 175 for a phone line.
-const RATE_WPM: c_int = 150;
+const RATE_WPM: c_int = 160;
 /// Amplitude (espeak's default 100 can clip); the level is normalized afterwards anyway.
 const VOLUME: c_int = 60;
 
