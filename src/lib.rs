@@ -11,6 +11,7 @@
 //! - [`app`]: wires sockets and tasks: one task per call, the CLI commands.
 
 pub mod app;
+pub mod briefing;
 pub mod call;
 pub mod config;
 pub mod dialplan;

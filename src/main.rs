@@ -74,6 +74,20 @@ enum Cmd {
         #[arg(long, default_value = "30s", value_parser = duration)]
         hangup_after: Duration,
     },
+    /// Print an incident's briefing and write it as 8 kHz speech.
+    Brief {
+        #[arg(long, default_value = "hotline.toml")]
+        config: PathBuf,
+        /// Dialplan id: its [briefing] table picks language, template and engine.
+        #[arg(long)]
+        dialplan: String,
+        /// Incident JSON file.
+        #[arg(long)]
+        incident: PathBuf,
+        /// Where to write the audio (8 kHz mono 16-bit WAV).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Call the simulated vendor on loopback and show the record.
     Demo {
         #[arg(long, default_value = "hotline.toml")]
@@ -205,6 +219,33 @@ async fn main() -> ExitCode {
                 Err(e) => {
                     eprintln!("hotline: {e}");
                     ExitCode::from(2)
+                }
+            }
+        }
+        Cmd::Brief {
+            config,
+            dialplan,
+            incident,
+            out,
+        } => {
+            let args = app::BriefArgs {
+                config,
+                dialplan,
+                incident,
+                out,
+            };
+            match app::brief(&args).await {
+                Ok(text) => {
+                    println!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(e @ app::BriefError::Input(_)) => {
+                    eprintln!("hotline: {e}");
+                    ExitCode::from(2)
+                }
+                Err(e) => {
+                    eprintln!("hotline: {e}");
+                    ExitCode::from(1)
                 }
             }
         }

@@ -64,7 +64,9 @@ pub async fn run_ladder(
     };
     let span = tracing::info_span!("ladder", incident = %id, dialplan = %plan.id);
     let _e = span.enter();
-    let _ = store.set_ladder_state(&id, LadderState::Running, None).await;
+    let _ = store
+        .set_ladder_state(&id, LadderState::Running, None)
+        .await;
     // Speech is made once per incident, before the first call leaves.
     let briefing = super::briefing_audio(&inner.cfg, plan, &incident).await;
     let vars = menu_vars(&incident);
@@ -75,7 +77,9 @@ pub async fn run_ladder(
     loop {
         while let Some(out) = ladder.poll_output() {
             match out {
-                Output::Dial { contact, attempt, .. } => {
+                Output::Dial {
+                    contact, attempt, ..
+                } => {
                     live = place(&svc, &id, plan, &contact, attempt, &vars, briefing.clone()).await;
                     if live.is_none() {
                         // Could not even start the call: report it as failed and go on.
@@ -109,13 +113,22 @@ pub async fn run_ladder(
                         };
                         let _ = store.finish_step(&id, seq, end).await;
                     }
-                    notify(&svc, &format!("{}: {contact} skipped ({reason})", plan.vendor)).await;
+                    notify(
+                        &svc,
+                        &format!("{}: {contact} skipped ({reason})", plan.vendor),
+                    )
+                    .await;
                 }
-                Output::Failed { contact, outcome, .. } => {
+                Output::Failed {
+                    contact, outcome, ..
+                } => {
                     inner.metrics.escalation(plan.id.as_str());
                     notify(
                         &svc,
-                        &format!("{}: {contact} {:?} ({}), next", plan.vendor, outcome.result, outcome.reason),
+                        &format!(
+                            "{}: {contact} {:?} ({}), next",
+                            plan.vendor, outcome.result, outcome.reason
+                        ),
                     )
                     .await;
                 }
@@ -132,7 +145,11 @@ pub async fn run_ladder(
                 Output::Finished(end) => {
                     let (state, reason) = match &end {
                         LadderEnd::Taken { contact, .. } => {
-                            notify(&svc, &format!("{}: {contact} has the briefing", plan.vendor)).await;
+                            notify(
+                                &svc,
+                                &format!("{}: {contact} has the briefing", plan.vendor),
+                            )
+                            .await;
                             (LadderState::Done, format!("taken by {contact}"))
                         }
                         LadderEnd::Exhausted => {
@@ -226,7 +243,14 @@ async fn place(
     if let Err(e) = inner.store.save_call(&setup.record, Some(id)).await {
         tracing::warn!(error = %e, "cannot store call start");
     }
-    notify(svc, &format!("{}: calling {} (attempt {attempt})", plan.vendor, contact.name)).await;
+    notify(
+        svc,
+        &format!(
+            "{}: calling {} (attempt {attempt})",
+            plan.vendor, contact.name
+        ),
+    )
+    .await;
     inner.metrics.active(1);
     let (tx, rx) = mpsc::channel(4);
     let ep = inner.ep.clone();
@@ -288,7 +312,13 @@ async fn finish_call(
 }
 
 /// Raises the P0 ticket: the incident and every attempt with its outcome and timings.
-async fn fallback(svc: &Service, id: &IncidentId, incident: &Incident, plan: Option<&Dialplan>, why: &str) {
+async fn fallback(
+    svc: &Service,
+    id: &IncidentId,
+    incident: &Incident,
+    plan: Option<&Dialplan>,
+    why: &str,
+) {
     let inner = &svc.inner;
     notify(svc, &format!("incident {id}: {why}; raising a P0 ticket")).await;
     let Some(url) = inner.cfg.ladder.fallback_url.clone() else {
@@ -308,7 +338,13 @@ async fn fallback(svc: &Service, id: &IncidentId, incident: &Incident, plan: Opt
     });
     let ok = inner
         .outbound
-        .ticket(&inner.store, id, &url, inner.cfg.ladder.fallback_token.as_ref(), &body)
+        .ticket(
+            &inner.store,
+            id,
+            &url,
+            inner.cfg.ladder.fallback_token.as_ref(),
+            &body,
+        )
         .await;
     inner.metrics.ticket(if ok { "sent" } else { "failed" });
 }

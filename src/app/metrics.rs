@@ -25,7 +25,9 @@ pub struct Metrics {
 }
 
 fn esc(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 impl Metrics {
@@ -35,12 +37,20 @@ impl Metrics {
 
     /// A webhook request was answered with `code`.
     pub fn webhook(&self, format: &str, code: u16) {
-        *self.lock().webhooks.entry((format.into(), code)).or_default() += 1;
+        *self
+            .lock()
+            .webhooks
+            .entry((format.into(), code))
+            .or_default() += 1;
     }
 
     /// A new incident from `source`, routed to `route` (a dialplan id or "unrouted").
     pub fn incident(&self, source: &str, route: &str) {
-        *self.lock().incidents.entry((source.into(), route.into())).or_default() += 1;
+        *self
+            .lock()
+            .incidents
+            .entry((source.into(), route.into()))
+            .or_default() += 1;
     }
 
     /// A call started (+1) or ended (-1).
@@ -78,43 +88,100 @@ impl Metrics {
     pub fn render(&self) -> String {
         let m = self.lock();
         let mut o = String::new();
-        let _ = writeln!(o, "# HELP hotline_incidents_total Incidents created, by source and route.");
+        let _ = writeln!(
+            o,
+            "# HELP hotline_incidents_total Incidents created, by source and route."
+        );
         let _ = writeln!(o, "# TYPE hotline_incidents_total counter");
         for ((s, r), n) in &m.incidents {
-            let _ = writeln!(o, "hotline_incidents_total{{source=\"{}\",route=\"{}\"}} {n}", esc(s), esc(r));
+            let _ = writeln!(
+                o,
+                "hotline_incidents_total{{source=\"{}\",route=\"{}\"}} {n}",
+                esc(s),
+                esc(r)
+            );
         }
-        let _ = writeln!(o, "# HELP hotline_webhook_requests_total Webhook requests, by format and status code.");
+        let _ = writeln!(
+            o,
+            "# HELP hotline_webhook_requests_total Webhook requests, by format and status code."
+        );
         let _ = writeln!(o, "# TYPE hotline_webhook_requests_total counter");
         for ((f, c), n) in &m.webhooks {
-            let _ = writeln!(o, "hotline_webhook_requests_total{{format=\"{}\",code=\"{c}\"}} {n}", esc(f));
+            let _ = writeln!(
+                o,
+                "hotline_webhook_requests_total{{format=\"{}\",code=\"{c}\"}} {n}",
+                esc(f)
+            );
         }
-        let _ = writeln!(o, "# HELP hotline_calls_total Calls ended, by dialplan (vendor) and result.");
+        let _ = writeln!(
+            o,
+            "# HELP hotline_calls_total Calls ended, by dialplan (vendor) and result."
+        );
         let _ = writeln!(o, "# TYPE hotline_calls_total counter");
         for ((d, r), n) in &m.calls {
-            let _ = writeln!(o, "hotline_calls_total{{dialplan=\"{}\",result=\"{}\"}} {n}", esc(d), esc(r));
+            let _ = writeln!(
+                o,
+                "hotline_calls_total{{dialplan=\"{}\",result=\"{}\"}} {n}",
+                esc(d),
+                esc(r)
+            );
         }
         let _ = writeln!(o, "# HELP hotline_calls_active Calls in progress.");
         let _ = writeln!(o, "# TYPE hotline_calls_active gauge");
         let _ = writeln!(o, "hotline_calls_active {}", m.active_calls);
-        let _ = writeln!(o, "# HELP hotline_time_to_answer_seconds INVITE sent to 200 OK, by dialplan.");
+        let _ = writeln!(
+            o,
+            "# HELP hotline_time_to_answer_seconds INVITE sent to 200 OK, by dialplan."
+        );
         let _ = writeln!(o, "# TYPE hotline_time_to_answer_seconds histogram");
         for (d, (b, count, sum)) in &m.tta {
             for (i, le) in TTA_BUCKETS.iter().enumerate() {
-                let _ = writeln!(o, "hotline_time_to_answer_seconds_bucket{{dialplan=\"{}\",le=\"{le}\"}} {}", esc(d), b[i]);
+                let _ = writeln!(
+                    o,
+                    "hotline_time_to_answer_seconds_bucket{{dialplan=\"{}\",le=\"{le}\"}} {}",
+                    esc(d),
+                    b[i]
+                );
             }
-            let _ = writeln!(o, "hotline_time_to_answer_seconds_bucket{{dialplan=\"{}\",le=\"+Inf\"}} {count}", esc(d));
-            let _ = writeln!(o, "hotline_time_to_answer_seconds_sum{{dialplan=\"{}\"}} {sum}", esc(d));
-            let _ = writeln!(o, "hotline_time_to_answer_seconds_count{{dialplan=\"{}\"}} {count}", esc(d));
+            let _ = writeln!(
+                o,
+                "hotline_time_to_answer_seconds_bucket{{dialplan=\"{}\",le=\"+Inf\"}} {count}",
+                esc(d)
+            );
+            let _ = writeln!(
+                o,
+                "hotline_time_to_answer_seconds_sum{{dialplan=\"{}\"}} {sum}",
+                esc(d)
+            );
+            let _ = writeln!(
+                o,
+                "hotline_time_to_answer_seconds_count{{dialplan=\"{}\"}} {count}",
+                esc(d)
+            );
         }
-        let _ = writeln!(o, "# HELP hotline_escalations_total Moves to the next contact of a ladder.");
+        let _ = writeln!(
+            o,
+            "# HELP hotline_escalations_total Moves to the next contact of a ladder."
+        );
         let _ = writeln!(o, "# TYPE hotline_escalations_total counter");
         for (d, n) in &m.escalations {
-            let _ = writeln!(o, "hotline_escalations_total{{dialplan=\"{}\"}} {n}", esc(d));
+            let _ = writeln!(
+                o,
+                "hotline_escalations_total{{dialplan=\"{}\"}} {n}",
+                esc(d)
+            );
         }
-        let _ = writeln!(o, "# HELP hotline_fallback_tickets_total Fallback P0 tickets, by result.");
+        let _ = writeln!(
+            o,
+            "# HELP hotline_fallback_tickets_total Fallback P0 tickets, by result."
+        );
         let _ = writeln!(o, "# TYPE hotline_fallback_tickets_total counter");
         for (r, n) in &m.tickets {
-            let _ = writeln!(o, "hotline_fallback_tickets_total{{result=\"{}\"}} {n}", esc(r));
+            let _ = writeln!(
+                o,
+                "hotline_fallback_tickets_total{{result=\"{}\"}} {n}",
+                esc(r)
+            );
         }
         o
     }

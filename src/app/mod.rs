@@ -1,5 +1,6 @@
 //! Wiring: sockets, tasks and the CLI commands. Everything with I/O that is not SIP lives here.
 
+mod brief;
 mod call_task;
 mod demo;
 mod dial;
@@ -14,15 +15,16 @@ mod sidecar;
 mod sim_vendor;
 mod speech;
 
+pub use brief::{BriefArgs, BriefError, brief, load_incident};
 pub use call_task::{CallSetup, run_call};
 pub use demo::{DemoArgs, demo};
 pub use dial::{CallRequest, DialArgs, DialError, Prepared, build_call, dial, prepare};
 pub use ladder_task::menu_vars;
 pub use metrics::Metrics;
-pub use serve::{ServeArgs, serve};
-pub use service::{Accepted, Service, ServiceError};
 pub use pacer::{Histogram, PTIME, Pacer};
 pub use recover::recover_recordings;
+pub use serve::{ServeArgs, serve};
+pub use service::{Accepted, Service, ServiceError};
 pub use sim_vendor::{SimVendorArgs, sim_vendor};
 pub use speech::say;
 

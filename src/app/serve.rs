@@ -71,7 +71,10 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
     }
     tracing::info!(http = %http_addr, sip = %ep.local_addr(), "hotline serving");
     // Machine-readable for tests and scripts: the bound addresses, on stdout.
-    println!("{{\"http\":\"{http_addr}\",\"sip\":\"{}\"}}", ep.local_addr());
+    println!(
+        "{{\"http\":\"{http_addr}\",\"sip\":\"{}\"}}",
+        ep.local_addr()
+    );
     let app = crate::web::router(svc.clone());
     let svc2 = svc.clone();
     let shutdown = async move {

@@ -97,7 +97,11 @@ impl Service {
     }
 
     /// Takes one incident: durable in the store before this returns.
-    pub async fn ingest(&self, incident: Incident, raw_size: usize) -> Result<Accepted, ServiceError> {
+    pub async fn ingest(
+        &self,
+        incident: Incident,
+        raw_size: usize,
+    ) -> Result<Accepted, ServiceError> {
         match incident.status {
             Status::Firing => self.firing(incident, raw_size).await,
             Status::Resolved => {
@@ -108,7 +112,8 @@ impl Service {
                     .await?;
                 let action = match &id {
                     Some(id) => {
-                        self.stop_ladder(id, "incident resolved at the source").await;
+                        self.stop_ladder(id, "incident resolved at the source")
+                            .await;
                         "resolved: ladder stopped".to_string()
                     }
                     None => "no firing incident with this fingerprint".to_string(),
@@ -127,7 +132,11 @@ impl Service {
                 if up.created {
                     self.inner
                         .store
-                        .set_ladder_state(&up.id, LadderState::Stopped, Some("acknowledged at the source"))
+                        .set_ladder_state(
+                            &up.id,
+                            LadderState::Stopped,
+                            Some("acknowledged at the source"),
+                        )
                         .await?;
                 } else {
                     self.stop_ladder(&up.id, "acknowledged at the source").await;
@@ -145,7 +154,11 @@ impl Service {
 
     async fn firing(&self, incident: Incident, raw_size: usize) -> Result<Accepted, ServiceError> {
         let up = self.inner.store.upsert_firing(&incident, raw_size).await?;
-        let plan = self.inner.plans.route(&incident).map(|p| p.id.as_str().to_string());
+        let plan = self
+            .inner
+            .plans
+            .route(&incident)
+            .map(|p| p.id.as_str().to_string());
         if !up.created {
             return Ok(Accepted {
                 id: up.id.to_string(),
@@ -155,7 +168,10 @@ impl Service {
                 action: "joined the existing incident (same fingerprint while firing)".into(),
             });
         }
-        self.inner.store.set_routing(&up.id, plan.as_deref()).await?;
+        self.inner
+            .store
+            .set_routing(&up.id, plan.as_deref())
+            .await?;
         self.inner
             .metrics
             .incident(&incident.source, plan.as_deref().unwrap_or("unrouted"));
@@ -175,7 +191,11 @@ impl Service {
 
     /// Starts the ladder task of an incident (or its fallback when unrouted).
     pub(super) fn start_ladder(&self, id: IncidentId, incident: Incident, plan: Option<String>) {
-        if self.inner.shutting_down.load(std::sync::atomic::Ordering::Relaxed) {
+        if self
+            .inner
+            .shutting_down
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
             return;
         }
         let (tx, rx) = mpsc::channel(8);
@@ -211,7 +231,11 @@ impl Service {
     }
 
     /// Starts a dialplan's ladder by hand (API): still only its whitelisted contacts.
-    pub async fn dial(&self, plan_id: &str, summary: Option<String>) -> Result<Accepted, ServiceError> {
+    pub async fn dial(
+        &self,
+        plan_id: &str,
+        summary: Option<String>,
+    ) -> Result<Accepted, ServiceError> {
         if self.inner.plans.get(plan_id).is_none() {
             return Err(ServiceError::NotFound(format!("no dialplan \"{plan_id}\"")));
         }

@@ -1,5 +1,6 @@
 //! `hotline.toml`: the gateway's own settings, loaded into a typed [`Config`].
 
+mod briefing;
 mod duration;
 mod error;
 mod location;
@@ -20,6 +21,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::{Deserializer, Error};
 
+pub use briefing::{BriefingConfig, EngineKind, Language};
 pub use duration::{DurationError, parse_duration};
 pub(crate) use duration::{positive as positive_duration, positive_opt as positive_duration_opt};
 pub use error::ConfigError;
@@ -58,6 +60,9 @@ pub struct Config {
     /// `[ladder]`: escalation behaviour, fallback ticket, notifications.
     #[serde(default)]
     pub ladder: LadderConfig,
+    /// `[briefing]`: who is calling and which speech engine speaks (optional).
+    #[serde(default)]
+    pub briefing: BriefingConfig,
 }
 
 /// The `[media]` section.

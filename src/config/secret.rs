@@ -24,8 +24,8 @@ impl Secret {
     pub fn resolve(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
         match text.strip_prefix("${").and_then(|t| t.strip_suffix('}')) {
             Some(name) => {
-                let valid = !name.is_empty()
-                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                let valid =
+                    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
                 if !valid {
                     return Err(format!("bad environment variable name \"{name}\""));
                 }
@@ -59,8 +59,15 @@ mod tests {
         let s = Secret::resolve("${TOKEN}", env).expect("set");
         assert_eq!(s.expose(), "t0ps3cret");
         assert_eq!(format!("{s:?}"), "<redacted>");
-        assert_eq!(Secret::resolve("plain", env).expect("inline").expose(), "plain");
-        assert!(Secret::resolve("${MISSING}", env).expect("unset").is_empty());
+        assert_eq!(
+            Secret::resolve("plain", env).expect("inline").expose(),
+            "plain"
+        );
+        assert!(
+            Secret::resolve("${MISSING}", env)
+                .expect("unset")
+                .is_empty()
+        );
         assert!(Secret::resolve("${BAD-NAME}", env).is_err());
     }
 }

@@ -61,7 +61,10 @@ pub struct LadderConfig {
     #[serde(default)]
     pub hangup_on_resolve: bool,
     /// Longest a ladder call stays up after answer.
-    #[serde(default = "default_max_call", deserialize_with = "super::positive_duration")]
+    #[serde(
+        default = "default_max_call",
+        deserialize_with = "super::positive_duration"
+    )]
     pub max_call_duration: Duration,
     /// P0 ticket endpoint for exhausted ladders and unrouted incidents (JSON POST).
     pub fallback_url: Option<String>,

@@ -259,3 +259,32 @@ fn errors_point_at_line_and_column() {
         assert!(text.contains(needle), "{to:?}: want {needle:?} in {text:?}");
     }
 }
+
+#[test]
+fn briefing_section_is_optional_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = load(&write(dir.path(), GOOD)).unwrap();
+    assert_eq!(plain.briefing, BriefingConfig::default());
+    assert_eq!(plain.briefing.timeout, Duration::from_secs(10));
+    let text = format!(
+        "{GOOD}\n[briefing]\ncaller = \"Example Corp operations\"\ncallback = \"+1 555 0100 999\"\n\
+         engine = \"openai\"\nurl = \"http://127.0.0.1:8000\"\nvoice = \"alloy\"\ntimeout = \"3s\"\n"
+    );
+    let b = load(&write(dir.path(), &text)).unwrap().briefing;
+    assert_eq!(b.caller.as_deref(), Some("Example Corp operations"));
+    assert_eq!(b.engine, EngineKind::Openai);
+    assert_eq!(b.timeout, Duration::from_secs(3));
+    let lines = GOOD.lines().count();
+    for (bad, needle) in [
+        ("calller = \"x\"", "unknown field `calller`"),
+        ("engine = \"festival\"", "unknown variant `festival`"),
+        ("timeout = \"0s\"", ""),
+        ("caller = \"\"", "must not be empty"),
+    ] {
+        let path = write(dir.path(), &format!("{GOOD}\n[briefing]\n{bad}\n"));
+        let err = load(&path).unwrap_err().to_string();
+        let prefix = format!("{}:{}:", path.display(), lines + 3);
+        assert!(err.starts_with(&prefix), "{bad}: want {prefix}, got {err}");
+        assert!(err.contains(needle), "{bad}: {err}");
+    }
+}

@@ -178,7 +178,7 @@ dir = "plans"
             [
                 "b.toml:6:7: bad uri \"555\": use an e.164 number like \"+15550100123\" or a sip: uri",
                 "a.toml:4:6)",
-                "e.toml:2:1: unknown field `colour`, expected one of `vendor`, `match`, `hours`, `contacts`",
+                "e.toml:2:1: unknown field `colour`, expected one of `vendor`, `match`, `hours`, `contacts`, `briefing`",
             ],
             "{report:#?}"
         );
@@ -236,7 +236,13 @@ dir = "plans"
         assert_eq!(config.sip.bind, "127.0.0.1:5070".parse().unwrap());
         let plans = crate::dialplan::load_dir(&config.dialplans.dir).unwrap();
         let ids: Vec<_> = plans.iter().map(|p| p.id.as_str()).collect();
-        assert_eq!(ids, ["dell", "demo", "hpe"]);
+        assert_eq!(ids, ["dell", "demo", "hpe", "inspur"]);
+        let inspur = plans.get("inspur").unwrap();
+        assert_eq!(inspur.briefing.language, crate::config::Language::Zh);
+        assert_eq!(
+            config.briefing.caller.as_deref(),
+            Some("Example Corp operations")
+        );
         let (_, demo) = plans.contact("demo-line").unwrap();
         assert_eq!(
             demo.destination.request_uri(None).unwrap(),
@@ -246,7 +252,7 @@ dir = "plans"
         let report = check(Path::new(SHIPPED), day("2026-11-26"), DEFAULT_MAX_AGE);
         assert!(report.is_ok(), "{report:#?}");
         // Only the E.164 numbers warn, until a trunk is configured.
-        assert_eq!(report.warnings.len(), 4, "{report:#?}");
+        assert_eq!(report.warnings.len(), 5, "{report:#?}");
         assert!(
             report
                 .warnings

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::briefing::PlanBriefing;
 use super::hours::Hours;
 use super::menu::StepTable;
 use super::routing::MatchRule;
@@ -28,6 +29,8 @@ pub(super) struct DialplanFile {
     #[serde(default)]
     hours: Hours,
     contacts: Spanned<Vec<ContactTable>>,
+    #[serde(default)]
+    briefing: PlanBriefing,
 }
 
 /// One `[[contacts]]` entry as written.
@@ -139,6 +142,7 @@ impl DialplanFile {
             vendor: self.vendor,
             rules,
             contacts,
+            briefing: self.briefing,
             path: path.to_path_buf(),
         })
     }

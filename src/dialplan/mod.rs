@@ -1,6 +1,7 @@
 //! Vendor dialplans, `dialplans/<id>.toml`: whom to call and how to walk their
 //! phone menu. Contacts here are the whitelist: the only place numbers come from.
 
+mod briefing;
 mod check;
 mod destination;
 mod error;
@@ -20,6 +21,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 
+pub use briefing::{BriefingTemplate, MAX_REPEATS, Piece, PlanBriefing, TEMPLATE_FIELDS};
 pub use check::{DEFAULT_MAX_AGE, Report, check};
 pub use destination::Destination;
 pub use error::DialplanError;
@@ -43,6 +45,8 @@ pub struct Dialplan {
     pub rules: Vec<MatchRule>,
     /// Lines to call; never empty.
     pub contacts: Vec<Contact>,
+    /// How the briefing is written and spoken for this vendor (`[briefing]`, optional).
+    pub briefing: PlanBriefing,
     /// The file it was loaded from.
     pub path: PathBuf,
 }

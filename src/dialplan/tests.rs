@@ -427,3 +427,72 @@ fn collects_every_error_across_files() {
     assert!(lines[4].contains("d.toml:4:6)"), "{lines:#?}");
     assert_eq!(plans.iter().count(), 2);
 }
+
+#[test]
+fn briefing_table_defaults_and_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = load_file(&write(dir.path(), "plain.toml", GOOD)).unwrap();
+    assert_eq!(plain.briefing, PlanBriefing::default());
+    assert_eq!(plain.briefing.repeats, 1);
+    assert!(plain.briefing.repeat_on_star);
+    let text = format!(
+        "{GOOD}\n[briefing]\nlanguage = \"zh\"\nengine = \"piper\"\nrepeats = 0\n\
+         repeat_on_star = false\ntemplate = \"\"\"\nCall {{caller}}.\n\nTag {{tag}}, {{label:team}}.\n\"\"\"\n"
+    );
+    let plan = load_file(&write(dir.path(), "zh.toml", &text)).unwrap();
+    let b = &plan.briefing;
+    assert_eq!(b.language, crate::config::Language::Zh);
+    assert_eq!(b.engine, Some(crate::config::EngineKind::Piper));
+    assert_eq!((b.repeats, b.repeat_on_star), (0, false));
+    let template = b.template.as_ref().unwrap();
+    assert_eq!(template.lines.len(), 2);
+    assert_eq!(
+        template.lines[1],
+        [
+            Piece::Text("Tag ".into()),
+            Piece::Field("tag".into()),
+            Piece::Text(", ".into()),
+            Piece::Label("team".into()),
+            Piece::Text(".".into()),
+        ]
+    );
+}
+
+#[test]
+fn briefing_table_errors_point_at_line() {
+    // GOOD has 16 lines; [briefing] starts on line 17, its first key on line 18.
+    let cases = [
+        ("langage = \"en\"", 18, "unknown field `langage`"),
+        ("language = \"fr\"", 18, "unknown variant `fr`"),
+        ("engine = \"festival\"", 18, "unknown variant `festival`"),
+        ("repeats = 9", 18, "repeats must be 0 to 5"),
+        ("repeats = -1", 18, "repeats must be 0 to 5"),
+        ("repeat_on_star = \"yes\"", 18, "invalid type"),
+        (
+            "template = \"Hello {name}\"",
+            18,
+            "unknown placeholder {name}",
+        ),
+        ("template = \"Hello {tag\"", 18, "unclosed"),
+        ("template = \"  \"", 18, "template must not be empty"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (line_text, line, needle) in cases {
+        let path = write(
+            dir.path(),
+            "example.toml",
+            &format!("{GOOD}[briefing]\n{line_text}\n"),
+        );
+        let err = load_file(&path).expect_err(line_text);
+        let text = err.to_string();
+        let prefix = format!("{}:{line}:", path.display());
+        assert!(
+            text.starts_with(&prefix),
+            "{line_text}: want {prefix:?}, got {text:?}"
+        );
+        assert!(
+            text.contains(needle),
+            "{line_text}: want {needle:?} in {text:?}"
+        );
+    }
+}

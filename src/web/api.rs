@@ -99,7 +99,8 @@ pub async fn resolve(
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     authorize(&svc, &headers)?;
-    svc.resolve(&incident_id(&id)?, "resolved through the API").await?;
+    svc.resolve(&incident_id(&id)?, "resolved through the API")
+        .await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::json!({ "id": id, "status": "resolved" })),
@@ -140,10 +141,13 @@ pub async fn recording(
         .and_then(|v| v.as_str())
         .map(std::path::PathBuf::from)
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "the call has no recording"))?;
-    let res = tower_http::services::ServeFile::new_with_mime(&path, &"audio/wav".parse().expect("static mime"))
-        .oneshot(req)
-        .await
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let res = tower_http::services::ServeFile::new_with_mime(
+        &path,
+        &"audio/wav".parse().expect("static mime"),
+    )
+    .oneshot(req)
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     Ok(res.map(Body::new).into_response())
 }
 

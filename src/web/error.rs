@@ -23,7 +23,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let name = self.status.canonical_reason().unwrap_or("error").to_lowercase();
+        let name = self
+            .status
+            .canonical_reason()
+            .unwrap_or("error")
+            .to_lowercase();
         let body = serde_json::json!({ "error": name, "reason": self.reason });
         (self.status, Json(body)).into_response()
     }

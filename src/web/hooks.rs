@@ -33,14 +33,21 @@ async fn handle(
     let f: Format = format.parse().map_err(|_| {
         ApiError::new(
             StatusCode::NOT_FOUND,
-            format!("no webhook format \"{format}\" (alertmanager, grafana, zabbix, pagerduty, generic)"),
+            format!(
+                "no webhook format \"{format}\" (alertmanager, grafana, zabbix, pagerduty, generic)"
+            ),
         )
     })?;
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let http = &svc.config().http;
     let open_demo = http.allow_unauthenticated_loopback
         && http.listen.ip().is_loopback()
-        && svc.config().intake.auth.get(f).is_some_and(|a| a.is_empty());
+        && svc
+            .config()
+            .intake
+            .auth
+            .get(f)
+            .is_some_and(|a| a.is_empty());
     if !open_demo {
         svc.config()
             .intake

@@ -1,0 +1,92 @@
+//! `hotline brief`: one incident file -> the briefing text (stdout) and its audio (WAV).
+
+use std::path::{Path, PathBuf};
+
+use crate::briefing::Briefer;
+use crate::config;
+use crate::dialplan;
+use crate::incident::Incident;
+
+/// Arguments of `hotline brief`.
+#[derive(Clone, Debug)]
+pub struct BriefArgs {
+    pub config: PathBuf,
+    pub dialplan: String,
+    pub incident: PathBuf,
+    pub out: Option<PathBuf>,
+}
+
+/// Why `hotline brief` failed: bad input (exit 2) or synthesis.
+#[derive(Debug, thiserror::Error)]
+pub enum BriefError {
+    /// Configuration, dialplan or incident file is wrong; the message names file:line.
+    #[error("{0}")]
+    Input(String),
+    /// Speech could not be made or written.
+    #[error("{0}")]
+    Output(String),
+}
+
+/// Reads an incident JSON file; errors as `file:line:col: message`.
+pub fn load_incident(path: &Path) -> Result<Incident, BriefError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| BriefError::Input(format!("{}: cannot read: {e}", path.display())))?;
+    serde_json::from_str(&text).map_err(|e| {
+        BriefError::Input(format!(
+            "{}:{}:{}: {}",
+            path.display(),
+            e.line(),
+            e.column(),
+            strip_position(&e.to_string())
+        ))
+    })
+}
+
+/// serde_json appends " at line L column C"; the position is already in front.
+fn strip_position(message: &str) -> &str {
+    message
+        .rfind(" at line ")
+        .map_or(message, |i| &message[..i])
+}
+
+/// Renders and speaks the briefing; returns its text.
+pub async fn brief(args: &BriefArgs) -> Result<String, BriefError> {
+    let cfg = config::load(&args.config).map_err(|e| BriefError::Input(e.to_string()))?;
+    let plans =
+        dialplan::load_dir(&cfg.dialplans.dir).map_err(|e| BriefError::Input(e.to_string()))?;
+    let plan = plans.get(&args.dialplan).ok_or_else(|| {
+        BriefError::Input(format!(
+            "no dialplan \"{}\" in {}",
+            args.dialplan,
+            cfg.dialplans.dir.display()
+        ))
+    })?;
+    let incident = load_incident(&args.incident)?;
+    let briefer = Briefer::new(&cfg.briefing)
+        .map_err(|e| BriefError::Input(format!("{}: {e}", args.config.display())))?;
+    let mut handle = briefer.prepare(&incident, plan);
+    let text = handle.text().to_string();
+    if let Some(out) = &args.out {
+        let pcm = handle
+            .ready()
+            .await
+            .map_err(|e| BriefError::Output(e.to_string()))?;
+        write_wav(out, &pcm).map_err(|e| BriefError::Output(format!("{}: {e}", out.display())))?;
+    }
+    Ok(text)
+}
+
+/// Writes 8 kHz mono 16-bit PCM.
+fn write_wav(path: &Path, pcm: &[i16]) -> Result<(), hound::Error> {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: crate::briefing::audio::PHONE_RATE,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec)?;
+    for &s in pcm {
+        w.write_sample(s)?;
+    }
+    w.finalize()
+}
