@@ -5,7 +5,7 @@
 //! `cargo bench --bench calls` (release). Knobs: HOTLINE_BENCH_CALLS (500),
 //! HOTLINE_BENCH_HOLD_SECS (20), HOTLINE_BENCH_RATE (calls started per second, 100).
 
-use hotline::app::{DialArgs, Histogram, prepare, run_call};
+use hotline::app::{DialArgs, Histogram, pcm_source, prepare, run_call};
 use hotline::call::CallRecord;
 use std::collections::HashMap;
 use std::net::UdpSocket;
@@ -126,8 +126,9 @@ fn main() {
             play: None,
             max_duration: Duration::from_secs(hold + 60),
             vars: HashMap::new(),
+            incident: None,
         };
-        let first = prepare(&args, Some(briefing.clone()), None)
+        let first = prepare(&args, Some(pcm_source(briefing.clone())), None)
             .await
             .expect("prepare");
         let ep = first.endpoint.clone();
@@ -143,7 +144,7 @@ fn main() {
         for i in 0..n {
             let p = match next.take() {
                 Some(p) => p,
-                None => prepare(&args, Some(briefing.clone()), Some(ep.clone()))
+                None => prepare(&args, Some(pcm_source(briefing.clone())), Some(ep.clone()))
                     .await
                     .expect("prepare"),
             };

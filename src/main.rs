@@ -35,6 +35,9 @@ enum Cmd {
         /// WAV to play as the briefing (any rate, mono or stereo).
         #[arg(long)]
         play: Option<PathBuf>,
+        /// Incident to brief from: the incident model or any webhook body (detected).
+        #[arg(long)]
+        incident: Option<PathBuf>,
         /// Longest the call stays up after answer, e.g. 90s.
         #[arg(long, default_value = "90s", value_parser = duration)]
         max_duration: Duration,
@@ -147,6 +150,7 @@ async fn main() -> ExitCode {
             dialplan,
             contact,
             play,
+            incident,
             max_duration,
             vars,
         } => {
@@ -157,6 +161,7 @@ async fn main() -> ExitCode {
                 play,
                 max_duration,
                 vars: vars.into_iter().collect::<HashMap<_, _>>(),
+                incident,
             };
             match app::dial(args).await {
                 Ok(r) => print_record(&r),

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use crate::briefing::Briefer;
 use crate::config;
 use crate::dialplan;
-use crate::incident::Incident;
+use crate::incident::{Format, Incident, LabelMap};
 
 /// Arguments of `hotline brief`.
 #[derive(Clone, Debug)]
@@ -27,19 +27,30 @@ pub enum BriefError {
     Output(String),
 }
 
-/// Reads an incident JSON file; errors as `file:line:col: message`.
-pub fn load_incident(path: &Path) -> Result<Incident, BriefError> {
+/// Reads an incident file: the incident model as JSON, or a body in any of the five webhook
+/// formats (detected; the first incident is used). Errors as `file:line:col: message`.
+pub fn load_incident(path: &Path, labels: &LabelMap) -> Result<Incident, BriefError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| BriefError::Input(format!("{}: cannot read: {e}", path.display())))?;
-    serde_json::from_str(&text).map_err(|e| {
-        BriefError::Input(format!(
-            "{}:{}:{}: {}",
-            path.display(),
-            e.line(),
-            e.column(),
-            strip_position(&e.to_string())
-        ))
-    })
+    let model_error = match serde_json::from_str::<Incident>(&text) {
+        Ok(i) => return Ok(i),
+        Err(e) => e,
+    };
+    for format in Format::ALL {
+        if let Ok(mut found) = format.parse(text.as_bytes(), labels)
+            && !found.is_empty()
+        {
+            tracing::info!(%format, "incident file read as a webhook body");
+            return Ok(found.swap_remove(0));
+        }
+    }
+    Err(BriefError::Input(format!(
+        "{}:{}:{}: not an incident ({}) nor a webhook body of a known format",
+        path.display(),
+        model_error.line(),
+        model_error.column(),
+        strip_position(&model_error.to_string())
+    )))
 }
 
 /// serde_json appends " at line L column C"; the position is already in front.
@@ -61,7 +72,7 @@ pub async fn brief(args: &BriefArgs) -> Result<String, BriefError> {
             cfg.dialplans.dir.display()
         ))
     })?;
-    let incident = load_incident(&args.incident)?;
+    let incident = load_incident(&args.incident, &cfg.intake.labels)?;
     let briefer = Briefer::new(&cfg.briefing)
         .map_err(|e| BriefError::Input(format!("{}: {e}", args.config.display())))?;
     let mut handle = briefer.prepare(&incident, plan);

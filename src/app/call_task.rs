@@ -8,6 +8,7 @@ use crate::call::{
     Call, CallParams, CallRecord, EventKind, Input, MediaCommand, Outgoing, Output, RequestHandle,
 };
 use crate::media::session::{MediaEvent, MediaSession, Peer, SharedPcm, Tap};
+use crate::media::source::AudioSource;
 use crate::recording::{Channel, Recorder};
 use crate::sip::{
     Decoded, Endpoint, Inbound, InboundRequest, SipContext, encode_request, encode_response,
@@ -21,6 +22,14 @@ use std::time::{Duration, Instant};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
+/// Makes a fresh audio source each time a menu step plays it.
+pub type SourceFactory = Arc<dyn Fn() -> Box<dyn AudioSource> + Send + Sync>;
+
+/// A factory playing a shared 8 kHz buffer (synthesized or loaded once, before the call).
+pub fn pcm_source(pcm: Arc<[i16]>) -> SourceFactory {
+    Arc::new(move || Box::new(SharedPcm::new(pcm.clone())) as Box<dyn AudioSource>)
+}
+
 /// Everything needed to run one call.
 pub struct CallSetup {
     pub sip: SipContext,
@@ -31,8 +40,8 @@ pub struct CallSetup {
     pub force_proxy: bool,
     pub record: CallRecord,
     pub recording_path: PathBuf,
-    /// Audio the menu can play, by `play` name, already at 8 kHz.
-    pub sources: HashMap<String, Arc<[i16]>>,
+    /// Audio the menu can play, by `play` name (each play makes a fresh source).
+    pub sources: HashMap<String, SourceFactory>,
     /// Stay alive after the end to absorb retransmissions (Timer D); false for the CLI.
     pub linger: bool,
 }
@@ -75,7 +84,7 @@ struct Driver {
     ctx: SipContext,
     dest: SocketAddr,
     force_proxy: bool,
-    sources: HashMap<String, Arc<[i16]>>,
+    sources: HashMap<String, SourceFactory>,
     requests: HashMap<RequestHandle, (InboundRequest, SocketAddr)>,
     answered_at: Option<Instant>,
     first_rtp_us: Option<u64>,
@@ -216,7 +225,13 @@ impl Driver {
                     EventKind::DtmfSent { digit, duration_ms }
                 }
                 MediaEvent::DtmfReceived { digit, duration_ms } => {
-                    EventKind::DtmfReceived { digit, duration_ms }
+                    self.push(at, EventKind::DtmfReceived { digit, duration_ms });
+                    self.call.handle_input(at, Input::DtmfReceived(digit));
+                    continue;
+                }
+                MediaEvent::RemoteActivity => {
+                    self.call.handle_input(at, Input::RemoteActivity);
+                    continue;
                 }
                 MediaEvent::PlaybackStarted { source } => EventKind::PlaybackStarted { source },
                 MediaEvent::PlaybackFinished { source } => {
@@ -339,9 +354,7 @@ impl Driver {
                 duration_ms,
             } => self.media.send_dtmf(&digits, duration_ms),
             MediaCommand::Play { source } => match self.sources.get(&source) {
-                Some(pcm) => self
-                    .media
-                    .play(&source, Box::new(SharedPcm::new(pcm.clone()))),
+                Some(make) => self.media.play(&source, make()),
                 None => {
                     tracing::warn!(source, "nothing to play under this name");
                     self.call

@@ -59,8 +59,14 @@ pub async fn demo(args: DemoArgs) -> Result<CallRecord, DialError> {
         play: None,
         max_duration: Duration::from_secs(60),
         vars,
+        incident: None,
     };
-    let p = prepare(&dial, Some(Arc::from(briefing)), None).await?;
+    let p = prepare(
+        &dial,
+        Some(super::call_task::pcm_source(Arc::from(briefing))),
+        None,
+    )
+    .await?;
     super::recover::recover_recordings(&p.config.recording.dir);
     let (_tx, hangup) = mpsc::channel(1);
     Ok(super::run_call(p.endpoint, p.rtp, p.setup, hangup).await)

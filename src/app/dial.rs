@@ -1,6 +1,6 @@
 //! `hotline dial`: one call to one whitelisted contact, its record as JSON on stdout.
 
-use super::call_task::{CallSetup, run_call};
+use super::call_task::{CallSetup, SourceFactory, pcm_source, run_call};
 use crate::call::{CallId, CallParams, CallRecord, Clock, MenuStep, Tag};
 use crate::config::{self, Config};
 use crate::dialplan::{self, Contact, Dialplan, MenuStep as PlanStep, PlaySource};
@@ -24,6 +24,8 @@ pub struct DialArgs {
     pub play: Option<PathBuf>,
     pub max_duration: Duration,
     pub vars: HashMap<String, String>,
+    /// Incident file (the model, or any webhook format) to brief from.
+    pub incident: Option<PathBuf>,
 }
 
 /// Why a call could not even be attempted (exit status 2).
@@ -47,10 +49,10 @@ pub struct Prepared {
 const DTMF_MS: u32 = 120;
 
 /// Loads config and dialplan, binds sockets and builds the call. `briefing` is audio for
-/// `play = "briefing"` (the `--play` file, or the demo's synthesized briefing).
+/// `play = "briefing"` (else the `--play` file, else the briefing engine on `--incident`).
 pub async fn prepare(
     args: &DialArgs,
-    briefing: Option<Arc<[i16]>>,
+    briefing: Option<SourceFactory>,
     endpoint: Option<Endpoint>,
 ) -> Result<Prepared, DialError> {
     let cfg = config::load(&args.config).map_err(|e| DialError::Config(e.to_string()))?;
@@ -78,14 +80,32 @@ pub async fn prepare(
         // load_dir guarantees a dialplan has at least one contact.
         None => &plan.contacts[0],
     };
-    let briefing = match (&args.play, briefing) {
-        (Some(p), _) => {
-            Some(Arc::from(load_wav(p).map_err(|e| {
+    let mut vars = HashMap::new();
+    let briefing = match (&args.play, briefing, &args.incident) {
+        (Some(p), _, _) => {
+            Some(pcm_source(Arc::from(load_wav(p).map_err(|e| {
                 DialError::Config(format!("{}: {e}", p.display()))
-            })?))
+            })?)))
         }
-        (None, b) => b,
+        (None, Some(b), _) => Some(b),
+        (None, None, Some(file)) => {
+            let incident = super::brief::load_incident(file, &cfg.intake.labels)
+                .map_err(|e| DialError::Config(e.to_string()))?;
+            vars = super::ladder_task::menu_vars(&incident);
+            let briefer = crate::briefing::Briefer::new(&cfg.briefing)
+                .map_err(|e| DialError::Config(format!("{}: {e}", args.config.display())))?;
+            if let Err(e) = briefer.warm_up().await {
+                tracing::warn!(error = %e, "no pre-synthesized greeting");
+            }
+            let handle = briefer.prepare(&incident, plan);
+            tracing::info!(text = handle.text(), "briefing");
+            let greeting = briefer.greeting(handle.language());
+            Some(super::briefing_source::briefing_source(greeting, handle))
+        }
+        (None, None, None) => None,
     };
+    // --var wins over values taken from the incident.
+    vars.extend(args.vars.clone());
     let transport = transport_of(&cfg);
     let user_agent = user_agent_of(&cfg);
     let ep = match endpoint {
@@ -97,7 +117,7 @@ pub async fn prepare(
     let req = CallRequest {
         plan,
         contact,
-        vars: &args.vars,
+        vars: &vars,
         briefing,
         max_duration: args.max_duration,
         ring_cap: None,
@@ -128,17 +148,15 @@ fn play_name(src: &PlaySource) -> String {
 
 /// Audio for a `play` step, ready before the INVITE leaves (nothing is synthesized after the
 /// answer).
-fn load_source(src: &PlaySource, briefing: Option<Arc<[i16]>>) -> Result<Arc<[i16]>, String> {
+fn load_source(src: &PlaySource, briefing: Option<SourceFactory>) -> Result<SourceFactory, String> {
     match src {
         PlaySource::Briefing => briefing.ok_or_else(|| {
-            "menu plays the briefing: pass --play FILE.wav (the briefing engine is a separate \
-             feature)"
-                .to_string()
+            "menu plays the briefing: pass --incident FILE (or --play FILE.wav)".to_string()
         }),
         PlaySource::Wav(p) => load_wav(p)
-            .map(Arc::from)
+            .map(|pcm| pcm_source(Arc::from(pcm)))
             .map_err(|e| format!("{}: {e}", p.display())),
-        PlaySource::Prompt(name) => builtin_prompt(name),
+        PlaySource::Prompt(name) => builtin_prompt(name).map(pcm_source),
     }
 }
 
@@ -220,7 +238,7 @@ pub struct CallRequest<'a> {
     /// Menu placeholder values.
     pub vars: &'a HashMap<String, String>,
     /// Audio for `play = "briefing"`.
-    pub briefing: Option<Arc<[i16]>>,
+    pub briefing: Option<SourceFactory>,
     pub max_duration: Duration,
     /// Shorter ring timeout (the ladder caps ringing at the contact's SLA).
     pub ring_cap: Option<Duration>,
@@ -257,7 +275,7 @@ pub async fn build_call(
         max_duration,
         ring_cap,
     } = req;
-    let mut sources: HashMap<String, Arc<[i16]>> = HashMap::new();
+    let mut sources: HashMap<String, SourceFactory> = HashMap::new();
     let mut menu = Vec::new();
     let mut plays_briefing = false;
     for step in &contact.menu {
@@ -373,6 +391,11 @@ pub async fn build_call(
         max_duration,
         menu,
         can_authenticate: sip.credentials.is_some(),
+        briefing: crate::call::BriefingPolicy {
+            repeats: plan.briefing.repeats,
+            repeat_on_star: plan.briefing.repeat_on_star,
+            ..Default::default()
+        },
     };
     let setup = CallSetup {
         sip,

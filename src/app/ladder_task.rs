@@ -1,7 +1,7 @@
 //! One task drives one incident's ladder: it feeds the pure `ladder::Ladder`, places each call
 //! it asks for, records every step in the store, and raises the fallback ticket.
 
-use super::call_task::run_call;
+use super::call_task::{SourceFactory, run_call};
 use super::dial::{CallRequest, build_call};
 use super::service::Service;
 use crate::call::{CallRecord, Input, Outcome};
@@ -11,7 +11,6 @@ use crate::ladder::{self, CallOutcome, Ladder, LadderEnd, Output, Rung};
 use crate::store::{IncidentId, LadderState, NewStep, StepEnd};
 use chrono::Utc;
 use std::collections::HashMap;
-use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -67,8 +66,10 @@ pub async fn run_ladder(
     let _ = store
         .set_ladder_state(&id, LadderState::Running, None)
         .await;
-    // Speech is made once per incident, before the first call leaves.
-    let briefing = super::briefing_audio(&inner.cfg, plan, &incident).await;
+    // Synthesis starts now, while the first call rings; a greeting covers a late briefing.
+    let handle = inner.briefer.prepare(&incident, plan);
+    let greeting = inner.briefer.greeting(handle.language());
+    let briefing = Some(super::briefing_source::briefing_source(greeting, handle));
     let vars = menu_vars(&incident);
     let mut ladder = Ladder::new(Rung::from_dialplan(plan));
     ladder.start(Utc::now());
@@ -205,7 +206,7 @@ async fn place(
     contact_id: &str,
     attempt: u32,
     vars: &HashMap<String, String>,
-    briefing: Option<Arc<[i16]>>,
+    briefing: Option<SourceFactory>,
 ) -> Option<Live> {
     let inner = &svc.inner;
     let contact = plan.contacts.iter().find(|c| c.id.as_str() == contact_id)?;

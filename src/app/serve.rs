@@ -63,7 +63,12 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", cfg.http.listen))?;
     let http_addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let svc = Service::new(cfg, plans, store, ep.clone());
+    let briefer = crate::briefing::Briefer::new(&cfg.briefing)
+        .map_err(|e| format!("{}: {e}", args.config.display()))?;
+    if let Err(e) = briefer.warm_up().await {
+        tracing::warn!(error = %e, "no pre-synthesized greeting");
+    }
+    let svc = Service::new(cfg, plans, store, ep.clone(), briefer);
     match svc.resume_interrupted().await {
         Ok(0) => {}
         Ok(n) => tracing::warn!(n, "resumed interrupted ladders"),

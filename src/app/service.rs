@@ -45,6 +45,7 @@ pub(super) struct Inner {
     pub ep: Endpoint,
     pub metrics: Metrics,
     pub outbound: Outbound,
+    pub briefer: crate::briefing::Briefer,
     ladders: Mutex<HashMap<String, mpsc::Sender<LadderCmd>>>,
     shutting_down: std::sync::atomic::AtomicBool,
 }
@@ -57,7 +58,13 @@ pub struct Service {
 
 impl Service {
     /// A service over a loaded config, its dialplans, an open store and a bound endpoint.
-    pub fn new(cfg: Config, plans: Dialplans, store: Store, ep: Endpoint) -> Self {
+    pub fn new(
+        cfg: Config,
+        plans: Dialplans,
+        store: Store,
+        ep: Endpoint,
+        briefer: crate::briefing::Briefer,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 cfg,
@@ -66,6 +73,7 @@ impl Service {
                 ep,
                 metrics: Metrics::default(),
                 outbound: Outbound::new(),
+                briefer,
                 ladders: Mutex::new(HashMap::new()),
                 shutting_down: false.into(),
             }),

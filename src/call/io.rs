@@ -58,6 +58,10 @@ pub enum Input {
     DtmfFinished,
     /// The media side finished playing the current audio.
     PlaybackFinished,
+    /// The far end sent a DTMF digit (RFC 4733).
+    DtmfReceived(char),
+    /// The far end is speaking (energy on the received audio).
+    RemoteActivity,
     /// Hang up (or cancel) now: shutdown, operator, incident resolved.
     Hangup(String),
     /// Cancel if not yet answered; an answered call is left alone.

@@ -36,6 +36,30 @@ pub struct CallParams {
     pub menu: Vec<MenuStep>,
     /// Whether credentials are configured to answer a 401/407.
     pub can_authenticate: bool,
+    /// How the briefing (`play` of [`BRIEFING`]) repeats.
+    pub briefing: BriefingPolicy,
+}
+
+/// The `play` source name of the incident briefing.
+pub const BRIEFING: &str = "briefing";
+
+/// When the briefing is played again: `*` from the far end restarts it; after it ends, if the
+/// far end stays silent for `silence`, it is played again, up to `repeats` times.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BriefingPolicy {
+    pub repeats: u8,
+    pub repeat_on_star: bool,
+    pub silence: Duration,
+}
+
+impl Default for BriefingPolicy {
+    fn default() -> Self {
+        Self {
+            repeats: 0,
+            repeat_on_star: true,
+            silence: Duration::from_secs(3),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -66,6 +90,10 @@ struct Dialog {
     /// The ACK for the 2xx, re-sent whenever the 2xx is retransmitted (lost ACK).
     ack: OutRequest,
     menu: MenuProgress,
+    /// Silence repeats of the briefing still allowed.
+    repeats_left: u8,
+    /// The far end spoke since the briefing last ended.
+    heard: bool,
     /// Our 2xx to a far-end re-INVITE, retransmitted (Timer G) until its ACK.
     reinvite: Option<(u32, OutResponse, Duration)>,
 }
@@ -110,6 +138,8 @@ pub struct Call {
     answered: Vec<(Branch, Method, OutResponse)>,
     termination: Option<Termination>,
     finished: bool,
+    /// Waiting after the briefing to hear the far end (Timer::BriefingSilence armed).
+    briefing_wait: bool,
 }
 
 impl Call {
@@ -145,6 +175,7 @@ impl Call {
             answered: Vec::new(),
             termination: None,
             finished: false,
+            briefing_wait: false,
             p,
         };
         call.invite.req.branch = call.new_branch();
@@ -193,7 +224,17 @@ impl Call {
             Input::Request(r) => self.on_request(now, r),
             Input::TransportError(e) => self.on_transport_error(now, e),
             Input::DtmfFinished => self.step_finished(now, |s| matches!(s, MenuStep::Dtmf { .. })),
-            Input::PlaybackFinished => self.step_finished(now, |s| matches!(s, MenuStep::Play(_))),
+            Input::PlaybackFinished => self.playback_finished(now),
+            Input::DtmfReceived(digit) => self.dtmf_received(now, digit),
+            Input::RemoteActivity => {
+                if let State::Confirmed(d) = &mut self.state {
+                    d.heard = true;
+                    if self.briefing_wait {
+                        self.timers.stop(Timer::BriefingSilence);
+                        self.step_finished(now, |s| matches!(s, MenuStep::Play(_)));
+                    }
+                }
+            }
             Input::Hangup(reason) => self.hangup(now, reason),
             Input::CancelIfRinging(reason) => {
                 if matches!(self.state, State::Calling | State::Proceeding { .. }) {
@@ -433,6 +474,8 @@ impl Call {
             routes,
             ack,
             menu: MenuProgress::Next(0),
+            repeats_left: self.p.briefing.repeats,
+            heard: false,
             reinvite: None,
         })
     }
@@ -881,6 +924,16 @@ impl Call {
             }
             Timer::D => self.finished = true,
             Timer::MenuStep => self.step_finished(now, |s| matches!(s, MenuStep::Wait(_))),
+            Timer::BriefingSilence => {
+                self.briefing_wait = false;
+                let heard = matches!(&self.state, State::Confirmed(d) if d.heard);
+                if heard {
+                    self.step_finished(now, |s| matches!(s, MenuStep::Play(_)));
+                } else if let State::Confirmed(d) = &mut self.state {
+                    d.repeats_left = d.repeats_left.saturating_sub(1);
+                    self.replay_briefing(now, "far end silent");
+                }
+            }
             Timer::MaxDuration => {
                 if let State::Confirmed(d) = std::mem::replace(&mut self.state, State::Ended) {
                     self.emit(now, EventKind::MaxDuration);
@@ -893,6 +946,59 @@ impl Call {
                     self.start_bye(now, d, "max duration", why);
                 }
             }
+        }
+    }
+
+    fn running_briefing(&self) -> bool {
+        match &self.state {
+            State::Confirmed(d) => matches!(d.menu, MenuProgress::Running(i)
+                if matches!(self.p.menu.get(i), Some(MenuStep::Play(s)) if s == BRIEFING)),
+            _ => false,
+        }
+    }
+
+    /// A playback ended. After the briefing, wait for the far end to speak before moving on;
+    /// play it again if the line stays silent (policy permitting).
+    fn playback_finished(&mut self, now: Instant) {
+        if self.running_briefing()
+            && let State::Confirmed(d) = &mut self.state
+            && d.repeats_left > 0
+        {
+            d.heard = false;
+            self.briefing_wait = true;
+            self.timers
+                .set(Timer::BriefingSilence, now + self.p.briefing.silence);
+            return;
+        }
+        self.step_finished(now, |s| matches!(s, MenuStep::Play(_)));
+    }
+
+    fn replay_briefing(&mut self, now: Instant, why: &str) {
+        self.briefing_wait = false;
+        self.timers.stop(Timer::BriefingSilence);
+        self.emit(
+            now,
+            EventKind::BriefingRepeated {
+                reason: why.to_string(),
+            },
+        );
+        self.out.push_back(Output::Media(MediaCommand::Play {
+            source: BRIEFING.to_string(),
+        }));
+    }
+
+    fn dtmf_received(&mut self, now: Instant, digit: char) {
+        if digit != '*' || !self.p.briefing.repeat_on_star {
+            return;
+        }
+        let State::Confirmed(d) = &self.state else {
+            return;
+        };
+        // Only while the briefing step is current (playing, or waiting after it).
+        let current = matches!(d.menu, MenuProgress::Running(i)
+            if matches!(self.p.menu.get(i), Some(MenuStep::Play(s)) if s == BRIEFING));
+        if current {
+            self.replay_briefing(now, "star pressed");
         }
     }
 

@@ -21,7 +21,7 @@ pub use ids::{Branch, CallId, Method, RequestHandle, Tag};
 pub use io::{
     Challenge, Input, MediaCommand, OutRequest, OutResponse, Outgoing, Output, Request, Response,
 };
-pub use machine::{Call, CallParams};
+pub use machine::{BRIEFING, BriefingPolicy, Call, CallParams};
 pub use menu::MenuStep;
 pub use record::{CallRecord, Clock, MediaStats, TimelineEvent};
 pub use termination::{Outcome, Party, Termination};

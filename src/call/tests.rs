@@ -30,6 +30,7 @@ fn params(menu: Vec<MenuStep>, reliable: bool) -> CallParams {
         max_duration: Duration::from_secs(90),
         menu,
         can_authenticate: true,
+        briefing: BriefingPolicy::default(),
     }
 }
 
@@ -631,4 +632,73 @@ fn cancel_if_ringing_leaves_an_answered_call_alone() {
     s.input(r);
     s.input(Input::CancelIfRinging("resolved".into()));
     assert_eq!(s.sent_requests(Method::Cancel).len(), 1);
+}
+
+fn briefing_call(repeats: u8) -> Sim {
+    let mut p = params(
+        vec![MenuStep::Play(BRIEFING.into()), MenuStep::Hangup],
+        false,
+    );
+    p.briefing = BriefingPolicy {
+        repeats,
+        repeat_on_star: true,
+        silence: Duration::from_secs(3),
+    };
+    let mut s = Sim::new(p);
+    s.answer();
+    s
+}
+
+fn plays(s: &Sim) -> usize {
+    s.media()
+        .iter()
+        .filter(|m| matches!(m, MediaCommand::Play { .. }))
+        .count()
+}
+
+#[test]
+fn star_restarts_the_briefing() {
+    let mut s = briefing_call(0);
+    assert_eq!(plays(&s), 1);
+    s.input(Input::DtmfReceived('5'));
+    assert_eq!(plays(&s), 1, "other digits do nothing");
+    s.input(Input::DtmfReceived('*'));
+    assert_eq!(plays(&s), 2);
+    assert!(s.events().contains(&"briefing_repeated"));
+    s.input(Input::PlaybackFinished);
+    assert_eq!(
+        s.sent_requests(Method::Bye).len(),
+        1,
+        "menu goes on after the briefing"
+    );
+}
+
+#[test]
+fn silent_line_gets_the_briefing_again_up_to_repeats() {
+    let mut s = briefing_call(2);
+    s.input(Input::PlaybackFinished);
+    assert!(
+        s.sent_requests(Method::Bye).is_empty(),
+        "waits to hear the far end"
+    );
+    s.advance(Duration::from_secs(3));
+    assert_eq!(plays(&s), 2, "silence: played again");
+    s.input(Input::PlaybackFinished);
+    s.advance(Duration::from_secs(3));
+    assert_eq!(plays(&s), 3);
+    s.input(Input::PlaybackFinished);
+    assert_eq!(
+        s.sent_requests(Method::Bye).len(),
+        1,
+        "repeats used up: menu goes on"
+    );
+}
+
+#[test]
+fn a_voice_after_the_briefing_moves_the_menu_on() {
+    let mut s = briefing_call(2);
+    s.input(Input::PlaybackFinished);
+    s.input(Input::RemoteActivity);
+    assert_eq!(plays(&s), 1);
+    assert_eq!(s.sent_requests(Method::Bye).len(), 1);
 }

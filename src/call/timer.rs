@@ -32,9 +32,11 @@ pub enum Timer {
     MenuStep,
     /// The call has been up for its maximum duration: hang up.
     MaxDuration,
+    /// After the briefing: if the far end stays silent this long, play it again.
+    BriefingSilence,
 }
 
-const ALL: [Timer; 10] = [
+const ALL: [Timer; 11] = [
     Timer::A,
     Timer::B,
     Timer::D,
@@ -45,6 +47,7 @@ const ALL: [Timer; 10] = [
     Timer::RingTimeout,
     Timer::MenuStep,
     Timer::MaxDuration,
+    Timer::BriefingSilence,
 ];
 
 /// A deadline per named timer.

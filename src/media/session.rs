@@ -58,7 +58,14 @@ pub enum MediaEvent {
     PlaybackFinished {
         source: String,
     },
+    /// The far end is speaking (at most one report per half second).
+    RemoteActivity,
 }
+
+/// RMS above which a received frame counts as speech (about -36 dBFS).
+const ACTIVITY_RMS: f64 = 500.0;
+/// At most one activity report per this many samples.
+const ACTIVITY_EVERY: u64 = 4000;
 
 /// Negotiated send parameters.
 #[derive(Clone, Copy, Debug)]
@@ -144,6 +151,8 @@ pub struct MediaSession {
     dtmf: Dtmf,
     rx: Rx,
     events: VecDeque<MediaEvent>,
+    /// Media position of the last activity report.
+    last_activity: Option<u64>,
     stats: SessionStats,
     frame: [i16; FRAME_SAMPLES],
     pcm: Vec<i16>,
@@ -173,6 +182,7 @@ impl MediaSession {
                 first: true,
             },
             events: VecDeque::new(),
+            last_activity: None,
             stats: SessionStats::default(),
             frame: [0; FRAME_SAMPLES],
             pcm: Vec::with_capacity(MAX_PAYLOAD),
@@ -422,6 +432,18 @@ impl MediaSession {
             self.pcm.clear();
             g711::decode(codec, &data[..n], &mut self.pcm);
             tap.rx(pos, &self.pcm);
+            self.detect_activity(pos);
+        }
+    }
+
+    fn detect_activity(&mut self, pos: u64) {
+        if self.pcm.is_empty() || self.last_activity.is_some_and(|l| pos < l + ACTIVITY_EVERY) {
+            return;
+        }
+        let energy: f64 = self.pcm.iter().map(|s| (*s as f64) * (*s as f64)).sum();
+        if (energy / self.pcm.len() as f64).sqrt() > ACTIVITY_RMS {
+            self.last_activity = Some(pos);
+            self.events.push_back(MediaEvent::RemoteActivity);
         }
     }
 
