@@ -96,6 +96,17 @@ pub async fn run_call(
     ep: Endpoint,
     rtp: UdpSocket,
     setup: CallSetup,
+    control: mpsc::Receiver<Input>,
+) -> CallRecord {
+    use tracing::Instrument;
+    let span = tracing::info_span!("call", id = %setup.sip.call_id);
+    drive(ep, rtp, setup, control).instrument(span).await
+}
+
+async fn drive(
+    ep: Endpoint,
+    rtp: UdpSocket,
+    setup: CallSetup,
     mut control: mpsc::Receiver<Input>,
 ) -> CallRecord {
     let call_id = setup.sip.call_id.to_string();
@@ -111,8 +122,6 @@ pub async fn run_call(
             error: Some(e.to_string()),
         },
     };
-    let span = tracing::info_span!("call", id = %call_id);
-    let _enter = span.enter();
     let mut d = Driver {
         call: Call::new(setup.params, Instant::now()),
         media: MediaSession::new(rand::random(), rand::random(), rand::random()),

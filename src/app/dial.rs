@@ -121,6 +121,7 @@ pub async fn prepare(
         briefing,
         max_duration: args.max_duration,
         ring_cap: None,
+        append_briefing: true,
     };
     let (setup, rtp) = build_call(&cfg, &ep, req).await?;
     Ok(Prepared {
@@ -242,6 +243,9 @@ pub struct CallRequest<'a> {
     pub max_duration: Duration,
     /// Shorter ring timeout (the ladder caps ringing at the contact's SLA).
     pub ring_cap: Option<Duration>,
+    /// Play the briefing after the menu when the menu has no `play = "briefing"` step
+    /// (`hotline dial --play/--incident`); a ladder follows the dialplan's menu as written.
+    pub append_briefing: bool,
 }
 
 /// The SIP transport the config asks for.
@@ -274,6 +278,7 @@ pub async fn build_call(
         briefing,
         max_duration,
         ring_cap,
+        append_briefing,
     } = req;
     let mut sources: HashMap<String, SourceFactory> = HashMap::new();
     let mut menu = Vec::new();
@@ -305,6 +310,7 @@ pub async fn build_call(
         });
     }
     if let Some(b) = &briefing
+        && append_briefing
         && !plays_briefing
     {
         // --play with a menu that never plays: play it after the menu (before a hangup).

@@ -49,6 +49,18 @@ pub async fn run_ladder(
     id: IncidentId,
     incident: Incident,
     plan: Option<String>,
+    cmds: mpsc::Receiver<LadderCmd>,
+) {
+    use tracing::Instrument;
+    let span = tracing::info_span!("ladder", incident = %id, dialplan = ?plan);
+    ladder(svc, id, incident, plan, cmds).instrument(span).await
+}
+
+async fn ladder(
+    svc: Service,
+    id: IncidentId,
+    incident: Incident,
+    plan: Option<String>,
     mut cmds: mpsc::Receiver<LadderCmd>,
 ) {
     let inner = svc.inner.clone();
@@ -61,8 +73,6 @@ pub async fn run_ladder(
             .await;
         return;
     };
-    let span = tracing::info_span!("ladder", incident = %id, dialplan = %plan.id);
-    let _e = span.enter();
     let _ = store
         .set_ladder_state(&id, LadderState::Running, None)
         .await;
@@ -219,6 +229,7 @@ async fn place(
         max_duration: inner.cfg.ladder.max_call_duration,
         // An SLA miss moves on at once: ringing stops at the contact's answer_within.
         ring_cap: Some(answer_within),
+        append_briefing: false,
     };
     let (setup, rtp) = match build_call(&inner.cfg, &inner.ep, req).await {
         Ok(x) => x,

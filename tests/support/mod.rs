@@ -273,3 +273,5 @@ pub fn tone_wav(path: &Path, ms: u32) {
     }
     w.finalize().expect("finalize");
 }
+
+pub mod serve;
