@@ -136,10 +136,15 @@ fn clocks_svg(
     }
     for (i, (n, o)) in offs.iter().enumerate() {
         let y = if i % 2 == 0 { 22 } else { 56 };
+        let anchor = match x(*o) {
+            v if v < 60.0 => "start",
+            v if v > 940.0 => "end",
+            _ => "middle",
+        };
         let _ = write!(
             s,
             "<circle cx='{0:.1}' cy='35' r='5' fill='#0b5cad'/>\
-             <text x='{0:.1}' y='{y}' font-size='11' text-anchor='middle' fill='#1b1f24'>{1} {2:.2}s</text>",
+             <text x='{0:.1}' y='{y}' font-size='11' text-anchor='{anchor}' fill='#1b1f24'>{1} {2:.2}s</text>",
             x(*o),
             esc(n),
             o / 1000.0
