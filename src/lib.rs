@@ -8,9 +8,11 @@
 //! - [`incident`]: the one incident model; webhook bodies -> incidents, webhook auth (pure).
 //! - [`sip`]: the only place that names the SIP stack; wire <-> `call` types, transports.
 //! - [`store`]: SQLite database of incidents, deliveries, calls, ladder steps, tickets.
+//! - [`audit`]: the integrity hash chain (seal, verify), evidence zip, waveform peaks.
 //! - [`app`]: wires sockets and tasks: one task per call, the CLI commands.
 
 pub mod app;
+pub mod audit;
 pub mod briefing;
 pub mod call;
 pub mod config;

@@ -91,6 +91,18 @@ enum Cmd {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Recompute the integrity chain and every sealed recording and timeline; name what was
+    /// changed, added or removed. Exit 0 verified, 1 problems found, 2 setup error.
+    Verify {
+        #[arg(long, default_value = "hotline.toml")]
+        config: PathBuf,
+        /// A head hash printed by an earlier run: check the chain still contains it.
+        #[arg(long = "head")]
+        heads: Vec<String>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Call the simulated vendor on loopback and show the record.
     Demo {
         #[arg(long, default_value = "hotline.toml")]
@@ -254,6 +266,38 @@ async fn main() -> ExitCode {
                 }
             }
         }
+        Cmd::Verify {
+            config,
+            heads,
+            json,
+        } => match hotline::audit::verify_config(&config, &heads).await {
+            Ok(r) => {
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+                } else {
+                    for p in &r.problems {
+                        println!("FAIL {p}");
+                    }
+                    println!(
+                        "{}: {} chain entries, {} calls, {} files; head {}",
+                        if r.ok() { "verified" } else { "NOT verified" },
+                        r.entries,
+                        r.calls,
+                        r.files,
+                        r.head.as_deref().unwrap_or("(empty)")
+                    );
+                }
+                if r.ok() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                }
+            }
+            Err(e) => {
+                eprintln!("hotline: {e}");
+                ExitCode::from(2)
+            }
+        },
         Cmd::Demo { config, vendor } => match app::demo(app::DemoArgs { config, vendor }).await {
             Ok(r) => {
                 let code = print_record(&r);

@@ -29,6 +29,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         cfg.sip.bind = s;
     }
     if cfg.http.api_token.as_ref().is_none_or(|t| t.is_empty())
+        && cfg.http.tokens.is_empty()
         && !(cfg.http.allow_unauthenticated_loopback && cfg.http.listen.ip().is_loopback())
     {
         return Err(format!(

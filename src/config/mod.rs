@@ -29,7 +29,7 @@ pub use location::Location;
 pub(crate) use non_empty::string as non_empty_string;
 pub use port_range::PortRange;
 pub use secret::Secret;
-pub use service::{HttpConfig, LadderConfig, StoreConfig};
+pub use service::{HttpConfig, LadderConfig, Role, StoreConfig, TokenConfig};
 pub use sip::{SipAuth, SipConfig, SipRegister, Transport};
 pub use sip_uri::SipUri;
 

@@ -20,6 +20,61 @@ pub struct HttpConfig {
     /// Largest webhook body, bytes.
     #[serde(default = "default_body_limit")]
     pub body_limit: usize,
+    /// `[[http.tokens]]`: named tokens for people and scripts, stored as SHA-256 hashes,
+    /// each with a role (console and API). `api_token` above counts as an admin token.
+    #[serde(default)]
+    pub tokens: Vec<TokenConfig>,
+}
+
+/// Who a token belongs to and what it may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything, including token-holders' access log.
+    Admin,
+    /// Reads everything; resolves incidents, dials, edits notes and ownership.
+    Operator,
+    /// Reads everything, changes nothing.
+    Auditor,
+    /// A monitoring system: may not read the console or the API.
+    Webhook,
+}
+
+impl Role {
+    /// The role's name as written in config and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Operator => "operator",
+            Role::Auditor => "auditor",
+            Role::Webhook => "webhook",
+        }
+    }
+}
+
+/// One `[[http.tokens]]` entry: the token itself is never in the file, only its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    /// Shown in the access log and on the console.
+    #[serde(deserialize_with = "super::non_empty_string")]
+    pub name: String,
+    pub role: Role,
+    /// Lower-case hex SHA-256 of the token (`printf %s "$TOKEN" | sha256sum`).
+    #[serde(deserialize_with = "sha256_hex")]
+    pub sha256: [u8; 32],
+}
+
+fn sha256_hex<'de, D: serde::Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+    use serde::de::Error;
+    let text = String::deserialize(d)?;
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(text.trim(), &mut out).map_err(|_| {
+        D::Error::custom(format!(
+            "sha256 must be 64 hex digits (printf %s \"$TOKEN\" | sha256sum), got \"{text}\""
+        ))
+    })?;
+    Ok(out)
 }
 
 fn default_body_limit() -> usize {
@@ -33,6 +88,7 @@ impl Default for HttpConfig {
             api_token: None,
             allow_unauthenticated_loopback: false,
             body_limit: default_body_limit(),
+            tokens: Vec::new(),
         }
     }
 }

@@ -21,7 +21,7 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 /// The columns [`incident_row`] reads, in its order.
 pub(super) const INCIDENT_COLUMNS: &str = "id, source, fingerprint, status, severity, dialplan, \
      route, incident_json, created_at, updated_at, resolved_at, resolution_reason, \
-     ladder_state, ladder_reason, vendor_case, engineer_name";
+     ladder_state, ladder_reason, vendor_case, engineer_name, briefing_text, notes";
 
 /// Reads a row selected with [`INCIDENT_COLUMNS`].
 pub(super) fn incident_row(r: &Row) -> Result<IncidentRow, StoreError> {
@@ -46,6 +46,8 @@ pub(super) fn incident_row(r: &Row) -> Result<IncidentRow, StoreError> {
         ladder_reason: r.get(13)?,
         vendor_case: r.get(14)?,
         engineer_name: r.get(15)?,
+        briefing_text: r.get(16)?,
+        notes: r.get(17)?,
     })
 }
 

@@ -13,11 +13,18 @@ struct Migration {
 }
 
 /// Every migration this build knows, oldest first. Append only: never edit a shipped one.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_init.sql",
-    sql: include_str!("../../migrations/0001_init.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_init.sql",
+        sql: include_str!("../../migrations/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_console.sql",
+        sql: include_str!("../../migrations/0002_console.sql"),
+    },
+];
 
 /// The schema version this build writes.
 pub fn latest() -> i64 {

@@ -1,5 +1,6 @@
 //! The store: incidents, webhook deliveries, calls and their timelines, ladder steps,
-//! recordings and fallback tickets, in SQLite (embedded, no system library).
+//! recordings and fallback tickets, and the auditor console's access log, integrity chain
+//! and notes, in SQLite (embedded, no system library).
 //!
 //! [`Store`] is a cheap, cloneable handle with an async API. One thread per store owns the
 //! connection and runs the jobs in order (see `worker.rs`): SQLite's blocking calls stay off
@@ -25,6 +26,7 @@
 //! backend becomes a second variant behind `Store` (same method set, `$n` placeholders, a
 //! pool instead of the thread), chosen at open from the URL; no caller changes.
 
+mod audit;
 mod calls;
 mod codec;
 mod error;
@@ -40,6 +42,11 @@ mod worker;
 #[cfg(test)]
 mod tests;
 
+pub use audit::{
+    AccessEntry, CallFact, ChainEntry, ConsoleFilter, GENESIS, IncidentField, IncidentSummary,
+    entry_hash,
+};
+pub use codec::ts as format_ts;
 pub use error::StoreError;
 pub use id::IncidentId;
 pub use model::{

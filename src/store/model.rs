@@ -118,6 +118,10 @@ pub struct IncidentRow {
     pub vendor_case: Option<String>,
     /// The engineer the vendor sent, once known.
     pub engineer_name: Option<String>,
+    /// The briefing as spoken to the vendor, once prepared.
+    pub briefing_text: Option<String>,
+    /// Post-incident notes (cause, fix, what to do next time), edited in the console.
+    pub notes: Option<String>,
 }
 
 /// One webhook delivery that opened or joined an incident.

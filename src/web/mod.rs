@@ -1,7 +1,10 @@
-//! HTTP: webhooks in, the incident/call API, metrics and health (axum). Handlers are thin:
-//! they authenticate, parse and hand over to `app::Service`.
+//! HTTP: webhooks in, the incident/call API, the auditor console, metrics and health
+//! (axum). Handlers are thin: they parse and hand over to `app::Service` or the store. The
+//! API and the console sit behind `auth::layer` (tokens with roles, access log).
 
 mod api;
+pub mod auth;
+pub mod console;
 mod error;
 mod hooks;
 mod ops;
@@ -11,19 +14,25 @@ pub use error::ApiError;
 use crate::app::Service;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 
 /// The whole router.
 pub fn router(svc: Service) -> Router {
     let limit = svc.config().http.body_limit;
-    Router::new()
-        .route("/v1/hooks/{format}", post(hooks::receive))
+    let people = Router::new()
         .route("/v1/incidents", get(api::list_incidents))
         .route("/v1/incidents/{id}", get(api::incident))
         .route("/v1/incidents/{id}/resolve", post(api::resolve))
         .route("/v1/calls/{id}", get(api::call))
         .route("/v1/calls/{id}/recording", get(api::recording))
         .route("/v1/dialplans/{id}/dial", post(api::dial))
+        .merge(console::routes())
+        .layer(from_fn_with_state(svc.clone(), auth::layer));
+    Router::new()
+        .route("/v1/hooks/{format}", post(hooks::receive))
+        .merge(people)
+        .merge(console::public_routes())
         .route("/metrics", get(ops::metrics))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

@@ -1,0 +1,266 @@
+//! The vendor scorecard: per vendor and contact, calls, answer rate, p50 / p95 time to
+//! answer and SLA compliance, as a table, a small SVG chart, CSV and JSON.
+
+use super::{PageError, csv, download, esc, given, page, parse_day, secs};
+use crate::app::Service;
+use crate::store::CallFact;
+use crate::web::auth::Principal;
+use axum::Extension;
+use axum::extract::{Query, State};
+use axum::response::{Html, IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// Query of the scorecard.
+#[derive(Deserialize, Default)]
+pub struct ScoreQuery {
+    from: Option<String>,
+    to: Option<String>,
+    format: Option<String>,
+}
+
+/// One scorecard line.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Score {
+    pub vendor: String,
+    /// `None` on a vendor's total line.
+    pub contact: Option<String>,
+    /// Ended calls.
+    pub calls: u32,
+    pub answered: u32,
+    pub answer_rate: Option<f64>,
+    pub p50_answer_ms: Option<u64>,
+    pub p95_answer_ms: Option<u64>,
+    /// Calls with an SLA verdict, and how many met it.
+    pub sla_calls: u32,
+    pub sla_met: u32,
+    pub sla_compliance: Option<f64>,
+}
+
+/// Nearest-rank percentile of sorted values.
+fn percentile(sorted: &[u64], p: f64) -> Option<u64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    Some(sorted[rank - 1])
+}
+
+fn score(vendor: &str, contact: Option<&str>, calls: &[&CallFact]) -> Score {
+    let ended: Vec<&&CallFact> = calls.iter().filter(|c| c.ended).collect();
+    let answered = ended
+        .iter()
+        .filter(|c| c.result.as_deref() == Some("answered"))
+        .count() as u32;
+    let mut tta: Vec<u64> = ended
+        .iter()
+        .filter(|c| c.result.as_deref() == Some("answered"))
+        .filter_map(|c| c.time_to_answer_ms)
+        .collect();
+    tta.sort_unstable();
+    let sla_calls = ended.iter().filter(|c| c.sla_met.is_some()).count() as u32;
+    let sla_met = ended.iter().filter(|c| c.sla_met == Some(true)).count() as u32;
+    let ratio = |a: u32, b: u32| (b > 0).then(|| a as f64 / b as f64);
+    Score {
+        vendor: vendor.into(),
+        contact: contact.map(str::to_string),
+        calls: ended.len() as u32,
+        answered,
+        answer_rate: ratio(answered, ended.len() as u32),
+        p50_answer_ms: percentile(&tta, 0.50),
+        p95_answer_ms: percentile(&tta, 0.95),
+        sla_calls,
+        sla_met,
+        sla_compliance: ratio(sla_met, sla_calls),
+    }
+}
+
+/// Scorecard lines: each vendor's total, then its contacts.
+pub fn scorecard_of(svc: &Service, facts: &[CallFact]) -> Vec<Score> {
+    let vendor = |d: &str| {
+        svc.dialplans()
+            .get(d)
+            .map_or_else(|| d.to_string(), |p| p.vendor.clone())
+    };
+    let mut by: BTreeMap<String, BTreeMap<String, Vec<&CallFact>>> = BTreeMap::new();
+    for f in facts {
+        by.entry(vendor(&f.dialplan))
+            .or_default()
+            .entry(f.contact.clone())
+            .or_default()
+            .push(f);
+    }
+    let mut out = Vec::new();
+    for (v, contacts) in &by {
+        let all: Vec<&CallFact> = contacts.values().flatten().copied().collect();
+        out.push(score(v, None, &all));
+        for (c, calls) in contacts {
+            out.push(score(v, Some(c), calls));
+        }
+    }
+    out
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or("–".into(), |v| format!("{:.0}%", v * 100.0))
+}
+
+fn chart(rows: &[&Score]) -> String {
+    let h = 30 * rows.len() + 24;
+    let mut s = format!(
+        "<svg viewBox='0 0 640 {h}' width='100%' style='max-width:640px' role='img' aria-label='answer rate and SLA compliance per contact'>\
+         <rect x='200' y='4' width='10' height='10' fill='#0b5cad'/><text x='214' y='13' font-size='11'>answer rate</text>\
+         <rect x='300' y='4' width='10' height='10' fill='#1a7f37'/><text x='314' y='13' font-size='11'>SLA compliance</text>"
+    );
+    for (i, r) in rows.iter().enumerate() {
+        let y = 24 + i * 30;
+        let label = format!("{} / {}", r.vendor, r.contact.as_deref().unwrap_or("all"));
+        let label: String = label.chars().take(30).collect();
+        let w1 = r.answer_rate.unwrap_or(0.0) * 380.0;
+        let w2 = r.sla_compliance.unwrap_or(0.0) * 380.0;
+        let _ = write!(
+            s,
+            "<text x='0' y='{}' font-size='11'>{}</text>\
+             <rect x='200' y='{y}' width='{w1:.1}' height='11' fill='#0b5cad'/>\
+             <text x='{:.1}' y='{}' font-size='10'>{}</text>\
+             <rect x='200' y='{}' width='{w2:.1}' height='11' fill='#1a7f37'/>\
+             <text x='{:.1}' y='{}' font-size='10'>{}</text>",
+            y + 15,
+            esc(&label),
+            204.0 + w1,
+            y + 9,
+            pct(r.answer_rate),
+            y + 13,
+            204.0 + w2,
+            y + 22,
+            pct(r.sla_compliance),
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// `GET /console/vendors`.
+pub async fn scorecard(
+    State(svc): State<Service>,
+    Extension(who): Extension<Principal>,
+    Query(q): Query<ScoreQuery>,
+) -> Result<Response, PageError> {
+    let from = parse_day(q.from.as_deref(), false)?;
+    let to = parse_day(q.to.as_deref(), true)?;
+    let facts = svc.store().call_facts(from, to).await?;
+    let rows = scorecard_of(&svc, &facts);
+    let n = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let f = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_default();
+    match given(&q.format) {
+        Some("json") => {
+            let body = serde_json::to_vec_pretty(&serde_json::json!({ "scorecard": rows }))
+                .unwrap_or_default();
+            return Ok(download("application/json", "scorecard.json", body));
+        }
+        Some("csv") => {
+            let data: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.vendor.clone(),
+                        r.contact.clone().unwrap_or_default(),
+                        r.calls.to_string(),
+                        r.answered.to_string(),
+                        f(r.answer_rate),
+                        n(r.p50_answer_ms),
+                        n(r.p95_answer_ms),
+                        r.sla_calls.to_string(),
+                        r.sla_met.to_string(),
+                        f(r.sla_compliance),
+                    ]
+                })
+                .collect();
+            let body = csv(
+                &[
+                    "vendor",
+                    "contact",
+                    "calls",
+                    "answered",
+                    "answer_rate",
+                    "p50_answer_ms",
+                    "p95_answer_ms",
+                    "sla_calls",
+                    "sla_met",
+                    "sla_compliance",
+                ],
+                &data,
+            );
+            return Ok(download("text/csv; charset=utf-8", "scorecard.csv", body));
+        }
+        Some(o) => return Err(PageError::bad(format!("bad format \"{o}\" (csv, json)"))),
+        None => {}
+    }
+    let mut b = String::new();
+    let _ = write!(
+        b,
+        "<h1>Vendor scorecard</h1><form class='filters card' method='get'>\
+         <label>From<input type='date' name='from' value='{}'></label>\
+         <label>To<input type='date' name='to' value='{}'></label><button>Apply</button></form>",
+        esc(given(&q.from).unwrap_or("")),
+        esc(given(&q.to).unwrap_or(""))
+    );
+    let mut qs = String::new();
+    for (k, v) in [("from", &q.from), ("to", &q.to)] {
+        if let Some(v) = given(v) {
+            let _ = write!(qs, "{k}={}&amp;", super::url(v));
+        }
+    }
+    let _ = write!(
+        b,
+        "<p>Export: <a href='/console/vendors?{qs}format=csv'>CSV</a> · <a href='/console/vendors?{qs}format=json'>JSON</a>. \
+         Counted: ended calls; time to answer from INVITE sent to 200 OK.</p>"
+    );
+    b.push_str(
+        "<div class='scroll'><table id='scorecard'><tr><th>Vendor / contact</th><th class='num'>Calls</th>\
+         <th class='num'>Answered</th><th class='num'>p50</th><th class='num'>p95</th><th class='num'>SLA met</th></tr>",
+    );
+    for r in &rows {
+        let name = match &r.contact {
+            Some(c) => format!("&nbsp;&nbsp;{}", esc(c)),
+            None => format!("<b>{}</b>", esc(&r.vendor)),
+        };
+        let _ = write!(
+            b,
+            "<tr><td>{name}</td><td class='num'>{}</td><td class='num'>{} ({})</td><td class='num'>{}</td>\
+             <td class='num'>{}</td><td class='num'>{} of {} ({})</td></tr>",
+            r.calls,
+            r.answered,
+            pct(r.answer_rate),
+            secs(r.p50_answer_ms),
+            secs(r.p95_answer_ms),
+            r.sla_met,
+            r.sla_calls,
+            pct(r.sla_compliance)
+        );
+    }
+    if rows.is_empty() {
+        b.push_str("<tr><td colspan='6' class='muted'>No calls in this range.</td></tr>");
+    }
+    b.push_str("</table></div>");
+    let contacts: Vec<&Score> = rows.iter().filter(|r| r.contact.is_some()).collect();
+    if !contacts.is_empty() {
+        let _ = write!(b, "<div class='card'>{}</div>", chart(&contacts));
+    }
+    Ok(Html(page("Vendors", Some(&who), &b)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percentile;
+
+    #[test]
+    fn nearest_rank() {
+        let v: Vec<u64> = (1..=20).collect();
+        assert_eq!(percentile(&v, 0.5), Some(10));
+        assert_eq!(percentile(&v, 0.95), Some(19));
+        assert_eq!(percentile(&[7], 0.95), Some(7));
+        assert_eq!(percentile(&[], 0.5), None);
+    }
+}
