@@ -78,6 +78,9 @@ async fn ladder(
         .await;
     // Synthesis starts now, while the first call rings; a greeting covers a late briefing.
     let handle = inner.briefer.prepare(&incident, plan);
+    if let Err(e) = store.set_briefing_text(&id, handle.text()).await {
+        tracing::warn!(error = %e, "cannot store the briefing text");
+    }
     let greeting = inner.briefer.greeting(handle.language());
     let briefing = Some(super::briefing_source::briefing_source(greeting, handle));
     let vars = menu_vars(&incident);
@@ -296,6 +299,13 @@ async fn finish_call(
     };
     if let Err(e) = inner.store.save_call(&rec, Some(id)).await {
         tracing::warn!(error = %e, "cannot store call");
+    }
+    // The recording and its timeline are final: into the hash chain.
+    let wav = std::path::Path::new(&rec.recording);
+    if let Err(e) =
+        crate::audit::seal_call(&inner.store, &rec.call_id, wav, &wav.with_extension("json")).await
+    {
+        tracing::warn!(error = %e, "cannot seal the call");
     }
     let (result, reason) = rec
         .termination

@@ -276,7 +276,8 @@ pub async fn fixture(memory: bool) -> Fixture {
         .set_ladder_state(&up.id, LadderState::Done, Some("taken by demo-line"))
         .await
         .expect("state");
-    let svc = Service::new(cfg, plans, store, ep);
+    let briefer = hotline::briefing::Briefer::new(&cfg.briefing).expect("briefer");
+    let svc = Service::new(cfg, plans, store, ep, briefer);
     let (call_id, wav, sidecar) = calls.pop().expect("two calls");
     let first_call = calls.pop().expect("two calls").0;
     Fixture {
