@@ -299,18 +299,27 @@ async fn main() -> ExitCode {
             }
         },
         Cmd::Demo { config, vendor } => match app::demo(app::DemoArgs { config, vendor }).await {
-            Ok(r) => {
-                let code = print_record(&r);
-                eprintln!(
-                    "\nrecording: {}\nsidecar:   {}",
-                    r.recording,
-                    std::path::Path::new(&r.recording)
-                        .with_extension("json")
-                        .display()
+            Ok(summary) => {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&summary).unwrap_or_default()
                 );
-                code
+                let done = summary["ladder_state"] == "done";
+                eprintln!(
+                    "\nladder {}; recordings and timelines: see \"calls\" above; \
+                     browse with `hotline serve` + http://127.0.0.1:8080/console",
+                    summary["ladder_state"]
+                );
+                if done {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                }
             }
-            Err(e) => setup_error(e),
+            Err(e) => {
+                eprintln!("hotline: {e}");
+                ExitCode::from(2)
+            }
         },
     }
 }

@@ -24,7 +24,7 @@ pub use ladder_task::menu_vars;
 pub use metrics::Metrics;
 pub use pacer::{Histogram, PTIME, Pacer};
 pub use recover::recover_recordings;
-pub use serve::{ServeArgs, serve};
+pub use serve::{ServeArgs, Started, serve, start};
 pub use service::{Accepted, Service, ServiceError};
 pub use sim_vendor::{SimVendorArgs, sim_vendor};
 pub use speech::say;

@@ -19,8 +19,56 @@ pub struct ServeArgs {
     pub sip: Option<SocketAddr>,
 }
 
+/// A service that is set up and listening, not yet serving HTTP.
+pub struct Started {
+    pub svc: Service,
+    pub http: SocketAddr,
+    pub sip: SocketAddr,
+    listener: tokio::net::TcpListener,
+}
+
+impl Started {
+    /// Serves HTTP until `shutdown` resolves, then stops the ladders (hangs up, finishes
+    /// recordings).
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), String> {
+        let app = crate::web::router(self.svc.clone());
+        let svc = self.svc.clone();
+        let stop = async move {
+            shutdown.await;
+            svc.shutdown().await;
+        };
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(stop)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
 /// Runs until a shutdown signal. Errors are setup errors (exit 2).
 pub async fn serve(args: ServeArgs) -> Result<(), String> {
+    let started = start(&args).await?;
+    // Machine-readable for tests and scripts: the bound addresses, on stdout.
+    println!(
+        "{{\"http\":\"{}\",\"sip\":\"{}\"}}",
+        started.http, started.sip
+    );
+    started
+        .run(async {
+            wait_signal().await;
+            tracing::warn!("shutting down: hanging up calls (signal again to exit at once)");
+            tokio::spawn(async {
+                wait_signal().await;
+                std::process::exit(130);
+            });
+        })
+        .await
+}
+
+/// Loads, checks and binds everything `hotline serve` needs; resumes interrupted ladders.
+pub async fn start(args: &ServeArgs) -> Result<Started, String> {
     let mut cfg = config::load(&args.config).map_err(|e| e.to_string())?;
     if let Some(h) = args.http {
         cfg.http.listen = h;
@@ -45,7 +93,8 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
             && !loopback_ok
         {
             return Err(format!(
-                "{}: [intake.auth.{f}] has an empty secret (unset environment variable?);                  set it, or allow_unauthenticated_loopback = true on a loopback listener",
+                "{}: [intake.auth.{f}] has an empty secret (unset environment variable?); \
+                 set it, or allow_unauthenticated_loopback = true on a loopback listener",
                 args.config.display()
             ));
         }
@@ -76,26 +125,12 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         Err(e) => tracing::warn!(error = %e, "cannot check for interrupted ladders"),
     }
     tracing::info!(http = %http_addr, sip = %ep.local_addr(), "hotline serving");
-    // Machine-readable for tests and scripts: the bound addresses, on stdout.
-    println!(
-        "{{\"http\":\"{http_addr}\",\"sip\":\"{}\"}}",
-        ep.local_addr()
-    );
-    let app = crate::web::router(svc.clone());
-    let svc2 = svc.clone();
-    let shutdown = async move {
-        wait_signal().await;
-        tracing::warn!("shutting down: hanging up calls (signal again to exit at once)");
-        tokio::spawn(async {
-            wait_signal().await;
-            std::process::exit(130);
-        });
-        svc2.shutdown().await;
-    };
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| e.to_string())
+    Ok(Started {
+        svc,
+        http: http_addr,
+        sip: ep.local_addr(),
+        listener,
+    })
 }
 
 async fn wait_signal() {
