@@ -48,7 +48,10 @@ async fn handle(
             .auth
             .get(f)
             .is_some_and(|a| a.is_empty());
-    if !open_demo {
+    // A `[[http.tokens]]` token with role `webhook` is accepted for every format too.
+    let webhook_token = super::auth::identify(http, super::auth::token_of(headers).as_deref())
+        .is_some_and(|p| p.role == crate::config::Role::Webhook);
+    if !open_demo && !webhook_token {
         svc.config()
             .intake
             .auth

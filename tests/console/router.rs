@@ -103,6 +103,18 @@ async fn every_page_for_every_role() {
         let r = send(&app, "GET", p, Some(WEBHOOK), None).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "GET {p} as webhook");
     }
+    // A webhook token may post to the hooks (a malformed body gets 400, not 401); others may not.
+    let r = send(&app, "POST", "/v1/hooks/generic", Some(WEBHOOK), Some("{")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    let r = send(
+        &app,
+        "POST",
+        "/v1/hooks/generic",
+        Some("not-a-token"),
+        Some("{"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text());
     // The console answers a missing token with the sign-in form; the API with JSON.
     let r = send(&app, "GET", "/console/incidents", None, None).await;
     assert!(r.text().contains("name='token'"), "{}", r.text());
