@@ -1,6 +1,7 @@
 //! Ladder steps: one row per contact attempt, appended when it starts and closed when it ends.
 
 use super::Store;
+use super::codec::require_incident;
 use super::codec::{outcome_name, parse_outcome, parse_ts, parse_ts_opt, ts};
 use super::error::StoreError;
 use super::id::IncidentId;
@@ -45,14 +46,7 @@ impl Store {
                 let tx = db
                     .conn
                     .transaction_with_behavior(TransactionBehavior::Immediate)?;
-                let known: bool = tx.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM incidents WHERE id = ?1)",
-                    [id.as_str()],
-                    |r| r.get(0),
-                )?;
-                if !known {
-                    return Err(StoreError::NoIncident(id.to_string()));
-                }
+                require_incident(&tx, &id)?;
                 let seq: u32 = tx.query_row(
                     "SELECT COALESCE(MAX(seq), 0) + 1 FROM ladder_steps WHERE incident_id = ?1",
                     [id.as_str()],

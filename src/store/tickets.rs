@@ -1,6 +1,7 @@
 //! Fallback P0 tickets: each POST attempt, with what came back.
 
 use super::Store;
+use super::codec::require_incident;
 use super::codec::{parse_ts, ts};
 use super::error::StoreError;
 use super::id::IncidentId;
@@ -58,14 +59,7 @@ impl Store {
                 let tx = db
                     .conn
                     .transaction_with_behavior(TransactionBehavior::Immediate)?;
-                let known: bool = tx.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM incidents WHERE id = ?1)",
-                    [id.as_str()],
-                    |r| r.get(0),
-                )?;
-                if !known {
-                    return Err(StoreError::NoIncident(id.to_string()));
-                }
+                require_incident(&tx, &id)?;
                 tx.execute(
                     "INSERT INTO tickets (incident_id, seq, url, attempt, status_code, response, at)
                      SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6
