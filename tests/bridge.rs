@@ -207,6 +207,10 @@ async fn an_operator_joins_from_the_browser_talks_hears_and_hangs_up() {
             .contains("hung up"),
         "{rec:#}"
     );
+    let log = std::fs::read_to_string(dir.path().join("serve.err")).unwrap_or_default();
+    if let Some(l) = log.lines().find(|l| l.contains("bridge closed")) {
+        eprintln!("LATENCY hotline queues: {l}");
+    }
     // Ownership is on the incident.
     let (_, inc) = api(&s, "GET", &format!("/v1/incidents/{incident}"), None).await;
     let text = inc.to_string();

@@ -352,9 +352,12 @@ impl Driver {
                     self.record.terminate(t);
                     // Links are refused and legs told from the end, not after the linger.
                     if let Some(b) = self.bridge.take() {
+                        let m = b.stats();
                         tracing::info!(
                             frames_dropped = b.frames_dropped,
-                            samples_dropped = b.dropped_samples(),
+                            samples_dropped = m.dropped_samples,
+                            vendor_backlog_ms = format!("{:.1}", m.vendor_backlog_ms),
+                            leg_backlog_ms = format!("{:.1}", m.leg_backlog_ms),
                             "bridge closed"
                         );
                     }

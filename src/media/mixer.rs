@@ -18,6 +18,9 @@ pub type Frame = [i16; FRAME_SAMPLES];
 /// Samples an input queue holds at most (60 ms): beyond, the oldest are dropped.
 pub const MAX_QUEUED: usize = 3 * FRAME_SAMPLES;
 
+/// Takes (1 s) over which a queue's standing backlog is measured, then dropped.
+const TRIM_WINDOW: u64 = 50;
+
 /// An operator leg of the bridge (browser or phone), unique within one call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LegId(pub u32);
@@ -33,6 +36,12 @@ impl std::fmt::Display for LegId {
 struct Queue {
     samples: VecDeque<i16>,
     dropped: u64,
+    /// Samples left waiting after each take, summed, and the number of takes: the delay
+    /// this queue adds beyond the wait for the next tick.
+    backlog: u64,
+    takes: u64,
+    /// Fewest samples left after a take in the current window: never needed as a cushion.
+    window_min: usize,
 }
 
 impl Queue {
@@ -52,6 +61,26 @@ impl Queue {
             *o = s;
         }
         out[n..].fill(0);
+        self.backlog += self.samples.len() as u64;
+        self.takes += 1;
+        // A standing backlog (a burst at start, a sender's clock a bit fast) is dropped
+        // once per window, so delay settles back to the wait for the next tick.
+        self.window_min = if self.takes % TRIM_WINDOW == 1 {
+            self.samples.len()
+        } else {
+            self.window_min.min(self.samples.len())
+        };
+        if self.takes.is_multiple_of(TRIM_WINDOW) && self.window_min > 0 {
+            self.samples.drain(..self.window_min);
+            self.dropped += self.window_min as u64;
+        }
+    }
+
+    fn backlog_ms(&self) -> f64 {
+        if self.takes == 0 {
+            return 0.0;
+        }
+        self.backlog as f64 / self.takes as f64 / 8.0
     }
 }
 
@@ -67,10 +96,15 @@ struct Leg {
 }
 
 /// Counters for the record.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct MixerStats {
     /// Samples dropped because an input ran ahead of the call's clock.
     pub dropped_samples: u64,
+    /// Mean time vendor audio waited in its queue after a tick (ms), on top of the wait
+    /// for the tick itself (0-20 ms).
+    pub vendor_backlog_ms: f64,
+    /// The same for the legs' audio (mean over the legs on the bridge now).
+    pub leg_backlog_ms: f64,
 }
 
 /// The mixer of one call. See the module docs.
@@ -177,6 +211,12 @@ impl Mixer {
             dropped_samples: self.dropped_gone
                 + self.vendor.dropped
                 + self.legs.iter().map(|l| l.input.dropped).sum::<u64>(),
+            vendor_backlog_ms: self.vendor.backlog_ms(),
+            leg_backlog_ms: if self.legs.is_empty() {
+                0.0
+            } else {
+                self.legs.iter().map(|l| l.input.backlog_ms()).sum::<f64>() / self.legs.len() as f64
+            },
         }
     }
 }
@@ -288,6 +328,23 @@ mod tests {
             heard.push(f[0]);
         }
         assert_eq!(heard, vec![8, 9, 10, 0], "only the newest 60 ms survive");
+    }
+
+    #[test]
+    fn a_standing_backlog_is_trimmed_within_a_second() {
+        let mut m = Mixer::new();
+        // A start-up burst leaves one frame standing; then one frame arrives per tick.
+        m.push_vendor(&frame(1));
+        let mut waited = vec![];
+        for _ in 0..120 {
+            m.push_vendor(&frame(1));
+            let mut f = frame(0);
+            m.mix(&mut f);
+            waited.push(m.vendor.samples.len());
+        }
+        assert_eq!(waited[0], FRAME_SAMPLES);
+        assert_eq!(waited[49], 0, "trimmed at the end of the first window");
+        assert!(waited[50..].iter().all(|w| *w == 0));
     }
 
     #[test]

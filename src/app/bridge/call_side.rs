@@ -182,9 +182,9 @@ impl CallBridge {
         self.legs.len()
     }
 
-    /// Samples the mixer dropped to keep delay bounded.
-    pub fn dropped_samples(&self) -> u64 {
-        self.mixer.stats().dropped_samples
+    /// The mixer's counters (drops, queueing delay).
+    pub fn stats(&self) -> crate::media::mixer::MixerStats {
+        self.mixer.stats()
     }
 }
 
