@@ -2,6 +2,7 @@
 //! 20 ms pacer, the media session, the recorder and the sidecar. Everything it learns goes on
 //! the call record with the instant the packet was read or written.
 
+use super::bridge::{Action, BridgeSetup, BridgeTap, CallBridge};
 use super::pacer::{Due, Pacer};
 use super::sidecar::Sidecar;
 use crate::call::{
@@ -88,6 +89,10 @@ struct Driver {
     requests: HashMap<RequestHandle, (InboundRequest, SocketAddr)>,
     answered_at: Option<Instant>,
     first_rtp_us: Option<u64>,
+    /// Where operators may join once the vendor answers (`hotline serve`); `None` for the CLI.
+    bridge_setup: Option<BridgeSetup>,
+    /// The operator bridge, open from the answer to the end of the call.
+    bridge: Option<CallBridge>,
 }
 
 /// Runs the call to its end; returns the final record (also written as the sidecar).
@@ -98,9 +103,23 @@ pub async fn run_call(
     setup: CallSetup,
     control: mpsc::Receiver<Input>,
 ) -> CallRecord {
+    run_bridged_call(ep, rtp, setup, control, None).await
+}
+
+/// [`run_call`] with the operator bridge: once answered, operators can join through
+/// `bridge`'s registry.
+pub async fn run_bridged_call(
+    ep: Endpoint,
+    rtp: UdpSocket,
+    setup: CallSetup,
+    control: mpsc::Receiver<Input>,
+    bridge: Option<BridgeSetup>,
+) -> CallRecord {
     use tracing::Instrument;
     let span = tracing::info_span!("call", id = %setup.sip.call_id);
-    drive(ep, rtp, setup, control).instrument(span).await
+    drive(ep, rtp, setup, control, bridge)
+        .instrument(span)
+        .await
 }
 
 async fn drive(
@@ -108,6 +127,7 @@ async fn drive(
     rtp: UdpSocket,
     setup: CallSetup,
     mut control: mpsc::Receiver<Input>,
+    bridge_setup: Option<BridgeSetup>,
 ) -> CallRecord {
     let call_id = setup.sip.call_id.to_string();
     let mut inbound = ep.register(&call_id);
@@ -136,6 +156,8 @@ async fn drive(
         requests: HashMap::new(),
         answered_at: None,
         first_rtp_us: None,
+        bridge_setup,
+        bridge: None,
         ep: ep.clone(),
         rtp,
     };
@@ -165,8 +187,14 @@ async fn drive(
             r = d.rtp.recv_from(&mut buf) => {
                 let at = Instant::now();
                 if let Ok((n, from)) = r {
-                    d.media.receive(from, &buf[..n], &mut d.tap);
+                    let mut tap = BridgeTap { rec: &mut d.tap, bridge: d.bridge.as_mut() };
+                    d.media.receive(from, &buf[..n], &mut tap);
                     d.media_events(at);
+                }
+            }
+            cmd = async { d.bridge.as_mut().expect("guarded").recv().await }, if d.bridge.is_some() => {
+                if let Some(cmd) = cmd {
+                    d.bridge_command(cmd);
                 }
             }
             input = control.recv(), if control_open => match input {
@@ -198,7 +226,16 @@ impl Driver {
     /// Sends every frame that is due.
     async fn pace(&mut self, now: Instant) {
         while let Some(due) = self.pacer.poll(now) {
-            let pkt = self.media.tick(&mut self.tap);
+            let mut tap = BridgeTap {
+                rec: &mut self.tap,
+                bridge: None,
+            };
+            let bridge = &mut self.bridge;
+            let pkt = self.media.tick_with(&mut tap, |frame| {
+                if let Some(b) = bridge {
+                    b.mix(frame);
+                }
+            });
             match (due, pkt) {
                 (Due::Send(scheduled), Some((dest, bytes))) => {
                     let _ = self.rtp.send_to(bytes, dest).await;
@@ -260,6 +297,38 @@ impl Driver {
     fn push(&mut self, at: Instant, kind: EventKind) {
         self.record.push(at, kind);
         self.sidecar.update(&self.record);
+        if let Some(b) = &self.bridge {
+            b.publish(&self.record.events);
+        }
+    }
+
+    /// The vendor answered: operators may join from now on.
+    fn open_bridge(&mut self, at: Instant) {
+        let Some(setup) = self.bridge_setup.take() else {
+            return;
+        };
+        let (b, events) =
+            CallBridge::open(setup, &self.ctx.call_id.to_string(), &self.record.events);
+        self.bridge = Some(b);
+        for e in events {
+            self.push(at, e);
+        }
+    }
+
+    fn bridge_command(&mut self, cmd: super::bridge::BridgeCmd) {
+        let Some(b) = &mut self.bridge else { return };
+        let now = Instant::now();
+        match b.command(cmd) {
+            None => {}
+            Some(Action::Event(e)) => self.push(now, e),
+            Some(Action::EventAndInput(e, i)) => {
+                self.push(now, e);
+                self.call.handle_input(now, i);
+            }
+            Some(Action::Input(i)) => self.call.handle_input(now, i),
+            Some(Action::Dtmf(digits)) => self.media.send_dtmf(&digits, 160),
+        }
+        self.media_events(now);
     }
 
     /// Acts on everything the call core has queued.
@@ -269,14 +338,29 @@ impl Driver {
                 Output::Send { msg, note } => self.send(msg, note).await,
                 Output::Media(cmd) => self.media_command(cmd),
                 Output::Event { at, kind } => {
-                    if matches!(kind, EventKind::Answered { .. }) {
+                    let answered = matches!(kind, EventKind::Answered { .. });
+                    if answered {
                         self.answered_at = Some(at);
                     }
-                    self.push(at, kind)
+                    self.push(at, kind);
+                    if answered {
+                        self.open_bridge(at);
+                    }
                 }
                 Output::Terminated(t) => {
                     tracing::info!(termination = %t, "call ended");
                     self.record.terminate(t);
+                    // Links are refused and legs told from the end, not after the linger.
+                    if let Some(b) = self.bridge.take() {
+                        let m = b.stats();
+                        tracing::info!(
+                            frames_dropped = b.frames_dropped,
+                            samples_dropped = m.dropped_samples,
+                            vendor_backlog_ms = format!("{:.1}", m.vendor_backlog_ms),
+                            leg_backlog_ms = format!("{:.1}", m.leg_backlog_ms),
+                            "bridge closed"
+                        );
+                    }
                     self.sidecar.update(&self.record);
                 }
             }
@@ -370,6 +454,9 @@ impl Driver {
                         .handle_input(Instant::now(), Input::PlaybackFinished);
                 }
             },
+            MediaCommand::StopPlayback => {
+                self.media.stop_playback();
+            }
             MediaCommand::Stop => {
                 self.media.stop();
                 self.pacer.stop();
@@ -378,6 +465,7 @@ impl Driver {
     }
 
     async fn finish(mut self) -> CallRecord {
+        drop(self.bridge.take());
         let (s, lost, late, dup) = self.media.stats();
         let m = &mut self.record.media;
         m.packets_sent = s.packets_sent;

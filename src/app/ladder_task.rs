@@ -1,7 +1,8 @@
 //! One task drives one incident's ladder: it feeds the pure `ladder::Ladder`, places each call
 //! it asks for, records every step in the store, and raises the fallback ticket.
 
-use super::call_task::{SourceFactory, run_call};
+use super::bridge::BridgeSetup;
+use super::call_task::{SourceFactory, run_bridged_call};
 use super::dial::{CallRequest, build_call};
 use super::service::Service;
 use crate::call::{CallRecord, Input, Outcome};
@@ -269,7 +270,11 @@ async fn place(
     inner.metrics.active(1);
     let (tx, rx) = mpsc::channel(4);
     let ep = inner.ep.clone();
-    let task = tokio::spawn(run_call(ep, rtp, setup, rx));
+    let bridge = BridgeSetup {
+        registry: inner.bridge.clone(),
+        incident: Some(id.to_string()),
+    };
+    let task = tokio::spawn(run_bridged_call(ep, rtp, setup, rx, Some(bridge)));
     Some(Live {
         task,
         control: tx,

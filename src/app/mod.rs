@@ -1,5 +1,6 @@
 //! Wiring: sockets, tasks and the CLI commands. Everything with I/O that is not SIP lives here.
 
+pub mod bridge;
 mod brief;
 mod briefing_source;
 mod call_task;
@@ -17,7 +18,7 @@ mod sim_vendor;
 mod speech;
 
 pub use brief::{BriefArgs, BriefError, brief, load_incident};
-pub use call_task::{CallSetup, SourceFactory, pcm_source, run_call};
+pub use call_task::{CallSetup, SourceFactory, pcm_source, run_bridged_call, run_call};
 pub use demo::{DemoArgs, demo};
 pub use dial::{CallRequest, DialArgs, DialError, Prepared, build_call, dial, prepare};
 pub use ladder_task::menu_vars;

@@ -46,6 +46,8 @@ pub(super) struct Inner {
     pub metrics: Metrics,
     pub outbound: Outbound,
     pub briefer: crate::briefing::Briefer,
+    /// Live calls operators can join, and their links.
+    pub bridge: super::bridge::Registry,
     ladders: Mutex<HashMap<String, mpsc::Sender<LadderCmd>>>,
     shutting_down: std::sync::atomic::AtomicBool,
 }
@@ -65,14 +67,32 @@ impl Service {
         ep: Endpoint,
         briefer: crate::briefing::Briefer,
     ) -> Self {
+        let announce_to = cfg.ladder.notify_url.clone();
+        let base = cfg
+            .bridge
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", cfg.http.listen));
+        let outbound = Outbound::new();
+        let out = outbound.clone();
+        let bridge = super::bridge::Registry::new(cfg.bridge.join_ttl).with_announce(move |text| {
+            // "call X: join link /join/T" -> with the public base URL.
+            let text = text.replace(" /join/", &format!(" {base}/join/"));
+            tracing::info!("{text}");
+            if let Some(url) = announce_to.clone() {
+                let out = out.clone();
+                tokio::spawn(async move { out.notify(&url, &text).await });
+            }
+        });
         Self {
             inner: Arc::new(Inner {
+                bridge,
                 cfg,
                 plans,
                 store,
                 ep,
                 metrics: Metrics::default(),
-                outbound: Outbound::new(),
+                outbound,
                 briefer,
                 ladders: Mutex::new(HashMap::new()),
                 shutting_down: false.into(),
@@ -93,6 +113,20 @@ impl Service {
     /// The metrics.
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+
+    /// The operator bridge's registry.
+    pub fn bridge(&self) -> &super::bridge::Registry {
+        &self.inner.bridge
+    }
+
+    /// Where browser legs bind (ICE host candidate).
+    pub fn webrtc_ip(&self) -> std::net::IpAddr {
+        self.inner
+            .cfg
+            .bridge
+            .webrtc_ip
+            .unwrap_or(self.inner.cfg.media.advertise)
     }
 
     /// The dialplans.

@@ -7,33 +7,114 @@ use serde::Serialize;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EventKind {
-    InviteSent { cseq: u32, authenticated: bool },
-    Retransmit { method: String, cseq: u32 },
-    Provisional { code: u16, reason: String },
-    Challenged { code: u16 },
-    FinalResponse { code: u16, reason: String },
-    Answered { code: u16 },
-    AckSent { cseq: u32 },
+    InviteSent {
+        cseq: u32,
+        authenticated: bool,
+    },
+    Retransmit {
+        method: String,
+        cseq: u32,
+    },
+    Provisional {
+        code: u16,
+        reason: String,
+    },
+    Challenged {
+        code: u16,
+    },
+    FinalResponse {
+        code: u16,
+        reason: String,
+    },
+    Answered {
+        code: u16,
+    },
+    AckSent {
+        cseq: u32,
+    },
     EarlyMedia,
-    CancelSent { reason: String },
-    ByeSent { reason: String },
+    CancelSent {
+        reason: String,
+    },
+    ByeSent {
+        reason: String,
+    },
     ByeReceived,
-    ByeResponse { code: u16 },
-    ReinviteReceived { direction: String },
+    ByeResponse {
+        code: u16,
+    },
+    ReinviteReceived {
+        direction: String,
+    },
     OptionsReceived,
-    RequestRejected { method: String, code: u16 },
-    MenuStep { index: usize, step: String },
+    RequestRejected {
+        method: String,
+        code: u16,
+    },
+    MenuStep {
+        index: usize,
+        step: String,
+    },
     MenuDone,
-    DtmfSent { digit: char, duration_ms: u32 },
-    DtmfReceived { digit: char, duration_ms: u32 },
-    PlaybackStarted { source: String },
-    PlaybackFinished { source: String },
-    BriefingRepeated { reason: String },
-    MediaFirstTx { to: String },
-    MediaFirstRx { from: String },
-    MediaLatched { from: String },
+    DtmfSent {
+        digit: char,
+        duration_ms: u32,
+    },
+    DtmfReceived {
+        digit: char,
+        duration_ms: u32,
+    },
+    PlaybackStarted {
+        source: String,
+    },
+    PlaybackFinished {
+        source: String,
+    },
+    BriefingRepeated {
+        reason: String,
+    },
+    MediaFirstTx {
+        to: String,
+    },
+    MediaFirstRx {
+        from: String,
+    },
+    MediaLatched {
+        from: String,
+    },
     MaxDuration,
-    Ended { result: Outcome },
+    /// The operator bridge: a join link was minted for this call.
+    JoinLinkMinted {
+        listen_only: bool,
+    },
+    /// An operator joined (`via`: "webrtc" or "phone"); listen-only legs are never heard.
+    OperatorJoined {
+        leg: String,
+        name: String,
+        via: String,
+        listen_only: bool,
+    },
+    OperatorLeft {
+        leg: String,
+        reason: String,
+    },
+    OperatorMuted {
+        leg: String,
+        muted: bool,
+    },
+    /// An operator stopped the briefing (the menu ends) to talk.
+    OperatorTookOver {
+        leg: String,
+    },
+    /// Whoever picked up owns it: the vendor's case number and engineer, stored on the incident.
+    Ownership {
+        leg: String,
+        vendor_case: Option<String>,
+        engineer: Option<String>,
+    },
+    Ended {
+        result: Outcome,
+    },
 }
 
 impl EventKind {
@@ -66,6 +147,12 @@ impl EventKind {
             EventKind::MediaFirstRx { .. } => "media_first_rx",
             EventKind::MediaLatched { .. } => "media_latched",
             EventKind::MaxDuration => "max_duration",
+            EventKind::JoinLinkMinted { .. } => "join_link_minted",
+            EventKind::OperatorJoined { .. } => "operator_joined",
+            EventKind::OperatorLeft { .. } => "operator_left",
+            EventKind::OperatorMuted { .. } => "operator_muted",
+            EventKind::OperatorTookOver { .. } => "operator_took_over",
+            EventKind::Ownership { .. } => "ownership",
             EventKind::Ended { .. } => "ended",
         }
     }

@@ -66,6 +66,11 @@ pub enum Input {
     Hangup(String),
     /// Cancel if not yet answered; an answered call is left alone.
     CancelIfRinging(String),
+    /// An operator joined the call through the bridge: the menu's closing `hangup` step no
+    /// longer hangs up (the people on the line end the call).
+    OperatorJoined,
+    /// An operator takes over: what plays stops and the menu walk ends here.
+    TakeOver,
 }
 
 /// A request the edge must build and send.
@@ -120,6 +125,8 @@ pub enum MediaCommand {
     SendDtmf { digits: String, duration_ms: u32 },
     /// Play this source (a menu `play` value) until it ends.
     Play { source: String },
+    /// Stop what is playing (the menu walk has ended; sending goes on).
+    StopPlayback,
     /// Stop sending and receiving.
     Stop,
 }

@@ -140,6 +140,8 @@ pub struct Call {
     finished: bool,
     /// Waiting after the briefing to hear the far end (Timer::BriefingSilence armed).
     briefing_wait: bool,
+    /// An operator is (or was) on the bridge: the menu no longer hangs up.
+    operator_on_line: bool,
 }
 
 impl Call {
@@ -176,6 +178,7 @@ impl Call {
             termination: None,
             finished: false,
             briefing_wait: false,
+            operator_on_line: false,
             p,
         };
         call.invite.req.branch = call.new_branch();
@@ -241,6 +244,8 @@ impl Call {
                     self.hangup(now, reason)
                 }
             }
+            Input::OperatorJoined => self.operator_on_line = true,
+            Input::TakeOver => self.take_over(now),
         }
     }
 
@@ -973,6 +978,24 @@ impl Call {
         self.step_finished(now, |s| matches!(s, MenuStep::Play(_)));
     }
 
+    /// An operator takes over: the menu ends where it is (no replay, no closing hangup).
+    fn take_over(&mut self, now: Instant) {
+        self.operator_on_line = true;
+        let State::Confirmed(d) = &mut self.state else {
+            return;
+        };
+        if d.menu == MenuProgress::Done {
+            return;
+        }
+        d.menu = MenuProgress::Done;
+        self.briefing_wait = false;
+        self.timers.stop(Timer::BriefingSilence);
+        self.timers.stop(Timer::MenuStep);
+        self.out
+            .push_back(Output::Media(MediaCommand::StopPlayback));
+        self.emit(now, EventKind::MenuDone);
+    }
+
     fn replay_briefing(&mut self, now: Instant, why: &str) {
         self.briefing_wait = false;
         self.timers.stop(Timer::BriefingSilence);
@@ -1047,6 +1070,13 @@ impl Call {
             MenuStep::Play(source) => self
                 .out
                 .push_back(Output::Media(MediaCommand::Play { source })),
+            MenuStep::Hangup if self.operator_on_line => {
+                // People are talking on the bridge: they end the call, not the menu.
+                if let State::Confirmed(d) = &mut self.state {
+                    d.menu = MenuProgress::Done;
+                }
+                self.emit(now, EventKind::MenuDone);
+            }
             MenuStep::Hangup => {
                 let State::Confirmed(d) = std::mem::replace(&mut self.state, State::Ended) else {
                     unreachable!("checked Confirmed above")

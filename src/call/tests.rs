@@ -702,3 +702,36 @@ fn a_voice_after_the_briefing_moves_the_menu_on() {
     assert_eq!(plays(&s), 1);
     assert_eq!(s.sent_requests(Method::Bye).len(), 1);
 }
+
+#[test]
+fn with_an_operator_on_the_bridge_the_menu_does_not_hang_up() {
+    let mut s = briefing_call(0);
+    s.input(Input::OperatorJoined);
+    s.input(Input::PlaybackFinished);
+    assert!(
+        s.sent_requests(Method::Bye).is_empty(),
+        "people end the call"
+    );
+    assert!(s.events().contains(&"menu_done"));
+    s.input(Input::Hangup("operator leg-1 hung up".into()));
+    assert_eq!(s.sent_requests(Method::Bye).len(), 1);
+}
+
+#[test]
+fn taking_over_stops_the_briefing_and_ends_the_menu() {
+    let mut s = briefing_call(2);
+    let out = s.input(Input::TakeOver);
+    assert!(
+        out.iter()
+            .any(|o| matches!(o, Output::Media(MediaCommand::StopPlayback)))
+    );
+    assert!(s.events().contains(&"menu_done"));
+    // The stopped playback reports finished: no replay, no silence timer, no hangup.
+    s.input(Input::PlaybackFinished);
+    s.advance(Duration::from_secs(10));
+    assert_eq!(plays(&s), 1);
+    assert!(s.sent_requests(Method::Bye).is_empty());
+    // Twice is harmless.
+    let out = s.input(Input::TakeOver);
+    assert!(out.is_empty());
+}

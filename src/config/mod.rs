@@ -1,5 +1,6 @@
 //! `hotline.toml`: the gateway's own settings, loaded into a typed [`Config`].
 
+mod bridge;
 mod briefing;
 mod duration;
 mod error;
@@ -21,6 +22,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::{Deserializer, Error};
 
+pub use bridge::BridgeConfig;
 pub use briefing::{BriefingConfig, EngineKind, Language};
 pub use duration::{DurationError, parse_duration};
 pub(crate) use duration::{positive as positive_duration, positive_opt as positive_duration_opt};
@@ -63,6 +65,9 @@ pub struct Config {
     /// `[briefing]`: who is calling and which speech engine speaks (optional).
     #[serde(default)]
     pub briefing: BriefingConfig,
+    /// `[bridge]`: operators joining live calls (optional).
+    #[serde(default)]
+    pub bridge: BridgeConfig,
 }
 
 /// The `[media]` section.

@@ -35,7 +35,10 @@ fn write(dir: &Path, text: &str) -> std::path::PathBuf {
 fn loads_good_config_and_resolves_paths() {
     let dir = tempfile::tempdir().unwrap();
     let config = load(&write(dir.path(), GOOD)).unwrap();
-    assert_eq!(config.sip.bind, "127.0.0.1:5070".parse().unwrap());
+    assert_eq!(
+        config.sip.bind,
+        "127.0.0.1:5070".parse::<std::net::SocketAddr>().unwrap()
+    );
     assert_eq!(config.sip.transport, Transport::Udp);
     assert_eq!(config.sip.user_agent, None);
     assert_eq!(config.sip.trunk_domain(), None);

@@ -233,7 +233,10 @@ dir = "plans"
     #[test]
     fn shipped_files_are_valid() {
         let config = config::load(Path::new(SHIPPED)).unwrap();
-        assert_eq!(config.sip.bind, "127.0.0.1:5070".parse().unwrap());
+        assert_eq!(
+            config.sip.bind,
+            "127.0.0.1:5070".parse::<std::net::SocketAddr>().unwrap()
+        );
         let plans = crate::dialplan::load_dir(&config.dialplans.dir).unwrap();
         let ids: Vec<_> = plans.iter().map(|p| p.id.as_str()).collect();
         assert_eq!(ids, ["dell", "demo", "hpe", "inspur"]);

@@ -4,6 +4,7 @@
 pub mod dtmf;
 pub mod g711;
 pub mod histogram;
+pub mod mixer;
 pub mod reorder;
 pub mod resample;
 pub mod rtp;

@@ -482,7 +482,10 @@ a=sendrecv\r\n";
         assert_eq!(neg.codec, Codec::Pcmu);
         assert_eq!(neg.codec_pt, PayloadType(0));
         assert_eq!(neg.dtmf_pt, None);
-        assert_eq!(neg.remote, "127.0.0.1:6000".parse().unwrap());
+        assert_eq!(
+            neg.remote,
+            "127.0.0.1:6000".parse::<std::net::SocketAddr>().unwrap()
+        );
         assert_eq!(neg.direction, Direction::SendRecv);
         assert_eq!(sd.origin_session_id, 53655765);
         assert_eq!(sd.version, 2353687637);
@@ -496,7 +499,10 @@ a=sendrecv\r\n";
         assert_eq!(neg.codec, Codec::Pcma);
         assert_eq!(neg.codec_pt, PayloadType(8));
         assert_eq!(neg.dtmf_pt, Some(PayloadType(96)));
-        assert_eq!(neg.remote, "192.0.2.10:17692".parse().unwrap());
+        assert_eq!(
+            neg.remote,
+            "192.0.2.10:17692".parse::<std::net::SocketAddr>().unwrap()
+        );
     }
 
     #[test]

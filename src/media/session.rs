@@ -234,6 +234,17 @@ impl MediaSession {
         self.dtmf.busy = true;
     }
 
+    /// Stops what is playing now (an operator takes over from the briefing); reports it
+    /// finished so the menu walk moves on. False if nothing was playing.
+    pub fn stop_playback(&mut self) -> bool {
+        let Some((source, _)) = self.playing.take() else {
+            return false;
+        };
+        self.events
+            .push_back(MediaEvent::PlaybackFinished { source });
+        true
+    }
+
     /// Stops sending (the call is over).
     pub fn stop(&mut self) {
         self.peer = None;
@@ -263,6 +274,18 @@ impl MediaSession {
 
     /// Produces the next 20 ms frame; returns the packet to send and where, if any.
     pub fn tick(&mut self, tap: &mut impl Tap) -> Option<(SocketAddr, &[u8])> {
+        self.tick_with(tap, |_| {})
+    }
+
+    /// Like [`MediaSession::tick`], with `mix` shaping hotline's own frame (briefing, prompt,
+    /// in-band tone) into what goes to the far end, before it is tapped and encoded: the
+    /// operator bridge adds the operators' voices there. During an RFC 4733 digit the far
+    /// end gets the event packet, not the mixed audio.
+    pub fn tick_with(
+        &mut self,
+        tap: &mut impl Tap,
+        mix: impl FnOnce(&mut [i16; FRAME_SAMPLES]),
+    ) -> Option<(SocketAddr, &[u8])> {
         self.frame.fill(0);
         let ts_now = self.ts0.wrapping_add(self.pos as u32);
         let sends = self.sends() && self.peer.is_some();
@@ -281,6 +304,7 @@ impl MediaSession {
                     .push_back(MediaEvent::PlaybackFinished { source });
             }
         }
+        mix(&mut self.frame);
         let pos = self.pos;
         self.pos += FRAME_SAMPLES as u64;
         tap.tx(pos, &self.frame);

@@ -41,7 +41,12 @@ mod tests {
         let a = super::resolve("sip:support@127.0.0.1:5090")
             .await
             .expect("literal");
-        assert_eq!(a, "127.0.0.1:5090".parse().expect("literal"));
+        assert_eq!(
+            a,
+            "127.0.0.1:5090"
+                .parse::<std::net::SocketAddr>()
+                .expect("literal")
+        );
         let b = super::resolve("<sip:127.0.0.1;lr>").await.expect("route");
         assert_eq!(b.port(), 5060);
         assert!(super::resolve("not a uri at all").await.is_err());

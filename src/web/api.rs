@@ -107,7 +107,11 @@ pub async fn call(
         .call(&id)
         .await?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no call {id}")))?;
-    Ok(Json(serde_json::json!(c)))
+    let mut v = serde_json::json!(c);
+    if let Some(o) = v.as_object_mut() {
+        o.insert("bridge".into(), super::join::call_view(&svc, &id));
+    }
+    Ok(Json(v))
 }
 
 /// `GET /v1/calls/{id}/recording`: the WAV, with HTTP Range.

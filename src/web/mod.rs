@@ -7,6 +7,7 @@ pub mod auth;
 pub mod console;
 mod error;
 mod hooks;
+mod join;
 mod ops;
 
 pub use error::ApiError;
@@ -26,6 +27,7 @@ pub fn router(svc: Service) -> Router {
         .route("/v1/incidents/{id}/resolve", post(api::resolve))
         .route("/v1/calls/{id}", get(api::call))
         .route("/v1/calls/{id}/recording", get(api::recording))
+        .route("/v1/calls/{id}/join", post(join::mint))
         .route("/v1/dialplans/{id}/dial", post(api::dial))
         .merge(console::routes())
         .layer(from_fn_with_state(svc.clone(), auth::layer));
@@ -33,6 +35,11 @@ pub fn router(svc: Service) -> Router {
         .route("/v1/hooks/{format}", post(hooks::receive))
         .merge(people)
         .merge(console::public_routes())
+        // The operator bridge: each link and leg is its own credential.
+        .route("/join/{token}", get(join::page))
+        .route("/join/{token}/offer", post(join::offer))
+        .route("/leg/{secret}/state", get(join::state))
+        .route("/leg/{secret}/{action}", post(join::action))
         .route("/metrics", get(ops::metrics))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

@@ -1,0 +1,287 @@
+//! The operator bridge over HTTP. A join link is its own credential (random, single use,
+//! expiring): `GET /join/{token}` serves the page, `POST /join/{token}/offer` uses the token
+//! and answers the browser's WebRTC offer; the leg then acts with its own secret under
+//! `/leg/{secret}/…` (state, mute, dtmf, takeover, hangup, owner, leave). People with a
+//! token that may write (admins, operators; not auditors) mint links with
+//! `POST /v1/calls/{id}/join`.
+
+use super::ApiError;
+use crate::app::Service;
+use crate::app::bridge::{BridgeCmd, JoinError, LegSession, webrtc};
+use crate::store::{IncidentField, IncidentId};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+
+const PAGE: &str = include_str!("join_page.html");
+
+fn refusal(e: JoinError) -> ApiError {
+    let status = match e {
+        JoinError::Unknown => StatusCode::NOT_FOUND,
+        JoinError::Used => StatusCode::CONFLICT,
+        JoinError::Expired | JoinError::CallEnded => StatusCode::GONE,
+    };
+    ApiError::new(status, e.to_string())
+}
+
+/// `GET /join/{token}`: the page (checking, not using, the token: link previews are safe).
+pub async fn page(State(svc): State<Service>, Path(token): Path<String>) -> Response {
+    match svc.bridge().check(&token) {
+        Ok(_) => Html(PAGE).into_response(),
+        Err(e) => {
+            let r = refusal(e);
+            let body = format!(
+                "<!doctype html><meta charset=utf-8><title>hotline</title><p>{}</p>",
+                r.reason
+            );
+            (r.status, Html(body)).into_response()
+        }
+    }
+}
+
+/// Body of `POST /join/{token}/offer`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfferBody {
+    sdp: String,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// `POST /join/{token}/offer`: uses the token; answers with SDP and the leg's secret.
+pub async fn offer(
+    State(svc): State<Service>,
+    Path(token): Path<String>,
+    Json(b): Json<OfferBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let (secret, session) = svc.bridge().redeem(&token).map_err(refusal)?;
+    let name = b
+        .name
+        .map(|n| n.chars().filter(|c| !c.is_control()).take(60).collect())
+        .filter(|n: &String| !n.trim().is_empty())
+        .unwrap_or_else(|| session.leg.to_string());
+    let listen_only = session.listen_only;
+    let call_id = session.call.call_id.clone();
+    let answer = webrtc::join(
+        svc.bridge().clone(),
+        secret.clone(),
+        session,
+        name,
+        b.sdp,
+        svc.webrtc_ip(),
+    )
+    .await
+    .map_err(|e| {
+        svc.bridge().drop_leg(&secret);
+        let status = match e {
+            webrtc::LegError::CallEnded => StatusCode::GONE,
+            webrtc::LegError::NoPcmu => StatusCode::BAD_REQUEST,
+            webrtc::LegError::Webrtc(_) => StatusCode::BAD_GATEWAY,
+        };
+        ApiError::new(status, e.to_string())
+    })?;
+    Ok(Json(serde_json::json!({
+        "sdp": answer,
+        "leg": secret,
+        "listen_only": listen_only,
+        "call_id": call_id,
+    })))
+}
+
+fn leg(svc: &Service, secret: &str) -> Result<LegSession, ApiError> {
+    svc.bridge()
+        .leg(secret)
+        .ok_or_else(|| ApiError::new(StatusCode::GONE, "not on the call (left, or it ended)"))
+}
+
+/// `GET /leg/{secret}/state`: the live timeline (the page polls it).
+pub async fn state(
+    State(svc): State<Service>,
+    Path(secret): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let s = leg(&svc, &secret)?;
+    let timeline = s.call.timeline.borrow().clone();
+    Ok(Json(serde_json::json!({
+        "call_id": s.call.call_id,
+        "incident": s.call.incident,
+        "leg": s.leg.to_string(),
+        "listen_only": s.listen_only,
+        "operators": svc.bridge().legs_of(&s.call.call_id),
+        "timeline": *timeline,
+    })))
+}
+
+/// Body of `POST /leg/{secret}/{action}`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ActionBody {
+    muted: Option<bool>,
+    digits: Option<String>,
+    vendor_case: Option<String>,
+    engineer: Option<String>,
+}
+
+/// `POST /leg/{secret}/{action}`: mute, dtmf, takeover, hangup, owner, leave.
+pub async fn action(
+    State(svc): State<Service>,
+    Path((secret, action)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Result<StatusCode, ApiError> {
+    let s = leg(&svc, &secret)?;
+    // sendBeacon posts text/plain; an empty body is fine for most actions.
+    let b: ActionBody = if body.is_empty() {
+        ActionBody::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?
+    };
+    let talker = |what: &str| {
+        if s.listen_only {
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                format!("listen-only: cannot {what}"),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    let cmd = match action.as_str() {
+        "leave" => {
+            s.leave.notify_one();
+            return Ok(StatusCode::NO_CONTENT);
+        }
+        "mute" => {
+            talker("unmute")?;
+            BridgeCmd::Mute {
+                leg: s.leg,
+                muted: b.muted.unwrap_or(true),
+            }
+        }
+        "dtmf" => {
+            talker("send DTMF")?;
+            let digits: String = b.digits.unwrap_or_default();
+            if digits.is_empty()
+                || digits.len() > 32
+                || !digits.chars().all(|c| "0123456789*#ABCD".contains(c))
+            {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "digits: 1 to 32 of 0-9 * # A-D",
+                ));
+            }
+            BridgeCmd::Dtmf { leg: s.leg, digits }
+        }
+        "takeover" => {
+            talker("take over")?;
+            BridgeCmd::TakeOver { leg: s.leg }
+        }
+        "hangup" => {
+            talker("hang up")?;
+            BridgeCmd::Hangup { leg: s.leg }
+        }
+        "owner" => {
+            talker("set ownership")?;
+            let clean = |v: Option<String>| {
+                v.map(|t| t.trim().chars().take(120).collect::<String>())
+                    .filter(|t| !t.is_empty())
+            };
+            let (case, engineer) = (clean(b.vendor_case), clean(b.engineer));
+            if case.is_none() && engineer.is_none() {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "give vendor_case and/or engineer",
+                ));
+            }
+            let incident: IncidentId = s
+                .call
+                .incident
+                .as_deref()
+                .and_then(|i| i.parse().ok())
+                .ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "the call has no incident"))?;
+            let by = format!("bridge {}", s.leg);
+            for (field, v) in [
+                (IncidentField::VendorCase, &case),
+                (IncidentField::EngineerName, &engineer),
+            ] {
+                if let Some(v) = v {
+                    svc.store()
+                        .set_incident_field(&incident, field, Some(v), &by)
+                        .await?;
+                }
+            }
+            BridgeCmd::Ownership {
+                leg: s.leg,
+                vendor_case: case,
+                engineer,
+            }
+        }
+        other => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("no action \"{other}\""),
+            ));
+        }
+    };
+    s.call
+        .cmds
+        .send(cmd)
+        .await
+        .map_err(|_| ApiError::new(StatusCode::GONE, "the call has ended"))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Body of `POST /v1/calls/{id}/join`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct MintBody {
+    #[serde(default)]
+    listen_only: bool,
+}
+
+/// `POST /v1/calls/{id}/join`: a fresh link for a live call (admins and operators).
+pub async fn mint(
+    State(svc): State<Service>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let b: MintBody = if body.is_empty() {
+        MintBody::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?
+    };
+    let token = svc
+        .bridge()
+        .mint(&id, b.listen_only)
+        .ok_or_else(|| ApiError::new(StatusCode::GONE, format!("call {id} is not live")))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({
+            "token": token,
+            "path": format!("/join/{token}"),
+            "listen_only": b.listen_only,
+        })),
+    ))
+}
+
+/// The bridge part of `GET /v1/calls/{id}`: null when the call is not live.
+pub fn call_view(svc: &Service, call_id: &str) -> serde_json::Value {
+    if svc.bridge().call(call_id).is_none() {
+        return serde_json::Value::Null;
+    }
+    let links: Vec<_> = svc
+        .bridge()
+        .links(call_id)
+        .into_iter()
+        .map(|(t, listen_only)| {
+            serde_json::json!({ "path": format!("/join/{t}"), "listen_only": listen_only })
+        })
+        .collect();
+    serde_json::json!({
+        "live": true,
+        "links": links,
+        "operators": svc.bridge().legs_of(call_id),
+    })
+}
