@@ -380,3 +380,97 @@ async fn restart_marks_and_resumes_an_interrupted_ladder() {
     );
     assert!(calls.len() >= 2, "a new call was placed: {inc:#}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_phone_is_bridged_into_the_vendor_call() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let vendor = Sipp::start(dir.path(), "uas_echo.xml", "u1", &["-rtp_echo"]);
+    let phone = Sipp::start(dir.path(), "uas_answer.xml", "u1", &[]);
+    let extra = format!(
+        "[ladder]\nmax_call_duration = \"7s\"\n\n[[operators]]\nid = \"alice\"\nname = \"Alice (on call)\"\nuri = \"sip:alice@127.0.0.1:{}\"\n",
+        phone.port
+    );
+    let config = serve_config(dir.path(), &extra);
+    let plan = format!(
+        "vendor = \"HPE\"\n[[match]]\nvendor = \"HPE\"\n{}",
+        contact("hotline", vendor.port, "30s", r#"{ wait = "1s" }"#)
+    );
+    std::fs::write(dir.path().join("dialplans/hpe.toml"), plan).expect("plan");
+    let s = Server::start(&config);
+    let (_, v) = post_hook(
+        &s,
+        "generic",
+        Some(HOOK_TOKEN),
+        &generic("fp-phone", "firing"),
+    )
+    .await;
+    let id = v["incidents"][0]["id"].as_str().expect("id").to_string();
+    // The vendor call is up: find it, bridge Alice's phone in.
+    let call_id = loop {
+        let (_, inc) = get(&s, &format!("/v1/incidents/{id}")).await;
+        if let Some(c) = inc["calls"][0]["call_id"].as_str() {
+            break c.to_string();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let post = |body: &'static str| {
+        client()
+            .post(format!("{}/v1/calls/{call_id}/phone", s.http))
+            .header("authorization", format!("Bearer {API_TOKEN}"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    // Only configured operators, by id: never a number.
+    let r = post(r#"{"operator": "mallory"}"#).await.expect("post");
+    assert_eq!(r.status().as_u16(), 404);
+    let r = post(r#"{"operator": "alice", "uri": "sip:+1900@evil"}"#)
+        .await
+        .expect("post");
+    assert_eq!(r.status().as_u16(), 400);
+    let r = post(r#"{"operator": "alice"}"#).await.expect("post");
+    assert_eq!(r.status().as_u16(), 202);
+    let phone_call: Value = serde_json::from_str(&r.text().await.expect("t")).expect("json");
+    let phone_call = phone_call["phone_call_id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    // The vendor call ends at its maximum duration; the phone leg follows.
+    let inc = settled(&s, &id, Duration::from_secs(20)).await;
+    assert_eq!(
+        phone.wait(Duration::from_secs(10)),
+        0,
+        "Alice's phone was called and hung up"
+    );
+    let vendor_call = inc["calls"]
+        .as_array()
+        .expect("calls")
+        .iter()
+        .find(|c| c["call_id"] == call_id.as_str())
+        .expect("vendor call")
+        .clone();
+    let kinds: Vec<_> = vendor_call["record"]["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert!(kinds.contains(&"operator_joined".to_string()), "{kinds:?}");
+    // The operator's voice (sipp's pcap) went to the vendor: it is on the left channel.
+    let wav = vendor_call["record"]["recording"].as_str().expect("wav");
+    let r = hound::WavReader::open(wav).expect("recording");
+    let left: Vec<i16> = r
+        .into_samples::<i16>()
+        .step_by(2)
+        .map(|x| x.expect("sample"))
+        .collect();
+    assert!(
+        rms(&left[left.len() / 2..]) > 300.0,
+        "operator audio sent to the vendor"
+    );
+    // And the operator's leg was recorded and stored too.
+    let (code, pc) = get(&s, &format!("/v1/calls/{phone_call}")).await;
+    assert_eq!(code, 200, "{pc:#}");
+    assert_eq!(pc["record"]["termination"]["result"], "answered");
+}

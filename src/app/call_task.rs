@@ -45,11 +45,15 @@ pub struct CallSetup {
     pub sources: HashMap<String, SourceFactory>,
     /// Stay alive after the end to absorb retransmissions (Timer D); false for the CLI.
     pub linger: bool,
+    /// Forward the far end's decoded audio here (an operator phone bridged into a call).
+    pub forward_rx: Option<mpsc::Sender<Vec<i16>>>,
 }
 
 struct RecTap {
     rec: Option<Recorder>,
     error: Option<String>,
+    /// A bridged operator phone: the far end's decoded audio also goes to the mixer.
+    forward_rx: Option<mpsc::Sender<Vec<i16>>>,
 }
 
 impl RecTap {
@@ -70,6 +74,10 @@ impl Tap for RecTap {
     }
     fn rx(&mut self, pos: u64, s: &[i16]) {
         self.write(Channel::Rx, pos, s);
+        if let Some(f) = &self.forward_rx {
+            // Never wait on the mixer: a full queue drops the packet.
+            let _ = f.try_send(s.to_vec());
+        }
     }
 }
 
@@ -136,10 +144,12 @@ async fn drive(
         Ok(r) => RecTap {
             rec: Some(r),
             error: None,
+            forward_rx: setup.forward_rx.clone(),
         },
         Err(e) => RecTap {
             rec: None,
             error: Some(e.to_string()),
+            forward_rx: setup.forward_rx.clone(),
         },
     };
     let mut d = Driver {

@@ -412,6 +412,7 @@ pub async fn build_call(
         recording_path: recording,
         sources,
         linger: false,
+        forward_rx: None,
     };
     Ok((setup, rtp))
 }

@@ -31,7 +31,7 @@ pub use location::Location;
 pub(crate) use non_empty::string as non_empty_string;
 pub use port_range::PortRange;
 pub use secret::Secret;
-pub use service::{HttpConfig, LadderConfig, Role, StoreConfig, TokenConfig};
+pub use service::{HttpConfig, LadderConfig, OperatorPhone, Role, StoreConfig, TokenConfig};
 pub use sip::{SipAuth, SipConfig, SipRegister, Transport};
 pub use sip_uri::SipUri;
 
@@ -62,6 +62,9 @@ pub struct Config {
     /// `[ladder]`: escalation behaviour, fallback ticket, notifications.
     #[serde(default)]
     pub ladder: LadderConfig,
+    /// `[[operators]]`: whitelisted on-call phones for the operator bridge.
+    #[serde(default)]
+    pub operators: Vec<OperatorPhone>,
     /// `[briefing]`: who is calling and which speech engine speaks (optional).
     #[serde(default)]
     pub briefing: BriefingConfig,

@@ -145,3 +145,14 @@ impl Default for LadderConfig {
         }
     }
 }
+
+/// `[[operators]]`: on-call phones hotline may call to bridge an operator into a live vendor
+/// call. Whitelisted like vendor lines: the API names an operator by id, never a number.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorPhone {
+    pub id: String,
+    pub name: String,
+    /// E.164 (via the trunk) or a `sip:` URI, checked like a dialplan contact's.
+    pub uri: String,
+}

@@ -168,3 +168,30 @@ pub async fn dial(
     let a = svc.dial(&id, b.summary).await?;
     Ok((StatusCode::ACCEPTED, Json(serde_json::json!(a))))
 }
+
+/// Body of `POST /v1/calls/{id}/phone`: an operator from `[[operators]]`, by id only.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneBody {
+    operator: String,
+}
+
+/// `POST /v1/calls/{id}/phone`: call an operator's configured phone and bridge it into the
+/// live call.
+pub async fn phone(
+    State(svc): State<Service>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    authorize(&svc, &headers)?;
+    let b: PhoneBody = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    let phone_call = crate::app::bridge::phone::call_operator(&svc, &id, &b.operator).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(
+            serde_json::json!({ "call_id": id, "operator": b.operator, "phone_call_id": phone_call }),
+        ),
+    ))
+}

@@ -28,6 +28,7 @@ pub fn router(svc: Service) -> Router {
         .route("/v1/calls/{id}", get(api::call))
         .route("/v1/calls/{id}/recording", get(api::recording))
         .route("/v1/calls/{id}/join", post(join::mint))
+        .route("/v1/calls/{id}/phone", post(api::phone))
         .route("/v1/dialplans/{id}/dial", post(api::dial))
         .merge(console::routes())
         .layer(from_fn_with_state(svc.clone(), auth::layer));

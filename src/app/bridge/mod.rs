@@ -9,6 +9,7 @@
 //! - webrtc.rs: one browser leg (webrtc 0.21, PCMU both ways), its own task.
 
 mod call_side;
+pub mod phone;
 pub mod webrtc;
 
 pub use call_side::{Action, BridgeSetup, BridgeTap, CallBridge};
@@ -253,6 +254,14 @@ impl Registry {
         let secret = random_token();
         g.legs.insert(secret.clone(), s.clone());
         Ok((secret, s))
+    }
+
+    /// A new leg id on a live call (for a leg that needs no join link: an operator phone).
+    pub fn new_leg(&self, call_id: &str) -> Option<(LiveCall, LegId)> {
+        let mut g = self.lock();
+        let call = g.calls.get(call_id).cloned()?;
+        g.next_leg += 1;
+        Some((call, LegId(g.next_leg)))
     }
 
     /// A leg by its secret.
