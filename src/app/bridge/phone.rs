@@ -98,9 +98,11 @@ pub async fn call_operator(
             column: 0,
         },
     };
-    let mut briefing = crate::dialplan::PlanBriefing::default();
-    briefing.repeats = 0;
-    briefing.repeat_on_star = false;
+    let briefing = crate::dialplan::PlanBriefing {
+        repeats: 0,
+        repeat_on_star: false,
+        ..Default::default()
+    };
     let plan = Dialplan {
         id: DialplanId::parse("operators").map_err(ServiceError::BadRequest)?,
         vendor: "operators".into(),
