@@ -1,6 +1,7 @@
-//! The incident and call API. Tokens and roles are checked by `web::auth::layer`
-//! (`[[http.tokens]]`, or `[http] api_token` as an admin; without any, only a loopback
-//! listener configured with `allow_unauthenticated_loopback` answers).
+//! The incident and call API. `web::auth::layer` in front of these routes identifies the
+//! token (`[[http.tokens]]`, or `[http] api_token` as an admin; without any, only a loopback
+//! listener configured with `allow_unauthenticated_loopback` answers), checks its role
+//! (auditors cannot POST; webhook tokens cannot read) and writes the access log.
 
 use super::ApiError;
 use crate::app::Service;
@@ -9,16 +10,10 @@ use crate::store::{IncidentFilter, IncidentId};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tower::ServiceExt;
-
-fn authorize(_svc: &Service, _headers: &HeaderMap) -> Result<(), ApiError> {
-    // `web::auth::layer` in front of these routes identified the token and checked its role
-    // (auditors cannot POST; webhook tokens cannot read) and wrote the access log.
-    Ok(())
-}
 
 fn incident_id(id: &str) -> Result<IncidentId, ApiError> {
     id.parse()
@@ -38,10 +33,8 @@ pub struct ListQuery {
 /// `GET /v1/incidents`: newest first.
 pub async fn list_incidents(
     State(svc): State<Service>,
-    headers: HeaderMap,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    authorize(&svc, &headers)?;
     let status = match q.status.as_deref() {
         None => None,
         Some("firing") => Some(Status::Firing),
@@ -68,10 +61,8 @@ pub async fn list_incidents(
 /// `GET /v1/incidents/{id}`: with its calls, timelines and ladder steps.
 pub async fn incident(
     State(svc): State<Service>,
-    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    authorize(&svc, &headers)?;
     let view = svc
         .store()
         .incident(&incident_id(&id)?)
@@ -83,10 +74,8 @@ pub async fn incident(
 /// `POST /v1/incidents/{id}/resolve`.
 pub async fn resolve(
     State(svc): State<Service>,
-    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    authorize(&svc, &headers)?;
     svc.resolve(&incident_id(&id)?, "resolved through the API")
         .await?;
     Ok((
@@ -98,10 +87,8 @@ pub async fn resolve(
 /// `GET /v1/calls/{id}`.
 pub async fn call(
     State(svc): State<Service>,
-    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    authorize(&svc, &headers)?;
     let c = svc
         .store()
         .call(&id)
@@ -117,11 +104,9 @@ pub async fn call(
 /// `GET /v1/calls/{id}/recording`: the WAV, with HTTP Range.
 pub async fn recording(
     State(svc): State<Service>,
-    headers: HeaderMap,
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    authorize(&svc, &headers)?;
     let c = svc
         .store()
         .call(&id)
@@ -154,11 +139,9 @@ pub struct DialBody {
 /// `POST /v1/dialplans/{id}/dial`: a manual trigger of the dialplan's ladder.
 pub async fn dial(
     State(svc): State<Service>,
-    headers: HeaderMap,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    authorize(&svc, &headers)?;
     let b: DialBody = if body.is_empty() {
         DialBody::default()
     } else {
@@ -180,11 +163,9 @@ pub struct PhoneBody {
 /// live call.
 pub async fn phone(
     State(svc): State<Service>,
-    headers: HeaderMap,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    authorize(&svc, &headers)?;
     let b: PhoneBody = serde_json::from_slice(&body)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
     let phone_call = crate::app::bridge::phone::call_operator(&svc, &id, &b.operator).await?;
