@@ -1,0 +1,448 @@
+//! The call core: one outbound call's whole SIP life as a pure, time-injected state machine
+//! (str0m / quinn-proto style). No sockets, no clock: the edge feeds [`Input`]s with the time
+//! the packet arrived, drains [`Output`]s, and wakes us at [`Call::poll_timeout`].
+//!
+//! It owns the INVITE client transaction (RFC 3261 §17.1.1, timers A/B), the CANCEL and BYE
+//! non-INVITE transactions (§17.1.2, timers E/F), the dialog, answers to in-dialog requests
+//! (§12.2.2, §14.2, timers G/H for a far-end re-INVITE) and the walk through the vendor's menu.
+
+mod menu_walk;
+mod requests;
+mod responses;
+mod teardown;
+
+use super::event::EventKind;
+use super::ids::{Branch, CallId, Method, Tag};
+use super::io::{
+    Input, MediaCommand, OutRequest, OutResponse, Outgoing, Output, Request, Response,
+};
+use super::menu::{MenuProgress, MenuStep};
+use super::termination::{Outcome, Party, Termination};
+use super::timer::{T1, T2, TIMER_D_UDP, Timer, Timers};
+use crate::media::sdp::{self, Direction, Negotiated};
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// Everything a call needs to know before it starts.
+#[derive(Clone, Debug)]
+pub struct CallParams {
+    pub call_id: CallId,
+    pub local_tag: Tag,
+    /// TCP: no retransmissions, no Timer D linger (RFC 3261 §17.1.1.2).
+    pub reliable: bool,
+    /// Our RTP address, put in the SDP offer.
+    pub local_media: SocketAddr,
+    /// SDP `o=` session id.
+    pub session_id: u64,
+    pub ring_timeout: Duration,
+    /// Longest the call stays up after answer.
+    pub max_duration: Duration,
+    pub menu: Vec<MenuStep>,
+    /// Whether credentials are configured to answer a 401/407.
+    pub can_authenticate: bool,
+    /// How the briefing (`play` of [`BRIEFING`]) repeats.
+    pub briefing: BriefingPolicy,
+}
+
+/// The `play` source name of the incident briefing.
+pub const BRIEFING: &str = "briefing";
+
+/// When the briefing is played again: `*` from the far end restarts it; after it ends, if the
+/// far end stays silent for `silence`, it is played again, up to `repeats` times.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BriefingPolicy {
+    pub repeats: u8,
+    pub repeat_on_star: bool,
+    pub silence: Duration,
+}
+
+impl Default for BriefingPolicy {
+    fn default() -> Self {
+        Self {
+            repeats: 0,
+            repeat_on_star: true,
+            silence: Duration::from_secs(3),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct InviteTx {
+    req: OutRequest,
+    /// Current Timer A interval.
+    interval: Duration,
+    /// A challenge has been answered once already: a second one is a failure.
+    authenticated: bool,
+    /// We want this INVITE gone (ring timeout before any provisional, or hangup): CANCEL
+    /// as soon as a provisional response makes it legal (RFC 3261 §9.1).
+    cancel_wanted: bool,
+    cancel_sent: bool,
+}
+
+/// A non-INVITE client transaction we may retransmit (CANCEL or BYE).
+#[derive(Debug)]
+struct NonInviteTx {
+    req: OutRequest,
+    interval: Duration,
+}
+
+#[derive(Debug)]
+struct Dialog {
+    remote_tag: Tag,
+    target: Option<String>,
+    routes: Vec<String>,
+    /// The ACK for the 2xx, re-sent whenever the 2xx is retransmitted (lost ACK).
+    ack: OutRequest,
+    menu: MenuProgress,
+    /// Silence repeats of the briefing still allowed.
+    repeats_left: u8,
+    /// The far end spoke since the briefing last ended.
+    heard: bool,
+    /// Our 2xx to a far-end re-INVITE, retransmitted (Timer G) until its ACK.
+    reinvite: Option<(u32, OutResponse, Duration)>,
+}
+
+#[derive(Debug)]
+enum State {
+    /// INVITE sent, nothing heard back.
+    Calling,
+    /// A provisional response arrived.
+    Proceeding { remote_tag: Option<Tag> },
+    /// CANCEL sent; waiting for the 487 (or a crossing 2xx).
+    Cancelling { tx: NonInviteTx, why: Termination },
+    /// 2xx received and ACKed: the call is up.
+    Confirmed(Box<Dialog>),
+    /// BYE sent; waiting for its response.
+    Closing {
+        dialog: Box<Dialog>,
+        tx: NonInviteTx,
+        why: Termination,
+    },
+    /// Over; lingering to absorb retransmissions until Timer D.
+    Ended,
+}
+
+/// One outbound call. See the module docs.
+#[derive(Debug)]
+pub struct Call {
+    p: CallParams,
+    state: State,
+    timers: Timers,
+    out: VecDeque<Output>,
+    invite: InviteTx,
+    /// Our next CSeq for new requests in this dialog.
+    next_cseq: u32,
+    branches: u32,
+    /// The SDP answer we negotiated (kept to answer a far-end re-INVITE).
+    negotiated: Option<Negotiated>,
+    /// Early media was started from a 183's SDP.
+    early: Option<Negotiated>,
+    sdp_version: u64,
+    /// Responses we gave to inbound requests, replayed on their retransmissions.
+    answered: Vec<(Branch, Method, OutResponse)>,
+    termination: Option<Termination>,
+    finished: bool,
+    /// Waiting after the briefing to hear the far end (Timer::BriefingSilence armed).
+    briefing_wait: bool,
+    /// An operator is (or was) on the bridge: the menu no longer hangs up.
+    operator_on_line: bool,
+}
+
+impl Call {
+    /// Starts the call: queues the INVITE and arms its timers.
+    pub fn new(p: CallParams, now: Instant) -> Self {
+        let offer = sdp::offer(p.local_media.ip(), p.local_media.port(), p.session_id, 1);
+        let mut call = Self {
+            state: State::Calling,
+            timers: Timers::default(),
+            out: VecDeque::new(),
+            invite: InviteTx {
+                req: OutRequest {
+                    method: Method::Invite,
+                    cseq: 1,
+                    branch: Branch(String::new()),
+                    to_tag: None,
+                    target: None,
+                    routes: Vec::new(),
+                    sdp: Some(offer),
+                    auth: None,
+                    reason: None,
+                },
+                interval: T1,
+                authenticated: false,
+                cancel_wanted: false,
+                cancel_sent: false,
+            },
+            next_cseq: 2,
+            branches: 0,
+            negotiated: None,
+            early: None,
+            sdp_version: 1,
+            answered: Vec::new(),
+            termination: None,
+            finished: false,
+            briefing_wait: false,
+            operator_on_line: false,
+            p,
+        };
+        call.invite.req.branch = call.new_branch();
+        call.send_invite(now);
+        call.timers
+            .set(Timer::RingTimeout, now + call.p.ring_timeout);
+        call
+    }
+
+    /// The call's id.
+    pub fn call_id(&self) -> &CallId {
+        &self.p.call_id
+    }
+
+    /// How the call ended, once it has.
+    pub fn termination(&self) -> Option<&Termination> {
+        self.termination.as_ref()
+    }
+
+    /// True once the call has ended and stopped lingering: the task may drop it.
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// The next output to act on.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// When to call [`Call::handle_timeout`] next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next()
+    }
+
+    /// Fires every timer due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(t) = self.timers.pop_expired(now) {
+            self.on_timer(now, t);
+        }
+    }
+
+    /// Feeds one input that happened at `now`.
+    pub fn handle_input(&mut self, now: Instant, input: Input) {
+        match input {
+            Input::Response(r) => self.on_response(now, r),
+            Input::Request(r) => self.on_request(now, r),
+            Input::TransportError(e) => self.on_transport_error(now, e),
+            Input::DtmfFinished => self.step_finished(now, |s| matches!(s, MenuStep::Dtmf { .. })),
+            Input::PlaybackFinished => self.playback_finished(now),
+            Input::DtmfReceived(digit) => self.dtmf_received(now, digit),
+            Input::RemoteActivity => {
+                if let State::Confirmed(d) = &mut self.state {
+                    d.heard = true;
+                    if self.briefing_wait {
+                        self.timers.stop(Timer::BriefingSilence);
+                        self.step_finished(now, |s| matches!(s, MenuStep::Play(_)));
+                    }
+                }
+            }
+            Input::Hangup(reason) => self.hangup(now, reason),
+            Input::CancelIfRinging(reason) => {
+                if matches!(self.state, State::Calling | State::Proceeding { .. }) {
+                    self.hangup(now, reason)
+                }
+            }
+            Input::OperatorJoined => self.operator_on_line = true,
+            Input::TakeOver => self.take_over(now),
+        }
+    }
+
+    fn new_branch(&mut self) -> Branch {
+        self.branches += 1;
+        // The call id is random per call, so id + counter is unique in space and time.
+        Branch(format!(
+            "z9hG4bK{}.{}",
+            self.p.call_id.0.replace('@', "."),
+            self.branches
+        ))
+    }
+
+    fn emit(&mut self, at: Instant, kind: EventKind) {
+        self.out.push_back(Output::Event { at, kind });
+    }
+
+    fn send(&mut self, msg: Outgoing, note: Option<EventKind>) {
+        self.out.push_back(Output::Send { msg, note });
+    }
+
+    fn send_invite(&mut self, now: Instant) {
+        let note = EventKind::InviteSent {
+            cseq: self.invite.req.cseq,
+            authenticated: self.invite.req.auth.is_some(),
+        };
+        self.send(Outgoing::Request(self.invite.req.clone()), Some(note));
+        self.invite.interval = T1;
+        if !self.p.reliable {
+            self.timers.set(Timer::A, now + T1);
+        }
+        self.timers.set(Timer::B, now + 64 * T1);
+    }
+
+    fn respond(&mut self, req: &Request, status: u16, reason: &'static str, sdp: Option<String>) {
+        let resp = OutResponse {
+            handle: req.handle,
+            status,
+            reason,
+            sdp,
+        };
+        self.answered
+            .push((req.branch.clone(), req.method.clone(), resp.clone()));
+        self.send(Outgoing::Response(resp), None);
+    }
+
+    fn on_timer(&mut self, now: Instant, t: Timer) {
+        match t {
+            Timer::A => {
+                if matches!(self.state, State::Calling) {
+                    let req = self.invite.req.clone();
+                    let note = EventKind::Retransmit {
+                        method: "INVITE".into(),
+                        cseq: req.cseq,
+                    };
+                    self.send(Outgoing::Request(req), Some(note));
+                    self.invite.interval *= 2;
+                    self.timers.set(Timer::A, now + self.invite.interval);
+                }
+            }
+            Timer::B => match std::mem::replace(&mut self.state, State::Ended) {
+                State::Cancelling { why, .. } => self.end(now, why),
+                State::Calling | State::Proceeding { .. } => {
+                    let t = Termination {
+                        result: Outcome::Failed,
+                        code: Some(408),
+                        reason: "no response to INVITE (timer B)".into(),
+                        hangup_by: None,
+                    };
+                    self.end(now, t)
+                }
+                other => self.state = other,
+            },
+            Timer::RingTimeout => {
+                let secs = self.p.ring_timeout.as_secs_f64();
+                match std::mem::replace(&mut self.state, State::Ended) {
+                    State::Proceeding { .. } => {
+                        let why = Termination::new(
+                            Outcome::NoAnswer,
+                            format!("no answer within ring timeout ({secs}s)"),
+                        );
+                        self.start_cancel(now, "ring timeout", why);
+                    }
+                    State::Calling => {
+                        // No provisional yet: a CANCEL is not allowed (§9.1). Give up now and
+                        // CANCEL if a provisional still turns up while we linger.
+                        self.invite.cancel_wanted = true;
+                        let t = Termination::new(
+                            Outcome::Failed,
+                            format!("no response within ring timeout ({secs}s)"),
+                        );
+                        self.end(now, t);
+                    }
+                    other => self.state = other,
+                }
+            }
+            Timer::E => {
+                let tx = match &mut self.state {
+                    State::Cancelling { tx, .. } | State::Closing { tx, .. } => tx,
+                    _ => return,
+                };
+                let req = tx.req.clone();
+                tx.interval = (tx.interval * 2).min(T2);
+                let next = now + tx.interval;
+                let note = EventKind::Retransmit {
+                    method: req.method.to_string(),
+                    cseq: req.cseq,
+                };
+                self.send(Outgoing::Request(req), Some(note));
+                self.timers.set(Timer::E, next);
+            }
+            Timer::F => match std::mem::replace(&mut self.state, State::Ended) {
+                State::Closing { why, .. } => self.end(now, why),
+                // CANCEL unanswered: Timer B still decides when the INVITE is given up.
+                other => self.state = other,
+            },
+            Timer::G => {
+                let State::Confirmed(d) = &mut self.state else {
+                    return;
+                };
+                let Some((_, resp, interval)) = &mut d.reinvite else {
+                    return;
+                };
+                let resp = resp.clone();
+                *interval = (*interval * 2).min(T2);
+                let next = now + *interval;
+                self.send(Outgoing::Response(resp), None);
+                self.timers.set(Timer::G, next);
+            }
+            Timer::H => {
+                // §13.3.1.4: no ACK for our 2xx: end the dialog with a BYE.
+                if let State::Confirmed(d) = std::mem::replace(&mut self.state, State::Ended) {
+                    let why = Termination {
+                        result: Outcome::Answered,
+                        code: None,
+                        reason: "no ACK for re-INVITE answer".into(),
+                        hangup_by: Some(Party::Local),
+                    };
+                    self.start_bye(now, d, "no ACK", why);
+                }
+            }
+            Timer::D => self.finished = true,
+            Timer::MenuStep => self.step_finished(now, |s| matches!(s, MenuStep::Wait(_))),
+            Timer::BriefingSilence => {
+                self.briefing_wait = false;
+                let heard = matches!(&self.state, State::Confirmed(d) if d.heard);
+                if heard {
+                    self.step_finished(now, |s| matches!(s, MenuStep::Play(_)));
+                } else if let State::Confirmed(d) = &mut self.state {
+                    d.repeats_left = d.repeats_left.saturating_sub(1);
+                    self.replay_briefing(now, "far end silent");
+                }
+            }
+            Timer::MaxDuration => {
+                if let State::Confirmed(d) = std::mem::replace(&mut self.state, State::Ended) {
+                    self.emit(now, EventKind::MaxDuration);
+                    let why = Termination {
+                        result: Outcome::Answered,
+                        code: None,
+                        reason: "maximum call duration reached".into(),
+                        hangup_by: Some(Party::Local),
+                    };
+                    self.start_bye(now, d, "max duration", why);
+                }
+            }
+        }
+    }
+
+    fn end(&mut self, now: Instant, t: Termination) {
+        if self.termination.is_some() {
+            return;
+        }
+        self.state = State::Ended;
+        self.timers.clear();
+        self.out.push_back(Output::Media(MediaCommand::Stop));
+        self.emit(now, EventKind::Ended { result: t.result });
+        self.out.push_back(Output::Terminated(t.clone()));
+        self.termination = Some(t);
+        if self.p.reliable {
+            self.finished = true;
+        } else {
+            self.timers.set(Timer::D, now + TIMER_D_UDP);
+        }
+    }
+}
+
+fn start_media(n: &Negotiated, early: bool) -> MediaCommand {
+    MediaCommand::Start {
+        early,
+        remote: n.remote,
+        codec: n.codec,
+        codec_pt: n.codec_pt,
+        dtmf_pt: n.dtmf_pt,
+    }
+}

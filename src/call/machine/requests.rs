@@ -1,0 +1,135 @@
+//! Requests from the far end inside our call: BYE, OPTIONS, INFO, re-INVITE/UPDATE (hold and
+//! unhold, RFC 3264 §8), retransmissions answered with the same response (§17.2).
+
+use super::*;
+
+impl Call {
+    pub(super) fn on_request(&mut self, now: Instant, req: Request) {
+        // A retransmitted request gets the same response again (§17.2).
+        if req.method != Method::Ack
+            && let Some((_, _, resp)) = self
+                .answered
+                .iter()
+                .find(|(b, m, _)| *b == req.branch && *m == req.method)
+        {
+            let resp = resp.clone();
+            self.send(Outgoing::Response(resp), None);
+            return;
+        }
+        let in_dialog = matches!(self.state, State::Confirmed(_) | State::Closing { .. })
+            && req.to_tag.as_ref() == Some(&self.p.local_tag);
+        if req.method == Method::Ack {
+            if let State::Confirmed(d) = &mut self.state
+                && d.reinvite
+                    .as_ref()
+                    .is_some_and(|(cseq, ..)| *cseq == req.cseq)
+            {
+                d.reinvite = None;
+                self.timers.stop(Timer::G);
+                self.timers.stop(Timer::H);
+            }
+            return;
+        }
+        if !in_dialog {
+            let name = req.method.to_string();
+            self.respond(&req, 481, "Call/Transaction Does Not Exist", None);
+            self.emit(
+                now,
+                EventKind::RequestRejected {
+                    method: name,
+                    code: 481,
+                },
+            );
+            return;
+        }
+        match req.method {
+            Method::Bye => {
+                self.respond(&req, 200, "OK", None);
+                self.emit(now, EventKind::ByeReceived);
+                let t = Termination {
+                    result: Outcome::Answered,
+                    code: None,
+                    reason: "far end hung up".into(),
+                    hangup_by: Some(Party::Remote),
+                };
+                let t = match std::mem::replace(&mut self.state, State::Ended) {
+                    // Our BYE and theirs crossed: keep our reason.
+                    State::Closing { why, .. } => why,
+                    _ => t,
+                };
+                self.end(now, t);
+            }
+            Method::Options => {
+                self.respond(&req, 200, "OK", None);
+                self.emit(now, EventKind::OptionsReceived);
+            }
+            Method::Info => self.respond(&req, 200, "OK", None),
+            Method::Invite | Method::Update => self.on_reoffer(now, req),
+            _ => {
+                let name = req.method.to_string();
+                self.respond(&req, 501, "Not Implemented", None);
+                self.emit(
+                    now,
+                    EventKind::RequestRejected {
+                        method: name,
+                        code: 501,
+                    },
+                );
+            }
+        }
+    }
+
+    /// A far-end re-INVITE or UPDATE (hold / unhold / re-target), RFC 3264 §8.
+    pub(super) fn on_reoffer(&mut self, now: Instant, req: Request) {
+        let Some(current) = self.negotiated else {
+            self.respond(&req, 488, "Not Acceptable Here", None);
+            return;
+        };
+        let (neg, ours) = match req.sdp.as_deref() {
+            None => (current, Direction::SendRecv),
+            Some(text) => match sdp::parse(text).and_then(|d| {
+                let dir = d.direction;
+                sdp::negotiate(&d).map(|n| (n, dir))
+            }) {
+                Ok((n, offered)) => (n, sdp::answer_direction(offered)),
+                Err(_) => {
+                    self.respond(&req, 488, "Not Acceptable Here", None);
+                    return;
+                }
+            },
+        };
+        self.sdp_version += 1;
+        let body = sdp::answer(
+            self.p.local_media.ip(),
+            self.p.local_media.port(),
+            self.p.session_id,
+            self.sdp_version,
+            &neg,
+            ours,
+        );
+        self.emit(
+            now,
+            EventKind::ReinviteReceived {
+                direction: format!("{:?}", neg.direction).to_lowercase(),
+            },
+        );
+        if neg.remote != current.remote {
+            self.out.push_back(Output::Media(start_media(&neg, false)));
+        }
+        self.out
+            .push_back(Output::Media(MediaCommand::Direction(ours)));
+        self.negotiated = Some(neg);
+        let is_invite = req.method == Method::Invite;
+        self.respond(&req, 200, "OK", Some(body));
+        if is_invite && let State::Confirmed(d) = &mut self.state {
+            let resp = self.answered.last().map(|(_, _, r)| r.clone());
+            if let Some(resp) = resp {
+                d.reinvite = Some((req.cseq, resp, T1));
+                if !self.p.reliable {
+                    self.timers.set(Timer::G, now + T1);
+                }
+                self.timers.set(Timer::H, now + 64 * T1);
+            }
+        }
+    }
+}
