@@ -146,6 +146,9 @@ async fn auditors_change_nothing() {
         ),
         (format!("/v1/incidents/{inc}/resolve"), None),
         ("/v1/dialplans/demo/dial".to_string(), None),
+        // The operator bridge: minting join links and calling an operator's phone.
+        (format!("/v1/calls/{}/join", f.call_id), None),
+        (format!("/v1/calls/{}/phone", f.call_id), None),
     ];
     for (p, body) in &posts {
         let r = send(&app, "POST", p, Some(AUDITOR), *body).await;
