@@ -173,6 +173,10 @@ async fn drive(
     };
     let mut buf = vec![0u8; 2048];
     let mut control_open = true;
+    // One timer for the whole call, moved only when the next deadline changes: a received
+    // packet (50 a second per call) does not re-register it.
+    let sleep = tokio::time::sleep(Duration::from_secs(3600));
+    tokio::pin!(sleep);
     loop {
         d.drain().await;
         if d.call.is_finished() || (d.call.termination().is_some() && !setup.linger) {
@@ -183,9 +187,13 @@ async fn drive(
             .flatten()
             .min()
             .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+        let wake = tokio::time::Instant::from_std(wake);
+        if sleep.deadline() != wake {
+            sleep.as_mut().reset(wake);
+        }
         tokio::select! {
             biased;
-            _ = tokio::time::sleep_until(wake.into()) => {
+            _ = &mut sleep => {
                 let now = Instant::now();
                 d.pace(now).await;
                 d.call.handle_timeout(now);
