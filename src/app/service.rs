@@ -326,11 +326,8 @@ impl Service {
                 continue;
             };
             let incident = view.row.incident.clone();
+            // The ladder task marks it running again as it starts.
             tracing::warn!(incident = %i.id, "resuming a ladder interrupted by a restart");
-            self.inner
-                .store
-                .set_ladder_state(&i.id, LadderState::Running, Some("resumed after restart"))
-                .await?;
             self.start_ladder(i.id.clone(), incident, i.dialplan.clone());
             n += 1;
         }

@@ -62,6 +62,11 @@ impl Timers {
         self.at[t as usize] = Some(at);
     }
 
+    /// Whether `t` is armed.
+    pub fn is_set(&self, t: Timer) -> bool {
+        self.at[t as usize].is_some()
+    }
+
     /// Disarms `t`.
     pub fn stop(&mut self, t: Timer) {
         self.at[t as usize] = None;

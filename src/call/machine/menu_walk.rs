@@ -3,6 +3,7 @@
 use super::*;
 
 impl Call {
+    /// The current menu step plays the briefing.
     pub(super) fn running_briefing(&self) -> bool {
         match &self.state {
             State::Confirmed(d) => matches!(d.menu, MenuProgress::Running(i)
@@ -19,7 +20,6 @@ impl Call {
             && d.repeats_left > 0
         {
             d.heard = false;
-            self.briefing_wait = true;
             self.timers
                 .set(Timer::BriefingSilence, now + self.p.briefing.silence);
             return;
@@ -37,7 +37,6 @@ impl Call {
             return;
         }
         d.menu = MenuProgress::Done;
-        self.briefing_wait = false;
         self.timers.stop(Timer::BriefingSilence);
         self.timers.stop(Timer::MenuStep);
         self.out
@@ -46,7 +45,6 @@ impl Call {
     }
 
     pub(super) fn replay_briefing(&mut self, now: Instant, why: &str) {
-        self.briefing_wait = false;
         self.timers.stop(Timer::BriefingSilence);
         self.emit(
             now,
@@ -63,13 +61,8 @@ impl Call {
         if digit != '*' || !self.p.briefing.repeat_on_star {
             return;
         }
-        let State::Confirmed(d) = &self.state else {
-            return;
-        };
         // Only while the briefing step is current (playing, or waiting after it).
-        let current = matches!(d.menu, MenuProgress::Running(i)
-            if matches!(self.p.menu.get(i), Some(MenuStep::Play(s)) if s == BRIEFING));
-        if current {
+        if self.running_briefing() {
             self.replay_briefing(now, "star pressed");
         }
     }

@@ -143,8 +143,6 @@ pub struct Call {
     answered: Vec<(Branch, Method, OutResponse)>,
     termination: Option<Termination>,
     finished: bool,
-    /// Waiting after the briefing to hear the far end (Timer::BriefingSilence armed).
-    briefing_wait: bool,
     /// An operator is (or was) on the bridge: the menu no longer hangs up.
     operator_on_line: bool,
 }
@@ -182,7 +180,6 @@ impl Call {
             answered: Vec::new(),
             termination: None,
             finished: false,
-            briefing_wait: false,
             operator_on_line: false,
             p,
         };
@@ -237,7 +234,7 @@ impl Call {
             Input::RemoteActivity => {
                 if let State::Confirmed(d) = &mut self.state {
                     d.heard = true;
-                    if self.briefing_wait {
+                    if self.timers.is_set(Timer::BriefingSilence) {
                         self.timers.stop(Timer::BriefingSilence);
                         self.step_finished(now, |s| matches!(s, MenuStep::Play(_)));
                     }
@@ -395,7 +392,6 @@ impl Call {
             Timer::D => self.finished = true,
             Timer::MenuStep => self.step_finished(now, |s| matches!(s, MenuStep::Wait(_))),
             Timer::BriefingSilence => {
-                self.briefing_wait = false;
                 let heard = matches!(&self.state, State::Confirmed(d) if d.heard);
                 if heard {
                     self.step_finished(now, |s| matches!(s, MenuStep::Play(_)));
