@@ -73,13 +73,100 @@ fn browser_ready(root: &Path) -> String {
     chromium
 }
 
+const AUDITOR: &str = "auditor-token-bridge-0123456789";
+
+fn hex_sha256(s: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(s.as_bytes()))
+}
+
+/// Security finding 1: a join link is a write capability. An auditor tries every route to
+/// one (the API's call and incident views, the console page, minting through the API and
+/// the console) and the log is searched for the tokens.
+async fn an_auditor_gets_no_link(
+    s: &Server,
+    dir: &Path,
+    call_id: &str,
+    incident: &str,
+    tokens: &[&str],
+) {
+    let c = reqwest::Client::new();
+    let bearer = format!("Bearer {AUDITOR}");
+    let mut seen = String::new();
+    for path in [
+        format!("/v1/calls/{call_id}"),
+        format!("/v1/incidents/{incident}"),
+        format!("/console/calls/{call_id}"),
+        format!("/console/incidents/{incident}"),
+    ] {
+        let r = c
+            .get(format!("{}{path}", s.http))
+            .header("authorization", &bearer)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(r.status().as_u16(), 200, "auditors read {path}");
+        seen.push_str(&r.text().await.unwrap_or_default());
+    }
+    assert!(
+        !seen.contains("/join/"),
+        "an auditor's pages and API hold no join link"
+    );
+    for (path, ctype, body) in [
+        (
+            format!("/v1/calls/{call_id}/join"),
+            "application/json",
+            "{}",
+        ),
+        (
+            format!("/console/calls/{call_id}/join"),
+            "application/x-www-form-urlencoded",
+            "mode=talk",
+        ),
+    ] {
+        let r = c
+            .post(format!("{}{path}", s.http))
+            .header("authorization", &bearer)
+            .header("content-type", ctype)
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(r.status().as_u16(), 403, "an auditor cannot mint at {path}");
+    }
+    // The admin's console page offers the buttons (and still no token).
+    let r = c
+        .get(format!("{}/console/calls/{call_id}", s.http))
+        .header("authorization", format!("Bearer {API_TOKEN}"))
+        .send()
+        .await
+        .expect("request");
+    let page = r.text().await.unwrap_or_default();
+    assert!(page.contains("Join and talk") && !page.contains("/join/"));
+    let log = std::fs::read_to_string(dir.join("serve.err")).unwrap_or_default();
+    for t in tokens {
+        let t = t.trim_start_matches("/join/");
+        assert!(!log.contains(t), "the log holds a join token");
+    }
+    assert!(
+        log.contains(&format!("/console/calls/{call_id}")),
+        "the live call is announced with its console page"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_joins_from_the_browser_talks_hears_and_hangs_up() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let chromium = browser_ready(root);
     let dir = tempfile::tempdir().expect("tmp");
     let vendor = Sipp::start(dir.path(), "uas_echo.xml", "u1", &["-rtp_echo"]);
-    let config = serve_config(dir.path(), "[bridge]\njoin_ttl = \"10m\"\n");
+    let config = serve_config(
+        dir.path(),
+        &format!(
+            "[bridge]\njoin_ttl = \"10m\"\n[[http.tokens]]\nname = \"audrey\"\nrole = \"auditor\"\nsha256 = \"{}\"\n",
+            hex_sha256(AUDITOR)
+        ),
+    );
     let plan = format!(
         "vendor = \"HPE\"\n[[match]]\nvendor = \"HPE\"\n{}",
         contact(
@@ -95,14 +182,24 @@ async fn an_operator_joins_from_the_browser_talks_hears_and_hangs_up() {
     assert_eq!(code, 202, "{v:#}");
     let incident = v["id"].as_str().expect("id").to_string();
     let (call_id, call) = answered_call(&s, &incident).await;
-    let links = call["bridge"]["links"].as_array().expect("links");
-    assert_eq!(links.len(), 2, "a join and a listen link: {call:#}");
-    let join = links
-        .iter()
-        .find(|l| l["listen_only"] == false)
-        .and_then(|l| l["path"].as_str())
-        .expect("join link")
-        .to_string();
+    assert_eq!(
+        call["bridge"]["open_links"], 0,
+        "no link exists until a writer asks"
+    );
+    // A writer mints the links; the tokens go to that writer only.
+    let (code, m) = api(&s, "POST", &format!("/v1/calls/{call_id}/join"), None).await;
+    assert_eq!(code, 201, "{m}");
+    let join = m["path"].as_str().expect("join link").to_string();
+    let (code, m) = api(
+        &s,
+        "POST",
+        &format!("/v1/calls/{call_id}/join"),
+        Some(json!({"listen_only": true})),
+    )
+    .await;
+    assert_eq!((code, m["listen_only"].as_bool()), (201, Some(true)), "{m}");
+    let listen = m["path"].as_str().expect("listen link").to_string();
+    an_auditor_gets_no_link(&s, dir.path(), &call_id, &incident, &[&join, &listen]).await;
 
     // Wrong tokens are refused; the page does not use the token.
     assert_eq!(plain(&format!("{}/join/0123", s.http), None).await, 404);
@@ -115,16 +212,6 @@ async fn an_operator_joins_from_the_browser_talks_hears_and_hangs_up() {
         .await,
         404
     );
-    // Operators mint more links; a listen-only one for a manager.
-    let (code, m) = api(
-        &s,
-        "POST",
-        &format!("/v1/calls/{call_id}/join"),
-        Some(json!({"listen_only": true})),
-    )
-    .await;
-    assert_eq!((code, m["listen_only"].as_bool()), (201, Some(true)), "{m}");
-
     let started = Instant::now();
     let mut cmd = tokio::process::Command::new("node");
     cmd.current_dir(root.join("tests/browser"))
@@ -190,11 +277,6 @@ async fn an_operator_joins_from_the_browser_talks_hears_and_hangs_up() {
         assert!(Instant::now() < end, "call not ended: {c:#}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    let listen = links
-        .iter()
-        .find(|l| l["listen_only"] == true)
-        .and_then(|l| l["path"].as_str())
-        .expect("listen link");
     assert_eq!(
         plain(&format!("{}{listen}/offer", s.http), Some(r#"{"sdp":"x"}"#)).await,
         410,

@@ -222,7 +222,20 @@ async fn duplicates_join_and_resolve_cancels_the_ringing_call() {
     )
     .await;
     assert_eq!(code, 202);
-    let inc = settled(&s, &id, Duration::from_secs(10)).await;
+    // The resolve marks the ladder stopped at once; the call's record is final once the
+    // CANCEL transaction is done.
+    let end = Instant::now() + Duration::from_secs(10);
+    let inc = loop {
+        let inc = settled(&s, &id, Duration::from_secs(10)).await;
+        if inc["calls"][0]["result"].is_string() {
+            break inc;
+        }
+        assert!(
+            Instant::now() < end,
+            "the cancelled call never ended: {inc:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert_eq!(inc["ladder_state"], "stopped", "{inc:#}");
     assert_eq!(inc["deliveries"].as_array().map(Vec::len), Some(10));
     let calls = inc["calls"].as_array().expect("calls");

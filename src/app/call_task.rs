@@ -92,6 +92,10 @@ struct Driver {
     sidecar: Sidecar,
     ctx: SipContext,
     dest: SocketAddr,
+    /// Every address a request of ours went to: a response from anywhere else is forged
+    /// or stray and is dropped before the core sees it (security review finding 3).
+    sent_to: Vec<SocketAddr>,
+    foreign_responses: crate::media::sampled::SampledCount,
     force_proxy: bool,
     sources: HashMap<String, SourceFactory>,
     requests: HashMap<RequestHandle, (InboundRequest, SocketAddr)>,
@@ -161,6 +165,8 @@ async fn drive(
         sidecar,
         ctx: setup.sip,
         dest: setup.dest,
+        sent_to: vec![setup.dest],
+        foreign_responses: Default::default(),
         force_proxy: setup.force_proxy,
         sources: setup.sources,
         requests: HashMap::new(),
@@ -229,6 +235,20 @@ impl Driver {
     fn inbound(&mut self, m: Inbound) {
         match m {
             Inbound::Message { at, from, msg } => match msg {
+                Decoded::Response { resp, .. } if !self.sent_to.contains(&from) => {
+                    if let Some(count) = self.foreign_responses.note() {
+                        tracing::warn!(%from, code = resp.status, count, "sip response from an address we sent nothing to: dropped");
+                        self.push(
+                            at,
+                            EventKind::ResponseRejected {
+                                code: resp.status,
+                                from: Some(from.to_string()),
+                                why: "from an address we sent nothing to".into(),
+                                count,
+                            },
+                        );
+                    }
+                }
                 Decoded::Response { resp, .. } => self.call.handle_input(at, Input::Response(resp)),
                 Decoded::Request { req, raw, .. } => {
                     self.requests.insert(req.handle, (raw, from));
@@ -285,6 +305,14 @@ impl Driver {
                 MediaEvent::Latched { from } => EventKind::MediaLatched {
                     from: from.to_string(),
                 },
+                MediaEvent::Rejected { from, count } => {
+                    tracing::warn!(%from, count, "rtp from a stranger: dropped");
+                    EventKind::MediaRejected {
+                        from: from.to_string(),
+                        why: "not the source the SDP named".into(),
+                        count,
+                    }
+                }
                 MediaEvent::DtmfSent { digit, duration_ms } => {
                     EventKind::DtmfSent { digit, duration_ms }
                 }
@@ -321,16 +349,12 @@ impl Driver {
     }
 
     /// The vendor answered: operators may join from now on.
-    fn open_bridge(&mut self, at: Instant) {
+    fn open_bridge(&mut self) {
         let Some(setup) = self.bridge_setup.take() else {
             return;
         };
-        let (b, events) =
-            CallBridge::open(setup, &self.ctx.call_id.to_string(), &self.record.events);
+        let b = CallBridge::open(setup, &self.ctx.call_id.to_string(), &self.record.events);
         self.bridge = Some(b);
-        for e in events {
-            self.push(at, e);
-        }
     }
 
     fn bridge_command(&mut self, cmd: super::bridge::BridgeCmd) {
@@ -362,7 +386,7 @@ impl Driver {
                     }
                     self.push(at, kind);
                     if answered {
-                        self.open_bridge(at);
+                        self.open_bridge();
                     }
                 }
                 Output::Terminated(t) => {
@@ -423,6 +447,9 @@ impl Driver {
                 (encode_response(&self.ctx, raw, r), *from)
             }
         };
+        if matches!(msg, Outgoing::Request(_)) && !self.sent_to.contains(&dest) {
+            self.sent_to.push(dest);
+        }
         match self.ep.send(dest, &bytes).await {
             Ok(at) => {
                 if let Some(kind) = note {
@@ -491,6 +518,8 @@ impl Driver {
         m.packets_lost = lost;
         m.packets_late = late;
         m.packets_duplicate = dup;
+        m.packets_foreign = s.packets_foreign;
+        m.sip_responses_rejected = self.foreign_responses.count() + self.call.rejected_responses();
         m.frames_skipped = self.pacer.skipped;
         m.send_jitter_p50_us = self.pacer.jitter.quantile_us(0.5);
         m.send_jitter_p99_us = self.pacer.jitter.quantile_us(0.99);

@@ -402,6 +402,8 @@ pub async fn build_call(
             repeat_on_star: plan.briefing.repeat_on_star,
             ..Default::default()
         },
+        // 96 random bits: branches cannot be guessed from anything a reader can see.
+        branch_key: format!("{:024x}", rand::random::<u128>() >> 32),
     };
     let setup = CallSetup {
         sip,

@@ -75,9 +75,9 @@ impl Service {
             .unwrap_or_else(|| format!("http://{}", cfg.http.listen));
         let outbound = Outbound::new();
         let out = outbound.clone();
-        let bridge = super::bridge::Registry::new(cfg.bridge.join_ttl).with_announce(move |text| {
-            // "call X: join link /join/T" -> with the public base URL.
-            let text = text.replace(" /join/", &format!(" {base}/join/"));
+        let bridge = super::bridge::Registry::new(cfg.bridge.join_ttl).with_announce(move |id| {
+            // Where an operator mints a link for themself (signed in as a writer).
+            let text = format!("call {id} is live: operators join at {base}/console/calls/{id}");
             tracing::info!("{text}");
             if let Some(url) = announce_to.clone() {
                 let out = out.clone();

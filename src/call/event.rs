@@ -51,6 +51,21 @@ pub enum EventKind {
         method: String,
         code: u16,
     },
+    /// A SIP response that answers none of our transactions (unknown branch) or came from an
+    /// address we sent nothing to; dropped. Sampled: `count` is the running total.
+    ResponseRejected {
+        code: u16,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+        why: String,
+        count: u64,
+    },
+    /// RTP from a source other than the one the SDP named (or latched); dropped. Sampled.
+    MediaRejected {
+        from: String,
+        why: String,
+        count: u64,
+    },
     MenuStep {
         index: usize,
         step: String,
@@ -136,6 +151,8 @@ impl EventKind {
             EventKind::ReinviteReceived { .. } => "reinvite_received",
             EventKind::OptionsReceived => "options_received",
             EventKind::RequestRejected { .. } => "request_rejected",
+            EventKind::ResponseRejected { .. } => "response_rejected",
+            EventKind::MediaRejected { .. } => "media_rejected",
             EventKind::MenuStep { .. } => "menu_step",
             EventKind::MenuDone => "menu_done",
             EventKind::DtmfSent { .. } => "dtmf_sent",

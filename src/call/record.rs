@@ -89,6 +89,10 @@ pub struct MediaStats {
     pub packets_lost: u64,
     pub packets_late: u64,
     pub packets_duplicate: u64,
+    /// RTP from a source other than the SDP's (or the NAT latch): dropped.
+    pub packets_foreign: u64,
+    /// SIP responses from an address we sent nothing to, or answering no transaction of ours.
+    pub sip_responses_rejected: u64,
     /// Frames the pacer skipped because the task ran too late to catch up.
     pub frames_skipped: u64,
     /// How far each gap between our packets is from 20 ms, microseconds.

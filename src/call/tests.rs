@@ -31,6 +31,7 @@ fn params(menu: Vec<MenuStep>, reliable: bool) -> CallParams {
         menu,
         can_authenticate: true,
         briefing: BriefingPolicy::default(),
+        branch_key: "k7f3a9c2e".into(),
     }
 }
 
@@ -89,13 +90,21 @@ impl Sim {
             .expect("INVITE")
     }
 
+    /// The branch of our last request of `m` (CANCEL shares the INVITE's).
+    fn branch_of(&self, m: &Method) -> Branch {
+        self.sent_requests(m.clone())
+            .last()
+            .map(|r| r.branch.clone())
+            .unwrap_or_else(|| self.invite_branch())
+    }
+
     fn resp(&self, status: u16, method: Method, cseq: u32, sdp: Option<&str>) -> Input {
         Input::Response(Response {
             status,
             reason: reason(status).into(),
             cseq,
+            branch: Some(self.branch_of(&method)),
             method,
-            branch: Some(self.invite_branch()),
             to_tag: (status > 100).then(|| Tag("rtag".into())),
             contact: Some("sip:vendor@127.0.0.1:5090".into()),
             record_route: vec![],
@@ -734,4 +743,48 @@ fn taking_over_stops_the_briefing_and_ends_the_menu() {
     // Twice is harmless.
     let out = s.input(Input::TakeOver);
     assert!(out.is_empty());
+}
+
+/// Security review finding 3: a response matches our transaction by its branch, which is
+/// random per call and not derived from the Call-ID (that is public on the timeline).
+#[test]
+fn responses_for_no_transaction_of_ours_are_dropped_and_sampled() {
+    let mut s = Sim::new(params(vec![MenuStep::Hangup], false));
+    let invite = s.invite_branch();
+    assert!(invite.0.starts_with("z9hG4bKk7f3a9c2e."), "{invite:?}");
+    assert!(
+        !invite.0.contains("abc123"),
+        "never derived from the Call-ID"
+    );
+    let r = s.invite_resp(180, None);
+    s.input(r);
+    for status in [200, 486, 180, 180, 180, 180, 180, 180, 180, 180] {
+        let mut r = s.invite_resp(status, Some(ANSWER_SDP));
+        if let Input::Response(resp) = &mut r {
+            resp.branch = Some(Branch("z9hG4bKabc123.1".into()));
+        }
+        s.input(r);
+    }
+    assert!(s.call.termination().is_none(), "neither answered nor busy");
+    assert!(
+        s.sent_requests(Method::Ack).is_empty(),
+        "a forgery gets no ACK"
+    );
+    assert_eq!(s.call.rejected_responses(), 10);
+    let sampled: Vec<u64> = s
+        .log
+        .iter()
+        .filter_map(|o| match o {
+            Output::Event {
+                kind: EventKind::ResponseRejected { count, .. },
+                ..
+            } => Some(*count),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sampled, vec![1, 2, 3, 4, 5, 10]);
+    // The real 200 still answers.
+    let r = s.invite_resp(200, Some(ANSWER_SDP));
+    s.input(r);
+    assert_eq!(s.sent_requests(Method::Ack).len(), 1);
 }

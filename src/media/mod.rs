@@ -4,10 +4,12 @@
 pub mod dtmf;
 pub mod g711;
 pub mod histogram;
+pub mod latch;
 pub mod mixer;
 pub mod reorder;
 pub mod resample;
 pub mod rtp;
+pub mod sampled;
 pub mod sdp;
 pub mod session;
 pub mod source;

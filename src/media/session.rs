@@ -6,6 +6,7 @@
 use super::FRAME_SAMPLES;
 use super::dtmf::{DtmfReceiver, DtmfSender, digit_to_event};
 use super::g711::{self, Codec};
+use super::latch::{Latch, Verdict};
 use super::reorder::ReorderWindow;
 use super::rtp::{PayloadType, RtpPacket, RtpTs, SeqNo, Ssrc, is_rtcp};
 use super::sdp::Direction;
@@ -39,8 +40,14 @@ pub enum MediaEvent {
     FirstRx {
         from: SocketAddr,
     },
+    /// Audio is now taken from `from` (a NAT latch, or back to the SDP address).
     Latched {
         from: SocketAddr,
+    },
+    /// RTP from a stranger was dropped (sampled; `count` is the running total).
+    Rejected {
+        from: SocketAddr,
+        count: u64,
     },
     DtmfSent {
         digit: char,
@@ -143,7 +150,7 @@ pub struct MediaSession {
     /// Samples produced on our clock since media started.
     pos: u64,
     peer: Option<Peer>,
-    latched: Option<SocketAddr>,
+    latch: Option<Latch>,
     direction: Direction,
     marker_next: bool,
     first_tx: bool,
@@ -169,7 +176,7 @@ impl MediaSession {
             ts0: RtpTs(ts),
             pos: 0,
             peer: None,
-            latched: None,
+            latch: None,
             direction: Direction::SendRecv,
             marker_next: true,
             first_tx: true,
@@ -193,8 +200,8 @@ impl MediaSession {
 
     /// Starts (or re-targets) sending to a negotiated peer.
     pub fn start(&mut self, peer: Peer) {
-        if self.peer.is_some_and(|p| p.remote != peer.remote) {
-            self.latched = None;
+        if self.latch.as_ref().is_none_or(|l| l.sdp() != peer.remote) {
+            self.latch = Some(Latch::new(peer.remote));
         }
         self.peer = Some(peer);
     }
@@ -309,7 +316,7 @@ impl MediaSession {
         self.pos += FRAME_SAMPLES as u64;
         tap.tx(pos, &self.frame);
         let peer = self.peer.filter(|_| sends)?;
-        let dest = self.latched.unwrap_or(peer.remote);
+        let dest = self.latch.as_ref().map_or(peer.remote, Latch::send_to);
         self.packet.clear();
         let (pt, marker, ts) = match dtmf_packet {
             Some((pt, payload, marker, ts)) => {
@@ -413,20 +420,18 @@ impl MediaSession {
             return;
         };
         let Some(peer) = self.peer else { return };
-        // Symmetric RTP (RFC 4961): latch to where the far end really sends from, then
-        // ignore anyone else (no injection into the call or its recording).
-        match self.latched {
-            None => {
-                self.latched = Some(from);
-                if from != peer.remote {
-                    self.events.push_back(MediaEvent::Latched { from });
-                }
-            }
-            Some(l) if l != from => {
+        let Some(latch) = &mut self.latch else { return };
+        // Only the SDP's source (or a NAT latch): no injection into the call or its recording.
+        match latch.check(from, p.ssrc, p.seq) {
+            Verdict::Accept => {}
+            Verdict::Latched(from) => self.events.push_back(MediaEvent::Latched { from }),
+            Verdict::Reject(sampled) => {
                 self.stats.packets_foreign += 1;
+                if let Some(count) = sampled {
+                    self.events.push_back(MediaEvent::Rejected { from, count });
+                }
                 return;
             }
-            Some(_) => {}
         }
         self.stats.packets_received += 1;
         if std::mem::take(&mut self.rx.first) {

@@ -271,17 +271,10 @@ pub fn call_view(svc: &Service, call_id: &str) -> serde_json::Value {
     if svc.bridge().call(call_id).is_none() {
         return serde_json::Value::Null;
     }
-    let links: Vec<_> = svc
-        .bridge()
-        .links(call_id)
-        .into_iter()
-        .map(|(t, listen_only)| {
-            serde_json::json!({ "path": format!("/join/{t}"), "listen_only": listen_only })
-        })
-        .collect();
+    // Never the tokens: a link is a write capability and this view is readable by auditors.
     serde_json::json!({
         "live": true,
-        "links": links,
+        "open_links": svc.bridge().open_links(call_id),
         "operators": svc.bridge().legs_of(call_id),
     })
 }

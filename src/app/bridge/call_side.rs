@@ -46,12 +46,9 @@ pub enum Action {
 }
 
 impl CallBridge {
-    /// Opens the bridge of an answered call: registered, one join and one listen link minted.
-    pub fn open(
-        setup: BridgeSetup,
-        call_id: &str,
-        timeline: &[TimelineEvent],
-    ) -> (Self, Vec<EventKind>) {
+    /// Opens the bridge of an answered call: registered (announced as joinable); links are
+    /// minted only on request by a writer (`POST /v1/calls/{id}/join`, the console).
+    pub fn open(setup: BridgeSetup, call_id: &str, timeline: &[TimelineEvent]) -> Self {
         let (tx, rx) = mpsc::channel(32);
         let (wtx, wrx) = watch::channel(Arc::new(timeline.to_vec()));
         setup.registry.open_call(LiveCall {
@@ -60,14 +57,7 @@ impl CallBridge {
             cmds: tx,
             timeline: wrx,
         });
-        let mut events = vec![];
-        for listen_only in [false, true] {
-            if let Some(t) = setup.registry.mint(call_id, listen_only) {
-                tracing::info!(listen_only, "join link minted: /join/{t}");
-                events.push(EventKind::JoinLinkMinted { listen_only });
-            }
-        }
-        let b = Self {
+        Self {
             registry: setup.registry,
             call_id: call_id.to_string(),
             mixer: Mixer::new(),
@@ -75,8 +65,7 @@ impl CallBridge {
             cmds: rx,
             timeline: wtx,
             frames_dropped: 0,
-        };
-        (b, events)
+        }
     }
 
     /// The next command (for the call task's `select!`).
@@ -147,6 +136,9 @@ impl CallBridge {
             BridgeCmd::Hangup { leg } => Some(Action::Input(Input::Hangup(format!(
                 "operator {leg} hung up"
             )))),
+            BridgeCmd::LinkMinted { listen_only } => {
+                Some(Action::Event(EventKind::JoinLinkMinted { listen_only }))
+            }
             BridgeCmd::Ownership {
                 leg,
                 vendor_case,

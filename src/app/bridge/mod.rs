@@ -65,6 +65,10 @@ pub enum BridgeCmd {
         vendor_case: Option<String>,
         engineer: Option<String>,
     },
+    /// A writer minted a join link; the timeline notes it (without the token).
+    LinkMinted {
+        listen_only: bool,
+    },
 }
 
 /// Why a join token is refused.
@@ -127,9 +131,14 @@ struct Inner {
 pub struct Registry {
     inner: Arc<Mutex<Inner>>,
     ttl: Duration,
-    /// Told of every minted link (the log and the notify webhook).
-    announce: Option<Arc<dyn Fn(String) + Send + Sync>>,
+    /// Told of every call that becomes joinable, by call id (the log and the notify
+    /// webhook point operators at the console page; a link's token is never announced:
+    /// it is a write capability, handed only to the writer who minted it).
+    announce: Option<Announce>,
 }
+
+/// Told of a call that became joinable (its id).
+type Announce = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// A fresh random token: 128 bits, URL-safe hex.
 fn random_token() -> String {
@@ -146,8 +155,8 @@ impl Registry {
         }
     }
 
-    /// Tells `f` of every minted link, in words.
-    pub fn with_announce(mut self, f: impl Fn(String) + Send + Sync + 'static) -> Self {
+    /// Tells `f` of every call that becomes joinable (its call id).
+    pub fn with_announce(mut self, f: impl Fn(&str) + Send + Sync + 'static) -> Self {
         self.announce = Some(Arc::new(f));
         self
     }
@@ -158,7 +167,11 @@ impl Registry {
 
     /// A call was answered: it can be joined.
     pub fn open_call(&self, call: LiveCall) {
-        self.lock().calls.insert(call.call_id.clone(), call);
+        let id = call.call_id.clone();
+        self.lock().calls.insert(id.clone(), call);
+        if let Some(f) = &self.announce {
+            f(&id);
+        }
     }
 
     /// The call ended: its links are refused from now on, its legs forgotten.
@@ -176,13 +189,14 @@ impl Registry {
         self.lock().calls.get(call_id).cloned()
     }
 
-    /// Mints a single-use link for a live call; `None` if it is not live.
+    /// Mints a single-use link for a live call; `None` if it is not live. The token goes
+    /// only to the caller (the writer who asked); the call's timeline notes the minting.
     pub fn mint(&self, call_id: &str, listen_only: bool) -> Option<String> {
         let now = Instant::now();
         let token = random_token();
-        {
+        let cmds = {
             let mut g = self.lock();
-            g.calls.get(call_id)?;
+            let cmds = g.calls.get(call_id)?.cmds.clone();
             // Forget links long dead (kept a while so a late click gets the right refusal).
             g.tokens
                 .retain(|_, t| now < t.expires + Duration::from_secs(24 * 3600));
@@ -195,33 +209,29 @@ impl Registry {
                     state: TokenState::Fresh,
                 },
             );
-        }
-        if let Some(f) = &self.announce {
-            let what = if listen_only { "listen" } else { "join" };
-            f(format!("call {call_id}: {what} link /join/{token}"));
-        }
+            cmds
+        };
+        // Best effort: a full queue only loses the timeline mark, never the link.
+        let _ = cmds.try_send(BridgeCmd::LinkMinted { listen_only });
         Some(token)
     }
 
-    /// The unused links of a live call: (token, listen_only).
-    pub fn links(&self, call_id: &str) -> Vec<(String, bool)> {
+    /// How many unused, unexpired links a live call has (never the tokens themselves).
+    pub fn open_links(&self, call_id: &str) -> usize {
         let now = Instant::now();
-        let mut v: Vec<_> = self
-            .lock()
+        self.lock()
             .tokens
-            .iter()
-            .filter(|(_, t)| {
-                t.call_id == call_id && t.state == TokenState::Fresh && now < t.expires
-            })
-            .map(|(k, t)| (k.clone(), t.listen_only))
-            .collect();
-        v.sort_by_key(|(_, l)| *l);
-        v
+            .values()
+            .filter(|t| t.call_id == call_id && t.state == TokenState::Fresh && now < t.expires)
+            .count()
     }
 
     /// Checks a token without using it (the join page).
     pub fn check(&self, token: &str) -> Result<bool, JoinError> {
-        let g = self.lock();
+        Self::check_locked(&self.lock(), token)
+    }
+
+    fn check_locked(g: &Inner, token: &str) -> Result<bool, JoinError> {
         let t = g.tokens.get(token).ok_or(JoinError::Unknown)?;
         match t.state {
             TokenState::Used => Err(JoinError::Used),
@@ -235,10 +245,10 @@ impl Registry {
     /// Uses a token: returns the new leg's session and its secret (the leg's own key for
     /// its later requests).
     pub fn redeem(&self, token: &str) -> Result<(String, LegSession), JoinError> {
-        self.check(token)?;
+        // One lock for the check and the use: two racing redeemers cannot both win.
         let mut g = self.lock();
+        Self::check_locked(&g, token)?;
         let (call_id, listen_only) = {
-            // check() found it a moment ago under the same lock discipline.
             let t = g.tokens.get_mut(token).ok_or(JoinError::Unknown)?;
             t.state = TokenState::Used;
             (t.call_id.clone(), t.listen_only)
@@ -322,13 +332,48 @@ mod tests {
         let reg = Registry::new(Duration::from_secs(60));
         let _rx = live(&reg, "c2");
         let t = reg.mint("c2", true).expect("live");
-        assert_eq!(reg.links("c2"), vec![(t.clone(), true)]);
+        assert_eq!(reg.open_links("c2"), 1);
         reg.close_call("c2");
         assert_eq!(reg.redeem(&t).err(), Some(JoinError::CallEnded));
         assert!(
             reg.mint("c2", false).is_none(),
             "no links for an ended call"
         );
-        assert!(reg.links("c2").is_empty());
+        assert_eq!(reg.open_links("c2"), 0);
+    }
+
+    #[test]
+    fn racing_redeemers_get_one_leg() {
+        let reg = Registry::new(Duration::from_secs(60));
+        let _rx = live(&reg, "c1");
+        let t = reg.mint("c1", false).expect("live");
+        let wins: usize = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| reg.redeem(&t).is_ok() as usize))
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap_or(0)).sum()
+        });
+        assert_eq!(wins, 1);
+    }
+
+    #[test]
+    fn minting_announces_nothing_and_marks_the_timeline() {
+        let heard = Arc::new(Mutex::new(Vec::<String>::new()));
+        let h = heard.clone();
+        let reg = Registry::new(Duration::from_secs(60))
+            .with_announce(move |id| h.lock().expect("test lock").push(id.to_string()));
+        let mut rx = live(&reg, "c1");
+        let t = reg.mint("c1", true).expect("live");
+        let said = heard.lock().expect("test lock").clone();
+        assert_eq!(
+            said,
+            vec!["c1".to_string()],
+            "the call is announced, by id only"
+        );
+        assert!(said.iter().all(|s| !s.contains(&t)));
+        assert!(matches!(
+            rx.try_recv(),
+            Ok(BridgeCmd::LinkMinted { listen_only: true })
+        ));
     }
 }

@@ -19,6 +19,7 @@ use super::io::{
 use super::menu::{MenuProgress, MenuStep};
 use super::termination::{Outcome, Party, Termination};
 use super::timer::{T1, T2, TIMER_D_UDP, Timer, Timers};
+use crate::media::sampled::SampledCount;
 use crate::media::sdp::{self, Direction, Negotiated};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -43,6 +44,10 @@ pub struct CallParams {
     pub can_authenticate: bool,
     /// How the briefing (`play` of [`BRIEFING`]) repeats.
     pub briefing: BriefingPolicy,
+    /// Random bits (at least 64, from the I/O edge) in every branch we create: a branch is
+    /// never derivable from the Call-ID, which the timeline, logs and notify messages show
+    /// (RFC 3261 §8.1.1.7; security review finding 3).
+    pub branch_key: String,
 }
 
 /// The `play` source name of the incident briefing.
@@ -134,6 +139,10 @@ pub struct Call {
     /// Our next CSeq for new requests in this dialog.
     next_cseq: u32,
     branches: u32,
+    /// Our client transactions (branch, method): a response must answer one of them.
+    sent: VecDeque<(Branch, Method)>,
+    /// Responses dropped because they answer none of our transactions.
+    rejected: SampledCount,
     /// The SDP answer we negotiated (kept to answer a far-end re-INVITE).
     negotiated: Option<Negotiated>,
     /// Early media was started from a 183's SDP.
@@ -174,6 +183,8 @@ impl Call {
             },
             next_cseq: 2,
             branches: 0,
+            sent: VecDeque::new(),
+            rejected: SampledCount::default(),
             negotiated: None,
             early: None,
             sdp_version: 1,
@@ -253,12 +264,13 @@ impl Call {
 
     fn new_branch(&mut self) -> Branch {
         self.branches += 1;
-        // The call id is random per call, so id + counter is unique in space and time.
-        Branch(format!(
-            "z9hG4bK{}.{}",
-            self.p.call_id.0.replace('@', "."),
-            self.branches
-        ))
+        // A random key per call + a counter: unique in space and time, and unguessable.
+        Branch(format!("z9hG4bK{}.{}", self.p.branch_key, self.branches))
+    }
+
+    /// How many responses were dropped for answering none of our transactions.
+    pub fn rejected_responses(&self) -> u64 {
+        self.rejected.count()
     }
 
     fn emit(&mut self, at: Instant, kind: EventKind) {
@@ -266,6 +278,19 @@ impl Call {
     }
 
     fn send(&mut self, msg: Outgoing, note: Option<EventKind>) {
+        if let Outgoing::Request(r) = &msg
+            && r.method != Method::Ack
+            && !self
+                .sent
+                .iter()
+                .any(|(b, m)| *b == r.branch && *m == r.method)
+        {
+            // A call makes a handful of transactions; keep the newest few dozen.
+            if self.sent.len() == 32 {
+                self.sent.pop_front();
+            }
+            self.sent.push_back((r.branch.clone(), r.method.clone()));
+        }
         self.out.push_back(Output::Send { msg, note });
     }
 

@@ -5,6 +5,26 @@ use super::*;
 
 impl Call {
     pub(super) fn on_response(&mut self, now: Instant, r: Response) {
+        // RFC 3261 §17.1.3: a response matches a client transaction by its top Via branch
+        // and CSeq method. Anything else is not ours (a forgery, or a stray): dropped.
+        let ours = r
+            .branch
+            .as_ref()
+            .is_some_and(|b| self.sent.iter().any(|(sb, sm)| sb == b && *sm == r.method));
+        if !ours {
+            if let Some(count) = self.rejected.note() {
+                self.emit(
+                    now,
+                    EventKind::ResponseRejected {
+                        code: r.status,
+                        from: None,
+                        why: "answers none of our transactions (branch)".into(),
+                        count,
+                    },
+                );
+            }
+            return;
+        }
         match r.method {
             Method::Invite => self.on_invite_response(now, r),
             Method::Cancel => {

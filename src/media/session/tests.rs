@@ -111,7 +111,7 @@ fn received_audio_is_placed_by_timestamp_not_arrival() {
     for _ in 0..10 {
         s.tick(&mut rec);
     }
-    let from: SocketAddr = "127.0.0.1:7000".parse().expect("literal");
+    let from = peer(None).remote;
     let loud = [0x80u8; 160];
     s.receive(from, &rtp(10, 1000, 0, &loud), &mut rec);
     s.receive(from, &rtp(12, 1320, 0, &loud), &mut rec);
@@ -122,13 +122,16 @@ fn received_audio_is_placed_by_timestamp_not_arrival() {
         vec![1600, 1760, 1920],
         "in order and anchored at our clock"
     );
-    let ev: Vec<_> = std::iter::from_fn(|| s.poll_event()).collect();
-    assert!(ev.contains(&MediaEvent::Latched { from }));
-    // After latching, another source cannot inject audio.
+    // Another source cannot inject audio: dropped, counted, reported.
     let other: SocketAddr = "127.0.0.1:7001".parse().expect("literal");
     s.receive(other, &rtp(13, 1480, 0, &loud), &mut rec);
     assert_eq!(rec.rx.len(), 3);
     assert_eq!(s.stats().0.packets_foreign, 1);
+    let ev: Vec<_> = std::iter::from_fn(|| s.poll_event()).collect();
+    assert!(ev.contains(&MediaEvent::Rejected {
+        from: other,
+        count: 1
+    }));
 }
 
 #[test]

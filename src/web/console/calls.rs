@@ -282,6 +282,7 @@ pub async fn page(
         crate::audit::CallCheck::Unsealed => {}
     }
     b.push_str("</dd></dl></div>");
+    b.push_str(&super::live::buttons(&svc, &who, &c.call_id));
 
     // Staged clocks.
     let names = ["invite_sent", "ringing", "answered", "menu_done", "ended"];

@@ -6,6 +6,7 @@
 mod access;
 mod calls;
 mod incidents;
+mod live;
 mod vendors;
 
 use super::auth::{COOKIE, Principal, identify};
@@ -36,6 +37,7 @@ pub fn routes() -> Router<Service> {
             get(incidents::evidence),
         )
         .route("/console/calls/{id}", get(calls::page))
+        .route("/console/calls/{id}/join", post(live::join))
         .route("/console/calls/{id}/peaks.json", get(calls::peaks_json))
         .route("/console/vendors", get(vendors::scorecard))
         .route("/console/access", get(access::log))
