@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::redact::redact_text;
 use super::sensitive::{REDACTED, looks_like_secret_value};
 use super::{Asset, Fault, Incident};
 
@@ -29,8 +30,15 @@ pub(crate) fn clip(text: &str, max: usize) -> String {
 fn text(value: &mut String) {
     if looks_like_secret_value(value) {
         *value = REDACTED.to_string();
-    } else if value.chars().nth(MAX_TEXT_CHARS).is_some() {
+        return;
+    }
+    if value.chars().nth(MAX_TEXT_CHARS).is_some() {
         *value = clip(value, MAX_TEXT_CHARS);
+    }
+    // Secrets in free text, whatever their phrasing (security review finding 4).
+    let masked = redact_text(value);
+    if masked != *value {
+        *value = masked;
     }
 }
 

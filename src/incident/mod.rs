@@ -27,6 +27,7 @@ mod limits;
 mod mapping;
 mod model;
 pub mod pagerduty;
+mod redact;
 mod sensitive;
 mod severity;
 #[cfg(test)]
@@ -41,4 +42,5 @@ pub use json::MAX_BODY_BYTES;
 pub use limits::{MAX_LABEL_NAME_CHARS, MAX_LABELS, MAX_TEXT_CHARS, MAX_TIMELINE};
 pub use mapping::{LabelMap, Target};
 pub use model::{Asset, Fault, Incident, Pattern, Severity, Status};
+pub use redact::redact_text;
 pub use sensitive::{REDACTED, is_destination_name, is_secret_name, looks_like_secret_value};

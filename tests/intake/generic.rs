@@ -150,3 +150,48 @@ fn malformed_bodies_name_the_field() {
         assert_eq!(error(Format::Generic, &value).to_string(), message);
     }
 }
+
+/// Security review finding 4: secrets in free text, in any phrasing, are masked at intake,
+/// so the store, API, console, evidence zip and P0 ticket never hold them, and the briefing
+/// (EN and ZH) never speaks them.
+#[test]
+fn secrets_in_free_text_are_masked_everywhere_they_travel() {
+    use hotline::briefing::normalize::normalize;
+    use hotline::config::Language;
+    let phrasings = [
+        "the admin password is Hunter2x",
+        "password Hunter2x",
+        "pass: Hunter2x",
+        "pin: Hunter2x",
+        "passphrase: correct horse Hunter2x",
+        "root:Hunter2x",
+        "login admin/Hunter2x",
+        "mysql -pHunter2x",
+        "creds Hunter2x",
+        "see https://admin:Hunter2x@db.example/x",
+        "dsn postgres://app:Hunter2x@db",
+        "管理员密码是Hunter2x",
+    ];
+    for p in phrasings {
+        let body = json!({
+            "fingerprint": "fp-secret",
+            "status": "firing",
+            "asset": {"tag": "AT-1", "vendor": "HPE"},
+            "fault": {"summary": format!("disk failed; {p}"), "tried": p, "impact": p,
+                      "timeline": [p]},
+            "labels": {"note": p}
+        });
+        let incident = one(Format::Generic, &body);
+        let kept = serde_json::to_string(&incident).expect("json");
+        assert!(!kept.contains("Hunter2x"), "{p:?} kept as {kept}");
+        for lang in [Language::En, Language::Zh] {
+            let spoken = normalize(&incident.fault.summary, lang);
+            assert!(!spoken.contains("Hunter2x"), "{p:?} spoken as {spoken:?}");
+            let raw_spoken = normalize(p, lang);
+            assert!(
+                !raw_spoken.contains("Hunter2x"),
+                "{p:?} spoken as {raw_spoken:?}"
+            );
+        }
+    }
+}

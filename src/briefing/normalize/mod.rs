@@ -39,13 +39,16 @@ use numbers::ZH_DIGITS;
 
 /// Free text (a summary, an impact, what was tried) normalized for speaking in `lang`.
 pub fn normalize(text: &str, lang: Language) -> String {
+    // The intake masked secrets already; masking again keeps text from elsewhere (a
+    // template, a dialplan variable) just as safe. A masked word is never spoken.
+    let text = crate::incident::redact_text(text);
     let words: Vec<&str> = text.split_whitespace().collect();
     let mut out: Vec<String> = Vec::new();
     let mut i = 0;
     while i < words.len() {
         let (lead, core, trail) = split_punct(words[i]);
         i += 1;
-        if is_secret_value(core) {
+        if core.contains(crate::incident::REDACTED) || is_secret_value(core) {
             continue;
         }
         let bare = core.trim_end_matches([':', '=']);
