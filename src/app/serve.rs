@@ -40,8 +40,12 @@ impl Started {
             shutdown.await;
             svc.shutdown().await;
         };
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(stop)
+        let http = &self.svc.config().http;
+        let limits = crate::web::listener::Limits {
+            max_connections: http.max_connections,
+            header_timeout: http.header_timeout,
+        };
+        crate::web::listener::serve(self.listener, app, limits, stop)
             .await
             .map_err(|e| e.to_string())
     }

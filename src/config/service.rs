@@ -24,6 +24,33 @@ pub struct HttpConfig {
     /// each with a role (console and API). `api_token` above counts as an admin token.
     #[serde(default)]
     pub tokens: Vec<TokenConfig>,
+    /// Most HTTP connections open at once; beyond it, new ones wait in the kernel's backlog.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Longest a client may take to send a request's headers (slow-header clients).
+    #[serde(
+        default = "default_header_timeout",
+        deserialize_with = "super::positive_duration"
+    )]
+    pub header_timeout: Duration,
+    /// Longest a client may take to send a request's body.
+    #[serde(
+        default = "default_body_timeout",
+        deserialize_with = "super::positive_duration"
+    )]
+    pub body_timeout: Duration,
+}
+
+fn default_max_connections() -> usize {
+    512
+}
+
+fn default_header_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+
+fn default_body_timeout() -> Duration {
+    Duration::from_secs(30)
 }
 
 /// Who a token belongs to and what it may do.
@@ -89,6 +116,9 @@ impl Default for HttpConfig {
             allow_unauthenticated_loopback: false,
             body_limit: default_body_limit(),
             tokens: Vec::new(),
+            max_connections: default_max_connections(),
+            header_timeout: default_header_timeout(),
+            body_timeout: default_body_timeout(),
         }
     }
 }

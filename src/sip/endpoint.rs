@@ -76,6 +76,13 @@ pub struct Endpoint {
 /// Largest SIP message we accept over TCP (headers + body).
 const MAX_MESSAGE: usize = 64 * 1024;
 const TCP_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// A connection someone else opened to us is closed after this long without a byte (a
+/// peer that keeps it for in-dialog requests sends CRLF keep-alives, RFC 5626 §4.4.1).
+/// Our own connections to a trunk stay open: a call may be silent on SIP for an hour.
+const TCP_INBOUND_IDLE: Duration = Duration::from_secs(120);
+/// Most connections others may hold open to us at once (finding 7: idle sockets used to
+/// pile up until the process ran out of file descriptors).
+const TCP_INBOUND_MAX: usize = 256;
 
 impl Endpoint {
     /// Binds the transport and starts its receive loop.
@@ -197,13 +204,16 @@ impl Endpoint {
         let stream = tokio::time::timeout(TCP_CONNECT_TIMEOUT, TcpStream::connect(dest))
             .await
             .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "tcp connect timed out"))??;
-        Ok(self.adopt(stream, dest))
+        Ok(self.adopt(stream, dest, None))
     }
 
+    /// Reads a connection's messages; `inbound` (a connection someone opened to us) carries
+    /// its idle limit and its slot among [`TCP_INBOUND_MAX`].
     fn adopt(
         &self,
         stream: TcpStream,
         peer: SocketAddr,
+        inbound: Option<(Duration, tokio::sync::OwnedSemaphorePermit)>,
     ) -> Arc<tokio::sync::Mutex<OwnedWriteHalf>> {
         // SIP over TCP is request/response chatter: Nagle only adds delay.
         let _ = stream.set_nodelay(true);
@@ -211,15 +221,23 @@ impl Endpoint {
         let w = Arc::new(tokio::sync::Mutex::new(w));
         self.tcp_lock().insert(peer, w.clone());
         let ep = self.clone();
-        tokio::spawn(async move { ep.tcp_read_loop(r, peer).await });
+        tokio::spawn(async move {
+            let idle = inbound.as_ref().map(|(d, _)| *d);
+            ep.tcp_read_loop(r, peer, idle).await;
+            drop(inbound);
+        });
         w
     }
 
     async fn accept_loop(self, l: TcpListener) {
+        let slots = Arc::new(tokio::sync::Semaphore::new(TCP_INBOUND_MAX));
         loop {
+            let Ok(permit) = slots.clone().acquire_owned().await else {
+                return;
+            };
             match l.accept().await {
                 Ok((s, peer)) => {
-                    self.adopt(s, peer);
+                    self.adopt(s, peer, Some((TCP_INBOUND_IDLE, permit)));
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "sip tcp accept failed");
@@ -244,11 +262,25 @@ impl Endpoint {
         }
     }
 
-    async fn tcp_read_loop(self, mut r: tokio::net::tcp::OwnedReadHalf, peer: SocketAddr) {
+    async fn tcp_read_loop(
+        self,
+        mut r: tokio::net::tcp::OwnedReadHalf,
+        peer: SocketAddr,
+        idle: Option<Duration>,
+    ) {
         let mut buf: Vec<u8> = Vec::with_capacity(4096);
         let mut chunk = vec![0u8; 16384];
         let reason = loop {
-            match r.read(&mut chunk).await {
+            let read = async {
+                match idle {
+                    Some(d) => tokio::time::timeout(d, r.read(&mut chunk)).await.ok(),
+                    None => Some(r.read(&mut chunk).await),
+                }
+            };
+            let Some(read) = read.await else {
+                break "idle".to_string();
+            };
+            match read {
                 Ok(0) => break "connection closed".to_string(),
                 Ok(n) => {
                     let at = Instant::now();

@@ -142,16 +142,42 @@ pub async fn layer(State(svc): State<Service>, mut req: Request, next: Next) -> 
         // `refusal` is None only with a principal.
         (None, None) => refuse(console, StatusCode::UNAUTHORIZED, "missing token"),
     };
-    let entry = AccessEntry {
+    // A path from the network is kept, but not without bound.
+    let path: String = path.chars().take(MAX_LOGGED_PATH).collect();
+    let status = res.status().as_u16();
+    let mut rows = vec![];
+    if who.is_none() {
+        // Unauthenticated: sampled per minute, so a flood cannot grow the store (finding 6).
+        let log = svc.metrics().refused(std::time::Instant::now());
+        if let Some(n) = log.summary {
+            rows.push(AccessEntry {
+                at: chrono::Utc::now(),
+                token_name: "-".into(),
+                role: "none".into(),
+                method: "*".into(),
+                path: format!("(and {n} more refused requests in the minute before)"),
+                status: 401,
+            });
+        }
+        if !log.this {
+            return res;
+        }
+    }
+    rows.push(AccessEntry {
         at: chrono::Utc::now(),
         token_name: who.as_ref().map_or("-".into(), |p| p.name.clone()),
         role: who.as_ref().map_or("none", |p| p.role.as_str()).into(),
         method: method.to_string(),
         path,
-        status: res.status().as_u16(),
-    };
-    if let Err(e) = svc.store().log_access(entry).await {
-        tracing::error!(error = %e, "cannot write the access log");
+        status,
+    });
+    for entry in rows {
+        if let Err(e) = svc.store().log_access(entry).await {
+            tracing::error!(error = %e, "cannot write the access log");
+        }
     }
     res
 }
+
+/// Longest request path kept in the access log, in characters.
+const MAX_LOGGED_PATH: usize = 512;

@@ -20,7 +20,10 @@ pub async fn receive(
         Ok((c, _)) => c.as_u16(),
         Err(e) => e.status.as_u16(),
     };
-    svc.metrics().webhook(&format, code);
+    // Only known format names become label values: a path segment from the network would
+    // grow /metrics without bound (security review finding 6).
+    let label = format.parse::<Format>().map_or("unknown", Format::as_str);
+    svc.metrics().webhook(label, code);
     r
 }
 

@@ -8,6 +8,7 @@ pub mod console;
 mod error;
 mod hooks;
 mod join;
+pub mod listener;
 mod ops;
 
 pub use error::ApiError;
@@ -45,5 +46,9 @@ pub fn router(svc: Service) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .layer(DefaultBodyLimit::max(limit))
+        // A slow body cannot hold a connection (finding 7); headers: see listener.rs.
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            svc.config().http.body_timeout,
+        ))
         .with_state(svc)
 }
