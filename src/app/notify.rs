@@ -80,14 +80,41 @@ impl Outbound {
 
     /// Tells the chat webhook (Slack-style `{"text": ...}`); best effort.
     pub async fn notify(&self, url: &str, text: &str) {
-        let body = serde_json::json!({ "text": text });
+        let body = serde_json::json!({ "text": chat_escape(text) });
         let req = self
             .client
             .post(url)
             .header("content-type", "application/json")
             .body(body.to_string());
-        if let Err(e) = req.send().await {
-            tracing::debug!(error = %e, "notify failed");
+        match req.send().await {
+            Ok(r) if !r.status().is_success() => {
+                tracing::warn!(
+                    status = r.status().as_u16(),
+                    "notify refused by the chat webhook"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "notify failed"),
         }
+    }
+}
+
+/// Text made inert for Slack-style chat markup: `&`, `<`, `>` escaped as the format asks,
+/// so a vendor's SIP reason phrase or an alert's text cannot post a link or `<!channel>`.
+pub fn chat_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod chat_tests {
+    use super::chat_escape;
+
+    #[test]
+    fn mentions_and_links_are_inert() {
+        let t = chat_escape("486 <!channel> <https://evil.example|click> & more");
+        assert!(!t.contains('<') && !t.contains('>'), "{t}");
+        assert!(t.contains("&lt;!channel&gt;"));
     }
 }

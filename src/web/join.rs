@@ -17,6 +17,9 @@ use serde::Deserialize;
 
 const PAGE: &str = include_str!("join_page.html");
 
+/// Most ICE candidates a browser's offer may list (a browser offers a handful).
+const MAX_ICE_CANDIDATES: usize = 16;
+
 fn refusal(e: JoinError) -> ApiError {
     let status = match e {
         JoinError::Unknown => StatusCode::NOT_FOUND,
@@ -56,6 +59,18 @@ pub async fn offer(
     Path(token): Path<String>,
     Json(b): Json<OfferBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    // Each candidate is probed: a page may not make hotline probe without end (finding, low).
+    let candidates = b
+        .sdp
+        .lines()
+        .filter(|l| l.starts_with("a=candidate"))
+        .count();
+    if candidates > MAX_ICE_CANDIDATES {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("{candidates} ICE candidates offered; at most {MAX_ICE_CANDIDATES}"),
+        ));
+    }
     let (secret, session) = svc.bridge().redeem(&token).map_err(refusal)?;
     let name = b
         .name

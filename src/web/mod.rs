@@ -6,6 +6,7 @@ mod api;
 pub mod auth;
 pub mod console;
 mod error;
+mod guard;
 mod hooks;
 mod join;
 pub mod listener;
@@ -46,6 +47,7 @@ pub fn router(svc: Service) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(guard::layer))
         // A slow body cannot hold a connection (finding 7); headers: see listener.rs.
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             svc.config().http.body_timeout,

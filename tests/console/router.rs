@@ -515,3 +515,37 @@ async fn access_log_login_and_legacy_token() {
     let r = send(&app, "POST", "/console/login", None, Some("token=wrong")).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
+
+/// Security review (low): a cross-site POST is refused even with a valid session, and
+/// every response carries the anti-framing, no-sniff, referrer and CSP headers.
+#[tokio::test]
+async fn cross_site_writes_are_refused_and_pages_carry_security_headers() {
+    let f = fixture(true).await;
+    let app = hotline::web::router(f.svc.clone());
+    let inc = f.incident.to_string();
+    for (origin, want) in [
+        ("https://evil.example", StatusCode::FORBIDDEN),
+        ("http://hotline.test", StatusCode::SEE_OTHER),
+    ] {
+        let req = Request::builder()
+            .method("POST")
+            .uri(format!("/console/incidents/{inc}/notes"))
+            .header(header::HOST, "hotline.test")
+            .header(header::ORIGIN, origin)
+            .header(header::AUTHORIZATION, format!("Bearer {OPERATOR}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from("notes=hello"))
+            .expect("request");
+        let res = app.clone().oneshot(req).await.expect("infallible");
+        assert_eq!(res.status(), want, "Origin {origin}");
+    }
+    let r = send(&app, "GET", "/console/incidents", Some(AUDITOR), None).await;
+    assert_eq!(r.headers["x-frame-options"], "DENY");
+    assert_eq!(r.headers["x-content-type-options"], "nosniff");
+    assert!(
+        r.headers["content-security-policy"]
+            .to_str()
+            .unwrap_or("")
+            .contains("frame-ancestors 'none'")
+    );
+}

@@ -157,8 +157,17 @@ pub fn given(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
-/// One CSV field, quoted when it needs to be (RFC 4180).
+/// One CSV field, quoted when it needs to be (RFC 4180). A field a spreadsheet would run
+/// as a formula (`=`, `+`, `-`, `@`, tab, CR first: OWASP "CSV injection") gets a leading
+/// `'` so it is shown as text; vendor reason phrases and alert text come from outside.
 pub fn csv_field(s: &str) -> String {
+    let guarded;
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        guarded = format!("'{s}");
+        guarded.as_str()
+    } else {
+        s
+    };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
@@ -360,4 +369,18 @@ async fn logout() -> Response {
         ],
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::csv_field;
+
+    #[test]
+    fn formulas_are_shown_as_text() {
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("+1 555"), "'+1 555");
+        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_field("-2+3"), "'-2+3");
+        assert_eq!(csv_field("486 Busy Here"), "486 Busy Here");
+    }
 }
