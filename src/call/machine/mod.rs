@@ -11,6 +11,7 @@ mod requests;
 mod responses;
 mod teardown;
 
+use super::digest::{AuthFailure, AuthPolicy, DigestSession};
 use super::event::EventKind;
 use super::ids::{Branch, CallId, Method, Tag};
 use super::io::{
@@ -39,8 +40,8 @@ pub struct CallParams {
     /// Longest the call stays up after answer.
     pub max_duration: Duration,
     pub menu: Vec<MenuStep>,
-    /// Whether credentials are configured to answer a 401/407.
-    pub can_authenticate: bool,
+    /// Whose 401/407 we answer with the configured credentials; `None`: no credentials.
+    pub auth: Option<AuthPolicy>,
     /// How the briefing (`play` of [`BRIEFING`]) repeats.
     pub briefing: BriefingPolicy,
 }
@@ -72,8 +73,6 @@ struct InviteTx {
     req: OutRequest,
     /// Current Timer A interval.
     interval: Duration,
-    /// A challenge has been answered once already: a second one is a failure.
-    authenticated: bool,
     /// We want this INVITE gone (ring timeout before any provisional, or hangup): CANCEL
     /// as soon as a provisional response makes it legal (RFC 3261 §9.1).
     cancel_wanted: bool,
@@ -145,6 +144,8 @@ pub struct Call {
     finished: bool,
     /// An operator is (or was) on the bridge: the menu no longer hangs up.
     operator_on_line: bool,
+    /// Nonces and nonce counts of the digest challenges answered in this call.
+    digest: DigestSession,
 }
 
 impl Call {
@@ -164,11 +165,10 @@ impl Call {
                     target: None,
                     routes: Vec::new(),
                     sdp: Some(offer),
-                    auth: None,
+                    auth: Vec::new(),
                     reason: None,
                 },
                 interval: T1,
-                authenticated: false,
                 cancel_wanted: false,
                 cancel_sent: false,
             },
@@ -181,6 +181,7 @@ impl Call {
             termination: None,
             finished: false,
             operator_on_line: false,
+            digest: DigestSession::default(),
             p,
         };
         call.invite.req.branch = call.new_branch();
@@ -272,7 +273,7 @@ impl Call {
     fn send_invite(&mut self, now: Instant) {
         let note = EventKind::InviteSent {
             cseq: self.invite.req.cseq,
-            authenticated: self.invite.req.auth.is_some(),
+            authenticated: !self.invite.req.auth.is_empty(),
         };
         self.send(Outgoing::Request(self.invite.req.clone()), Some(note));
         self.invite.interval = T1;

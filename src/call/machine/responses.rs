@@ -216,7 +216,7 @@ impl Call {
             target: None,
             routes: Vec::new(),
             sdp: None,
-            auth: None,
+            auth: Vec::new(),
             reason: None,
         };
         let current = r.cseq == self.invite.req.cseq;
@@ -231,37 +231,11 @@ impl Call {
         }
         self.timers.stop(Timer::A);
         self.timers.stop(Timer::B);
-        if let (401 | 407, Some(ch)) = (r.status, &r.challenge)
+        if matches!(r.status, 401 | 407)
+            && !r.challenges.is_empty()
             && !matches!(self.state, State::Cancelling { .. })
         {
-            self.emit(now, EventKind::Challenged { code: r.status });
-            if !self.p.can_authenticate {
-                let t = Termination {
-                    result: Outcome::Failed,
-                    code: Some(r.status),
-                    reason: "authentication required but no credentials configured".into(),
-                    hangup_by: None,
-                };
-                return self.end(now, t);
-            }
-            if self.invite.authenticated {
-                let t = Termination {
-                    result: Outcome::Failed,
-                    code: Some(r.status),
-                    reason: "credentials rejected (challenged again after answering)".into(),
-                    hangup_by: None,
-                };
-                return self.end(now, t);
-            }
-            // Answer the challenge once, in a new INVITE transaction (§22.2).
-            self.invite.authenticated = true;
-            self.invite.req.auth = Some(ch.clone());
-            self.invite.req.cseq = self.next_cseq;
-            self.next_cseq += 1;
-            self.invite.req.branch = self.new_branch();
-            self.state = State::Calling;
-            self.send_invite(now);
-            return;
+            return self.on_challenge(now, r);
         }
         self.emit(
             now,
@@ -278,6 +252,51 @@ impl Call {
             _ => Termination::from_final(r.status, &r.reason),
         };
         self.end(now, t);
+    }
+
+    /// A 401/407 to our INVITE (RFC 3261 §22.2): answer it in a new INVITE transaction, or
+    /// end the call saying why no digest was sent.
+    fn on_challenge(&mut self, now: Instant, r: Response) {
+        let first = &r.challenges[0];
+        self.emit(
+            now,
+            EventKind::Challenged {
+                code: r.status,
+                realm: first.realm.clone(),
+                stale: first.stale,
+            },
+        );
+        let failed = |reason: String| Termination {
+            result: Outcome::Failed,
+            code: Some(r.status),
+            reason,
+            hangup_by: None,
+        };
+        let Some(policy) = &self.p.auth else {
+            let why = "authentication required but no credentials configured".to_string();
+            return self.end(now, failed(why));
+        };
+        match self.digest.on_challenge(&r.challenges, r.source, policy) {
+            Ok(auth) => {
+                self.invite.req.auth = auth;
+                self.invite.req.cseq = self.next_cseq;
+                self.next_cseq += 1;
+                self.invite.req.branch = self.new_branch();
+                self.state = State::Calling;
+                self.send_invite(now);
+            }
+            Err(AuthFailure::Refused(reason)) => {
+                self.emit(
+                    now,
+                    EventKind::ChallengeRefused {
+                        code: r.status,
+                        reason: reason.clone(),
+                    },
+                );
+                self.end(now, failed(reason));
+            }
+            Err(AuthFailure::Rejected(reason)) => self.end(now, failed(reason)),
+        }
     }
 
     pub(super) fn on_bye_response(&mut self, now: Instant, r: Response) {

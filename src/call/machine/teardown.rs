@@ -57,7 +57,7 @@ impl Call {
             target: None,
             routes: Vec::new(),
             sdp: None,
-            auth: None,
+            auth: Vec::new(),
             reason: Some(reason.to_string()),
         }
     }
@@ -95,7 +95,7 @@ impl Call {
             target: d.target.clone(),
             routes: d.routes.clone(),
             sdp: None,
-            auth: None,
+            auth: Vec::new(),
             reason: Some(reason.to_string()),
         }
     }
