@@ -49,6 +49,9 @@ pub enum Input {
     Request(Request),
     /// The transport could not deliver a request (ICMP unreachable, TCP refused or reset).
     TransportError(String),
+    /// Where our requests go said it is not there (ICMP port unreachable for it, or its TCP
+    /// connection closed). Ends the attempt only while nothing has been heard back.
+    TrunkUnreachable(String),
     /// The media side finished sending the DTMF digits of the current menu step.
     DtmfFinished,
     /// The media side finished playing the current audio.

@@ -369,12 +369,16 @@ fn lost_ack_is_resent_on_200_retransmission() {
 #[test]
 fn invite_retransmits_on_udp_until_provisional() {
     let mut s = Sim::new(params(vec![], false));
-    s.advance(Duration::from_millis(500 + 1000 + 2000));
-    assert_eq!(s.sent_requests(Method::Invite).len(), 4, "T1, 2T1, 4T1");
+    s.advance(Duration::from_millis(500 + 1000));
+    assert_eq!(s.sent_requests(Method::Invite).len(), 3, "T1, 2T1");
     let r = s.invite_resp(100, None);
     s.input(r);
     s.advance(Duration::from_secs(10));
-    assert_eq!(s.sent_requests(Method::Invite).len(), 4);
+    assert_eq!(s.sent_requests(Method::Invite).len(), 3);
+    assert!(
+        s.call.termination().is_none(),
+        "a 100 shows the trunk is there"
+    );
 }
 
 #[test]
@@ -391,10 +395,14 @@ fn tcp_never_retransmits() {
 #[test]
 fn silent_far_end_fails_at_ring_timeout_and_cancels_a_late_provisional() {
     let mut p = params(vec![], false);
-    p.ring_timeout = Duration::from_secs(10);
+    p.ring_timeout = Duration::from_secs(1);
     let mut s = Sim::new(p);
-    s.advance(Duration::from_secs(10));
+    s.advance(Duration::from_secs(1));
     assert_eq!(s.termination().result, Outcome::Failed);
+    assert_eq!(
+        s.termination().reason,
+        "no response within ring timeout (1s)"
+    );
     assert!(
         s.sent_requests(Method::Cancel).is_empty(),
         "no CANCEL before a provisional"
@@ -405,13 +413,58 @@ fn silent_far_end_fails_at_ring_timeout_and_cancels_a_late_provisional() {
 }
 
 #[test]
-fn timer_b_fails_an_unanswered_invite() {
-    let mut p = params(vec![], false);
-    p.ring_timeout = Duration::from_secs(60);
-    let mut s = Sim::new(p);
-    s.advance(Duration::from_secs(32));
+fn no_response_within_two_seconds_is_trunk_unreachable() {
+    for reliable in [false, true] {
+        let mut p = params(vec![], reliable);
+        p.ring_timeout = Duration::from_secs(60);
+        let mut s = Sim::new(p);
+        s.advance(Duration::from_millis(1999));
+        assert!(s.call.termination().is_none());
+        s.advance(Duration::from_millis(1));
+        let t = s.termination();
+        assert_eq!(t.result, Outcome::Failed);
+        assert_eq!(
+            t.reason,
+            "trunk unreachable: no response to INVITE within 2s"
+        );
+        // A provisional that turns up later is cancelled (§9.1).
+        let r = s.invite_resp(180, None);
+        s.input(r);
+        assert_eq!(s.sent_requests(Method::Cancel).len(), 1);
+    }
+}
+
+#[test]
+fn each_invite_transaction_gets_its_own_trying_timer() {
+    let mut s = Sim::new(params(vec![], false));
+    s.advance(Duration::from_millis(1500));
+    let r = s.challenge(
+        401,
+        vec![challenge("v", "n", None, false)],
+        "127.0.0.1:5060",
+    );
+    s.input(r);
+    // The authenticated INVITE left at 1.5 s: 2 s from then, not from the first one.
+    s.advance(Duration::from_millis(1900));
+    assert!(s.call.termination().is_none());
+    s.advance(Duration::from_millis(100));
+    assert!(s.termination().reason.starts_with("trunk unreachable"));
+}
+
+#[test]
+fn transport_error_before_any_response_is_trunk_unreachable() {
+    let mut s = Sim::new(params(vec![], true));
+    s.input(Input::TransportError(
+        "Connection refused (os error 111)".into(),
+    ));
     let t = s.termination();
-    assert_eq!((t.result, t.code), (Outcome::Failed, Some(408)));
+    assert_eq!(
+        (t.result, t.reason.as_str()),
+        (
+            Outcome::Failed,
+            "trunk unreachable: Connection refused (os error 111)"
+        )
+    );
 }
 
 fn challenge(realm: &str, nonce: &str, algorithm: Option<&str>, proxy: bool) -> Challenge {

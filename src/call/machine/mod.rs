@@ -19,7 +19,7 @@ use super::io::{
 };
 use super::menu::{MenuProgress, MenuStep};
 use super::termination::{Outcome, Party, Termination};
-use super::timer::{T1, T2, TIMER_D_UDP, Timer, Timers};
+use super::timer::{T1, T2, TIMER_D_UDP, TRYING_TIMEOUT, Timer, Timers};
 use crate::media::sdp::{self, Direction, Negotiated};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -229,6 +229,11 @@ impl Call {
             Input::Response(r) => self.on_response(now, r),
             Input::Request(r) => self.on_request(now, r),
             Input::TransportError(e) => self.on_transport_error(now, e),
+            Input::TrunkUnreachable(e) => {
+                if matches!(self.state, State::Calling) {
+                    self.on_transport_error(now, e)
+                }
+            }
             Input::DtmfFinished => self.step_finished(now, |s| matches!(s, MenuStep::Dtmf { .. })),
             Input::PlaybackFinished => self.playback_finished(now),
             Input::DtmfReceived(digit) => self.dtmf_received(now, digit),
@@ -281,6 +286,7 @@ impl Call {
             self.timers.set(Timer::A, now + T1);
         }
         self.timers.set(Timer::B, now + 64 * T1);
+        self.timers.set(Timer::Trying, now + TRYING_TIMEOUT);
     }
 
     fn respond(&mut self, req: &Request, status: u16, reason: &'static str, sdp: Option<String>) {
@@ -322,6 +328,19 @@ impl Call {
                 }
                 other => self.state = other,
             },
+            Timer::Trying => {
+                if let State::Calling = self.state {
+                    // Like a ring timeout before any provisional: no CANCEL is allowed yet
+                    // (§9.1); send one if a provisional still turns up while we linger.
+                    self.invite.cancel_wanted = true;
+                    let secs = TRYING_TIMEOUT.as_secs_f64();
+                    let t = Termination::new(
+                        Outcome::Failed,
+                        format!("trunk unreachable: no response to INVITE within {secs}s"),
+                    );
+                    self.end(now, t);
+                }
+            }
             Timer::RingTimeout => {
                 let secs = self.p.ring_timeout.as_secs_f64();
                 match std::mem::replace(&mut self.state, State::Ended) {

@@ -21,6 +21,10 @@ impl Call {
     }
 
     pub(super) fn on_invite_response(&mut self, now: Instant, r: Response) {
+        if r.cseq == self.invite.req.cseq {
+            // Any response shows the trunk is there.
+            self.timers.stop(Timer::Trying);
+        }
         match r.status {
             100..=199 => self.on_provisional(now, r),
             200..=299 => self.on_success(now, r),

@@ -16,6 +16,12 @@ impl Call {
                     hangup_by: None,
                 },
             ),
+            // Nothing heard yet: the INVITE could not reach the trunk (ICMP port
+            // unreachable, TCP refused or reset). Fail now instead of at the ring timeout.
+            State::Calling => self.end(
+                now,
+                Termination::new(Outcome::Failed, format!("trunk unreachable: {e}")),
+            ),
             _ => self.end(
                 now,
                 Termination::new(Outcome::Failed, format!("transport error: {e}")),
