@@ -229,10 +229,7 @@ impl Driver {
     fn inbound(&mut self, m: Inbound) {
         match m {
             Inbound::Message { at, from, msg } => match msg {
-                Decoded::Response { mut resp, .. } => {
-                    resp.source = Some(from);
-                    self.call.handle_input(at, Input::Response(resp))
-                }
+                Decoded::Response { resp, .. } => self.call.handle_input(at, Input::Response(resp)),
                 Decoded::Request { req, raw, .. } => {
                     self.requests.insert(req.handle, (raw, from));
                     self.call.handle_input(at, Input::Request(req));

@@ -26,7 +26,7 @@ pub struct Response {
     pub sdp: Option<String>,
     /// Every digest challenge of a 401/407 (one per WWW-/Proxy-Authenticate header).
     pub challenges: Vec<Challenge>,
-    /// Where the response came from (set by the edge; checked before answering a challenge).
+    /// Where the response came from (set by the endpoint; checked before answering a challenge).
     pub source: Option<std::net::SocketAddr>,
 }
 

@@ -311,7 +311,10 @@ impl Endpoint {
         tracing::trace!(%from, msg = %redact(bytes), "sip recv");
         let handle = RequestHandle(self.inner.handles.fetch_add(1, Ordering::Relaxed));
         match decode(bytes, handle) {
-            Ok(msg) => {
+            Ok(mut msg) => {
+                if let Decoded::Response { resp, .. } = &mut msg {
+                    resp.source = Some(from); // who may challenge is checked against it
+                }
                 let tx = self.lock_calls().get(msg.call_id()).cloned();
                 match tx {
                     Some(tx) => {
