@@ -19,7 +19,7 @@ use super::io::{
 };
 use super::menu::{MenuProgress, MenuStep};
 use super::termination::{Outcome, Party, Termination};
-use super::timer::{T1, T2, TIMER_D_UDP, TRYING_TIMEOUT, Timer, Timers};
+use super::timer::{T1, T2, TIMER_D_UDP, Timer, Timers};
 use crate::media::sdp::{self, Direction, Negotiated};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -286,7 +286,8 @@ impl Call {
             self.timers.set(Timer::A, now + T1);
         }
         self.timers.set(Timer::B, now + 64 * T1);
-        self.timers.set(Timer::Trying, now + TRYING_TIMEOUT);
+        self.timers
+            .set(Timer::Trying, now + super::timer::TRYING_TIMEOUT);
     }
 
     fn respond(&mut self, req: &Request, status: u16, reason: &'static str, sdp: Option<String>) {
@@ -333,7 +334,7 @@ impl Call {
                     // Like a ring timeout before any provisional: no CANCEL is allowed yet
                     // (§9.1); send one if a provisional still turns up while we linger.
                     self.invite.cancel_wanted = true;
-                    let secs = TRYING_TIMEOUT.as_secs_f64();
+                    let secs = super::timer::TRYING_TIMEOUT.as_secs_f64();
                     let t = Termination::new(
                         Outcome::Failed,
                         format!("trunk unreachable: no response to INVITE within {secs}s"),
