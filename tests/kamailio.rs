@@ -20,6 +20,7 @@ fn kam(realm: &'static str, algorithm: Option<&'static str>, proxy: bool) -> Kam
         algorithm,
         proxy,
         nonce_expire: 300,
+        challenge_bye: false,
     }
 }
 
@@ -91,10 +92,9 @@ fn kamailio_401_without_algorithm_is_answered_with_md5() {
 
 #[test]
 fn kamailio_407_with_sha256_is_answered_on_proxy_authorization() {
-    let (_v, kamailio, _dir) = call_through(
-        &kam("hotline.test", Some("SHA-256"), true),
-        "realm = [\"elsewhere.example\", \"hotline.test\"]",
-    );
+    let mut k = kam("hotline.test", Some("SHA-256"), true);
+    k.challenge_bye = true;
+    let (v, kamailio, _dir) = call_through(&k, "realm = [\"elsewhere.example\", \"hotline.test\"]");
     let ok = assert_one_challenge_then_ok(&kamailio);
     assert!(ok.contains("algorithm=SHA-256"), "{ok}");
     // A SHA-256 response is 64 hex digits.
@@ -104,6 +104,16 @@ fn kamailio_407_with_sha256_is_answered_on_proxy_authorization() {
         .and_then(|r| r.split('"').next())
         .expect("response");
     assert_eq!(resp.len(), 64, "{ok}");
+    // The BYE is challenged too (a fresh nonce from Kamailio) and answered once.
+    let lines = kamailio.auth_lines();
+    let byes: Vec<&String> = lines.iter().filter(|l| l.contains(" BYE ")).collect();
+    assert_eq!(byes.len(), 2, "{lines:#?}");
+    assert!(byes[0].starts_with("HOTLINE-AUTH-FAIL BYE"), "{lines:#?}");
+    assert!(
+        byes[1].starts_with("HOTLINE-AUTH-OK BYE") && byes[1].contains("algorithm=SHA-256"),
+        "{lines:#?}"
+    );
+    assert_eq!(v["termination"]["hangup_by"], "local", "{v:#}");
 }
 
 #[test]

@@ -138,11 +138,18 @@ impl DigestSession {
     /// Starts a new request: credentials for every nonce held (nc counts on), sent before
     /// any challenge (RFC 7616 §3.4 nonce reuse, e.g. a REGISTER refresh).
     pub fn begin_request(&mut self) -> Vec<Authorization> {
+        self.new_request();
+        (0..self.entries.len()).map(|i| self.next(i)).collect()
+    }
+
+    /// Starts a new request that goes out without credentials (an in-dialog request may go
+    /// to the far end rather than the trunk): a challenge to it is answered afresh, and under
+    /// a nonce we already used the nc counts on.
+    pub fn new_request(&mut self) {
         for e in &mut self.entries {
             e.challenged = false;
             e.stale_retried = false;
         }
-        (0..self.entries.len()).map(|i| self.next(i)).collect()
     }
 
     /// A 401/407 to the current request offered `challenges`, received from `source`.
@@ -223,9 +230,12 @@ impl DigestSession {
                         }
                         e.stale_retried = true;
                     }
-                    // A nonce we reused unasked, or a stale one: start over under the new nonce.
+                    // A nonce we reused unasked, or a stale one: start over under the new
+                    // nonce (RFC 7616 §3.4: under the same nonce the nc only grows).
+                    if e.challenge.nonce != c.nonce {
+                        e.nc = 0;
+                    }
                     e.challenge = (*c).clone();
-                    e.nc = 0;
                     e.challenged = true;
                     i
                 }
@@ -410,5 +420,11 @@ mod tests {
             .on_challenge(&[ch("r", "n4", None)], Some(trunk()), &open())
             .expect("fresh");
         assert_eq!((a[0].challenge.nonce.as_str(), a[0].nc), ("n4", 1));
+        // A later request challenged under the nonce in use: the nc goes on, never back to 1.
+        s.new_request();
+        let a = s
+            .on_challenge(&[ch("r", "n4", None)], Some(trunk()), &open())
+            .expect("same nonce");
+        assert_eq!((a[0].challenge.nonce.as_str(), a[0].nc), ("n4", 2));
     }
 }

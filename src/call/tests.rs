@@ -616,6 +616,48 @@ fn without_realms_only_the_trunk_may_challenge() {
 }
 
 #[test]
+fn challenged_bye_is_answered_with_the_nonce_count_going_on() {
+    let mut s = Sim::new(params(vec![MenuStep::Hangup], false));
+    let ch = challenge("v", "n1", None, true);
+    let r = s.challenge(407, vec![ch.clone()], "127.0.0.1:5060");
+    s.input(r);
+    s.answer();
+    let byes = s.sent_requests(Method::Bye);
+    assert_eq!(byes.len(), 1);
+    assert!(
+        byes[0].auth.is_empty(),
+        "no credentials unasked in the dialog"
+    );
+    // The proxy challenges the BYE under the nonce the INVITE used: nc 2, not 1 again.
+    let mut r = s.resp(407, Method::Bye, byes[0].cseq, None);
+    if let Input::Response(resp) = &mut r {
+        resp.branch = Some(byes[0].branch.clone());
+        resp.challenges = vec![ch.clone()];
+    }
+    s.input(r);
+    let byes = s.sent_requests(Method::Bye);
+    assert_eq!(byes.len(), 2);
+    assert_eq!(byes[1].cseq, byes[0].cseq + 1);
+    assert_ne!(byes[1].branch, byes[0].branch);
+    assert_eq!(
+        byes[1].auth,
+        vec![Authorization {
+            challenge: ch.clone(),
+            nc: 2
+        }]
+    );
+    // Challenged again: no loop; the call ends as it was going to.
+    let mut r = s.resp(407, Method::Bye, byes[1].cseq, None);
+    if let Input::Response(resp) = &mut r {
+        resp.branch = Some(byes[1].branch.clone());
+        resp.challenges = vec![challenge("v", "n9", None, true)];
+    }
+    s.input(r);
+    assert_eq!(s.sent_requests(Method::Bye).len(), 2);
+    assert_eq!(s.termination().result, Outcome::Answered);
+}
+
+#[test]
 fn challenge_without_credentials_fails_clearly() {
     let mut p = params(vec![], false);
     p.auth = None;

@@ -19,6 +19,8 @@ pub struct KamailioAuth<'a> {
     pub proxy: bool,
     /// Seconds a nonce lives; an older one gets `stale=true`.
     pub nonce_expire: u32,
+    /// Challenge the in-dialog BYE too (as some carriers do).
+    pub challenge_bye: bool,
 }
 
 /// A running Kamailio; SIGTERM on drop (it stops its children itself).
@@ -31,7 +33,8 @@ pub struct Kamailio {
 /// Every request is logged with the credentials it carried (never the password):
 /// `HOTLINE-AUTH-OK <method> cred=[...]` / `HOTLINE-AUTH-FAIL <method> rc=<n> cred=[...]`.
 /// REGISTER is always challenged with 401 and answered 200 here (no registrar needed);
-/// an INVITE that passes is Record-Routed and relayed to its Request-URI.
+/// an INVITE that passes is Record-Routed and relayed to its Request-URI; with
+/// `challenge_bye` the in-dialog BYE is challenged too.
 fn config(port: u16, a: &KamailioAuth<'_>) -> String {
     let alg = a
         .algorithm
@@ -50,6 +53,21 @@ fn config(port: u16, a: &KamailioAuth<'_>) -> String {
     let pass = a.password;
     let user = a.username;
     let expire = a.nonce_expire;
+    let bye_check = if a.challenge_bye {
+        format!(
+            r#"if (is_method("BYE")) {{
+            if (!{check}("{realm}", "{pass}", "0")) {{
+                xlog("L_NOTICE", "HOTLINE-AUTH-FAIL $rm rc=$rc cred=[$hdr({hdr})]\n");
+                {challenge}("{realm}", "1");
+                exit;
+            }}
+            xlog("L_NOTICE", "HOTLINE-AUTH-OK $rm cred=[$hdr({hdr})]\n");
+            consume_credentials();
+        }}"#
+        )
+    } else {
+        String::new()
+    };
     format!(
         r#"#!KAMAILIO
 debug=2
@@ -75,6 +93,7 @@ request_route {{
         exit;
     }}
     if (has_totag()) {{
+        {bye_check}
         if (loose_route()) {{
             t_relay();
             exit;

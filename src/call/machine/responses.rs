@@ -303,6 +303,52 @@ impl Call {
         }
     }
 
+    /// A 401/407 to our BYE: answered like the INVITE's (same realm policy, nc counting on
+    /// under a nonce already used). True if a new BYE went out.
+    fn answer_bye_challenge(&mut self, now: Instant, r: &Response) -> bool {
+        let Some(policy) = self.p.auth.clone() else {
+            return false;
+        };
+        let first = &r.challenges[0];
+        self.emit(
+            now,
+            EventKind::Challenged {
+                code: r.status,
+                realm: first.realm.clone(),
+                stale: first.stale,
+            },
+        );
+        let auth = match self.digest.on_challenge(&r.challenges, r.source, &policy) {
+            Ok(auth) => auth,
+            Err(AuthFailure::Refused(reason)) => {
+                let code = r.status;
+                self.emit(now, EventKind::ChallengeRefused { code, reason });
+                return false;
+            }
+            Err(AuthFailure::Rejected(_)) => return false,
+        };
+        let cseq = self.next_cseq;
+        self.next_cseq += 1;
+        let branch = self.new_branch();
+        let State::Closing { tx, .. } = &mut self.state else {
+            return false;
+        };
+        tx.req.cseq = cseq;
+        tx.req.branch = branch;
+        tx.req.auth = auth;
+        tx.interval = T1;
+        let req = tx.req.clone();
+        let note = EventKind::ByeSent {
+            reason: "answering a digest challenge".into(),
+        };
+        self.send(Outgoing::Request(req), Some(note));
+        if !self.p.reliable {
+            self.timers.set(Timer::E, now + T1);
+        }
+        self.timers.set(Timer::F, now + 64 * T1);
+        true
+    }
+
     pub(super) fn on_bye_response(&mut self, now: Instant, r: Response) {
         if r.status < 200 {
             return;
@@ -311,6 +357,12 @@ impl Call {
             return;
         };
         if tx.req.cseq != r.cseq {
+            return;
+        }
+        if matches!(r.status, 401 | 407)
+            && !r.challenges.is_empty()
+            && self.answer_bye_challenge(now, &r)
+        {
             return;
         }
         self.emit(now, EventKind::ByeResponse { code: r.status });

@@ -114,6 +114,7 @@ impl Call {
         why: Termination,
     ) {
         let req = self.bye_request(&dialog, reason);
+        self.digest.new_request();
         let note = EventKind::ByeSent {
             reason: reason.to_string(),
         };
