@@ -28,6 +28,7 @@ async fn registers_with_digest() {
             username: "ops".into(),
             password: "s3cret".into(),
         }),
+        realms: vec![],
         user_agent: "t".into(),
     };
     let task = tokio::spawn(register_loop(cfg, ep));

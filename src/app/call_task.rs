@@ -258,6 +258,12 @@ impl Driver {
             Inbound::TransportError(e) => self
                 .call
                 .handle_input(Instant::now(), Input::TransportError(e)),
+            // Only news about where our requests go (the trunk) counts.
+            Inbound::Unreachable { to, error } if to == self.dest => self.call.handle_input(
+                Instant::now(),
+                Input::TrunkUnreachable(format!("{to}: {error}")),
+            ),
+            Inbound::Unreachable { .. } => {}
         }
     }
 

@@ -1,7 +1,7 @@
 //! `hotline dial`: one call to one whitelisted contact, its record as JSON on stdout.
 
 use super::call_task::{CallSetup, SourceFactory, pcm_source, run_call};
-use crate::call::{CallId, CallParams, CallRecord, Clock, MenuStep, Tag};
+use crate::call::{AuthPolicy, CallId, CallParams, CallRecord, Clock, MenuStep, Tag};
 use crate::config::{self, Config};
 use crate::dialplan::{self, Contact, Dialplan, MenuStep as PlanStep, PlaySource};
 use crate::media::source::{AudioSource, ToneSource, load_wav};
@@ -213,6 +213,13 @@ pub async fn dial(args: DialArgs) -> Result<CallRecord, DialError> {
             contact: p.setup.sip.contact.clone(),
             expires: reg.expires,
             credentials: p.setup.sip.credentials.clone(),
+            realms: p
+                .config
+                .sip
+                .auth
+                .as_ref()
+                .map(|a| a.realm.clone())
+                .unwrap_or_default(),
             user_agent: p.setup.sip.user_agent.clone(),
         };
         tokio::spawn(crate::sip::register_loop(cfg, p.endpoint.clone()));
@@ -396,7 +403,10 @@ pub async fn build_call(
         ring_timeout: ring_cap.map_or(contact.ring_timeout, |c| c.min(contact.ring_timeout)),
         max_duration,
         menu,
-        can_authenticate: sip.credentials.is_some(),
+        auth: cfg.sip.auth.as_ref().map(|a| AuthPolicy {
+            realms: a.realm.clone(),
+            trunk: dest,
+        }),
         briefing: crate::call::BriefingPolicy {
             repeats: plan.briefing.repeats,
             repeat_on_star: plan.briefing.repeat_on_star,

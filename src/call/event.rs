@@ -19,8 +19,17 @@ pub enum EventKind {
         code: u16,
         reason: String,
     },
+    /// A 401/407: `realm` of the first challenge, `stale` if its nonce merely expired.
     Challenged {
         code: u16,
+        realm: String,
+        stale: bool,
+    },
+    /// A challenge we would not answer (foreign realm or source, no usable algorithm):
+    /// no digest was sent.
+    ChallengeRefused {
+        code: u16,
+        reason: String,
     },
     FinalResponse {
         code: u16,
@@ -140,6 +149,7 @@ impl EventKind {
             EventKind::Retransmit { .. } => "retransmit",
             EventKind::Provisional { .. } => "provisional",
             EventKind::Challenged { .. } => "challenged",
+            EventKind::ChallengeRefused { .. } => "challenge_refused",
             EventKind::FinalResponse { .. } => "final_response",
             EventKind::Answered { .. } => "answered",
             EventKind::AckSent { .. } => "ack_sent",

@@ -1,19 +1,11 @@
 //! What goes into and comes out of the call core. SIP-neutral: the SIP edge (`crate::sip`)
 //! translates wire messages to and from these.
 
+use super::digest::{Authorization, Challenge};
 use super::event::EventKind;
 use super::ids::{Branch, Method, RequestHandle, Tag};
 use super::termination::Termination;
 use crate::media::sdp::Direction;
-
-/// A digest challenge from a 401 (`WWW-Authenticate`) or 407 (`Proxy-Authenticate`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Challenge {
-    /// True for 407 / Proxy-Authenticate.
-    pub proxy: bool,
-    /// The header value as received; the edge computes the answer from it.
-    pub header: String,
-}
 
 /// A response to one of our requests.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,7 +24,10 @@ pub struct Response {
     pub record_route: Vec<String>,
     /// An `application/sdp` body.
     pub sdp: Option<String>,
-    pub challenge: Option<Challenge>,
+    /// Every digest challenge of a 401/407 (one per WWW-/Proxy-Authenticate header).
+    pub challenges: Vec<Challenge>,
+    /// Where the response came from (set by the endpoint; checked before answering a challenge).
+    pub source: Option<std::net::SocketAddr>,
 }
 
 /// A request from the far end within our call (same Call-ID).
@@ -54,6 +49,9 @@ pub enum Input {
     Request(Request),
     /// The transport could not deliver a request (ICMP unreachable, TCP refused or reset).
     TransportError(String),
+    /// Where our requests go said it is not there (ICMP port unreachable for it, or its TCP
+    /// connection closed). Ends the attempt only while nothing has been heard back.
+    TrunkUnreachable(String),
     /// The media side finished sending the DTMF digits of the current menu step.
     DtmfFinished,
     /// The media side finished playing the current audio.
@@ -86,8 +84,8 @@ pub struct OutRequest {
     /// Route set from Record-Route (reversed per RFC 3261 §12.1.2).
     pub routes: Vec<String>,
     pub sdp: Option<String>,
-    /// Answer this challenge with the configured credentials.
-    pub auth: Option<Challenge>,
+    /// Credentials to send (one per realm), computed by the edge from the configured password.
+    pub auth: Vec<Authorization>,
     /// Reason header text (RFC 3326) for CANCEL and BYE.
     pub reason: Option<String>,
 }

@@ -4,6 +4,7 @@
 //! [`Input`]s and [`Outgoing`]s into wire messages; `crate::app` runs one task per call that
 //! drives a [`Call`].
 
+mod digest;
 mod event;
 mod ids;
 mod io;
@@ -16,11 +17,12 @@ mod timer;
 #[cfg(test)]
 mod tests;
 
+pub use digest::{
+    AuthFailure, AuthPolicy, Authorization, Challenge, DigestAlgorithm, DigestQop, DigestSession,
+};
 pub use event::EventKind;
 pub use ids::{Branch, CallId, Method, RequestHandle, Tag};
-pub use io::{
-    Challenge, Input, MediaCommand, OutRequest, OutResponse, Outgoing, Output, Request, Response,
-};
+pub use io::{Input, MediaCommand, OutRequest, OutResponse, Outgoing, Output, Request, Response};
 pub use machine::{BRIEFING, BriefingPolicy, Call, CallParams};
 pub use menu::MenuStep;
 pub use record::{CallRecord, Clock, MediaStats, TimelineEvent};

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::media::sdp::Direction;
+
 use std::time::{Duration, Instant};
 
 const ANSWER_SDP: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
@@ -19,6 +20,10 @@ struct Sim {
     handles: u64,
 }
 
+fn trunk() -> std::net::SocketAddr {
+    "127.0.0.1:5060".parse().expect("literal")
+}
+
 fn params(menu: Vec<MenuStep>, reliable: bool) -> CallParams {
     CallParams {
         call_id: CallId("abc123".into()),
@@ -29,7 +34,10 @@ fn params(menu: Vec<MenuStep>, reliable: bool) -> CallParams {
         ring_timeout: Duration::from_secs(30),
         max_duration: Duration::from_secs(90),
         menu,
-        can_authenticate: true,
+        auth: Some(AuthPolicy {
+            realms: vec![],
+            trunk: trunk(),
+        }),
         briefing: BriefingPolicy::default(),
         branch_key: "k7f3a9c2e".into(),
     }
@@ -109,7 +117,8 @@ impl Sim {
             contact: Some("sip:vendor@127.0.0.1:5090".into()),
             record_route: vec![],
             sdp: sdp.map(str::to_string),
-            challenge: None,
+            challenges: vec![],
+            source: Some(trunk()),
         })
     }
 
@@ -369,12 +378,16 @@ fn lost_ack_is_resent_on_200_retransmission() {
 #[test]
 fn invite_retransmits_on_udp_until_provisional() {
     let mut s = Sim::new(params(vec![], false));
-    s.advance(Duration::from_millis(500 + 1000 + 2000));
-    assert_eq!(s.sent_requests(Method::Invite).len(), 4, "T1, 2T1, 4T1");
+    s.advance(Duration::from_millis(500 + 1000));
+    assert_eq!(s.sent_requests(Method::Invite).len(), 3, "T1, 2T1");
     let r = s.invite_resp(100, None);
     s.input(r);
     s.advance(Duration::from_secs(10));
-    assert_eq!(s.sent_requests(Method::Invite).len(), 4);
+    assert_eq!(s.sent_requests(Method::Invite).len(), 3);
+    assert!(
+        s.call.termination().is_none(),
+        "a 100 shows the trunk is there"
+    );
 }
 
 #[test]
@@ -391,10 +404,14 @@ fn tcp_never_retransmits() {
 #[test]
 fn silent_far_end_fails_at_ring_timeout_and_cancels_a_late_provisional() {
     let mut p = params(vec![], false);
-    p.ring_timeout = Duration::from_secs(10);
+    p.ring_timeout = Duration::from_secs(1);
     let mut s = Sim::new(p);
-    s.advance(Duration::from_secs(10));
+    s.advance(Duration::from_secs(1));
     assert_eq!(s.termination().result, Outcome::Failed);
+    assert_eq!(
+        s.termination().reason,
+        "no response within ring timeout (1s)"
+    );
     assert!(
         s.sent_requests(Method::Cancel).is_empty(),
         "no CANCEL before a provisional"
@@ -405,45 +422,266 @@ fn silent_far_end_fails_at_ring_timeout_and_cancels_a_late_provisional() {
 }
 
 #[test]
-fn timer_b_fails_an_unanswered_invite() {
-    let mut p = params(vec![], false);
-    p.ring_timeout = Duration::from_secs(60);
-    let mut s = Sim::new(p);
-    s.advance(Duration::from_secs(32));
+fn no_response_within_two_seconds_is_trunk_unreachable() {
+    for reliable in [false, true] {
+        let mut p = params(vec![], reliable);
+        p.ring_timeout = Duration::from_secs(60);
+        let mut s = Sim::new(p);
+        s.advance(Duration::from_millis(1999));
+        assert!(s.call.termination().is_none());
+        s.advance(Duration::from_millis(1));
+        let t = s.termination();
+        assert_eq!(t.result, Outcome::Failed);
+        assert_eq!(
+            t.reason,
+            "trunk unreachable: no response to INVITE within 2s"
+        );
+        // A provisional that turns up later is cancelled (§9.1).
+        let r = s.invite_resp(180, None);
+        s.input(r);
+        assert_eq!(s.sent_requests(Method::Cancel).len(), 1);
+    }
+}
+
+#[test]
+fn each_invite_transaction_gets_its_own_trying_timer() {
+    let mut s = Sim::new(params(vec![], false));
+    s.advance(Duration::from_millis(1500));
+    let r = s.challenge(
+        401,
+        vec![challenge("v", "n", None, false)],
+        "127.0.0.1:5060",
+    );
+    s.input(r);
+    // The authenticated INVITE left at 1.5 s: 2 s from then, not from the first one.
+    s.advance(Duration::from_millis(1900));
+    assert!(s.call.termination().is_none());
+    s.advance(Duration::from_millis(100));
+    assert!(s.termination().reason.starts_with("trunk unreachable"));
+}
+
+#[test]
+fn transport_error_before_any_response_is_trunk_unreachable() {
+    let mut s = Sim::new(params(vec![], true));
+    s.input(Input::TransportError(
+        "Connection refused (os error 111)".into(),
+    ));
     let t = s.termination();
-    assert_eq!((t.result, t.code), (Outcome::Failed, Some(408)));
+    assert_eq!(
+        (t.result, t.reason.as_str()),
+        (
+            Outcome::Failed,
+            "trunk unreachable: Connection refused (os error 111)"
+        )
+    );
+}
+
+fn challenge(realm: &str, nonce: &str, algorithm: Option<&str>, proxy: bool) -> Challenge {
+    Challenge {
+        proxy,
+        realm: realm.into(),
+        nonce: nonce.into(),
+        opaque: None,
+        algorithm: DigestAlgorithm::from_token(algorithm),
+        qop: Some(DigestQop::Auth),
+        stale: false,
+    }
+}
+
+impl Sim {
+    /// A 401/407 to the current INVITE offering `chs`, from `source`.
+    fn challenge(&mut self, status: u16, chs: Vec<Challenge>, source: &str) -> Input {
+        let mut r = self.invite_resp(status, None);
+        if let Input::Response(resp) = &mut r {
+            resp.challenges = chs;
+            resp.source = Some(source.parse().expect("literal"));
+        }
+        r
+    }
 }
 
 #[test]
 fn digest_challenge_is_answered_once() {
     let mut s = Sim::new(params(vec![], false));
-    let ch = Challenge {
-        proxy: false,
-        header: "Digest realm=\"v\", nonce=\"n\"".into(),
-    };
-    let mut r = s.invite_resp(401, None);
-    if let Input::Response(resp) = &mut r {
-        resp.challenge = Some(ch.clone());
-    }
+    let ch = challenge("v", "n", None, false);
+    let r = s.challenge(401, vec![ch.clone()], "127.0.0.1:5060");
     s.input(r.clone());
     let invites = s.sent_requests(Method::Invite);
     assert_eq!(invites.len(), 2);
     assert_eq!(invites[1].cseq, 2);
-    assert_eq!(invites[1].auth, Some(ch.clone()));
+    assert_eq!(
+        invites[1].auth,
+        vec![Authorization {
+            challenge: ch.clone(),
+            nc: 1
+        }]
+    );
     assert_ne!(invites[1].branch, invites[0].branch);
     assert_eq!(s.sent_requests(Method::Ack).len(), 1);
     // A second challenge is a failure, not a loop.
-    let mut r2 = s.invite_resp(401, None);
-    if let Input::Response(resp) = &mut r2 {
-        resp.challenge = Some(ch);
-    }
+    let r2 = s.challenge(
+        401,
+        vec![challenge("v", "n2", None, false)],
+        "127.0.0.1:5060",
+    );
     s.input(r2);
     assert_eq!(s.sent_requests(Method::Invite).len(), 2);
     let t = s.termination();
     assert_eq!((t.result, t.code), (Outcome::Failed, Some(401)));
+    assert!(t.reason.starts_with("credentials rejected"), "{t:?}");
     // A late retransmission of the first 401 (CSeq 1) is only ACKed.
     s.input(r);
     assert_eq!(s.sent_requests(Method::Invite).len(), 2);
+}
+
+#[test]
+fn stale_nonce_is_retried_once_and_the_ack_keeps_the_credentials() {
+    let mut s = Sim::new(params(vec![], false));
+    let r = s.challenge(
+        407,
+        vec![challenge("v", "n1", None, true)],
+        "127.0.0.1:5060",
+    );
+    s.input(r);
+    let mut stale = challenge("v", "n2", Some("SHA-256"), true);
+    stale.stale = true;
+    let r = s.challenge(407, vec![stale.clone()], "127.0.0.1:5060");
+    s.input(r);
+    let invites = s.sent_requests(Method::Invite);
+    assert_eq!(
+        invites.len(),
+        3,
+        "the stale nonce is not a credentials failure"
+    );
+    assert_eq!(invites[2].auth[0].challenge.nonce, "n2");
+    assert_eq!(invites[2].auth[0].nc, 1);
+    assert!(
+        invites[2].auth[0].challenge.proxy,
+        "a 407 is answered on Proxy-Authorization"
+    );
+    let ok = s.invite_resp(200, Some(ANSWER_SDP));
+    s.input(ok);
+    assert!(s.call.termination().is_none());
+    let acks = s.sent_requests(Method::Ack);
+    assert_eq!(acks.last().expect("ack").auth, invites[2].auth);
+}
+
+#[test]
+fn strongest_of_several_challenges_is_answered() {
+    let mut s = Sim::new(params(vec![], false));
+    let r = s.challenge(
+        401,
+        vec![
+            challenge("v", "a", Some("MD5"), false),
+            challenge("v", "b", Some("SHA-256"), false),
+        ],
+        "127.0.0.1:5060",
+    );
+    s.input(r);
+    let auth = &s.sent_requests(Method::Invite)[1].auth;
+    assert_eq!(auth.len(), 1);
+    assert_eq!(auth[0].challenge.algorithm, DigestAlgorithm::Sha256);
+}
+
+#[test]
+fn foreign_realm_is_refused_without_a_digest() {
+    let mut p = params(vec![], false);
+    p.auth = Some(AuthPolicy {
+        realms: vec!["trunk.example".into()],
+        trunk: trunk(),
+    });
+    let mut s = Sim::new(p);
+    let r = s.challenge(
+        401,
+        vec![challenge("attacker.example", "n", None, false)],
+        "127.0.0.1:5060",
+    );
+    let out = s.input(r);
+    assert_eq!(s.sent_requests(Method::Invite).len(), 1, "no digest sent");
+    let t = s.termination();
+    assert_eq!((t.result, t.code), (Outcome::Failed, Some(401)));
+    assert_eq!(
+        t.reason,
+        "challenge from foreign realm \"attacker.example\""
+    );
+    assert!(out.iter().any(|o| matches!(
+        o,
+        Output::Event { kind: EventKind::ChallengeRefused { reason, .. }, .. } if reason == &t.reason
+    )));
+}
+
+#[test]
+fn without_realms_only_the_trunk_may_challenge() {
+    let mut s = Sim::new(params(vec![], false));
+    let r = s.challenge(
+        401,
+        vec![challenge("any", "n", None, false)],
+        "127.0.0.1:5999",
+    );
+    s.input(r);
+    assert_eq!(s.sent_requests(Method::Invite).len(), 1, "no digest sent");
+    let t = s.termination();
+    assert!(t.reason.contains("not the trunk 127.0.0.1:5060"), "{t:?}");
+}
+
+#[test]
+fn challenged_bye_is_answered_with_the_nonce_count_going_on() {
+    let mut s = Sim::new(params(vec![MenuStep::Hangup], false));
+    let ch = challenge("v", "n1", None, true);
+    let r = s.challenge(407, vec![ch.clone()], "127.0.0.1:5060");
+    s.input(r);
+    s.answer();
+    let byes = s.sent_requests(Method::Bye);
+    assert_eq!(byes.len(), 1);
+    assert!(
+        byes[0].auth.is_empty(),
+        "no credentials unasked in the dialog"
+    );
+    // The proxy challenges the BYE under the nonce the INVITE used: nc 2, not 1 again.
+    let mut r = s.resp(407, Method::Bye, byes[0].cseq, None);
+    if let Input::Response(resp) = &mut r {
+        resp.branch = Some(byes[0].branch.clone());
+        resp.challenges = vec![ch.clone()];
+    }
+    s.input(r);
+    let byes = s.sent_requests(Method::Bye);
+    assert_eq!(byes.len(), 2);
+    assert_eq!(byes[1].cseq, byes[0].cseq + 1);
+    assert_ne!(byes[1].branch, byes[0].branch);
+    assert_eq!(
+        byes[1].auth,
+        vec![Authorization {
+            challenge: ch.clone(),
+            nc: 2
+        }]
+    );
+    // Challenged again: no loop; the call ends as it was going to.
+    let mut r = s.resp(407, Method::Bye, byes[1].cseq, None);
+    if let Input::Response(resp) = &mut r {
+        resp.branch = Some(byes[1].branch.clone());
+        resp.challenges = vec![challenge("v", "n9", None, true)];
+    }
+    s.input(r);
+    assert_eq!(s.sent_requests(Method::Bye).len(), 2);
+    assert_eq!(s.termination().result, Outcome::Answered);
+}
+
+#[test]
+fn challenge_without_credentials_fails_clearly() {
+    let mut p = params(vec![], false);
+    p.auth = None;
+    let mut s = Sim::new(p);
+    let r = s.challenge(
+        401,
+        vec![challenge("v", "n", None, false)],
+        "127.0.0.1:5060",
+    );
+    s.input(r);
+    let t = s.termination();
+    assert_eq!(
+        t.reason,
+        "authentication required but no credentials configured"
+    );
 }
 
 #[test]

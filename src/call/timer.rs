@@ -9,6 +9,11 @@ pub const T2: Duration = Duration::from_secs(4);
 /// RFC 3261 §17.1.1.2: Timer D is at least 32 s on unreliable transports.
 pub const TIMER_D_UDP: Duration = Duration::from_secs(32);
 
+/// No response at all (not even 100 Trying) to an INVITE within this: the trunk is taken as
+/// unreachable and the attempt fails at once (issue 10: a dead trunk must not cost the ring
+/// timeout). RFC 3261 §8.2.6.1 / §16.2: a proxy or UAS sends 100 well within 200 ms.
+pub const TRYING_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Every timer a call can arm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Timer {
@@ -28,6 +33,8 @@ pub enum Timer {
     H,
     /// Our own ring timeout: CANCEL when it fires.
     RingTimeout,
+    /// No response to the current INVITE within [`TRYING_TIMEOUT`]: trunk unreachable.
+    Trying,
     /// The current menu step (a wait) is over.
     MenuStep,
     /// The call has been up for its maximum duration: hang up.
@@ -36,7 +43,7 @@ pub enum Timer {
     BriefingSilence,
 }
 
-const ALL: [Timer; 11] = [
+const ALL: [Timer; 12] = [
     Timer::A,
     Timer::B,
     Timer::D,
@@ -45,6 +52,7 @@ const ALL: [Timer; 11] = [
     Timer::G,
     Timer::H,
     Timer::RingTimeout,
+    Timer::Trying,
     Timer::MenuStep,
     Timer::MaxDuration,
     Timer::BriefingSilence,

@@ -62,8 +62,10 @@ pub struct SipAuth {
     pub username: String,
     /// Digest password, inline or `${ENV_VAR}`.
     pub password: super::Secret,
-    /// Realm to answer; any realm when absent.
-    pub realm: Option<String>,
+    /// Realm(s) whose challenges are answered: `realm = "a"` or `realm = ["a", "b"]`.
+    /// Empty (absent): only challenges from the proxy/trunk address the request went to.
+    #[serde(default, deserialize_with = "realms")]
+    pub realm: Vec<String>,
 }
 
 impl fmt::Debug for SipAuth {
@@ -85,6 +87,26 @@ pub struct SipRegister {
     /// Requested registration lifetime.
     #[serde(deserialize_with = "duration::positive")]
     pub expires: Duration,
+}
+
+/// One realm or a list of realms, none empty.
+fn realms<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    let list = match OneOrMany::deserialize(deserializer)
+        .map_err(|_| D::Error::custom("realm must be a string or a list of strings"))?
+    {
+        OneOrMany::One(r) => vec![r],
+        OneOrMany::Many(v) => v,
+    };
+    if list.iter().any(|r| r.trim().is_empty()) {
+        return Err(D::Error::custom("empty realm"));
+    }
+    Ok(list)
 }
 
 /// A SIP user part: letters, digits and `-_.!~*'()&=+$,/%`.

@@ -88,10 +88,7 @@ expires = "10m"
     assert_eq!(sip.user_agent.as_deref(), Some("hotline/0.1"));
     assert_eq!(sip.trunk_domain(), Some("trunk.example.net"));
     let auth = sip.auth.as_ref().unwrap();
-    assert_eq!(
-        (auth.username.as_str(), auth.realm.as_deref()),
-        ("alice", None)
-    );
+    assert_eq!((auth.username.as_str(), auth.realm.len()), ("alice", 0));
     assert!(!format!("{auth:?}").contains("s3cret"));
     let register = sip.register.as_ref().unwrap();
     assert_eq!(register.registrar.host(), "trunk.example.net");
@@ -290,4 +287,31 @@ fn briefing_section_is_optional_and_checked() {
         assert!(err.starts_with(&prefix), "{bad}: want {prefix}, got {err}");
         assert!(err.contains(needle), "{bad}: {err}");
     }
+}
+
+#[test]
+fn sip_auth_realm_is_one_or_a_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let with = |realm: &str| {
+        GOOD.replace(
+            "from_user = \"hotline\"",
+            &format!(
+                "from_user = \"hotline\"\n[sip.auth]\nusername = \"a\"\npassword = \"b\"\n{realm}"
+            ),
+        )
+    };
+    let one = load(&write(dir.path(), &with("realm = \"t.example\""))).unwrap();
+    assert_eq!(one.sip.auth.unwrap().realm, vec!["t.example"]);
+    let two = load(&write(
+        dir.path(),
+        &with("realm = [\"a.example\", \"b.example\"]"),
+    ))
+    .unwrap();
+    assert_eq!(two.sip.auth.unwrap().realm, vec!["a.example", "b.example"]);
+    let err = load(&write(dir.path(), &with("realm = [\"\"]"))).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("empty realm") && text.contains(":8:"),
+        "{text}"
+    );
 }

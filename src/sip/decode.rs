@@ -1,6 +1,7 @@
 //! Wire bytes -> `call` inputs. Malformed input is an error, never a panic.
 
-use crate::call::{Branch, Challenge, Method, Request, RequestHandle, Response, Tag};
+use super::digest::parse_challenge;
+use crate::call::{Branch, Method, Request, RequestHandle, Response, Tag};
 use rsipstack::sip::prelude::*;
 use rsipstack::sip::{self as rsip, Header, SipMessage};
 
@@ -130,6 +131,9 @@ fn common(headers: &rsip::Headers) -> Result<Common, String> {
     })
 }
 
+/// More challenges than this in one response are ignored (a bound on hostile input).
+const MAX_CHALLENGES: usize = 8;
+
 /// Parses one SIP message. `handle` names the request if it is one.
 pub fn decode(bytes: &[u8], handle: RequestHandle) -> Result<Decoded, DecodeError> {
     let msg = rsip::parser::parse_message(bytes).map_err(|e| DecodeError::Parse(e.to_string()))?;
@@ -138,7 +142,7 @@ pub fn decode(bytes: &[u8], handle: RequestHandle) -> Result<Decoded, DecodeErro
             let c = common(&r.headers).map_err(DecodeError::Parse)?;
             let mut contact = None;
             let mut record_route = Vec::new();
-            let mut challenge = None;
+            let mut challenges = Vec::new();
             for header in r.headers.iter() {
                 match header {
                     Header::Contact(ct) if contact.is_none() => {
@@ -147,17 +151,12 @@ pub fn decode(bytes: &[u8], handle: RequestHandle) -> Result<Decoded, DecodeErro
                     Header::RecordRoute(rr) => {
                         record_route.extend(rr.value().split(',').map(|s| s.trim().to_string()))
                     }
-                    Header::WwwAuthenticate(w) if challenge.is_none() => {
-                        challenge = Some(Challenge {
-                            proxy: false,
-                            header: w.value().to_string(),
-                        })
+                    // Every challenge offered, in order; one that does not parse is skipped.
+                    Header::WwwAuthenticate(w) if challenges.len() < MAX_CHALLENGES => {
+                        challenges.extend(parse_challenge(w.value(), false).ok())
                     }
-                    Header::ProxyAuthenticate(p) if challenge.is_none() => {
-                        challenge = Some(Challenge {
-                            proxy: true,
-                            header: p.value().to_string(),
-                        })
+                    Header::ProxyAuthenticate(p) if challenges.len() < MAX_CHALLENGES => {
+                        challenges.extend(parse_challenge(p.value(), true).ok())
                     }
                     _ => {}
                 }
@@ -180,7 +179,8 @@ pub fn decode(bytes: &[u8], handle: RequestHandle) -> Result<Decoded, DecodeErro
                     contact,
                     record_route,
                     sdp,
-                    challenge,
+                    challenges,
+                    source: None,
                 },
             })
         }

@@ -36,7 +36,7 @@ pub struct SipContext {
     pub transport: Transport,
     pub user_agent: String,
     pub credentials: Option<Credentials>,
-    /// Random text for digest cnonce.
+    /// Random per-call key the digest cnonces are derived from (see `digest::cnonce`).
     pub cnonce: String,
 }
 
@@ -98,27 +98,30 @@ pub fn encode_request(ctx: &SipContext, r: &OutRequest) -> Result<Vec<u8>, Strin
         ));
     }
     hs.push(h("User-Agent", ctx.user_agent.clone()));
-    if let (Some(ch), Some(cred)) = (&r.auth, &ctx.credentials) {
-        // CANCEL cannot be challenged (§22.1); ACK for 2xx re-uses the INVITE's credentials.
-        let m = if r.method == Method::Ack {
-            rsip::Method::Invite
+    if let Some(cred) = &ctx.credentials {
+        // CANCEL cannot be challenged (§22.1); the ACK for a 2xx carries the INVITE's
+        // credentials (§13.2.2.4, §22.1): same method, URI, nc and cnonce as the INVITE.
+        // The digest-uri is the Request-URI exactly as written on the request line.
+        let (m, digest_uri, body) = if r.method == Method::Ack {
+            let invite_uri = Uri::try_from(ctx.request_uri.as_str())
+                .map_err(|e| format!("bad request uri {}: {e}", ctx.request_uri))?;
+            ("INVITE".to_string(), invite_uri.to_string(), &[][..])
         } else {
-            method(&r.method)
+            let b = r.sdp.as_deref().unwrap_or_default().as_bytes();
+            (r.method.to_string(), uri.to_string(), b)
         };
-        let value = digest::answer(
-            &ch.header,
-            &cred.username,
-            &cred.password,
-            &m,
-            &uri,
-            &ctx.cnonce,
-        )?;
-        let name = if ch.proxy {
-            "Proxy-Authorization"
-        } else {
-            "Authorization"
-        };
-        hs.push(h(name, value));
+        for a in &r.auth {
+            let value = digest::header_value(
+                a,
+                &cred.username,
+                &cred.password,
+                &m,
+                &digest_uri,
+                body,
+                &ctx.cnonce,
+            );
+            hs.push(h(digest::header_name(a), value));
+        }
     }
     if let Some(reason) = &r.reason {
         let cause = if r.method == Method::Cancel { 487 } else { 200 };

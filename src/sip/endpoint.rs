@@ -51,6 +51,10 @@ pub enum Inbound {
     },
     /// The connection the call's messages travel on broke.
     TransportError(String),
+    /// ICMP said a datagram we sent to `to` was not wanted (port or host unreachable), or the
+    /// TCP connection to `to` ended. Sent to every call; each acts only if `to` is where its
+    /// requests go.
+    Unreachable { to: SocketAddr, error: String },
 }
 
 type CallTx = mpsc::UnboundedSender<Inbound>;
@@ -95,6 +99,7 @@ impl Endpoint {
             Transport::Udp => {
                 let s = UdpSocket::bind(addr).await?;
                 let local = s.local_addr()?;
+                super::icmp::enable(&s, local.is_ipv4());
                 (Some(s), None, local)
             }
             Transport::Tcp => {
@@ -256,8 +261,18 @@ impl Endpoint {
                     let at = Instant::now();
                     self.dispatch(at, from, &buf[..n]).await;
                 }
-                // ICMP port unreachable surfaces here on Linux; nothing to do per call.
-                Err(e) => tracing::debug!(error = %e, "sip udp recv error"),
+                // With IP_RECVERR, an ICMP error surfaces here; the error queue says for
+                // which destination, and the calls sending there fail at once.
+                Err(e) => {
+                    let errors = super::icmp::drain(udp);
+                    if errors.is_empty() {
+                        tracing::debug!(error = %e, "sip udp recv error");
+                    }
+                    for (to, error) in errors {
+                        tracing::debug!(%to, %error, "icmp: destination unreachable");
+                        self.unreachable(to, &error.to_string());
+                    }
+                }
             }
         }
     }
@@ -305,8 +320,20 @@ impl Endpoint {
             }
         };
         self.tcp_lock().remove(&peer);
-        // Calls whose messages used this connection learn about it on their next send.
+        // A call still waiting for its first response fails now; others learn about it on
+        // their next send (which reconnects).
         tracing::debug!(%peer, reason, "sip tcp connection ended");
+        self.unreachable(peer, &format!("tcp connection ended: {reason}"));
+    }
+
+    /// Tells every call that `to` is not there (each checks whether it is its trunk).
+    fn unreachable(&self, to: SocketAddr, error: &str) {
+        for tx in self.lock_calls().values() {
+            let _ = tx.send(Inbound::Unreachable {
+                to,
+                error: error.to_string(),
+            });
+        }
     }
 
     async fn dispatch(&self, at: Instant, from: SocketAddr, bytes: &[u8]) {
@@ -316,7 +343,10 @@ impl Endpoint {
         tracing::trace!(%from, msg = %redact(bytes), "sip recv");
         let handle = RequestHandle(self.inner.handles.fetch_add(1, Ordering::Relaxed));
         match decode(bytes, handle) {
-            Ok(msg) => {
+            Ok(mut msg) => {
+                if let Decoded::Response { resp, .. } = &mut msg {
+                    resp.source = Some(from); // who may challenge is checked against it
+                }
                 let tx = self.lock_calls().get(msg.call_id()).cloned();
                 match tx {
                     Some(tx) => {

@@ -6,6 +6,7 @@ mod decode;
 mod digest;
 mod encode;
 mod endpoint;
+mod icmp;
 mod redact;
 mod register;
 mod resolve;

@@ -1,10 +1,12 @@
-//! REGISTER with refresh (RFC 3261 §10) for trunks that want it: answers one digest
-//! challenge per attempt, refreshes before expiry, backs off on failure.
+//! REGISTER with refresh (RFC 3261 §10) for trunks that want it: answers digest challenges
+//! through a [`DigestSession`] kept across refreshes (a refresh reuses the nonce with the
+//! next nc; `stale=true` is retried once), refreshes before expiry, backs off on failure.
 
 use super::decode::Decoded;
 use super::digest;
 use super::encode::Credentials;
 use super::endpoint::{Endpoint, Inbound};
+use crate::call::{AuthPolicy, Authorization, DigestSession};
 use rsipstack::sip::headers::make_header;
 use rsipstack::sip::{self as rsip, Headers, Uri, Version};
 use std::net::SocketAddr;
@@ -23,6 +25,8 @@ pub struct RegisterConfig {
     pub contact: String,
     pub expires: Duration,
     pub credentials: Option<Credentials>,
+    /// `[sip.auth] realm`: realms to answer; empty = only challenges from `dest`.
+    pub realms: Vec<String>,
     pub user_agent: String,
 }
 
@@ -31,7 +35,8 @@ fn build(
     ep: &Endpoint,
     call_id: &str,
     cseq: u32,
-    auth: Option<(bool, String)>,
+    auth: &[Authorization],
+    cnonce_key: &str,
 ) -> Result<Vec<u8>, String> {
     let uri: Uri = cfg
         .registrar
@@ -56,23 +61,20 @@ fn build(
     hs.push(h("Contact", format!("<{}>", cfg.contact)));
     hs.push(h("Expires", cfg.expires.as_secs().to_string()));
     hs.push(h("User-Agent", cfg.user_agent.clone()));
-    if let (Some((proxy, ch)), Some(c)) = (auth, &cfg.credentials) {
-        let v = digest::answer(
-            &ch,
-            &c.username,
-            &c.password,
-            &rsip::Method::Register,
-            &uri,
-            call_id,
-        )?;
-        hs.push(h(
-            if proxy {
-                "Proxy-Authorization"
-            } else {
-                "Authorization"
-            },
-            v,
-        ));
+    if let Some(c) = &cfg.credentials {
+        let digest_uri = uri.to_string();
+        for a in auth {
+            let v = digest::header_value(
+                a,
+                &c.username,
+                &c.password,
+                "REGISTER",
+                &digest_uri,
+                b"",
+                cnonce_key,
+            );
+            hs.push(h(digest::header_name(a), v));
+        }
     }
     hs.push(h("Content-Length", "0".into()));
     Ok(rsip::Request {
@@ -85,37 +87,58 @@ fn build(
     .to_bytes())
 }
 
+/// The state one registration keeps between refreshes.
+struct Registration {
+    call_id: String,
+    cseq: u32,
+    digest: DigestSession,
+    /// Random key the cnonces are derived from.
+    cnonce_key: String,
+}
+
 /// One REGISTER exchange. Returns the granted expiry.
 async fn register_once(
     cfg: &RegisterConfig,
     ep: &Endpoint,
-    call_id: &str,
-    cseq: &mut u32,
+    reg: &mut Registration,
     rx: &mut tokio::sync::mpsc::UnboundedReceiver<Inbound>,
 ) -> Result<Duration, String> {
-    let mut auth = None;
-    for _attempt in 0..2 {
-        *cseq += 1;
-        let bytes = build(cfg, ep, call_id, *cseq, auth.clone())?;
+    let policy = AuthPolicy {
+        realms: cfg.realms.clone(),
+        trunk: cfg.dest,
+    };
+    // Credentials for a nonce we already hold go along unasked (nc counts on).
+    let mut auth = if cfg.credentials.is_some() {
+        reg.digest.begin_request()
+    } else {
+        Vec::new()
+    };
+    // Bounded: the session refuses a second non-stale challenge per realm.
+    for _attempt in 0..6 {
+        reg.cseq += 1;
+        let bytes = build(cfg, ep, &reg.call_id, reg.cseq, &auth, &reg.cnonce_key)?;
         ep.send(cfg.dest, &bytes).await.map_err(|e| e.to_string())?;
-        let resp = loop {
+        let (resp, from) = loop {
             let next = tokio::time::timeout(Duration::from_secs(32), rx.recv())
                 .await
                 .map_err(|_| "no response to REGISTER".to_string())?;
             match next {
                 Some(Inbound::Message {
                     msg: Decoded::Response { resp, .. },
+                    from,
                     ..
-                }) if resp.cseq == *cseq && resp.status >= 200 => break resp,
+                }) if resp.cseq == reg.cseq && resp.status >= 200 => break (resp, from),
                 Some(_) => continue,
                 None => return Err("endpoint closed".into()),
             }
         };
         match resp.status {
             200..=299 => return Ok(cfg.expires),
-            401 | 407 if auth.is_none() && cfg.credentials.is_some() => {
-                let ch = resp.challenge.ok_or("challenge without header")?;
-                auth = Some((ch.proxy, ch.header));
+            401 | 407 if cfg.credentials.is_some() && !resp.challenges.is_empty() => {
+                auth = reg
+                    .digest
+                    .on_challenge(&resp.challenges, Some(from), &policy)
+                    .map_err(|e| format!("REGISTER {}: {}", resp.status, e.reason()))?;
             }
             code => return Err(format!("REGISTER rejected: {code} {}", resp.reason)),
         }
@@ -125,12 +148,16 @@ async fn register_once(
 
 /// Registers and keeps the registration fresh until the task is dropped.
 pub async fn register_loop(cfg: RegisterConfig, ep: Endpoint) {
-    let call_id = format!("reg{:016x}", rand::random::<u64>());
-    let mut rx = ep.register(&call_id);
-    let mut cseq = 0;
+    let mut reg = Registration {
+        call_id: format!("reg{:016x}", rand::random::<u64>()),
+        cseq: 0,
+        digest: DigestSession::default(),
+        cnonce_key: format!("{:032x}", rand::random::<u128>()),
+    };
+    let mut rx = ep.register(&reg.call_id);
     let mut backoff = Duration::from_secs(5);
     loop {
-        match register_once(&cfg, &ep, &call_id, &mut cseq, &mut rx).await {
+        match register_once(&cfg, &ep, &mut reg, &mut rx).await {
             Ok(expires) => {
                 tracing::info!(registrar = %cfg.registrar, secs = expires.as_secs(), "registered");
                 backoff = Duration::from_secs(5);

@@ -274,4 +274,5 @@ pub fn tone_wav(path: &Path, ms: u32) {
     w.finalize().expect("finalize");
 }
 
+pub mod kamailio;
 pub mod serve;

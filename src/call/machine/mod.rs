@@ -11,6 +11,7 @@ mod requests;
 mod responses;
 mod teardown;
 
+use super::digest::{AuthFailure, AuthPolicy, DigestSession};
 use super::event::EventKind;
 use super::ids::{Branch, CallId, Method, Tag};
 use super::io::{
@@ -40,8 +41,8 @@ pub struct CallParams {
     /// Longest the call stays up after answer.
     pub max_duration: Duration,
     pub menu: Vec<MenuStep>,
-    /// Whether credentials are configured to answer a 401/407.
-    pub can_authenticate: bool,
+    /// Whose 401/407 we answer with the configured credentials; `None`: no credentials.
+    pub auth: Option<AuthPolicy>,
     /// How the briefing (`play` of [`BRIEFING`]) repeats.
     pub briefing: BriefingPolicy,
     /// Random bits (at least 64, from the I/O edge) in every branch we create: a branch is
@@ -77,8 +78,6 @@ struct InviteTx {
     req: OutRequest,
     /// Current Timer A interval.
     interval: Duration,
-    /// A challenge has been answered once already: a second one is a failure.
-    authenticated: bool,
     /// We want this INVITE gone (ring timeout before any provisional, or hangup): CANCEL
     /// as soon as a provisional response makes it legal (RFC 3261 §9.1).
     cancel_wanted: bool,
@@ -154,6 +153,8 @@ pub struct Call {
     finished: bool,
     /// An operator is (or was) on the bridge: the menu no longer hangs up.
     operator_on_line: bool,
+    /// Nonces and nonce counts of the digest challenges answered in this call.
+    digest: DigestSession,
 }
 
 impl Call {
@@ -173,11 +174,10 @@ impl Call {
                     target: None,
                     routes: Vec::new(),
                     sdp: Some(offer),
-                    auth: None,
+                    auth: Vec::new(),
                     reason: None,
                 },
                 interval: T1,
-                authenticated: false,
                 cancel_wanted: false,
                 cancel_sent: false,
             },
@@ -192,6 +192,7 @@ impl Call {
             termination: None,
             finished: false,
             operator_on_line: false,
+            digest: DigestSession::default(),
             p,
         };
         call.invite.req.branch = call.new_branch();
@@ -239,6 +240,11 @@ impl Call {
             Input::Response(r) => self.on_response(now, r),
             Input::Request(r) => self.on_request(now, r),
             Input::TransportError(e) => self.on_transport_error(now, e),
+            Input::TrunkUnreachable(e) => {
+                if matches!(self.state, State::Calling) {
+                    self.on_transport_error(now, e)
+                }
+            }
             Input::DtmfFinished => self.step_finished(now, |s| matches!(s, MenuStep::Dtmf { .. })),
             Input::PlaybackFinished => self.playback_finished(now),
             Input::DtmfReceived(digit) => self.dtmf_received(now, digit),
@@ -297,7 +303,7 @@ impl Call {
     fn send_invite(&mut self, now: Instant) {
         let note = EventKind::InviteSent {
             cseq: self.invite.req.cseq,
-            authenticated: self.invite.req.auth.is_some(),
+            authenticated: !self.invite.req.auth.is_empty(),
         };
         self.send(Outgoing::Request(self.invite.req.clone()), Some(note));
         self.invite.interval = T1;
@@ -305,6 +311,8 @@ impl Call {
             self.timers.set(Timer::A, now + T1);
         }
         self.timers.set(Timer::B, now + 64 * T1);
+        self.timers
+            .set(Timer::Trying, now + super::timer::TRYING_TIMEOUT);
     }
 
     fn respond(&mut self, req: &Request, status: u16, reason: &'static str, sdp: Option<String>) {
@@ -346,6 +354,19 @@ impl Call {
                 }
                 other => self.state = other,
             },
+            Timer::Trying => {
+                if let State::Calling = self.state {
+                    // Like a ring timeout before any provisional: no CANCEL is allowed yet
+                    // (§9.1); send one if a provisional still turns up while we linger.
+                    self.invite.cancel_wanted = true;
+                    let secs = super::timer::TRYING_TIMEOUT.as_secs_f64();
+                    let t = Termination::new(
+                        Outcome::Failed,
+                        format!("trunk unreachable: no response to INVITE within {secs}s"),
+                    );
+                    self.end(now, t);
+                }
+            }
             Timer::RingTimeout => {
                 let secs = self.p.ring_timeout.as_secs_f64();
                 match std::mem::replace(&mut self.state, State::Ended) {

@@ -41,6 +41,10 @@ impl Call {
     }
 
     pub(super) fn on_invite_response(&mut self, now: Instant, r: Response) {
+        if r.cseq == self.invite.req.cseq {
+            // Any response shows the trunk is there.
+            self.timers.stop(Timer::Trying);
+        }
         match r.status {
             100..=199 => self.on_provisional(now, r),
             200..=299 => self.on_success(now, r),
@@ -236,7 +240,7 @@ impl Call {
             target: None,
             routes: Vec::new(),
             sdp: None,
-            auth: None,
+            auth: Vec::new(),
             reason: None,
         };
         let current = r.cseq == self.invite.req.cseq;
@@ -251,37 +255,11 @@ impl Call {
         }
         self.timers.stop(Timer::A);
         self.timers.stop(Timer::B);
-        if let (401 | 407, Some(ch)) = (r.status, &r.challenge)
+        if matches!(r.status, 401 | 407)
+            && !r.challenges.is_empty()
             && !matches!(self.state, State::Cancelling { .. })
         {
-            self.emit(now, EventKind::Challenged { code: r.status });
-            if !self.p.can_authenticate {
-                let t = Termination {
-                    result: Outcome::Failed,
-                    code: Some(r.status),
-                    reason: "authentication required but no credentials configured".into(),
-                    hangup_by: None,
-                };
-                return self.end(now, t);
-            }
-            if self.invite.authenticated {
-                let t = Termination {
-                    result: Outcome::Failed,
-                    code: Some(r.status),
-                    reason: "credentials rejected (challenged again after answering)".into(),
-                    hangup_by: None,
-                };
-                return self.end(now, t);
-            }
-            // Answer the challenge once, in a new INVITE transaction (§22.2).
-            self.invite.authenticated = true;
-            self.invite.req.auth = Some(ch.clone());
-            self.invite.req.cseq = self.next_cseq;
-            self.next_cseq += 1;
-            self.invite.req.branch = self.new_branch();
-            self.state = State::Calling;
-            self.send_invite(now);
-            return;
+            return self.on_challenge(now, r);
         }
         self.emit(
             now,
@@ -300,6 +278,97 @@ impl Call {
         self.end(now, t);
     }
 
+    /// A 401/407 to our INVITE (RFC 3261 §22.2): answer it in a new INVITE transaction, or
+    /// end the call saying why no digest was sent.
+    fn on_challenge(&mut self, now: Instant, r: Response) {
+        let first = &r.challenges[0];
+        self.emit(
+            now,
+            EventKind::Challenged {
+                code: r.status,
+                realm: first.realm.clone(),
+                stale: first.stale,
+            },
+        );
+        let failed = |reason: String| Termination {
+            result: Outcome::Failed,
+            code: Some(r.status),
+            reason,
+            hangup_by: None,
+        };
+        let Some(policy) = &self.p.auth else {
+            let why = "authentication required but no credentials configured".to_string();
+            return self.end(now, failed(why));
+        };
+        match self.digest.on_challenge(&r.challenges, r.source, policy) {
+            Ok(auth) => {
+                self.invite.req.auth = auth;
+                self.invite.req.cseq = self.next_cseq;
+                self.next_cseq += 1;
+                self.invite.req.branch = self.new_branch();
+                self.state = State::Calling;
+                self.send_invite(now);
+            }
+            Err(AuthFailure::Refused(reason)) => {
+                self.emit(
+                    now,
+                    EventKind::ChallengeRefused {
+                        code: r.status,
+                        reason: reason.clone(),
+                    },
+                );
+                self.end(now, failed(reason));
+            }
+            Err(AuthFailure::Rejected(reason)) => self.end(now, failed(reason)),
+        }
+    }
+
+    /// A 401/407 to our BYE: answered like the INVITE's (same realm policy, nc counting on
+    /// under a nonce already used). True if a new BYE went out.
+    fn answer_bye_challenge(&mut self, now: Instant, r: &Response) -> bool {
+        let Some(policy) = self.p.auth.clone() else {
+            return false;
+        };
+        let first = &r.challenges[0];
+        self.emit(
+            now,
+            EventKind::Challenged {
+                code: r.status,
+                realm: first.realm.clone(),
+                stale: first.stale,
+            },
+        );
+        let auth = match self.digest.on_challenge(&r.challenges, r.source, &policy) {
+            Ok(auth) => auth,
+            Err(AuthFailure::Refused(reason)) => {
+                let code = r.status;
+                self.emit(now, EventKind::ChallengeRefused { code, reason });
+                return false;
+            }
+            Err(AuthFailure::Rejected(_)) => return false,
+        };
+        let cseq = self.next_cseq;
+        self.next_cseq += 1;
+        let branch = self.new_branch();
+        let State::Closing { tx, .. } = &mut self.state else {
+            return false;
+        };
+        tx.req.cseq = cseq;
+        tx.req.branch = branch;
+        tx.req.auth = auth;
+        tx.interval = T1;
+        let req = tx.req.clone();
+        let note = EventKind::ByeSent {
+            reason: "answering a digest challenge".into(),
+        };
+        self.send(Outgoing::Request(req), Some(note));
+        if !self.p.reliable {
+            self.timers.set(Timer::E, now + T1);
+        }
+        self.timers.set(Timer::F, now + 64 * T1);
+        true
+    }
+
     pub(super) fn on_bye_response(&mut self, now: Instant, r: Response) {
         if r.status < 200 {
             return;
@@ -308,6 +377,12 @@ impl Call {
             return;
         };
         if tx.req.cseq != r.cseq {
+            return;
+        }
+        if matches!(r.status, 401 | 407)
+            && !r.challenges.is_empty()
+            && self.answer_bye_challenge(now, &r)
+        {
             return;
         }
         self.emit(now, EventKind::ByeResponse { code: r.status });

@@ -16,6 +16,12 @@ impl Call {
                     hangup_by: None,
                 },
             ),
+            // Nothing heard yet: the INVITE could not reach the trunk (ICMP port
+            // unreachable, TCP refused or reset). Fail now instead of at the ring timeout.
+            State::Calling => self.end(
+                now,
+                Termination::new(Outcome::Failed, format!("trunk unreachable: {e}")),
+            ),
             _ => self.end(
                 now,
                 Termination::new(Outcome::Failed, format!("transport error: {e}")),
@@ -57,7 +63,7 @@ impl Call {
             target: None,
             routes: Vec::new(),
             sdp: None,
-            auth: None,
+            auth: Vec::new(),
             reason: Some(reason.to_string()),
         }
     }
@@ -95,7 +101,7 @@ impl Call {
             target: d.target.clone(),
             routes: d.routes.clone(),
             sdp: None,
-            auth: None,
+            auth: Vec::new(),
             reason: Some(reason.to_string()),
         }
     }
@@ -108,6 +114,7 @@ impl Call {
         why: Termination,
     ) {
         let req = self.bye_request(&dialog, reason);
+        self.digest.new_request();
         let note = EventKind::ByeSent {
             reason: reason.to_string(),
         };
