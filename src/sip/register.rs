@@ -8,7 +8,8 @@ use super::endpoint::{Endpoint, Inbound};
 use rsipstack::sip::headers::make_header;
 use rsipstack::sip::{self as rsip, Headers, Uri, Version};
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
+use tokio::sync::watch;
 
 /// What to register, where.
 #[derive(Clone, Debug)]
@@ -24,6 +25,37 @@ pub struct RegisterConfig {
     pub expires: Duration,
     pub credentials: Option<Credentials>,
     pub user_agent: String,
+}
+
+/// Where a registration stands (for `/readyz` and `/metrics`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RegistrationState {
+    /// The first REGISTER is under way.
+    Registering,
+    /// The registrar accepted it at `at`, for `expires`; refreshed before that.
+    Registered { at: SystemTime, expires: Duration },
+    /// The last attempt failed (`status`: the final response, if there was one); retried
+    /// with backoff. `failures` counts attempts since the last success.
+    Failing {
+        status: Option<u16>,
+        reason: String,
+        failures: u32,
+    },
+}
+
+/// Why one REGISTER exchange failed.
+struct Failure {
+    status: Option<u16>,
+    reason: String,
+}
+
+impl From<String> for Failure {
+    fn from(reason: String) -> Self {
+        Self {
+            status: None,
+            reason,
+        }
+    }
 }
 
 fn build(
@@ -92,12 +124,14 @@ async fn register_once(
     call_id: &str,
     cseq: &mut u32,
     rx: &mut tokio::sync::mpsc::UnboundedReceiver<Inbound>,
-) -> Result<Duration, String> {
+) -> Result<Duration, Failure> {
     let mut auth = None;
     for _attempt in 0..2 {
         *cseq += 1;
         let bytes = build(cfg, ep, call_id, *cseq, auth.clone())?;
-        ep.send(cfg.dest, &bytes).await.map_err(|e| e.to_string())?;
+        ep.send(cfg.dest, &bytes)
+            .await
+            .map_err(|e| Failure::from(e.to_string()))?;
         let resp = loop {
             let next = tokio::time::timeout(Duration::from_secs(32), rx.recv())
                 .await
@@ -108,37 +142,66 @@ async fn register_once(
                     ..
                 }) if resp.cseq == *cseq && resp.status >= 200 => break resp,
                 Some(_) => continue,
-                None => return Err("endpoint closed".into()),
+                None => return Err("endpoint closed".to_string().into()),
             }
         };
         match resp.status {
             200..=299 => return Ok(cfg.expires),
             401 | 407 if auth.is_none() && cfg.credentials.is_some() => {
-                let ch = resp.challenge.ok_or("challenge without header")?;
+                let ch = resp
+                    .challenge
+                    .ok_or_else(|| "challenge without header".to_string())?;
                 auth = Some((ch.proxy, ch.header));
             }
-            code => return Err(format!("REGISTER rejected: {code} {}", resp.reason)),
+            code => {
+                return Err(Failure {
+                    status: Some(code),
+                    reason: format!("REGISTER rejected: {code} {}", resp.reason),
+                });
+            }
         }
     }
-    Err("REGISTER credentials rejected".into())
+    Err("REGISTER credentials rejected".to_string().into())
 }
 
 /// Registers and keeps the registration fresh until the task is dropped.
 pub async fn register_loop(cfg: RegisterConfig, ep: Endpoint) {
+    let (state, _) = watch::channel(RegistrationState::Registering);
+    register_reporting(cfg, ep, state).await
+}
+
+/// [`register_loop`], publishing each change of state on `state`.
+pub async fn register_reporting(
+    cfg: RegisterConfig,
+    ep: Endpoint,
+    state: watch::Sender<RegistrationState>,
+) {
     let call_id = format!("reg{:016x}", rand::random::<u64>());
     let mut rx = ep.register(&call_id);
     let mut cseq = 0;
     let mut backoff = Duration::from_secs(5);
+    let mut failures = 0;
     loop {
         match register_once(&cfg, &ep, &call_id, &mut cseq, &mut rx).await {
             Ok(expires) => {
                 tracing::info!(registrar = %cfg.registrar, secs = expires.as_secs(), "registered");
+                state.send_replace(RegistrationState::Registered {
+                    at: SystemTime::now(),
+                    expires,
+                });
                 backoff = Duration::from_secs(5);
+                failures = 0;
                 // Refresh well before expiry.
                 tokio::time::sleep(expires.mul_f32(0.8)).await;
             }
             Err(e) => {
-                tracing::warn!(registrar = %cfg.registrar, error = %e, "registration failed");
+                failures += 1;
+                tracing::warn!(registrar = %cfg.registrar, error = %e.reason, failures, "registration failed");
+                state.send_replace(RegistrationState::Failing {
+                    status: e.status,
+                    reason: e.reason,
+                    failures,
+                });
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(300));
             }

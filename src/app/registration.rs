@@ -1,0 +1,156 @@
+//! `serve` registers with the trunk when `[sip.register]` is set (RFC 3261 §10), refreshes
+//! before expiry, and keeps the state for `/readyz` and `/metrics`.
+
+use super::service::Service;
+use crate::config::Config;
+use crate::sip::{Credentials, Endpoint, RegisterConfig, RegistrationState, Transport, resolve};
+use std::fmt::Write;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::OnceLock;
+use std::time::SystemTime;
+use tokio::sync::watch;
+
+/// The registration's state, once `serve` started it.
+#[derive(Default)]
+pub struct RegistrationCell(OnceLock<(String, watch::Receiver<RegistrationState>)>);
+
+impl RegistrationCell {
+    /// The registrar and its state now; `None` when hotline does not register.
+    pub fn get(&self) -> Option<(String, RegistrationState)> {
+        self.0.get().map(|(r, rx)| (r.clone(), rx.borrow().clone()))
+    }
+}
+
+/// What to REGISTER, from the config: our address-of-record and Contact as calls use them,
+/// sent through the proxy when there is one, else to the registrar.
+pub async fn register_config(
+    cfg: &Config,
+    ep: &Endpoint,
+) -> Result<Option<RegisterConfig>, String> {
+    let Some(reg) = &cfg.sip.register else {
+        return Ok(None);
+    };
+    let dest = match &cfg.sip.proxy {
+        Some(p) => resolve(p.as_str()).await?,
+        None => resolve(reg.registrar.as_str()).await?,
+    };
+    let advertise = cfg.media.advertise;
+    let host = match advertise {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => format!("[{v6}]"),
+    };
+    let from_host = cfg.sip.trunk_domain().map_or(host, str::to_string);
+    let tp = if ep.transport() == Transport::Tcp {
+        ";transport=tcp"
+    } else {
+        ""
+    };
+    let via = SocketAddr::new(advertise, ep.local_addr().port());
+    Ok(Some(RegisterConfig {
+        registrar: reg.registrar.as_str().to_string(),
+        dest,
+        aor: format!("sip:{}@{from_host}", cfg.sip.from_user),
+        contact: format!("sip:{}@{via}{tp}", cfg.sip.from_user),
+        expires: reg.expires,
+        credentials: cfg.sip.auth.as_ref().map(|a| Credentials {
+            username: a.username.clone(),
+            password: a.password.expose().to_string(),
+        }),
+        user_agent: super::dial::user_agent_of(cfg),
+    }))
+}
+
+/// Starts the registration loop of a serving hotline, if `[sip.register]` is set.
+pub async fn start(svc: &Service) -> Result<(), String> {
+    let cfg = svc.config();
+    let Some(reg) = register_config(&cfg, &svc.inner.ep).await? else {
+        return Ok(());
+    };
+    let (tx, rx) = watch::channel(RegistrationState::Registering);
+    let _ = svc.inner.registration.0.set((reg.registrar.clone(), rx));
+    tracing::info!(registrar = %reg.registrar, "registering with the trunk");
+    tokio::spawn(crate::sip::register_reporting(
+        reg,
+        svc.inner.ep.clone(),
+        tx,
+    ));
+    Ok(())
+}
+
+impl Service {
+    /// For `/readyz`: whether the trunk registration is up (or not configured), and a line
+    /// saying so.
+    pub fn registration_readiness(&self) -> (bool, Option<String>) {
+        readiness(self)
+    }
+
+    /// For `/metrics`: the registration gauges (nothing when hotline does not register).
+    pub fn registration_metrics(&self, out: &mut String) {
+        metrics(self, out)
+    }
+}
+
+fn readiness(svc: &Service) -> (bool, Option<String>) {
+    let Some((registrar, state)) = svc.inner.registration.get() else {
+        return (true, None);
+    };
+    match state {
+        RegistrationState::Registering => (
+            false,
+            Some(format!("sip registration: registering with {registrar}")),
+        ),
+        RegistrationState::Registered { at, expires } => {
+            let ago = SystemTime::now()
+                .duration_since(at)
+                .unwrap_or_default()
+                .as_secs();
+            (
+                true,
+                Some(format!(
+                    "sip registration: registered with {registrar} {ago} s ago for {} s",
+                    expires.as_secs()
+                )),
+            )
+        }
+        RegistrationState::Failing {
+            reason, failures, ..
+        } => (
+            false,
+            Some(format!(
+                "sip registration: failing with {registrar}: {reason} ({failures} attempts in a row)"
+            )),
+        ),
+    }
+}
+
+fn metrics(svc: &Service, out: &mut String) {
+    let Some((_, state)) = svc.inner.registration.get() else {
+        return;
+    };
+    let (up, status, failures) = match state {
+        RegistrationState::Registering => (0, 0, 0),
+        RegistrationState::Registered { .. } => (1, 200, 0),
+        RegistrationState::Failing {
+            status, failures, ..
+        } => (0, status.unwrap_or(0), failures),
+    };
+    let _ = writeln!(
+        out,
+        "# HELP hotline_sip_registered 1 while the trunk registration is up, else 0."
+    );
+    let _ = writeln!(out, "# TYPE hotline_sip_registered gauge");
+    let _ = writeln!(out, "hotline_sip_registered {up}");
+    let _ = writeln!(
+        out,
+        "# HELP hotline_sip_registration_last_status Status code of the last final REGISTER \
+         response (0: none yet, or no response)."
+    );
+    let _ = writeln!(out, "# TYPE hotline_sip_registration_last_status gauge");
+    let _ = writeln!(out, "hotline_sip_registration_last_status {status}");
+    let _ = writeln!(
+        out,
+        "# HELP hotline_sip_registration_failures Failed REGISTER attempts since the last success."
+    );
+    let _ = writeln!(out, "# TYPE hotline_sip_registration_failures gauge");
+    let _ = writeln!(out, "hotline_sip_registration_failures {failures}");
+}
