@@ -7,7 +7,7 @@ use crate::sip::{Credentials, Endpoint, RegisterConfig, RegistrationState, Trans
 use std::fmt::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::OnceLock;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
 
 /// The registration's state, once `serve` started it.
@@ -60,21 +60,40 @@ pub async fn register_config(
     }))
 }
 
-/// Starts the registration loop of a serving hotline, if `[sip.register]` is set.
-pub async fn start(svc: &Service) -> Result<(), String> {
+/// Starts the registration loop of a serving hotline, if `[sip.register]` is set. A registrar
+/// that does not resolve yet does not stop `serve` (webhooks and fallback tickets still work):
+/// it shows as failing and is retried with backoff.
+pub fn start(svc: &Service) {
     let cfg = svc.config();
-    let Some(reg) = register_config(&cfg, &svc.inner.ep).await? else {
-        return Ok(());
+    let Some(reg) = &cfg.sip.register else {
+        return;
     };
+    let registrar = reg.registrar.as_str().to_string();
     let (tx, rx) = watch::channel(RegistrationState::Registering);
-    let _ = svc.inner.registration.0.set((reg.registrar.clone(), rx));
-    tracing::info!(registrar = %reg.registrar, "registering with the trunk");
-    tokio::spawn(crate::sip::register_reporting(
-        reg,
-        svc.inner.ep.clone(),
-        tx,
-    ));
-    Ok(())
+    let _ = svc.inner.registration.0.set((registrar.clone(), rx));
+    tracing::info!(%registrar, "registering with the trunk");
+    let ep = svc.inner.ep.clone();
+    tokio::spawn(async move {
+        let mut backoff = Duration::from_secs(5);
+        let mut failures = 0;
+        loop {
+            match register_config(&cfg, &ep).await {
+                Ok(Some(reg)) => return crate::sip::register_reporting(reg, ep, tx).await,
+                Ok(None) => return,
+                Err(e) => {
+                    failures += 1;
+                    tracing::warn!(%registrar, error = %e, "cannot reach the registrar");
+                    tx.send_replace(RegistrationState::Failing {
+                        status: None,
+                        reason: e,
+                        failures,
+                    });
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(300));
+                }
+            }
+        }
+    });
 }
 
 impl Service {

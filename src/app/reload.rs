@@ -148,6 +148,10 @@ fn pin_start_only(old: &Config, new: &mut Config) -> Vec<String> {
     pin!("[http] body_limit", http.body_limit);
     pin!("[briefing]", briefing);
     pin!("[bridge]", bridge);
+    if new.sip.register.is_some() && old.sip.auth != new.sip.auth {
+        // Calls use the new credentials at once; the running registration keeps its own.
+        pinned.push("[sip.auth] for REGISTER".to_string());
+    }
     pinned
 }
 

@@ -104,7 +104,7 @@ pub async fn start(args: &ServeArgs) -> Result<Started, String> {
     }
     let svc = Service::new(cfg, plans, store, ep.clone(), briefer);
     super::reload::watch(&svc, args);
-    super::registration::start(&svc).await?;
+    super::registration::start(&svc);
     match svc.resume_interrupted().await {
         Ok(0) => {}
         Ok(n) => tracing::warn!(n, "resumed interrupted ladders"),
