@@ -16,7 +16,9 @@ use std::sync::OnceLock;
 #[derive(Default)]
 pub struct ReloadState {
     source: OnceLock<ServeArgs>,
-    gate: tokio::sync::Mutex<()>,
+    /// Held while reloading (one at a time); the warnings of the config running now, so a
+    /// reload logs only new ones.
+    gate: tokio::sync::Mutex<Vec<String>>,
 }
 
 /// What a reload did.
@@ -53,9 +55,13 @@ pub fn load_checked(args: &ServeArgs) -> Result<(Config, Dialplans, Vec<String>)
     }
 }
 
-/// Remembers where `svc` was loaded from and reloads it on SIGHUP.
-pub fn watch(svc: &Service, args: &ServeArgs) {
+/// Remembers where `svc` was loaded from (and the warnings it started with) and reloads it
+/// on SIGHUP.
+pub fn watch(svc: &Service, args: &ServeArgs, warnings: Vec<String>) {
     let _ = svc.inner.reload.source.set(args.clone());
+    if let Ok(mut w) = svc.inner.reload.gate.try_lock() {
+        *w = warnings;
+    }
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -81,7 +87,7 @@ pub fn watch(svc: &Service, args: &ServeArgs) {
 impl Service {
     /// Reloads `hotline.toml` and the dialplans: checked first, swapped in only when valid.
     pub async fn reload(&self) -> Result<Reloaded, ReloadError> {
-        let _one = self.inner.reload.gate.lock().await;
+        let mut running_warnings = self.inner.reload.gate.lock().await;
         let args = self
             .inner
             .reload
@@ -106,9 +112,10 @@ impl Service {
         let restart_needed = pin_start_only(&old, &mut cfg);
         let mut changes = config_changes(&old, &cfg);
         changes.extend(plan_changes(&old_plans, &plans));
-        for w in &warnings {
-            tracing::warn!("reload: {w}");
+        for w in warnings.iter().filter(|w| !running_warnings.contains(w)) {
+            tracing::warn!("reload: new warning: {w}");
         }
+        *running_warnings = warnings.clone();
         for r in &restart_needed {
             tracing::warn!("reload: {r} changed; it takes effect at the next restart");
         }

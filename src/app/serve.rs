@@ -103,7 +103,7 @@ pub async fn start(args: &ServeArgs) -> Result<Started, String> {
         tracing::warn!(error = %e, "no pre-synthesized greeting");
     }
     let svc = Service::new(cfg, plans, store, ep.clone(), briefer);
-    super::reload::watch(&svc, args);
+    super::reload::watch(&svc, args, warnings);
     super::registration::start(&svc);
     match svc.resume_interrupted().await {
         Ok(0) => {}
