@@ -37,6 +37,15 @@ fn open_loopback(cfg: &Config) -> bool {
     cfg.http.allow_unauthenticated_loopback && cfg.http.listen.ip().is_loopback()
 }
 
+/// The keys whose values are secrets (`config::Secret`: inline or `${NAME}`).
+const SECRET_KEYS: [&str; 5] = [
+    "api_token",
+    "bearer",
+    "hmac_secret",
+    "fallback_token",
+    "password",
+];
+
 /// Every `${NAME}` whose variable is unset or empty, all named at once. HTTP and webhook
 /// secrets only warn in the loopback demo mode; the rest are errors. Returns the dotted paths
 /// reported.
@@ -48,6 +57,10 @@ pub(super) fn env_secrets(
 ) -> Vec<String> {
     let mut reported = Vec::new();
     for s in doc.strings() {
+        let key = s.path.rsplit('.').next().unwrap_or_default();
+        if !SECRET_KEYS.contains(&key) {
+            continue;
+        }
         let Some(name) = s.value.strip_prefix("${").and_then(|v| v.strip_suffix('}')) else {
             continue;
         };
