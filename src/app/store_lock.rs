@@ -44,6 +44,34 @@ pub fn acquire(db: &Path, recordings: &Path) -> Result<StoreLock, String> {
     Ok(lock)
 }
 
+/// Crash recovery for a command that takes no lock (`hotline dial`): run only while no
+/// `serve` holds the recordings folder (its calls are live, not crashed); the folder is held
+/// while recovering.
+pub fn recover_unless_served(recordings: &Path) {
+    let path = recordings.join(RECORDINGS_LOCK);
+    let file = match File::open(&path) {
+        Ok(f) => f,
+        // No lock file: no serve has used this folder.
+        Err(_) => {
+            super::recover::recover_recordings(recordings);
+            return;
+        }
+    };
+    match file.try_lock() {
+        Ok(()) => {
+            super::recover::recover_recordings(recordings);
+        }
+        Err(_) => {
+            let mut pid = String::new();
+            let _ = (&file).read_to_string(&mut pid);
+            tracing::info!(
+                pid = pid.trim(),
+                "a serve holds the recordings folder: its calls are live, no crash recovery"
+            );
+        }
+    }
+}
+
 fn lock_one(what: &str, path: &Path) -> Result<File, String> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
@@ -110,7 +138,20 @@ mod tests {
             e.contains(RECORDINGS_LOCK) && e.contains("recordings folder"),
             "{e}"
         );
+        // A live call of the holder is not "recovered" by a command that takes no lock.
+        let sidecar = rec.join("live.json");
+        std::fs::write(&sidecar, r#"{"stages":{}}"#).expect("sidecar");
+        recover_unless_served(&rec);
+        assert_eq!(
+            std::fs::read_to_string(&sidecar).expect("read"),
+            r#"{"stages":{}}"#
+        );
         drop(first);
-        acquire(&db, &rec).expect("free again once dropped");
+        let again = acquire(&db, &rec).expect("free again once dropped");
+        drop(again);
+        recover_unless_served(&rec);
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&sidecar).expect("read")).expect("json");
+        assert_eq!(v["interrupted"], true, "no serve: recovered");
     }
 }
