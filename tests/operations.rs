@@ -284,3 +284,50 @@ fn hex_sha256(text: &str) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(text.as_bytes()))
 }
+
+#[test]
+fn serve_refuses_an_empty_sip_password_naming_every_missing_secret() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = serve_config(
+        dir.path(),
+        "[ladder]\nfallback_url = \"https://tickets.example.net/p0\"\n\
+         fallback_token = \"${HOTLINE_TEST_UNSET_TICKET}\"\n",
+    );
+    let text = std::fs::read_to_string(&config).expect("config").replace(
+        "from_user = \"hotline\"",
+        "from_user = \"hotline\"\n[sip.auth]\nusername = \"ops\"\npassword = \"${HOTLINE_TEST_UNSET_SIP}\"",
+    );
+    std::fs::write(&config, &text).expect("config");
+    std::fs::write(
+        dir.path().join("dialplans/hpe.toml"),
+        plan("HPE", "hpe", 9, ""),
+    )
+    .expect("plan");
+    let out = Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .args(["--http", "127.0.0.1:0", "--sip", "127.0.0.1:0"])
+        .output()
+        .expect("serve");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(out.stdout.is_empty(), "never serving");
+    let line = |needle: &str| {
+        text[..text.find(needle).expect(needle)]
+            .matches('\n')
+            .count()
+            + 1
+    };
+    for (var, key) in [
+        ("HOTLINE_TEST_UNSET_SIP", "sip.auth.password"),
+        ("HOTLINE_TEST_UNSET_TICKET", "ladder.fallback_token"),
+    ] {
+        let at = format!("hotline.toml:{}:", line(var));
+        assert!(
+            err.contains(&at)
+                && err.contains(&format!("{key}: environment variable {var} is not set")),
+            "{var}: {err}"
+        );
+    }
+    assert!(!dir.path().join("data").exists(), "no store opened");
+}
