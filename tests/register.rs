@@ -108,3 +108,51 @@ async fn serve_registers_and_shows_the_state() {
         }
     }
 }
+
+/// A stopping `serve` removes its binding: REGISTER with `Expires: 0`, digest answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_unregisters_when_it_stops() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let sipp = Sipp::start(
+        dir.path(),
+        "uas_register_unregister.xml",
+        "u1",
+        &["-key", "auth_user", "ops", "-key", "auth_pass", "s3cret"],
+    );
+    let config = support::serve::serve_config(dir.path(), "");
+    let text = std::fs::read_to_string(&config).expect("config").replace(
+        "from_user = \"hotline\"",
+        &format!(
+            "from_user = \"ops\"\n[sip.auth]\nusername = \"ops\"\npassword = \"s3cret\"\n\
+             [sip.register]\nregistrar = \"sip:127.0.0.1:{}\"\nexpires = \"60s\"",
+            sipp.port
+        ),
+    );
+    std::fs::write(&config, text).expect("config");
+    let s = support::serve::Server::start(&config);
+    let end = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let r = reqwest::get(format!("{}/readyz", s.http))
+            .await
+            .expect("readyz");
+        if r.status() == 200 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < end,
+            "{}",
+            r.text().await.unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::task::spawn_blocking(move || s.terminate())
+        .await
+        .expect("join");
+    let code = tokio::task::spawn_blocking(move || sipp.wait(Duration::from_secs(10)))
+        .await
+        .expect("join");
+    assert_eq!(
+        code, 0,
+        "sipp saw the REGISTER with Expires: 0, with a valid digest"
+    );
+}

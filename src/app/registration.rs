@@ -6,18 +6,29 @@ use crate::config::Config;
 use crate::sip::{Credentials, Endpoint, RegisterConfig, RegistrationState, Transport, resolve};
 use std::fmt::Write;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
-/// The registration's state, once `serve` started it.
+/// The registration, once `serve` started it.
 #[derive(Default)]
-pub struct RegistrationCell(OnceLock<(String, watch::Receiver<RegistrationState>)>);
+pub struct RegistrationCell(OnceLock<Running>);
+
+struct Running {
+    registrar: String,
+    state: watch::Receiver<RegistrationState>,
+    /// `true`: remove the binding and end.
+    stop: watch::Sender<bool>,
+    task: Mutex<Option<JoinHandle<()>>>,
+}
 
 impl RegistrationCell {
     /// The registrar and its state now; `None` when hotline does not register.
     pub fn get(&self) -> Option<(String, RegistrationState)> {
-        self.0.get().map(|(r, rx)| (r.clone(), rx.borrow().clone()))
+        self.0
+            .get()
+            .map(|r| (r.registrar.clone(), r.state.borrow().clone()))
     }
 }
 
@@ -70,33 +81,58 @@ pub fn start(svc: &Service) {
     };
     let registrar = reg.registrar.as_str().to_string();
     let (tx, rx) = watch::channel(RegistrationState::Registering);
-    let _ = svc.inner.registration.0.set((registrar.clone(), rx));
+    let (stop, mut stopped) = watch::channel(false);
     tracing::info!(%registrar, "registering with the trunk");
     let ep = svc.inner.ep.clone();
-    tokio::spawn(async move {
+    let name = registrar.clone();
+    let task = tokio::spawn(async move {
         let mut backoff = Duration::from_secs(5);
         let mut failures = 0;
         loop {
             match register_config(&cfg, &ep).await {
-                Ok(Some(reg)) => return crate::sip::register_reporting(reg, ep, tx).await,
+                Ok(Some(reg)) => {
+                    return crate::sip::register_reporting(reg, ep, tx, stopped).await;
+                }
                 Ok(None) => return,
                 Err(e) => {
                     failures += 1;
-                    tracing::warn!(%registrar, error = %e, "cannot reach the registrar");
+                    tracing::warn!(registrar = %name, error = %e, "cannot reach the registrar");
                     tx.send_replace(RegistrationState::Failing {
                         status: None,
                         reason: e,
                         failures,
                     });
-                    tokio::time::sleep(backoff).await;
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = stopped.wait_for(|s| *s) => return,
+                    }
                     backoff = (backoff * 2).min(Duration::from_secs(300));
                 }
             }
         }
     });
+    let _ = svc.inner.registration.0.set(Running {
+        registrar,
+        state: rx,
+        stop,
+        task: Mutex::new(Some(task)),
+    });
 }
 
 impl Service {
+    /// Removes the trunk registration (REGISTER with `Expires: 0`) as `serve` stops; waits a
+    /// few seconds at most.
+    pub async fn unregister(&self) {
+        let Some(r) = self.inner.registration.0.get() else {
+            return;
+        };
+        r.stop.send_replace(true);
+        let task = r.task.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(task) = task {
+            let _ = tokio::time::timeout(Duration::from_secs(4), task).await;
+        }
+    }
+
     /// For `/readyz`: whether the trunk registration is up (or not configured), and a line
     /// saying so.
     pub fn registration_readiness(&self) -> (bool, Option<String>) {

@@ -40,6 +40,7 @@ impl Started {
         let stop = async move {
             shutdown.await;
             svc.shutdown().await;
+            svc.unregister().await;
         };
         axum::serve(self.listener, app)
             .with_graceful_shutdown(stop)

@@ -167,32 +167,49 @@ async fn register_once(
 /// Registers and keeps the registration fresh until the task is dropped.
 pub async fn register_loop(cfg: RegisterConfig, ep: Endpoint) {
     let (state, _) = watch::channel(RegistrationState::Registering);
-    register_reporting(cfg, ep, state).await
+    let (_never, stop) = watch::channel(false);
+    register_reporting(cfg, ep, state, stop).await
 }
 
-/// [`register_loop`], publishing each change of state on `state`.
+/// Resolves once `stop` turns true; never when its sender is gone without doing so.
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    if stop.wait_for(|s| *s).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// [`register_loop`], publishing each change of state on `state`. When `stop` turns true it
+/// removes the binding (REGISTER with `Expires: 0`, RFC 3261 §10.2.2) and returns.
 pub async fn register_reporting(
     cfg: RegisterConfig,
     ep: Endpoint,
     state: watch::Sender<RegistrationState>,
+    mut stop: watch::Receiver<bool>,
 ) {
     let call_id = format!("reg{:016x}", rand::random::<u64>());
     let mut rx = ep.register(&call_id);
     let mut cseq = 0;
     let mut backoff = Duration::from_secs(5);
     let mut failures = 0;
+    // Whether the registrar may hold a binding of ours.
+    let mut bound = false;
     loop {
-        match register_once(&cfg, &ep, &call_id, &mut cseq, &mut rx).await {
+        let attempt = tokio::select! {
+            r = register_once(&cfg, &ep, &call_id, &mut cseq, &mut rx) => r,
+            _ = stopped(&mut stop) => break,
+        };
+        let wait = match attempt {
             Ok(expires) => {
                 tracing::info!(registrar = %cfg.registrar, secs = expires.as_secs(), "registered");
                 state.send_replace(RegistrationState::Registered {
                     at: SystemTime::now(),
                     expires,
                 });
+                bound = true;
                 backoff = Duration::from_secs(5);
                 failures = 0;
                 // Refresh well before expiry.
-                tokio::time::sleep(expires.mul_f32(0.8)).await;
+                expires.mul_f32(0.8)
             }
             Err(e) => {
                 failures += 1;
@@ -202,9 +219,33 @@ pub async fn register_reporting(
                     reason: e.reason,
                     failures,
                 });
-                tokio::time::sleep(backoff).await;
+                let wait = backoff;
                 backoff = (backoff * 2).min(Duration::from_secs(300));
+                wait
             }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stopped(&mut stop) => break,
         }
     }
+    if bound {
+        let remove = RegisterConfig {
+            expires: Duration::ZERO,
+            ..cfg.clone()
+        };
+        let done = tokio::time::timeout(
+            Duration::from_secs(3),
+            register_once(&remove, &ep, &call_id, &mut cseq, &mut rx),
+        )
+        .await;
+        match done {
+            Ok(Ok(_)) => tracing::info!(registrar = %cfg.registrar, "unregistered"),
+            Ok(Err(e)) => {
+                tracing::warn!(registrar = %cfg.registrar, error = %e.reason, "cannot unregister")
+            }
+            Err(_) => tracing::warn!(registrar = %cfg.registrar, "no answer to the un-REGISTER"),
+        }
+    }
+    ep.unregister(&call_id);
 }
