@@ -70,13 +70,16 @@ enum Cmd {
         #[arg(long)]
         sip: Option<SocketAddr>,
     },
-    /// Validate hotline.toml and every dialplan.
+    /// Validate hotline.toml and every dialplan. Exit 0 ok, 2 errors, 1 warnings with --strict.
     Check {
         #[arg(long, default_value = "hotline.toml")]
         config: PathBuf,
         /// Warn when a number was last verified longer ago than this many days.
         #[arg(long, default_value_t = 365)]
         max_age_days: i64,
+        /// Fail (exit 1) on warnings too, for CI.
+        #[arg(long)]
+        strict: bool,
     },
     /// Run a simulated vendor support line (for the demo and drills).
     SimVendor {
@@ -208,6 +211,7 @@ async fn main() -> ExitCode {
         Cmd::Check {
             config,
             max_age_days,
+            strict,
         } => {
             let today = chrono::Utc::now().date_naive();
             let report =
@@ -218,11 +222,19 @@ async fn main() -> ExitCode {
             for e in &report.errors {
                 eprintln!("error: {e}");
             }
-            if report.is_ok() {
-                eprintln!("ok: {}", config.display());
-                ExitCode::SUCCESS
-            } else {
+            let (errors, warnings) = (report.errors.len(), report.warnings.len());
+            if !report.is_ok() {
+                eprintln!("{}: {errors} errors, {warnings} warnings", config.display());
                 ExitCode::from(2)
+            } else if strict && warnings > 0 {
+                eprintln!(
+                    "{}: {warnings} warnings (--strict fails on warnings)",
+                    config.display()
+                );
+                ExitCode::from(1)
+            } else {
+                eprintln!("ok: {} ({warnings} warnings)", config.display());
+                ExitCode::SUCCESS
             }
         }
         Cmd::SimVendor {

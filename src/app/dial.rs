@@ -197,7 +197,7 @@ async fn bind_rtp(ip: IpAddr, start: u16, end: u16) -> Result<UdpSocket, String>
 /// Places the call and returns its record. Ctrl-C hangs up cleanly; a second one exits.
 pub async fn dial(args: DialArgs) -> Result<CallRecord, DialError> {
     let p = prepare(&args, None, None).await?;
-    super::recover::recover_recordings(&p.config.recording.dir);
+    super::store_lock::recover_unless_served(&p.config.recording.dir);
     if let Some(reg) = &p.config.sip.register {
         // The registrar is reached through the proxy when there is one.
         let dest = match &p.config.sip.proxy {

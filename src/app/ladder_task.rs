@@ -66,7 +66,9 @@ async fn ladder(
 ) {
     let inner = svc.inner.clone();
     let store = &inner.store;
-    let plan: Option<&Dialplan> = plan.as_deref().and_then(|p| inner.plans.get(p));
+    // The dialplans as they are now: a reload never changes a running ladder.
+    let plans = inner.plans();
+    let plan: Option<&Dialplan> = plan.as_deref().and_then(|p| plans.get(p));
     let Some(plan) = plan else {
         fallback(&svc, &id, &incident, None, "unrouted: no dialplan matches").await;
         let _ = store
@@ -149,7 +151,7 @@ async fn ladder(
                 }
                 Output::CancelCall { reason } => {
                     if let Some(l) = &live {
-                        let input = if inner.cfg.ladder.hangup_on_resolve || shutdown {
+                        let input = if inner.cfg().ladder.hangup_on_resolve || shutdown {
                             Input::Hangup(reason)
                         } else {
                             Input::CancelIfRinging(reason)
@@ -207,7 +209,7 @@ async fn ladder(
 
 async fn notify(svc: &Service, text: &str) {
     tracing::info!("{text}");
-    if let Some(url) = &svc.inner.cfg.ladder.notify_url {
+    if let Some(url) = &svc.inner.cfg().ladder.notify_url {
         svc.inner.outbound.notify(url, text).await;
     }
 }
@@ -224,18 +226,18 @@ async fn place(
 ) -> Option<Live> {
     let inner = &svc.inner;
     let contact = plan.contacts.iter().find(|c| c.id.as_str() == contact_id)?;
-    let answer_within = contact.answer_within_or(inner.cfg.sla.answer_within);
+    let answer_within = contact.answer_within_or(inner.cfg().sla.answer_within);
     let req = CallRequest {
         plan,
         contact,
         vars,
         briefing,
-        max_duration: inner.cfg.ladder.max_call_duration,
+        max_duration: inner.cfg().ladder.max_call_duration,
         // An SLA miss moves on at once: ringing stops at the contact's answer_within.
         ring_cap: Some(answer_within),
         append_briefing: false,
     };
-    let (setup, rtp) = match build_call(&inner.cfg, &inner.ep, req).await {
+    let (setup, rtp) = match build_call(&inner.cfg(), &inner.ep, req).await {
         Ok(x) => x,
         Err(e) => {
             tracing::warn!(contact = contact_id, error = %e, "cannot place call");
@@ -348,7 +350,7 @@ async fn fallback(
 ) {
     let inner = &svc.inner;
     notify(svc, &format!("incident {id}: {why}; raising a P0 ticket")).await;
-    let Some(url) = inner.cfg.ladder.fallback_url.clone() else {
+    let Some(url) = inner.cfg().ladder.fallback_url.clone() else {
         tracing::warn!(incident = %id, "no [ladder] fallback_url configured: no ticket raised");
         inner.metrics.ticket("not_configured");
         return;
@@ -369,7 +371,7 @@ async fn fallback(
             &inner.store,
             id,
             &url,
-            inner.cfg.ladder.fallback_token.as_ref(),
+            inner.cfg().ladder.fallback_token.as_ref(),
             &body,
         )
         .await;

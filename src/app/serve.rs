@@ -2,8 +2,6 @@
 //! taking incidents, hang up, finish recordings; second: exit at once).
 
 use super::service::Service;
-use crate::config;
-use crate::dialplan;
 use crate::sip::Endpoint;
 use crate::store::Store;
 use std::net::SocketAddr;
@@ -25,6 +23,8 @@ pub struct Started {
     pub http: SocketAddr,
     pub sip: SocketAddr,
     listener: tokio::net::TcpListener,
+    /// This process's hold on the store and recordings folder.
+    lock: super::store_lock::StoreLock,
 }
 
 impl Started {
@@ -34,11 +34,13 @@ impl Started {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), String> {
+        let _lock = self.lock;
         let app = crate::web::router(self.svc.clone());
         let svc = self.svc.clone();
         let stop = async move {
             shutdown.await;
             svc.shutdown().await;
+            svc.unregister().await;
         };
         let http = &self.svc.config().http;
         let limits = crate::web::listener::Limits {
@@ -71,39 +73,22 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         .await
 }
 
-/// Loads, checks and binds everything `hotline serve` needs; resumes interrupted ladders.
+/// Loads, checks, locks and binds everything `hotline serve` needs; registers with the trunk;
+/// resumes interrupted ladders.
 pub async fn start(args: &ServeArgs) -> Result<Started, String> {
-    let mut cfg = config::load(&args.config).map_err(|e| e.to_string())?;
-    if let Some(h) = args.http {
-        cfg.http.listen = h;
+    // The same checks as `hotline check` (and a reload); warnings are logged.
+    let (cfg, plans, warnings) = super::reload::load_checked(args).map_err(|errors| {
+        format!(
+            "{} errors; not starting:\n  {}",
+            errors.len(),
+            errors.join("\n  ")
+        )
+    })?;
+    for w in &warnings {
+        tracing::warn!("{w}");
     }
-    if let Some(s) = args.sip {
-        cfg.sip.bind = s;
-    }
-    if cfg.http.api_token.as_ref().is_none_or(|t| t.is_empty())
-        && cfg.http.tokens.is_empty()
-        && !(cfg.http.allow_unauthenticated_loopback && cfg.http.listen.ip().is_loopback())
-    {
-        return Err(format!(
-            "{}: [http] api_token is empty; set it (e.g. api_token = \"${{HOTLINE_API_TOKEN}}\") \
-             or, for a loopback-only listener, allow_unauthenticated_loopback = true",
-            args.config.display()
-        ));
-    }
-    let loopback_ok = cfg.http.allow_unauthenticated_loopback && cfg.http.listen.ip().is_loopback();
-    for f in crate::incident::Format::ALL {
-        if let Some(a) = cfg.intake.auth.get(f)
-            && a.is_empty()
-            && !loopback_ok
-        {
-            return Err(format!(
-                "{}: [intake.auth.{f}] has an empty secret (unset environment variable?); \
-                 set it, or allow_unauthenticated_loopback = true on a loopback listener",
-                args.config.display()
-            ));
-        }
-    }
-    let plans = dialplan::load_dir(&cfg.dialplans.dir).map_err(|e| e.to_string())?;
+    // One serve per store, taken before crash recovery touches anything.
+    let lock = super::store_lock::acquire(&cfg.store.path, &cfg.recording.dir)?;
     super::recover::recover_recordings(&cfg.recording.dir);
     let store = Store::open(&cfg.store.path)
         .await
@@ -123,6 +108,8 @@ pub async fn start(args: &ServeArgs) -> Result<Started, String> {
         tracing::warn!(error = %e, "no pre-synthesized greeting");
     }
     let svc = Service::new(cfg, plans, store, ep.clone(), briefer);
+    super::reload::watch(&svc, args, warnings);
+    super::registration::start(&svc);
     match svc.resume_interrupted().await {
         Ok(0) => {}
         Ok(n) => tracing::warn!(n, "resumed interrupted ladders"),
@@ -134,6 +121,7 @@ pub async fn start(args: &ServeArgs) -> Result<Started, String> {
         http: http_addr,
         sip: ep.local_addr(),
         listener,
+        lock,
     })
 }
 

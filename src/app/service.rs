@@ -11,7 +11,7 @@ use crate::sip::Endpoint;
 use crate::store::{IncidentId, LadderState, Store, StoreError};
 use serde::Serialize;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::mpsc;
 
 /// What happened to one incident of a webhook delivery (the 202's body).
@@ -39,8 +39,8 @@ pub enum ServiceError {
 }
 
 pub(super) struct Inner {
-    pub cfg: Config,
-    pub plans: Dialplans,
+    /// `hotline.toml` and the dialplans as running now; `reload` swaps them.
+    live: RwLock<Live>,
     pub store: Store,
     pub ep: Endpoint,
     pub metrics: Metrics,
@@ -50,6 +50,41 @@ pub(super) struct Inner {
     pub bridge: super::bridge::Registry,
     ladders: Mutex<HashMap<String, mpsc::Sender<LadderCmd>>>,
     shutting_down: std::sync::atomic::AtomicBool,
+    /// Where a reload reads from (set by `serve`), one reload at a time.
+    pub reload: super::reload::ReloadState,
+    /// The trunk registration, when `[sip.register]` is set.
+    pub registration: super::registration::RegistrationCell,
+}
+
+/// One consistent pair: a reload replaces both at once.
+#[derive(Clone)]
+struct Live {
+    cfg: Arc<Config>,
+    plans: Arc<Dialplans>,
+}
+
+impl Inner {
+    fn live(&self) -> Live {
+        self.live.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The config as running now.
+    pub fn cfg(&self) -> Arc<Config> {
+        self.live().cfg
+    }
+
+    /// The dialplans as loaded now; a ladder keeps the snapshot it started with.
+    pub fn plans(&self) -> Arc<Dialplans> {
+        self.live().plans
+    }
+
+    /// Swaps in a new config and dialplans (already validated).
+    pub fn replace(&self, cfg: Config, plans: Dialplans) {
+        *self.live.write().unwrap_or_else(|e| e.into_inner()) = Live {
+            cfg: Arc::new(cfg),
+            plans: Arc::new(plans),
+        };
+    }
 }
 
 /// The service handle. Cheap to clone.
@@ -87,8 +122,10 @@ impl Service {
         Self {
             inner: Arc::new(Inner {
                 bridge,
-                cfg,
-                plans,
+                live: RwLock::new(Live {
+                    cfg: Arc::new(cfg),
+                    plans: Arc::new(plans),
+                }),
                 store,
                 ep,
                 metrics: Metrics::default(),
@@ -96,6 +133,8 @@ impl Service {
                 briefer,
                 ladders: Mutex::new(HashMap::new()),
                 shutting_down: false.into(),
+                reload: Default::default(),
+                registration: Default::default(),
             }),
         }
     }
@@ -105,9 +144,9 @@ impl Service {
         &self.inner.store
     }
 
-    /// The config.
-    pub fn config(&self) -> &Config {
-        &self.inner.cfg
+    /// The config as running now (a reload may replace it).
+    pub fn config(&self) -> Arc<Config> {
+        self.inner.cfg()
     }
 
     /// The metrics.
@@ -123,15 +162,15 @@ impl Service {
     /// Where browser legs bind (ICE host candidate).
     pub fn webrtc_ip(&self) -> std::net::IpAddr {
         self.inner
-            .cfg
+            .cfg()
             .bridge
             .webrtc_ip
-            .unwrap_or(self.inner.cfg.media.advertise)
+            .unwrap_or(self.inner.cfg().media.advertise)
     }
 
-    /// The dialplans.
-    pub fn dialplans(&self) -> &Dialplans {
-        &self.inner.plans
+    /// The dialplans as loaded now (a reload may replace them).
+    pub fn dialplans(&self) -> Arc<Dialplans> {
+        self.inner.plans()
     }
 
     fn ladders(&self) -> std::sync::MutexGuard<'_, HashMap<String, mpsc::Sender<LadderCmd>>> {
@@ -198,7 +237,7 @@ impl Service {
         let up = self.inner.store.upsert_firing(&incident, raw_size).await?;
         let plan = self
             .inner
-            .plans
+            .plans()
             .route(&incident)
             .map(|p| p.id.as_str().to_string());
         if !up.created {
@@ -278,7 +317,7 @@ impl Service {
         plan_id: &str,
         summary: Option<String>,
     ) -> Result<Accepted, ServiceError> {
-        if self.inner.plans.get(plan_id).is_none() {
+        if self.inner.plans().get(plan_id).is_none() {
             return Err(ServiceError::NotFound(format!("no dialplan \"{plan_id}\"")));
         }
         let mut incident = Incident {

@@ -22,6 +22,10 @@ pub enum MenuStep {
     Hangup,
 }
 
+/// Prompts built in as sound (`prompt:beep`); any other name is spoken as its words by
+/// espeak-ng, so `hotline check` warns about it (a typo would be read out to the vendor).
+pub const BUILTIN_PROMPTS: [&str; 1] = ["beep"];
+
 /// What a `play` step plays.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]

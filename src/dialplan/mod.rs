@@ -22,14 +22,14 @@ use std::time::Duration;
 use chrono::NaiveDate;
 
 pub use briefing::{BriefingTemplate, MAX_REPEATS, Piece, PlanBriefing, TEMPLATE_FIELDS};
-pub use check::{DEFAULT_MAX_AGE, Report, check};
+pub use check::{CheckOptions, DEFAULT_MAX_AGE, Report, check, check_loaded};
 pub use destination::Destination;
 pub use error::DialplanError;
 pub use hours::{Hours, Window};
 pub use ids::{ContactId, DialplanId};
-pub use menu::{MenuStep, PlaySource};
+pub use menu::{BUILTIN_PROMPTS, MenuStep, PlaySource};
 pub use routing::{MatchRule, glob};
-pub use template::{MAX_DTMF_LEN, Template, TemplateError};
+pub use template::{MAX_DTMF_LEN, PLACEHOLDERS, Template, TemplateError};
 
 use crate::config::Location;
 use file::DialplanFile;

@@ -8,6 +8,10 @@ use serde::Deserialize;
 /// Longest DTMF string sent in one step.
 pub const MAX_DTMF_LEN: usize = 32;
 
+/// The placeholders a ladder fills from the incident (`app::menu_vars`); `hotline dial` may
+/// add others with `--var`, so only `hotline check` holds a menu to this list.
+pub const PLACEHOLDERS: [&str; 3] = ["contract_digits", "serial_digits", "asset_digits"];
+
 /// Why a [`Template`] could not be expanded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TemplateError {

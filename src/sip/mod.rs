@@ -16,5 +16,5 @@ pub use decode::{DecodeError, Decoded, InboundRequest, decode};
 pub use encode::{Credentials, SipContext, encode_request, encode_response};
 pub use endpoint::{Endpoint, Inbound, Transport};
 pub use redact::redact;
-pub use register::{RegisterConfig, register_loop};
+pub use register::{RegisterConfig, RegistrationState, register_loop, register_reporting};
 pub use resolve::{host_of, resolve};

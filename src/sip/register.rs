@@ -10,7 +10,8 @@ use crate::call::{AuthPolicy, Authorization, DigestSession};
 use rsipstack::sip::headers::make_header;
 use rsipstack::sip::{self as rsip, Headers, Uri, Version};
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
+use tokio::sync::watch;
 
 /// What to register, where.
 #[derive(Clone, Debug)]
@@ -28,6 +29,37 @@ pub struct RegisterConfig {
     /// `[sip.auth] realm`: realms to answer; empty = only challenges from `dest`.
     pub realms: Vec<String>,
     pub user_agent: String,
+}
+
+/// Where a registration stands (for `/readyz` and `/metrics`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RegistrationState {
+    /// The first REGISTER is under way.
+    Registering,
+    /// The registrar accepted it at `at`, for `expires`; refreshed before that.
+    Registered { at: SystemTime, expires: Duration },
+    /// The last attempt failed (`status`: the final response, if there was one); retried
+    /// with backoff. `failures` counts attempts since the last success.
+    Failing {
+        status: Option<u16>,
+        reason: String,
+        failures: u32,
+    },
+}
+
+/// Why one REGISTER exchange failed.
+struct Failure {
+    status: Option<u16>,
+    reason: String,
+}
+
+impl From<String> for Failure {
+    fn from(reason: String) -> Self {
+        Self {
+            status: None,
+            reason,
+        }
+    }
 }
 
 fn build(
@@ -102,7 +134,7 @@ async fn register_once(
     ep: &Endpoint,
     reg: &mut Registration,
     rx: &mut tokio::sync::mpsc::UnboundedReceiver<Inbound>,
-) -> Result<Duration, String> {
+) -> Result<Duration, Failure> {
     let policy = AuthPolicy {
         realms: cfg.realms.clone(),
         trunk: cfg.dest,
@@ -117,7 +149,9 @@ async fn register_once(
     for _attempt in 0..6 {
         reg.cseq += 1;
         let bytes = build(cfg, ep, &reg.call_id, reg.cseq, &auth, &reg.cnonce_key)?;
-        ep.send(cfg.dest, &bytes).await.map_err(|e| e.to_string())?;
+        ep.send(cfg.dest, &bytes)
+            .await
+            .map_err(|e| Failure::from(e.to_string()))?;
         let (resp, from) = loop {
             let next = tokio::time::timeout(Duration::from_secs(32), rx.recv())
                 .await
@@ -129,7 +163,7 @@ async fn register_once(
                     ..
                 }) if resp.cseq == reg.cseq && resp.status >= 200 => break (resp, from),
                 Some(_) => continue,
-                None => return Err("endpoint closed".into()),
+                None => return Err("endpoint closed".to_string().into()),
             }
         };
         match resp.status {
@@ -138,16 +172,44 @@ async fn register_once(
                 auth = reg
                     .digest
                     .on_challenge(&resp.challenges, Some(from), &policy)
-                    .map_err(|e| format!("REGISTER {}: {}", resp.status, e.reason()))?;
+                    .map_err(|e| Failure {
+                        status: Some(resp.status),
+                        reason: format!("REGISTER {}: {}", resp.status, e.reason()),
+                    })?;
             }
-            code => return Err(format!("REGISTER rejected: {code} {}", resp.reason)),
+            code => {
+                return Err(Failure {
+                    status: Some(code),
+                    reason: format!("REGISTER rejected: {code} {}", resp.reason),
+                });
+            }
         }
     }
-    Err("REGISTER credentials rejected".into())
+    Err("REGISTER credentials rejected".to_string().into())
 }
 
 /// Registers and keeps the registration fresh until the task is dropped.
 pub async fn register_loop(cfg: RegisterConfig, ep: Endpoint) {
+    let (state, _) = watch::channel(RegistrationState::Registering);
+    let (_never, stop) = watch::channel(false);
+    register_reporting(cfg, ep, state, stop).await
+}
+
+/// Resolves once `stop` turns true; never when its sender is gone without doing so.
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    if stop.wait_for(|s| *s).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// [`register_loop`], publishing each change of state on `state`. When `stop` turns true it
+/// removes the binding (REGISTER with `Expires: 0`, RFC 3261 §10.2.2) and returns.
+pub async fn register_reporting(
+    cfg: RegisterConfig,
+    ep: Endpoint,
+    state: watch::Sender<RegistrationState>,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut reg = Registration {
         call_id: format!("reg{:016x}", rand::random::<u64>()),
         cseq: 0,
@@ -156,19 +218,62 @@ pub async fn register_loop(cfg: RegisterConfig, ep: Endpoint) {
     };
     let mut rx = ep.register(&reg.call_id);
     let mut backoff = Duration::from_secs(5);
+    let mut failures = 0;
+    // Whether the registrar may hold a binding of ours.
+    let mut bound = false;
     loop {
-        match register_once(&cfg, &ep, &mut reg, &mut rx).await {
+        let attempt = tokio::select! {
+            r = register_once(&cfg, &ep, &mut reg, &mut rx) => r,
+            _ = stopped(&mut stop) => break,
+        };
+        let wait = match attempt {
             Ok(expires) => {
                 tracing::info!(registrar = %cfg.registrar, secs = expires.as_secs(), "registered");
+                state.send_replace(RegistrationState::Registered {
+                    at: SystemTime::now(),
+                    expires,
+                });
+                bound = true;
                 backoff = Duration::from_secs(5);
+                failures = 0;
                 // Refresh well before expiry.
-                tokio::time::sleep(expires.mul_f32(0.8)).await;
+                expires.mul_f32(0.8)
             }
             Err(e) => {
-                tracing::warn!(registrar = %cfg.registrar, error = %e, "registration failed");
-                tokio::time::sleep(backoff).await;
+                failures += 1;
+                tracing::warn!(registrar = %cfg.registrar, error = %e.reason, failures, "registration failed");
+                state.send_replace(RegistrationState::Failing {
+                    status: e.status,
+                    reason: e.reason,
+                    failures,
+                });
+                let wait = backoff;
                 backoff = (backoff * 2).min(Duration::from_secs(300));
+                wait
             }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stopped(&mut stop) => break,
         }
     }
+    if bound {
+        let remove = RegisterConfig {
+            expires: Duration::ZERO,
+            ..cfg.clone()
+        };
+        let done = tokio::time::timeout(
+            Duration::from_secs(3),
+            register_once(&remove, &ep, &mut reg, &mut rx),
+        )
+        .await;
+        match done {
+            Ok(Ok(_)) => tracing::info!(registrar = %cfg.registrar, "unregistered"),
+            Ok(Err(e)) => {
+                tracing::warn!(registrar = %cfg.registrar, error = %e.reason, "cannot unregister")
+            }
+            Err(_) => tracing::warn!(registrar = %cfg.registrar, "no answer to the un-REGISTER"),
+        }
+    }
+    ep.unregister(&reg.call_id);
 }

@@ -2,6 +2,7 @@
 //! (axum). Handlers are thin: they parse and hand over to `app::Service` or the store. The
 //! API and the console sit behind `auth::layer` (tokens with roles, access log).
 
+mod admin;
 mod api;
 pub mod auth;
 pub mod console;
@@ -32,6 +33,7 @@ pub fn router(svc: Service) -> Router {
         .route("/v1/calls/{id}/join", post(join::mint))
         .route("/v1/calls/{id}/phone", post(api::phone))
         .route("/v1/dialplans/{id}/dial", post(api::dial))
+        .route("/v1/admin/reload", post(admin::reload))
         .merge(console::routes())
         .layer(from_fn_with_state(svc.clone(), auth::layer));
     Router::new()

@@ -7,10 +7,9 @@ use axum::response::IntoResponse;
 
 /// Prometheus text.
 pub async fn metrics(State(svc): State<Service>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        svc.metrics().render(),
-    )
+    let mut text = svc.metrics().render();
+    svc.registration_metrics(&mut text);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }
 
 /// The process is up.
@@ -18,10 +17,26 @@ pub async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// Ready when the store answers.
-pub async fn readyz(State(svc): State<Service>) -> (StatusCode, &'static str) {
-    match svc.store().schema_version().await {
-        Ok(_) => (StatusCode::OK, "ready\n"),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n"),
+/// Ready when the store answers and, with `[sip.register]`, the trunk registration is up.
+/// The body says `ready` or `not ready`, then one line per check.
+pub async fn readyz(State(svc): State<Service>) -> (StatusCode, String) {
+    let store = svc.store().schema_version().await.is_ok();
+    let (registered, registration) = svc.registration_readiness();
+    let ok = store && registered;
+    let mut body = String::from(if ok { "ready\n" } else { "not ready\n" });
+    body.push_str(if store {
+        "store: ok\n"
+    } else {
+        "store: unavailable\n"
+    });
+    if let Some(line) = registration {
+        body.push_str(&line);
+        body.push('\n');
     }
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, body)
 }

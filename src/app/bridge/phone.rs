@@ -123,7 +123,7 @@ pub async fn call_operator(
         ring_cap: None,
         append_briefing: false,
     };
-    let (mut setup, rtp) = build_call(cfg, &svc.inner.ep, req)
+    let (mut setup, rtp) = build_call(&cfg, &svc.inner.ep, req)
         .await
         .map_err(|e| ServiceError::BadRequest(e.to_string()))?;
     setup.forward_rx = Some(in_tx);

@@ -41,8 +41,9 @@ const RESULTS: [&str; 6] = [
 ];
 
 fn vendor_of(svc: &Service, dialplan: Option<&str>) -> String {
+    let plans = svc.dialplans();
     dialplan
-        .and_then(|d| svc.dialplans().get(d))
+        .and_then(|d| plans.get(d))
         .map(|p| p.vendor.clone())
         .unwrap_or_default()
 }
