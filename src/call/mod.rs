@@ -6,6 +6,7 @@
 
 mod event;
 mod ids;
+mod orphan_bye;
 mod io;
 mod machine;
 mod menu;
@@ -19,10 +20,11 @@ mod tests;
 pub use event::EventKind;
 pub use ids::{Branch, CallId, Method, RequestHandle, Tag};
 pub use io::{
-    Challenge, Input, MediaCommand, OutRequest, OutResponse, Outgoing, Output, Request, Response,
+    Challenge, DialogState, Input, MediaCommand, OutRequest, OutResponse, Outgoing, Output, Request, Response,
 };
 pub use machine::{BRIEFING, BriefingPolicy, Call, CallParams};
 pub use menu::MenuStep;
+pub use orphan_bye::{ByeEnd, ByeOutput, ByeTx};
 pub use record::{CallRecord, Clock, MediaStats, TimelineEvent};
 pub use termination::{Outcome, Party, Termination};
 pub use timer::Timer;

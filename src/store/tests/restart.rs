@@ -95,7 +95,28 @@ async fn reopen_sees_data_and_marks_interrupted_work() {
     assert!(!quiet.calls[0].interrupted);
     assert_eq!(quiet.calls[0].result, Some(Outcome::Answered));
 
-    // Marked once: the next start finds nothing.
+    assert!(view.ladder[0].interrupted, "the cut step is flagged");
+
+    // Marked once; a start that dies before resuming and sealing leaves the same work for
+    // the next one (nothing marked twice).
     let again = store.interrupted_on_start().await.expect("again");
-    assert!(again.incidents.is_empty() && again.calls.is_empty());
+    assert_eq!(again.incidents.len(), 1);
+    assert_eq!(again.incidents[0].id, running_id);
+    assert!(again.incidents[0].open_steps.is_empty());
+    assert_eq!(again.calls.len(), 1);
+    // Once running again, and the call sealed, nothing is left.
+    store
+        .set_ladder_state(&running_id, LadderState::Running, None)
+        .await
+        .expect("running");
+    store
+        .append_chain(crate::audit::KIND_CALL, "live", "{}")
+        .await
+        .expect("sealed");
+    store
+        .set_ladder_state(&running_id, LadderState::Done, None)
+        .await
+        .expect("done");
+    let none = store.interrupted_on_start().await.expect("none");
+    assert!(none.incidents.is_empty() && none.calls.is_empty(), "{none:?}");
 }
