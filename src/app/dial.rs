@@ -413,6 +413,7 @@ pub async fn build_call(
         sources,
         linger: false,
         forward_rx: None,
+        dialogs: None,
     };
     Ok((setup, rtp))
 }

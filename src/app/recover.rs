@@ -1,8 +1,15 @@
-//! After a crash: calls whose sidecar never reached `ended` are marked interrupted, and their
-//! WAV headers repaired so the recording plays.
+//! After a crash. `hotline serve` completes each call of the store that a stop cut short
+//! ([`recover_call`]): WAV repaired, the orphaned dialog ended with a BYE, the interruption and
+//! the BYE's outcome on the timeline, sealed. [`recover_recordings`] does the file part for
+//! sidecars no store knows (`hotline dial`): marked interrupted, WAV headers repaired.
 
+use crate::call::{ByeEnd, EventKind, TimelineEvent};
+use crate::config::Config;
 use crate::recording::repair::{RepairOutcome, repair};
 use crate::recording::sidecar::write_json_atomic;
+use crate::sip::Endpoint;
+use crate::store::{InterruptedCall, Store, StoredDialog};
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -54,4 +61,124 @@ pub fn recover_recordings(dir: &Path) -> usize {
         }
     }
     n
+}
+
+/// Why the recovered call's BYE is sent (its Reason header).
+const BYE_REASON: &str = "hotline restarted; this call was cut short";
+
+/// One call a stop cut short, completed at the next start: its WAV repaired, its dialog (if it
+/// was answered) ended with a BYE at the far end, the interruption and the BYE's outcome on its
+/// timeline, and the whole sealed into the integrity chain. Returns when it is sealed.
+pub async fn recover_call(
+    store: &Store,
+    ep: &Endpoint,
+    cfg: &Config,
+    call: &InterruptedCall,
+    dialog: Option<StoredDialog>,
+) {
+    let wav = PathBuf::from(&call.recording_path);
+    let sidecar = wav.with_extension("json");
+    let w = wav.clone();
+    let repaired = match tokio::task::spawn_blocking(move || repair(&w)).await {
+        Ok(Ok(RepairOutcome::Ok)) => "recording intact".to_string(),
+        Ok(Ok(RepairOutcome::Repaired { frames })) => {
+            format!("recording repaired ({frames} frames)")
+        }
+        Ok(Err(e)) => format!("recording not repairable: {e}"),
+        Err(e) => format!("recording not repairable: {e}"),
+    };
+    // The sidecar is written as the call goes; the stored record only at its start.
+    let stored: Option<Value> = match store.record_text(&call.call_id).await {
+        Ok(Some((text, _))) => serde_json::from_str(&text).ok(),
+        _ => None,
+    };
+    let on_disk: Option<Value> = std::fs::read_to_string(&sidecar)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
+    let events = |v: &Value| v["events"].as_array().map_or(0, Vec::len);
+    let Some(mut v) = (match (on_disk, stored) {
+        (Some(d), Some(s)) if events(&s) > events(&d) => Some(s),
+        (Some(d), _) => Some(d),
+        (None, s) => s,
+    }) else {
+        tracing::warn!(call = call.call_id, "no record to recover");
+        return;
+    };
+    let answered = v.pointer("/stages/answered").is_some_and(|a| !a.is_null());
+    let reason = format!("interrupted: hotline stopped during the call; {repaired}");
+    tracing::warn!(call = call.call_id, reason, "recovering an interrupted call");
+    push_event(
+        &mut v,
+        Utc::now(),
+        EventKind::Interrupted {
+            reason: reason.clone(),
+        },
+    );
+    let mut why = reason;
+    if let Some(d) = dialog {
+        let ended = super::orphan::end_dialog(ep, cfg, &d, BYE_REASON).await;
+        for (at, kind) in ended.events {
+            push_event(&mut v, at, kind);
+        }
+        let outcome = match &ended.end {
+            ByeEnd::Answered { code: 200..=299 } => "BYE after the restart answered".to_string(),
+            ByeEnd::Answered { code: 481 } => {
+                "BYE after the restart: the far end had already ended it (481)".to_string()
+            }
+            ByeEnd::Answered { code } => format!("BYE after the restart answered {code}"),
+            ByeEnd::Failed { reason } => format!("BYE after the restart failed: {reason}"),
+        };
+        tracing::warn!(call = call.call_id, outcome, "orphaned dialog");
+        why = format!("{why}; {outcome}");
+        if let Err(e) = store.close_dialog(&d.call_id, &outcome, Utc::now()).await {
+            tracing::warn!(error = %e, "cannot close the dialog");
+        }
+    }
+    v["interrupted"] = json!(true);
+    v["termination"] = json!({
+        "result": if answered { "answered" } else { "failed" },
+        "reason": why,
+    });
+    if let Err(e) = store.replace_record(&call.call_id, &v).await {
+        tracing::warn!(error = %e, "cannot store the recovered record");
+        return;
+    }
+    let (s, value) = (sidecar.clone(), v.clone());
+    match tokio::task::spawn_blocking(move || write_json_atomic(&s, &value)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "cannot write the recovered sidecar"),
+        Err(e) => tracing::warn!(error = %e, "cannot write the recovered sidecar"),
+    }
+    match crate::audit::seal_call(store, &call.call_id, &wav, &sidecar).await {
+        Ok(e) => tracing::info!(call = call.call_id, seq = e.seq, "recovered call sealed"),
+        Err(e) => tracing::warn!(call = call.call_id, error = %e, "cannot seal the recovered call"),
+    }
+}
+
+/// Ends an orphaned dialog whose call is not in the store (its row never written): nothing to
+/// seal, but the far end still holds the line.
+pub async fn end_stray_dialog(store: &Store, ep: &Endpoint, cfg: &Config, d: StoredDialog) {
+    let ended = super::orphan::end_dialog(ep, cfg, &d, BYE_REASON).await;
+    let outcome = format!("BYE after the restart: {:?}", ended.end);
+    tracing::warn!(call = d.call_id, outcome, "orphaned dialog without a stored call");
+    let _ = store.close_dialog(&d.call_id, &outcome, Utc::now()).await;
+}
+
+/// Appends a timeline entry to a record's JSON (its offset counted from the INVITE).
+fn push_event(v: &mut Value, at: DateTime<Utc>, kind: EventKind) {
+    let first = v
+        .pointer("/stages/invite_sent")
+        .and_then(Value::as_str)
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or(at);
+    let offset_ms = (at - first).num_microseconds().unwrap_or(0) as f64 / 1000.0;
+    let e = TimelineEvent {
+        at,
+        offset_ms,
+        kind,
+    };
+    if let (Ok(e), Some(events)) = (serde_json::to_value(e), v["events"].as_array_mut()) {
+        events.push(e);
+    }
 }
