@@ -11,6 +11,7 @@ use crate::sip::Endpoint;
 use crate::store::{InterruptedCall, Store, StoredDialog};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 fn sidecars(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -29,10 +30,22 @@ fn sidecars(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// Repairs every interrupted call under `dir`; returns how many were found.
 pub fn recover_recordings(dir: &Path) -> usize {
+    recover_recordings_except(dir, &HashSet::new())
+}
+
+/// [`recover_recordings`], leaving alone the calls in `skip` (recovered through the store).
+pub fn recover_recordings_except(dir: &Path, skip: &HashSet<String>) -> usize {
     let mut files = Vec::new();
     sidecars(dir, &mut files);
     let mut n = 0;
     for path in files {
+        if path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .is_some_and(|s| skip.contains(s))
+        {
+            continue;
+        }
         let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
@@ -66,16 +79,18 @@ pub fn recover_recordings(dir: &Path) -> usize {
 /// Why the recovered call's BYE is sent (its Reason header).
 const BYE_REASON: &str = "hotline restarted; this call was cut short";
 
-/// One call a stop cut short, completed at the next start: its WAV repaired, its dialog (if it
-/// was answered) ended with a BYE at the far end, the interruption and the BYE's outcome on its
-/// timeline, and the whole sealed into the integrity chain. Returns when it is sealed.
-pub async fn recover_call(
-    store: &Store,
-    ep: &Endpoint,
-    cfg: &Config,
-    call: &InterruptedCall,
-    dialog: Option<StoredDialog>,
-) {
+/// A cut call read back and its WAV repaired, before its BYE.
+pub struct Prepared {
+    pub call_id: String,
+    wav: PathBuf,
+    sidecar: PathBuf,
+    record: Value,
+    reason: String,
+}
+
+/// First half of completing a call a stop cut short: repairs its WAV and reads its record
+/// (the sidecar, written as the call went, unless the stored one has more).
+pub async fn prepare_call(store: &Store, call: &InterruptedCall) -> Option<Prepared> {
     let wav = PathBuf::from(&call.recording_path);
     let sidecar = wav.with_extension("json");
     let w = wav.clone();
@@ -87,7 +102,6 @@ pub async fn recover_call(
         Ok(Err(e)) => format!("recording not repairable: {e}"),
         Err(e) => format!("recording not repairable: {e}"),
     };
-    // The sidecar is written as the call goes; the stored record only at its start.
     let stored: Option<Value> = match store.record_text(&call.call_id).await {
         Ok(Some((text, _))) => serde_json::from_str(&text).ok(),
         _ => None,
@@ -96,17 +110,44 @@ pub async fn recover_call(
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok());
     let events = |v: &Value| v["events"].as_array().map_or(0, Vec::len);
-    let Some(mut v) = (match (on_disk, stored) {
-        (Some(d), Some(s)) if events(&s) > events(&d) => Some(s),
-        (Some(d), _) => Some(d),
-        (None, s) => s,
-    }) else {
-        tracing::warn!(call = call.call_id, "no record to recover");
-        return;
+    let record = match (on_disk, stored) {
+        (Some(d), Some(s)) if events(&s) > events(&d) => s,
+        (Some(d), _) => d,
+        (None, Some(s)) => s,
+        (None, None) => {
+            tracing::warn!(call = call.call_id, "no record to recover");
+            return None;
+        }
     };
-    let answered = v.pointer("/stages/answered").is_some_and(|a| !a.is_null());
     let reason = format!("interrupted: hotline stopped during the call; {repaired}");
     tracing::warn!(call = call.call_id, reason, "recovering an interrupted call");
+    Some(Prepared {
+        call_id: call.call_id.clone(),
+        wav,
+        sidecar,
+        record,
+        reason,
+    })
+}
+
+/// Second half: ends the orphaned dialog (if the call was answered) with a BYE, puts the
+/// interruption and the BYE's outcome on the timeline, stores the record, rewrites the sidecar
+/// and seals the call into the integrity chain.
+pub async fn finish_call(
+    store: &Store,
+    ep: &Endpoint,
+    cfg: &Config,
+    p: Prepared,
+    dialog: Option<StoredDialog>,
+) {
+    let Prepared {
+        call_id,
+        wav,
+        sidecar,
+        record: mut v,
+        reason,
+    } = p;
+    let answered = v.pointer("/stages/answered").is_some_and(|a| !a.is_null());
     push_event(
         &mut v,
         Utc::now(),
@@ -128,7 +169,7 @@ pub async fn recover_call(
             ByeEnd::Answered { code } => format!("BYE after the restart answered {code}"),
             ByeEnd::Failed { reason } => format!("BYE after the restart failed: {reason}"),
         };
-        tracing::warn!(call = call.call_id, outcome, "orphaned dialog");
+        tracing::warn!(call = call_id, outcome, "orphaned dialog");
         why = format!("{why}; {outcome}");
         if let Err(e) = store.close_dialog(&d.call_id, &outcome, Utc::now()).await {
             tracing::warn!(error = %e, "cannot close the dialog");
@@ -139,7 +180,7 @@ pub async fn recover_call(
         "result": if answered { "answered" } else { "failed" },
         "reason": why,
     });
-    if let Err(e) = store.replace_record(&call.call_id, &v).await {
+    if let Err(e) = store.replace_record(&call_id, &v).await {
         tracing::warn!(error = %e, "cannot store the recovered record");
         return;
     }
@@ -149,9 +190,9 @@ pub async fn recover_call(
         Ok(Err(e)) => tracing::warn!(error = %e, "cannot write the recovered sidecar"),
         Err(e) => tracing::warn!(error = %e, "cannot write the recovered sidecar"),
     }
-    match crate::audit::seal_call(store, &call.call_id, &wav, &sidecar).await {
-        Ok(e) => tracing::info!(call = call.call_id, seq = e.seq, "recovered call sealed"),
-        Err(e) => tracing::warn!(call = call.call_id, error = %e, "cannot seal the recovered call"),
+    match crate::audit::seal_call(store, &call_id, &wav, &sidecar).await {
+        Ok(e) => tracing::info!(call = call_id, seq = e.seq, "recovered call sealed"),
+        Err(e) => tracing::warn!(call = call_id, error = %e, "cannot seal the recovered call"),
     }
 }
 

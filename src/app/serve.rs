@@ -100,7 +100,6 @@ pub async fn start(args: &ServeArgs) -> Result<Started, String> {
         }
     }
     let plans = dialplan::load_dir(&cfg.dialplans.dir).map_err(|e| e.to_string())?;
-    super::recover::recover_recordings(&cfg.recording.dir);
     let store = Store::open(&cfg.store.path)
         .await
         .map_err(|e| format!("{}: {e}", cfg.store.path.display()))?;

@@ -127,6 +127,15 @@ pub async fn call_operator(
         .await
         .map_err(|e| ServiceError::BadRequest(e.to_string()))?;
     setup.forward_rx = Some(in_tx);
+    // Persisted like a vendor call: stored at start (a crash finds it), its dialog kept for an
+    // orphan BYE, sealed at the end.
+    setup.dialogs = Some(svc.store().clone());
+    let incident_id: Option<crate::store::IncidentId> =
+        live.incident.as_deref().and_then(|i| i.parse().ok());
+    svc.store()
+        .save_call(&setup.record, incident_id.as_ref())
+        .await
+        .map_err(ServiceError::Store)?;
     let phone_call = setup.sip.call_id.to_string();
     let join = BridgeCmd::Join {
         leg,
@@ -148,7 +157,6 @@ pub async fn call_operator(
     );
     let ep = svc.inner.ep.clone();
     let store = svc.store().clone();
-    let incident = live.incident.clone();
     tokio::spawn(async move {
         let (_ctl, ctl_rx) = mpsc::channel(1);
         let rec = run_call(ep, rtp, setup, ctl_rx).await;
@@ -157,9 +165,14 @@ pub async fn call_operator(
             .as_ref()
             .map(|t| t.to_string())
             .unwrap_or_default();
-        let id = incident.and_then(|i| i.parse().ok());
-        if let Err(e) = store.save_call(&rec, id.as_ref()).await {
+        if let Err(e) = store.save_call(&rec, incident_id.as_ref()).await {
             tracing::warn!(error = %e, "cannot store the operator call");
+        }
+        let wav = std::path::Path::new(&rec.recording);
+        if let Err(e) =
+            crate::audit::seal_call(&store, &rec.call_id, wav, &wav.with_extension("json")).await
+        {
+            tracing::warn!(error = %e, "cannot seal the operator call");
         }
         let _ = live
             .cmds
