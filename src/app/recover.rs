@@ -120,7 +120,11 @@ pub async fn prepare_call(store: &Store, call: &InterruptedCall) -> Option<Prepa
         }
     };
     let reason = format!("interrupted: hotline stopped during the call; {repaired}");
-    tracing::warn!(call = call.call_id, reason, "recovering an interrupted call");
+    tracing::warn!(
+        call = call.call_id,
+        reason,
+        "recovering an interrupted call"
+    );
     Some(Prepared {
         call_id: call.call_id.clone(),
         wav,
@@ -201,7 +205,11 @@ pub async fn finish_call(
 pub async fn end_stray_dialog(store: &Store, ep: &Endpoint, cfg: &Config, d: StoredDialog) {
     let ended = super::orphan::end_dialog(ep, cfg, &d, BYE_REASON).await;
     let outcome = format!("BYE after the restart: {:?}", ended.end);
-    tracing::warn!(call = d.call_id, outcome, "orphaned dialog without a stored call");
+    tracing::warn!(
+        call = d.call_id,
+        outcome,
+        "orphaned dialog without a stored call"
+    );
     let _ = store.close_dialog(&d.call_id, &outcome, Utc::now()).await;
 }
 

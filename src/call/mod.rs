@@ -6,10 +6,10 @@
 
 mod event;
 mod ids;
-mod orphan_bye;
 mod io;
 mod machine;
 mod menu;
+mod orphan_bye;
 mod record;
 mod termination;
 mod timer;
@@ -20,7 +20,8 @@ mod tests;
 pub use event::EventKind;
 pub use ids::{Branch, CallId, Method, RequestHandle, Tag};
 pub use io::{
-    Challenge, DialogState, Input, MediaCommand, OutRequest, OutResponse, Outgoing, Output, Request, Response,
+    Challenge, DialogState, Input, MediaCommand, OutRequest, OutResponse, Outgoing, Output,
+    Request, Response,
 };
 pub use machine::{BRIEFING, BriefingPolicy, Call, CallParams};
 pub use menu::MenuStep;

@@ -261,7 +261,14 @@ mod tests {
     #[test]
     fn bye_in_the_dialog_with_its_route_set_and_next_cseq() {
         let t0 = Instant::now();
-        let mut tx = ByeTx::new(t0, &dialog(), Branch("z9hG4bKx".into()), "restart", false, false);
+        let mut tx = ByeTx::new(
+            t0,
+            &dialog(),
+            Branch("z9hG4bKx".into()),
+            "restart",
+            false,
+            false,
+        );
         let Some(ByeOutput::Send { req, note }) = tx.poll_output() else {
             panic!("the BYE goes out at once");
         };
@@ -313,7 +320,10 @@ mod tests {
         let t0 = Instant::now();
         let mut tx = ByeTx::new(t0, &dialog(), Branch("z9hG4bKx".into()), "r", false, false);
         let (sends, outs) = run(&mut tx, t0, Duration::from_secs(40));
-        let gaps: Vec<u128> = sends.windows(2).map(|w| (w[1] - w[0]).as_millis()).collect();
+        let gaps: Vec<u128> = sends
+            .windows(2)
+            .map(|w| (w[1] - w[0]).as_millis())
+            .collect();
         assert_eq!(&gaps[..4], [500, 1000, 2000, 4000]);
         assert!(gaps[4..].iter().all(|g| *g == 4000), "{gaps:?}");
         assert_eq!(
@@ -331,7 +341,10 @@ mod tests {
         let mut tx = ByeTx::new(t0, &dialog(), Branch("z9hG4bKx".into()), "r", true, false);
         let (sends, outs) = run(&mut tx, t0, Duration::from_secs(40));
         assert_eq!(sends, [Duration::ZERO]);
-        assert!(matches!(outs.last(), Some(ByeOutput::Done(ByeEnd::Failed { .. }))));
+        assert!(matches!(
+            outs.last(),
+            Some(ByeOutput::Done(ByeEnd::Failed { .. }))
+        ));
     }
 
     #[test]
@@ -381,6 +394,8 @@ mod tests {
         tx.handle_transport_error(t0, "connection refused");
         assert!(tx.is_done());
         let outs: Vec<_> = std::iter::from_fn(|| tx.poll_output()).collect();
-        assert!(matches!(outs.last(), Some(ByeOutput::Done(ByeEnd::Failed { reason })) if reason.contains("refused")));
+        assert!(
+            matches!(outs.last(), Some(ByeOutput::Done(ByeEnd::Failed { reason })) if reason.contains("refused"))
+        );
     }
 }

@@ -228,9 +228,7 @@ impl Ladder {
                 s @ (State::Stopping { .. } | State::Draining { .. } | State::Done) => {
                     self.state = s
                 }
-                State::Idle | State::Waiting { .. } => {
-                    self.finish(LadderEnd::Stopped { reason })
-                }
+                State::Idle | State::Waiting { .. } => self.finish(LadderEnd::Stopped { reason }),
             },
         }
     }

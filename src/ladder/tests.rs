@@ -271,7 +271,11 @@ fn resume_continues_after_the_last_step_not_from_contact_1() {
     let p = resume_position(&rungs, &[past("vip", 1, None, false)], Redial);
     assert_eq!(p.rung, 2);
     // A contact since removed from the dialplan: from the top.
-    let p = resume_position(&rungs, &[past("gone", 1, Some(Outcome::Busy), false)], Redial);
+    let p = resume_position(
+        &rungs,
+        &[past("gone", 1, Some(Outcome::Busy), false)],
+        Redial,
+    );
     assert_eq!(p.rung, 0);
 }
 

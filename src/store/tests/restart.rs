@@ -118,5 +118,8 @@ async fn reopen_sees_data_and_marks_interrupted_work() {
         .await
         .expect("done");
     let none = store.interrupted_on_start().await.expect("none");
-    assert!(none.incidents.is_empty() && none.calls.is_empty(), "{none:?}");
+    assert!(
+        none.incidents.is_empty() && none.calls.is_empty(),
+        "{none:?}"
+    );
 }
