@@ -50,6 +50,9 @@ pub(super) struct Inner {
     pub bridge: super::bridge::Registry,
     ladders: Mutex<HashMap<String, mpsc::Sender<LadderCmd>>>,
     shutting_down: std::sync::atomic::AtomicBool,
+    /// Calls outside a ladder still running (operator phone legs): a graceful stop waits for
+    /// them to be stored and sealed too.
+    pub side_calls: std::sync::atomic::AtomicUsize,
 }
 
 /// The service handle. Cheap to clone.
@@ -96,6 +99,7 @@ impl Service {
                 briefer,
                 ladders: Mutex::new(HashMap::new()),
                 shutting_down: false.into(),
+                side_calls: 0.into(),
             }),
         }
     }
@@ -340,7 +344,15 @@ impl Service {
         }
         // Bounded: the drain, then the BYE's own transaction (64*T1) and sealing.
         let give_up = until + std::time::Duration::from_secs(40);
-        while !self.ladders().is_empty() && tokio::time::Instant::now() < give_up {
+        let busy = || {
+            !self.ladders().is_empty()
+                || self
+                    .inner
+                    .side_calls
+                    .load(std::sync::atomic::Ordering::Relaxed)
+                    > 0
+        };
+        while busy() && tokio::time::Instant::now() < give_up {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     }

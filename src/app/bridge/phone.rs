@@ -14,6 +14,7 @@ use crate::media::FRAME_SAMPLES;
 use crate::media::mixer::Frame;
 use crate::media::source::AudioSource;
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -157,6 +158,8 @@ pub async fn call_operator(
     );
     let ep = svc.inner.ep.clone();
     let store = svc.store().clone();
+    let svc2 = svc.clone();
+    svc.inner.side_calls.fetch_add(1, Ordering::Relaxed);
     tokio::spawn(async move {
         let (_ctl, ctl_rx) = mpsc::channel(1);
         let rec = run_call(ep, rtp, setup, ctl_rx).await;
@@ -174,6 +177,7 @@ pub async fn call_operator(
         {
             tracing::warn!(error = %e, "cannot seal the operator call");
         }
+        svc2.inner.side_calls.fetch_sub(1, Ordering::Relaxed);
         let _ = live
             .cmds
             .send(BridgeCmd::Leave {
