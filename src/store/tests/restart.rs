@@ -123,3 +123,53 @@ async fn reopen_sees_data_and_marks_interrupted_work() {
         "{none:?}"
     );
 }
+
+#[tokio::test]
+async fn answered_dialogs_stay_open_until_closed_and_survive_a_reopen() {
+    use super::super::StoredDialog;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("hotline.db");
+    let d = StoredDialog {
+        call_id: "c1".into(),
+        local_tag: "ours".into(),
+        remote_tag: "theirs".into(),
+        local_uri: "sip:hotline@192.0.2.1".into(),
+        remote_uri: "sip:+15550100@trunk.example".into(),
+        remote_target: Some("sip:agent@198.51.100.9:5060".into()),
+        route_set: vec!["<sip:p1.example;lr>".into(), "<sip:p2.example;lr>".into()],
+        next_cseq: 3,
+        transport: "UDP".into(),
+        destination: "198.51.100.7:5060".into(),
+        answered_at: chrono::DateTime::parse_from_rfc3339("2026-12-02T07:00:00.123456Z")
+            .expect("time")
+            .with_timezone(&Utc),
+    };
+    {
+        let store = Store::open(&path).await.expect("open");
+        store.save_dialog(&d).await.expect("save");
+        let mut other = d.clone();
+        other.call_id = "c2".into();
+        store.save_dialog(&other).await.expect("save");
+        store
+            .close_dialog("c2", "call ended", Utc::now())
+            .await
+            .expect("close");
+    }
+    // A crash: the next start finds the dialog that was never closed, intact.
+    let store = Store::open(&path).await.expect("reopen");
+    assert_eq!(store.open_dialogs().await.expect("open"), [d.clone()]);
+    store
+        .close_dialog("c1", "BYE after the restart answered", Utc::now())
+        .await
+        .expect("close");
+    assert!(store.open_dialogs().await.expect("open").is_empty());
+    // Closing twice, or an unknown one, changes nothing.
+    store
+        .close_dialog("c1", "again", Utc::now())
+        .await
+        .expect("close");
+    store
+        .close_dialog("nope", "x", Utc::now())
+        .await
+        .expect("close");
+}
