@@ -157,7 +157,7 @@ async fn answered_dialogs_stay_open_until_closed_and_survive_a_reopen() {
     }
     // A crash: the next start finds the dialog that was never closed, intact.
     let store = Store::open(&path).await.expect("reopen");
-    assert_eq!(store.open_dialogs().await.expect("open"), [d.clone()]);
+    assert_eq!(store.open_dialogs().await.expect("open"), [d]);
     store
         .close_dialog("c1", "BYE after the restart answered", Utc::now())
         .await
