@@ -386,11 +386,11 @@ impl Driver {
                     let answered = matches!(kind, EventKind::Answered { .. });
                     if answered {
                         self.answered_at = Some(at);
+                        self.persist_dialog().await;
                     }
                     self.push(at, kind);
                     if answered {
                         self.open_bridge(at);
-                        self.persist_dialog().await;
                     }
                 }
                 Output::Terminated(t) => {

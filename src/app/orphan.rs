@@ -118,7 +118,11 @@ pub async fn end_dialog(ep: &Endpoint, cfg: &Config, d: &StoredDialog, reason: &
             }
             msg = inbound.recv() => match msg {
                 Some(Inbound::Message { at, from, msg }) => match msg {
-                    Decoded::Response { resp, .. } => tx.handle_response(at, &resp),
+                    // Only from where the BYE went: anything else is forged or stray.
+                    Decoded::Response { resp, .. } if from == dest => tx.handle_response(at, &resp),
+                    Decoded::Response { resp, .. } => {
+                        tracing::warn!(%from, code = resp.status, "sip response from an address we sent nothing to: dropped");
+                    }
                     // The far end hung up as our BYE went out: answer it (§15.1.2).
                     Decoded::Request { req, raw, .. } if req.method == Method::Bye => {
                         events.push((clock.utc(at), EventKind::ByeReceived));

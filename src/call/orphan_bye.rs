@@ -158,7 +158,12 @@ impl ByeTx {
 
     /// A response with our Call-ID arrived at `now`.
     pub fn handle_response(&mut self, now: Instant, r: &Response) {
-        if self.done || r.method != Method::Bye || r.cseq != self.req.cseq {
+        // Ours only: this transaction's method, CSeq and Via branch (§17.1.3).
+        if self.done
+            || r.method != Method::Bye
+            || r.cseq != self.req.cseq
+            || r.branch.as_ref() != Some(&self.req.branch)
+        {
             return;
         }
         match r.status {
@@ -226,7 +231,7 @@ mod tests {
             reason: String::new(),
             cseq,
             method: Method::Bye,
-            branch: None,
+            branch: Some(Branch("z9hG4bKx".into())),
             to_tag: Some(Tag("far".into())),
             contact: None,
             record_route: Vec::new(),
@@ -298,6 +303,11 @@ mod tests {
         // A provisional: T2 from now on.
         assert_eq!(tx.poll_timeout(), Some(at + T2));
         tx.handle_response(at, &resp(200, 99)); // another transaction's: ignored
+        let mut forged = resp(200, 2);
+        forged.branch = Some(Branch("z9hG4bKguess".into()));
+        tx.handle_response(at, &forged); // not our branch: ignored
+        forged.branch = None;
+        tx.handle_response(at, &forged);
         assert!(!tx.is_done());
         tx.handle_response(at, &resp(200, 2));
         assert!(tx.is_done());
@@ -379,6 +389,7 @@ mod tests {
         assert_ne!(req.branch.0, "z9hG4bKx");
         // A second challenge is a final answer.
         challenged.cseq = 3;
+        challenged.branch = Some(req.branch.clone());
         tx.handle_response(t0, &challenged);
         let outs: Vec<_> = std::iter::from_fn(|| tx.poll_output()).collect();
         assert_eq!(
