@@ -84,7 +84,7 @@ async fn resume_at(svc: &Service, id: &IncidentId, plan: &Dialplan) -> ladder::P
         _ => Vec::new(),
     };
     let rungs = Rung::from_dialplan(plan);
-    let at = ladder::resume_position(&rungs, &steps, svc.inner.cfg.ladder.after_restart);
+    let at = ladder::resume_position(&rungs, &steps, svc.config().ladder.after_restart);
     notify(
         svc,
         &format!(

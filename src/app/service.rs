@@ -329,7 +329,7 @@ impl Service {
         self.inner
             .shutting_down
             .store(true, std::sync::atomic::Ordering::Relaxed);
-        let drain = self.inner.cfg.ladder.drain;
+        let drain = self.config().ladder.drain;
         let until = tokio::time::Instant::now() + drain;
         let all: Vec<_> = self.ladders().values().cloned().collect();
         if !all.is_empty() {
@@ -385,18 +385,18 @@ impl Service {
             let svc = self.clone();
             tasks.push(tokio::spawn(async move {
                 let i = &svc.inner;
-                super::recover::finish_call(&i.store, &i.ep, &i.cfg, p, dialog).await;
+                super::recover::finish_call(&i.store, &i.ep, &svc.config(), p, dialog).await;
             }));
         }
         for (_, d) in dialogs {
             let svc = self.clone();
             tasks.push(tokio::spawn(async move {
                 let i = &svc.inner;
-                super::recover::end_stray_dialog(&i.store, &i.ep, &i.cfg, d).await;
+                super::recover::end_stray_dialog(&i.store, &i.ep, &svc.config(), d).await;
             }));
         }
         // Sidecars no stored call covers (a killed `hotline dial`, an older store).
-        let dir = inner.cfg.recording.dir.clone();
+        let dir = self.config().recording.dir.clone();
         let _ = tokio::task::spawn_blocking(move || {
             super::recover::recover_recordings_except(&dir, &recovered)
         })
