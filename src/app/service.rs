@@ -385,14 +385,14 @@ impl Service {
             let svc = self.clone();
             tasks.push(tokio::spawn(async move {
                 let i = &svc.inner;
-                super::recover::finish_call(&i.store, &i.ep, &svc.config(), p, dialog).await;
+                super::recover::finish_call(&i.store, &i.ep, svc.config(), p, dialog).await;
             }));
         }
         for (_, d) in dialogs {
             let svc = self.clone();
             tasks.push(tokio::spawn(async move {
                 let i = &svc.inner;
-                super::recover::end_stray_dialog(&i.store, &i.ep, &svc.config(), d).await;
+                super::recover::end_stray_dialog(&i.store, &i.ep, svc.config(), d).await;
             }));
         }
         // Sidecars no stored call covers (a killed `hotline dial`, an older store).
