@@ -231,3 +231,100 @@ fn push_event(v: &mut Value, at: DateTime<Utc>, kind: EventKind) {
         events.push(e);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::call::{CallRecord, Clock};
+    use crate::recording::{Channel, Recorder};
+    use std::time::{Duration, Instant};
+
+    /// A call that was ringing when hotline died: no dialog to end, but its record is
+    /// completed and sealed, and `verify` counts it.
+    #[tokio::test]
+    async fn a_cut_call_without_a_dialog_is_completed_and_sealed() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let cfg_path = dir.path().join("hotline.toml");
+        std::fs::write(
+            &cfg_path,
+            "[sip]\nbind = \"127.0.0.1:0\"\ntransport = \"udp\"\nfrom_user = \"hotline\"\n\
+             [media]\nadvertise = \"127.0.0.1\"\nrtp_ports = \"30000-30010\"\n\
+             [recording]\ndir = \"recordings\"\n[sla]\nanswer_within = \"30s\"\n\
+             [dialplans]\ndir = \"dialplans\"\n",
+        )
+        .expect("config");
+        let cfg = crate::config::load(&cfg_path).expect("load");
+        let recordings = dir.path().join("recordings");
+        let wav = recordings.join("c1.wav");
+        let t0 = Instant::now();
+        let mut rec = CallRecord::new(
+            "c1",
+            "acme",
+            "support",
+            "sip:support@127.0.0.1",
+            Duration::from_secs(30),
+            &wav.display().to_string(),
+            Clock::now(),
+        );
+        rec.push(
+            t0,
+            EventKind::InviteSent {
+                cseq: 1,
+                authenticated: false,
+            },
+        );
+        let store = Store::open(dir.path().join("hotline.db"))
+            .await
+            .expect("store");
+        store.save_call(&rec, None).await.expect("save");
+        // As the call task left them: a WAV with a stale header, the sidecar a step ahead.
+        let mut w = Recorder::create(&wav).expect("wav");
+        w.write(Channel::Rx, 0, &[100; 8000]).expect("write");
+        std::mem::forget(w);
+        rec.push(
+            t0 + Duration::from_millis(120),
+            EventKind::Provisional {
+                code: 180,
+                reason: "Ringing".into(),
+            },
+        );
+        let sidecar = wav.with_extension("json");
+        write_json_atomic(&sidecar, &serde_json::to_value(&rec).expect("json")).expect("sidecar");
+
+        let found = store.interrupted_on_start().await.expect("marked");
+        assert_eq!(found.calls.len(), 1);
+        let p = prepare_call(&store, &found.calls[0])
+            .await
+            .expect("prepared");
+        let ep = Endpoint::bind(
+            "127.0.0.1:0".parse().expect("addr"),
+            crate::sip::Transport::Udp,
+            "t",
+        )
+        .await
+        .expect("endpoint");
+        finish_call(&store, &ep, &cfg, p, None).await;
+
+        let stored = store.call("c1").await.expect("read").expect("call");
+        let kinds: Vec<_> = stored.events.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, ["invite_sent", "provisional", "interrupted"]);
+        assert_eq!(stored.record["termination"]["result"], "failed");
+        let on_disk: Value =
+            serde_json::from_str(&std::fs::read_to_string(&sidecar).expect("read")).expect("json");
+        assert_eq!(on_disk, stored.record, "the sidecar and the store agree");
+        let report = crate::audit::verify(&store, &recordings)
+            .await
+            .expect("verify");
+        assert!(report.ok(), "{:?}", report.problems);
+        assert_eq!((report.calls, report.stored_calls), (1, 1));
+        // Found again? No: sealed calls are done.
+        assert!(
+            store
+                .interrupted_on_start()
+                .await
+                .expect("again")
+                .calls
+                .is_empty()
+        );
+    }
+}
