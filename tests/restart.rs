@@ -466,3 +466,64 @@ async fn operator_phone_legs_and_cli_dials_keep_verify_clean() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("2 calls sealed of 2 in the store"), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_an_answered_call_hangs_up_at_the_drain_time_then_redials() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let vendor = Sipp::start(dir.path(), "uas_answer.xml", "u1", &["-m", "2"]);
+    let config = serve_config(dir.path(), "[ladder]\ndrain = \"1s\"\n");
+    let plan = format!(
+        "vendor = \"HPE\"\n[[match]]\nvendor = \"HPE\"\n{}",
+        contact(
+            "hotline",
+            vendor.port,
+            "30s",
+            r#"{ wait = "5s" }, { hangup = true }"#
+        )
+    );
+    std::fs::write(dir.path().join("dialplans/hpe.toml"), plan).expect("plan");
+    let s = Server::start(&config);
+    let v = post_hook(&s, &firing("fp-drain")).await;
+    let id = v["incidents"][0]["id"].as_str().expect("id").to_string();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !sidecars(dir.path()).iter().any(|p| {
+        std::fs::read_to_string(p)
+            .ok()
+            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+            .is_some_and(|v| !v["stages"]["answered"].is_null())
+    }) {
+        assert!(Instant::now() < deadline, "never answered");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let t = Instant::now();
+    s.terminate(); // the call had ~5 s to go: cut at the 1 s drain time
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "stop took {:?}",
+        t.elapsed()
+    );
+
+    let s = Server::start(&config);
+    let inc = until(&s, &id, Duration::from_secs(30), settled).await;
+    assert_eq!(inc["ladder_state"], "done", "{inc:#}");
+    let calls = inc["calls"].as_array().expect("calls");
+    assert_eq!(calls.len(), 2, "{inc:#}");
+    let bye = event(&calls[0], "bye_sent").expect("the cut call's BYE");
+    assert_eq!(bye["reason"], "hotline restarting: drain time over");
+    assert_eq!(
+        event(&calls[0], "bye_response").map(|e| e["code"].clone()),
+        Some(json!(200))
+    );
+    let steps: Vec<_> = inc["ladder"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| format!("#{} {}", s["attempt"], s["interrupted"]))
+        .collect();
+    assert_eq!(steps, ["#1 true", "#2 false"], "redialled: {inc:#}");
+    assert_eq!(vendor.wait(Duration::from_secs(15)), 0);
+    s.terminate();
+    let (code, out) = verify(&config);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("2 calls sealed of 2 in the store"), "{out}");
+}
