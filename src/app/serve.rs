@@ -1,5 +1,6 @@
-//! `hotline serve`: HTTP and SIP in one process, with two-stage shutdown (first signal: stop
-//! taking incidents, hang up, finish recordings; second: exit at once).
+//! `hotline serve`: HTTP and SIP in one process, with two-stage shutdown (first signal: drain:
+//! no new ladder step, live calls hung up at `[ladder] drain`, recordings finished and sealed;
+//! second: exit at once).
 
 use super::service::Service;
 use crate::config;
@@ -58,7 +59,10 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
     started
         .run(async {
             wait_signal().await;
-            tracing::warn!("shutting down: hanging up calls (signal again to exit at once)");
+            tracing::warn!(
+                "stopping: no new ladder steps; live calls are hung up at the drain time \
+                 (signal again to exit at once)"
+            );
             tokio::spawn(async {
                 wait_signal().await;
                 std::process::exit(130);
