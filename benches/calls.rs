@@ -127,6 +127,7 @@ fn main() {
             max_duration: Duration::from_secs(hold + 60),
             vars: HashMap::new(),
             incident: None,
+            sip: None,
         };
         let first = prepare(&args, Some(pcm_source(briefing.clone())), None)
             .await

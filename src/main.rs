@@ -58,6 +58,9 @@ enum Cmd {
         /// Menu placeholder value, e.g. --var contract_digits=12345.
         #[arg(long = "var", value_parser = var)]
         vars: Vec<(String, String)>,
+        /// Override [sip] bind, e.g. 127.0.0.1:0 to dial next to a running `hotline serve`.
+        #[arg(long)]
+        sip: Option<SocketAddr>,
     },
     /// Run the service: webhooks in, escalation ladders out, API, metrics.
     Serve {
@@ -184,8 +187,10 @@ async fn main() -> ExitCode {
             incident,
             max_duration,
             vars,
+            sip,
         } => {
             let args = DialArgs {
+                sip,
                 config,
                 dialplan,
                 contact,
@@ -306,11 +311,20 @@ async fn main() -> ExitCode {
                     for p in &r.problems {
                         println!("FAIL {p}");
                     }
+                    if !r.unsealed_live.is_empty() {
+                        println!(
+                            "note: {} calls not sealed yet (live, or cut short by a stop the \
+                             next start recovers): {}",
+                            r.unsealed_live.len(),
+                            r.unsealed_live.join(", ")
+                        );
+                    }
                     println!(
-                        "{}: {} chain entries, {} calls, {} files; head {}",
+                        "{}: {} chain entries, {} calls sealed of {} in the store, {} files; head {}",
                         if r.ok() { "verified" } else { "NOT verified" },
                         r.entries,
                         r.calls,
+                        r.stored_calls,
                         r.files,
                         r.head.as_deref().unwrap_or("(empty)")
                     );

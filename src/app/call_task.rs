@@ -47,6 +47,10 @@ pub struct CallSetup {
     pub linger: bool,
     /// Forward the far end's decoded audio here (an operator phone bridged into a call).
     pub forward_rx: Option<mpsc::Sender<Vec<i16>>>,
+    /// Persist the dialog here once answered (and close it at the end), so that the next
+    /// start can send the BYE if this process dies mid-call (`hotline serve`; `None` for the
+    /// CLI).
+    pub dialogs: Option<crate::store::Store>,
 }
 
 struct RecTap {
@@ -105,6 +109,9 @@ struct Driver {
     bridge_setup: Option<BridgeSetup>,
     /// The operator bridge, open from the answer to the end of the call.
     bridge: Option<CallBridge>,
+    /// Where the answered dialog is persisted, and the write in flight.
+    dialogs: Option<crate::store::Store>,
+    dialog_saved: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Runs the call to its end; returns the final record (also written as the sidecar).
@@ -174,6 +181,8 @@ async fn drive(
         first_rtp_us: None,
         bridge_setup,
         bridge: None,
+        dialogs: setup.dialogs,
+        dialog_saved: None,
         ep: ep.clone(),
         rtp,
     };
@@ -229,6 +238,24 @@ async fn drive(
     }
     ep.unregister(&call_id);
     d.finish().await
+}
+
+/// Where a request with this target and route set goes (RFC 3261 §8.1.2: the first route,
+/// else the target; everything via the proxy when forced).
+async fn destination(
+    force_proxy: bool,
+    proxy: SocketAddr,
+    r: &crate::call::OutRequest,
+) -> Result<SocketAddr, String> {
+    if force_proxy {
+        Ok(proxy)
+    } else if let Some(route) = r.routes.first() {
+        resolve(route).await
+    } else if let Some(t) = &r.target {
+        resolve(t).await
+    } else {
+        Ok(proxy)
+    }
 }
 
 impl Driver {
@@ -389,6 +416,7 @@ impl Driver {
                     let answered = matches!(kind, EventKind::Answered { .. });
                     if answered {
                         self.answered_at = Some(at);
+                        self.persist_dialog().await;
                     }
                     self.push(at, kind);
                     if answered {
@@ -417,6 +445,50 @@ impl Driver {
         }
     }
 
+    /// Writes the answered dialog to the store, off the call's path (the first RTP packet is
+    /// not held up by an fsync); `finish` waits for it before closing the row.
+    async fn persist_dialog(&mut self) {
+        let (Some(store), Some(d)) = (self.dialogs.clone(), self.call.dialog_state()) else {
+            return;
+        };
+        let probe = crate::call::OutRequest {
+            method: crate::call::Method::Bye,
+            cseq: d.next_cseq,
+            branch: crate::call::Branch(String::new()),
+            to_tag: Some(d.remote_tag.clone()),
+            target: d.target.clone(),
+            routes: d.routes.clone(),
+            sdp: None,
+            auth: Vec::new(),
+            reason: None,
+        };
+        let destination = match destination(self.force_proxy, self.dest, &probe).await {
+            Ok(a) => a.to_string(),
+            Err(e) => {
+                tracing::warn!(error = %e, "dialog not persisted: no destination");
+                return;
+            }
+        };
+        let row = crate::store::StoredDialog {
+            call_id: self.ctx.call_id.to_string(),
+            local_tag: self.ctx.local_tag.to_string(),
+            remote_tag: d.remote_tag.to_string(),
+            local_uri: self.ctx.from_uri.clone(),
+            remote_uri: self.ctx.request_uri.clone(),
+            remote_target: d.target,
+            route_set: d.routes,
+            next_cseq: d.next_cseq,
+            transport: self.ctx.transport.via_name().to_string(),
+            destination,
+            answered_at: chrono::Utc::now(),
+        };
+        self.dialog_saved = Some(tokio::spawn(async move {
+            if let Err(e) = store.save_dialog(&row).await {
+                tracing::warn!(error = %e, "cannot persist the dialog");
+            }
+        }));
+    }
+
     async fn send(&mut self, msg: Outgoing, note: Option<EventKind>) {
         let (bytes, dest) = match &msg {
             Outgoing::Request(r) => {
@@ -428,16 +500,7 @@ impl Driver {
                         return;
                     }
                 };
-                let dest = if self.force_proxy {
-                    Ok(self.dest)
-                } else if let Some(route) = r.routes.first() {
-                    resolve(route).await
-                } else if let Some(t) = &r.target {
-                    resolve(t).await
-                } else {
-                    Ok(self.dest)
-                };
-                match dest {
+                match destination(self.force_proxy, self.dest, r).await {
                     Ok(d) => (bytes, d),
                     Err(e) => {
                         self.call
@@ -546,6 +609,16 @@ impl Driver {
             self.record.recording_error = Some(e.clone());
         }
         self.sidecar.finish(&self.record).await;
+        if let Some(saved) = self.dialog_saved.take() {
+            let _ = saved.await;
+            if let Some(store) = &self.dialogs
+                && let Err(e) = store
+                    .close_dialog(&self.record.call_id, "call ended", chrono::Utc::now())
+                    .await
+            {
+                tracing::warn!(error = %e, "cannot close the dialog");
+            }
+        }
         self.record
     }
 }

@@ -26,6 +26,8 @@ pub struct DialArgs {
     pub vars: HashMap<String, String>,
     /// Incident file (the model, or any webhook format) to brief from.
     pub incident: Option<PathBuf>,
+    /// Overrides `[sip] bind` (e.g. `127.0.0.1:0` next to a running `hotline serve`).
+    pub sip: Option<SocketAddr>,
 }
 
 /// Why a call could not even be attempted (exit status 2).
@@ -55,7 +57,13 @@ pub async fn prepare(
     briefing: Option<SourceFactory>,
     endpoint: Option<Endpoint>,
 ) -> Result<Prepared, DialError> {
-    let cfg = config::load(&args.config).map_err(|e| DialError::Config(e.to_string()))?;
+    let mut cfg = config::load(&args.config).map_err(|e| DialError::Config(e.to_string()))?;
+    if let Some(sip) = args.sip {
+        cfg.sip.bind = sip;
+    }
+    // Drill calls from the command line stay out of the store and the integrity chain: their
+    // recordings go to their own folder, which `hotline verify` does not cover.
+    cfg.recording.dir = cfg.recording.dir.join(crate::audit::CLI_DIR);
     let plans =
         dialplan::load_dir(&cfg.dialplans.dir).map_err(|e| DialError::Config(e.to_string()))?;
     let plan = plans.get(&args.dialplan).ok_or_else(|| {
@@ -425,6 +433,7 @@ pub async fn build_call(
         sources,
         linger: false,
         forward_rx: None,
+        dialogs: None,
     };
     Ok((setup, rtp))
 }

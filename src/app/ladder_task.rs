@@ -20,9 +20,15 @@ use tokio::task::JoinHandle;
 pub enum LadderCmd {
     /// Resolved or stopped by an operator.
     Stop(String),
-    /// The service is shutting down: hang up, mark interrupted.
-    Shutdown,
+    /// The service is stopping gracefully: take no new step, let the live call go on until
+    /// `until`, then hang it up; the ladder ends `interrupted`, resumed by the next start.
+    Drain { until: tokio::time::Instant },
 }
+
+/// The ladder's reason while a graceful stop drains it.
+const DRAINING: &str = "hotline stopped; the ladder resumes on the next start";
+/// The hangup reason when the drain time runs out (the SIP Reason header and the timeline).
+const DRAIN_OVER: &str = "hotline restarting: drain time over";
 
 struct Live {
     task: JoinHandle<CallRecord>,
@@ -45,16 +51,49 @@ pub fn menu_vars(i: &Incident) -> HashMap<String, String> {
 }
 
 /// Runs the ladder of `id` until it ends; `plan` None means unrouted (straight to fallback).
+/// `resumed`: a stop cut it short; it picks up after its stored steps.
 pub async fn run_ladder(
     svc: Service,
     id: IncidentId,
     incident: Incident,
     plan: Option<String>,
     cmds: mpsc::Receiver<LadderCmd>,
+    resumed: bool,
 ) {
     use tracing::Instrument;
     let span = tracing::info_span!("ladder", incident = %id, dialplan = ?plan);
-    ladder(svc, id, incident, plan, cmds).instrument(span).await
+    ladder(svc, id, incident, plan, cmds, resumed)
+        .instrument(span)
+        .await
+}
+
+/// Where a ladder cut short by a stop picks up, from its stored steps (and says so).
+async fn resume_at(svc: &Service, id: &IncidentId, plan: &Dialplan) -> ladder::Position {
+    let steps: Vec<ladder::PastStep> = match svc.inner.store.incident(id).await {
+        Ok(Some(view)) => view
+            .ladder
+            .iter()
+            .map(|s| ladder::PastStep {
+                contact: s.contact.clone(),
+                attempt: s.attempt,
+                outcome: s.outcome,
+                interrupted: s.interrupted,
+                ended_at: s.ended_at,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let rungs = Rung::from_dialplan(plan);
+    let at = ladder::resume_position(&rungs, &steps, svc.config().ladder.after_restart);
+    notify(
+        svc,
+        &format!(
+            "{}: hotline restarted; resuming the ladder of incident {id}: {}",
+            plan.vendor, at.why
+        ),
+    )
+    .await;
+    at
 }
 
 async fn ladder(
@@ -63,6 +102,7 @@ async fn ladder(
     incident: Incident,
     plan: Option<String>,
     mut cmds: mpsc::Receiver<LadderCmd>,
+    resumed: bool,
 ) {
     let inner = svc.inner.clone();
     let store = &inner.store;
@@ -88,9 +128,18 @@ async fn ladder(
     let briefing = Some(super::briefing_source::briefing_source(greeting, handle));
     let vars = menu_vars(&incident);
     let mut ladder = Ladder::new(Rung::from_dialplan(plan));
-    ladder.start(Utc::now());
+    if resumed {
+        let at = resume_at(&svc, &id, plan).await;
+        ladder.resume(Utc::now(), &at);
+    } else {
+        ladder.start(Utc::now());
+    }
     let mut live: Option<Live> = None;
     let mut shutdown = false;
+    // While draining: when the live call is hung up.
+    let mut drain_until: Option<tokio::time::Instant> = None;
+    let mut cut_step: Option<u32> = None;
+    let mut cmds_open = true;
     loop {
         while let Some(out) = ladder.poll_output() {
             match out {
@@ -139,11 +188,16 @@ async fn ladder(
                 Output::Failed {
                     contact, outcome, ..
                 } => {
-                    inner.metrics.escalation(plan.id.as_str());
+                    let then = if shutdown {
+                        "hotline is stopping: the ladder resumes on the next start"
+                    } else {
+                        inner.metrics.escalation(plan.id.as_str());
+                        "next"
+                    };
                     notify(
                         &svc,
                         &format!(
-                            "{}: {contact} {:?} ({}), next",
+                            "{}: {contact} {:?} ({}), {then}",
                             plan.vendor, outcome.result, outcome.reason
                         ),
                     )
@@ -189,19 +243,40 @@ async fn ladder(
         let wait = retry
             .and_then(|t| (t - Utc::now()).to_std().ok())
             .unwrap_or(std::time::Duration::from_secs(3600));
+        let hang_up_at = drain_until.filter(|_| live.is_some() && cut_step.is_none());
         tokio::select! {
             rec = async { live.as_mut().map(|l| &mut l.task).expect("guarded").await }, if live.is_some() => {
                 let l = live.take().expect("guarded by the branch condition");
                 let outcome = finish_call(&svc, &id, plan, l.step, rec).await;
+                if cut_step == Some(l.step) {
+                    let _ = store.mark_step_interrupted(&id, l.step).await;
+                }
                 ladder.handle_input(Utc::now(), ladder::Input::CallEnded(outcome));
             }
-            cmd = cmds.recv() => match cmd {
+            cmd = cmds.recv(), if cmds_open => match cmd {
                 Some(LadderCmd::Stop(reason)) => ladder.handle_input(Utc::now(), ladder::Input::Stop(reason)),
-                Some(LadderCmd::Shutdown) | None => {
+                Some(LadderCmd::Drain { .. }) if shutdown => {}
+                Some(LadderCmd::Drain { until }) => {
                     shutdown = true;
-                    ladder.handle_input(Utc::now(), ladder::Input::Stop("hotline shutting down".into()));
+                    drain_until = Some(until);
+                    ladder.handle_input(Utc::now(), ladder::Input::Drain(DRAINING.into()));
+                }
+                None => {
+                    cmds_open = false;
+                    if !shutdown {
+                        shutdown = true;
+                        drain_until = Some(tokio::time::Instant::now());
+                        ladder.handle_input(Utc::now(), ladder::Input::Drain(DRAINING.into()));
+                    }
                 }
             },
+            _ = async { tokio::time::sleep_until(hang_up_at.expect("guarded")).await }, if hang_up_at.is_some() => {
+                // The drain time is over: hang up; the next start applies after_restart.
+                if let Some(l) = &live {
+                    cut_step = Some(l.step);
+                    let _ = l.control.send(Input::Hangup(DRAIN_OVER.into())).await;
+                }
+            }
             _ = tokio::time::sleep(wait), if retry.is_some() => ladder.handle_timeout(Utc::now()),
         }
     }
@@ -272,6 +347,8 @@ async fn place(
     inner.metrics.active(1);
     let (tx, rx) = mpsc::channel(4);
     let ep = inner.ep.clone();
+    let mut setup = setup;
+    setup.dialogs = Some(inner.store.clone());
     let bridge = BridgeSetup {
         registry: inner.bridge.clone(),
         incident: Some(id.to_string()),

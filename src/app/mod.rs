@@ -9,6 +9,7 @@ mod dial;
 mod ladder_task;
 mod metrics;
 mod notify;
+mod orphan;
 mod pacer;
 mod recover;
 mod registration;

@@ -1,5 +1,6 @@
-//! `hotline serve`: HTTP and SIP in one process, with two-stage shutdown (first signal: stop
-//! taking incidents, hang up, finish recordings; second: exit at once).
+//! `hotline serve`: HTTP and SIP in one process, with two-stage shutdown (first signal: drain:
+//! no new ladder step, live calls hung up at `[ladder] drain`, recordings finished and sealed;
+//! second: exit at once).
 
 use super::service::Service;
 use crate::sip::Endpoint;
@@ -64,7 +65,10 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
     started
         .run(async {
             wait_signal().await;
-            tracing::warn!("shutting down: hanging up calls (signal again to exit at once)");
+            tracing::warn!(
+                "stopping: no new ladder steps; live calls are hung up at the drain time \
+                 (signal again to exit at once)"
+            );
             tokio::spawn(async {
                 wait_signal().await;
                 std::process::exit(130);
@@ -89,7 +93,8 @@ pub async fn start(args: &ServeArgs) -> Result<Started, String> {
     }
     // One serve per store, taken before crash recovery touches anything.
     let lock = super::store_lock::acquire(&cfg.store.path, &cfg.recording.dir)?;
-    super::recover::recover_recordings(&cfg.recording.dir);
+    // Crash recovery (WAV repair, sealing, BYE to orphaned dialogs) runs in
+    // `resume_interrupted`, under this lock.
     let store = Store::open(&cfg.store.path)
         .await
         .map_err(|e| format!("{}: {e}", cfg.store.path.display()))?;

@@ -8,7 +8,7 @@ mod verify;
 pub mod zip;
 
 pub use peaks::{Peaks, compute_peaks};
-pub use verify::{CallCheck, Problem, Report, verify, verify_anchored, verify_call};
+pub use verify::{CLI_DIR, CallCheck, Problem, Report, verify, verify_anchored, verify_call};
 
 use crate::store::{ChainEntry, RecordingFile, Store, StoreError};
 use serde::{Deserialize, Serialize};

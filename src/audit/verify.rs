@@ -35,7 +35,8 @@ pub enum Problem {
     RecordChanged { call_id: String },
     /// A sealed call is missing from the database.
     CallRemoved { call_id: String },
-    /// A call ended but has no chain entry (never sealed, or its entry was removed).
+    /// A call ended (or was cut short by a stop and recovered) but has no chain entry (never
+    /// sealed, or its entry was removed).
     CallNotSealed { call_id: String },
     /// A notes or ownership field differs from its last chained edit.
     FieldChanged { incident_id: String, field: String },
@@ -124,6 +125,11 @@ pub struct Report {
     pub entries: usize,
     /// Calls whose seal was checked.
     pub calls: usize,
+    /// Calls in the store (sealed or not).
+    pub stored_calls: usize,
+    /// Calls in the store not sealed yet and not ended: live, or cut short by a stop that no
+    /// start has recovered yet (the next `hotline serve` seals them).
+    pub unsealed_live: Vec<String>,
     /// Files hashed.
     pub files: usize,
     /// The last entry's hash: write it down (or publish it) to anchor the chain.
@@ -209,6 +215,10 @@ async fn check_seal(
     Ok(())
 }
 
+/// The folder under the recordings folder where `hotline dial` writes: drill calls made from
+/// the command line, outside the store and the chain (documented in the README).
+pub const CLI_DIR: &str = "cli";
+
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;
@@ -277,10 +287,11 @@ pub async fn verify_anchored(
         r.files += 2;
     }
     let facts = store.call_facts(None, None).await?;
+    r.stored_calls = facts.len();
     let mut live = BTreeSet::new();
     for c in &facts {
         if !sealed.contains_key(&c.call_id) {
-            if c.ended {
+            if c.ended || c.interrupted {
                 r.problems.push(Problem::CallNotSealed {
                     call_id: c.call_id.clone(),
                 });
@@ -289,6 +300,7 @@ pub async fn verify_anchored(
             }
         }
     }
+    r.unsealed_live = live.iter().cloned().collect();
     let mut covered: BTreeSet<PathBuf> = BTreeSet::new();
     for s in sealed.values() {
         covered.insert(normalize(&s.wav.path));
@@ -297,7 +309,23 @@ pub async fn verify_anchored(
     let mut files = Vec::new();
     let root = recordings.to_path_buf();
     let files = tokio::task::spawn_blocking(move || {
-        walk(&root, &mut files);
+        let Ok(rd) = std::fs::read_dir(&root) else {
+            return files;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                if p.file_name().is_some_and(|n| n == CLI_DIR) {
+                    continue;
+                }
+                walk(&p, &mut files);
+            } else if matches!(
+                p.extension().and_then(|x| x.to_str()),
+                Some("wav") | Some("json")
+            ) {
+                files.push(p);
+            }
+        }
         files
     })
     .await

@@ -139,6 +139,14 @@ pub enum EventKind {
     Ended {
         result: Outcome,
     },
+    /// hotline stopped during the call (crash, or kill); written by the next start.
+    Interrupted {
+        reason: String,
+    },
+    /// Our BYE got no final response (Timer F) or could not be sent.
+    ByeFailed {
+        reason: String,
+    },
 }
 
 impl EventKind {
@@ -181,6 +189,8 @@ impl EventKind {
             EventKind::OperatorTookOver { .. } => "operator_took_over",
             EventKind::Ownership { .. } => "ownership",
             EventKind::Ended { .. } => "ended",
+            EventKind::Interrupted { .. } => "interrupted",
+            EventKind::ByeFailed { .. } => "bye_failed",
         }
     }
 }

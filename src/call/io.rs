@@ -146,3 +146,16 @@ pub enum Output {
     /// The call has a final outcome (emitted once). The core may linger to absorb retransmissions.
     Terminated(Termination),
 }
+
+/// A confirmed dialog as the far end knows it (RFC 3261 §12.1.2): with the call's Call-ID,
+/// local tag and URIs, enough to send the BYE that ends it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DialogState {
+    pub remote_tag: Tag,
+    /// The remote target (their Contact); `None`: the dialled URI.
+    pub target: Option<String>,
+    /// The route set, in the order Route headers are sent.
+    pub routes: Vec<String>,
+    /// Our next CSeq number in the dialog.
+    pub next_cseq: u32,
+}

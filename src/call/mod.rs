@@ -10,6 +10,7 @@ mod ids;
 mod io;
 mod machine;
 mod menu;
+mod orphan_bye;
 mod record;
 mod termination;
 mod timer;
@@ -22,9 +23,12 @@ pub use digest::{
 };
 pub use event::EventKind;
 pub use ids::{Branch, CallId, Method, RequestHandle, Tag};
-pub use io::{Input, MediaCommand, OutRequest, OutResponse, Outgoing, Output, Request, Response};
+pub use io::{
+    DialogState, Input, MediaCommand, OutRequest, OutResponse, Outgoing, Output, Request, Response,
+};
 pub use machine::{BRIEFING, BriefingPolicy, Call, CallParams};
 pub use menu::MenuStep;
+pub use orphan_bye::{ByeEnd, ByeOutput, ByeTx};
 pub use record::{CallRecord, Clock, MediaStats, TimelineEvent};
 pub use termination::{Outcome, Party, Termination};
 pub use timer::Timer;

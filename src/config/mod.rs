@@ -33,7 +33,9 @@ pub use location::Location;
 pub(crate) use non_empty::string as non_empty_string;
 pub use port_range::PortRange;
 pub use secret::Secret;
-pub use service::{HttpConfig, LadderConfig, OperatorPhone, Role, StoreConfig, TokenConfig};
+pub use service::{
+    AfterRestart, HttpConfig, LadderConfig, OperatorPhone, Role, StoreConfig, TokenConfig,
+};
 pub use sip::{SipAuth, SipConfig, SipRegister, Transport};
 pub use sip_uri::SipUri;
 

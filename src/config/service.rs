@@ -158,10 +158,40 @@ pub struct LadderConfig {
     pub fallback_token: Option<Secret>,
     /// Chat webhook told of every step ("calling HPE hotline… busy → VIP line…").
     pub notify_url: Option<String>,
+    /// On a graceful stop (SIGTERM): how long live calls may go on before they are hung up.
+    /// No new ladder step is taken meanwhile; `"0s"` hangs up at once.
+    #[serde(default = "default_drain", deserialize_with = "any_duration")]
+    pub drain: Duration,
+    /// What a resumed ladder does with the contact whose call a stop cut short.
+    #[serde(default)]
+    pub after_restart: AfterRestart,
+}
+
+/// `[ladder] after_restart`: the contact whose call a stop (crash, or the end of the drain
+/// time) cut short.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AfterRestart {
+    /// Call the same contact again at once: the person was lost mid-conversation, and a
+    /// briefing they did not hear to the end has not been delivered.
+    #[default]
+    Redial,
+    /// Go on with the next contact.
+    Next,
 }
 
 fn default_max_call() -> Duration {
     Duration::from_secs(600)
+}
+
+fn default_drain() -> Duration {
+    Duration::from_secs(30)
+}
+
+/// A duration string; zero allowed.
+fn any_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let text = String::deserialize(d)?;
+    super::parse_duration(&text).map_err(serde::de::Error::custom)
 }
 
 impl Default for LadderConfig {
@@ -172,6 +202,8 @@ impl Default for LadderConfig {
             fallback_url: None,
             fallback_token: None,
             notify_url: None,
+            drain: default_drain(),
+            after_restart: AfterRestart::default(),
         }
     }
 }

@@ -48,6 +48,10 @@ pub enum Input {
     CallEnded(CallOutcome),
     /// The incident resolved (or an operator stopped the ladder).
     Stop(String),
+    /// hotline is stopping gracefully: take no new step; a call in progress goes on (the
+    /// edge hangs it up when the drain time runs out), then the ladder ends `Stopped`, to be
+    /// resumed by the next start.
+    Drain(String),
 }
 
 /// How the ladder ended.
@@ -110,6 +114,12 @@ enum State {
     Stopping {
         reason: String,
     },
+    /// Draining while a call is up: it may still take the incident; no step after it.
+    Draining {
+        rung: usize,
+        attempt: u32,
+        reason: String,
+    },
     Done,
 }
 
@@ -135,6 +145,24 @@ impl Ladder {
     pub fn start(&mut self, now: DateTime<Utc>) {
         if self.state == State::Idle {
             self.try_rung(now, 0, 1);
+        }
+    }
+
+    /// Starts where a stopped run left off (see [`super::resume_position`]): at `rung`,
+    /// `attempt`, not before `not_before` (a retry that was waiting).
+    pub fn resume(&mut self, now: DateTime<Utc>, at: &super::Position) {
+        if self.state != State::Idle {
+            return;
+        }
+        match at.not_before {
+            Some(until) if until > now && at.rung < self.rungs.len() => {
+                self.state = State::Waiting {
+                    rung: at.rung,
+                    attempt: at.attempt,
+                    until,
+                };
+            }
+            _ => self.try_rung(now, at.rung, at.attempt),
         }
     }
 
@@ -180,8 +208,27 @@ impl Ladder {
                     });
                     self.state = State::Stopping { reason };
                 }
+                State::Draining { .. } => {
+                    self.out.push_back(Output::CancelCall {
+                        reason: reason.clone(),
+                    });
+                    self.state = State::Stopping { reason };
+                }
                 State::Done => {}
                 _ => self.finish(LadderEnd::Stopped { reason }),
+            },
+            Input::Drain(reason) => match std::mem::replace(&mut self.state, State::Done) {
+                State::Calling { rung, attempt } => {
+                    self.state = State::Draining {
+                        rung,
+                        attempt,
+                        reason,
+                    }
+                }
+                s @ (State::Stopping { .. } | State::Draining { .. } | State::Done) => {
+                    self.state = s
+                }
+                State::Idle | State::Waiting { .. } => self.finish(LadderEnd::Stopped { reason }),
             },
         }
     }
@@ -219,6 +266,25 @@ impl Ladder {
                 }
             }
             State::Stopping { reason } => self.finish(LadderEnd::Stopped { reason }),
+            State::Draining {
+                rung,
+                attempt,
+                reason,
+            } => {
+                let contact = self.rungs[rung].contact.clone();
+                if o.result == Outcome::Answered && o.completed {
+                    return self.finish(LadderEnd::Taken {
+                        contact,
+                        call_id: o.call_id,
+                    });
+                }
+                self.out.push_back(Output::Failed {
+                    contact,
+                    attempt,
+                    outcome: o,
+                });
+                self.finish(LadderEnd::Stopped { reason });
+            }
             other => self.state = other, // a stray report: nothing was dialled
         }
     }

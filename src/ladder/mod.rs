@@ -2,10 +2,14 @@
 //! `crate::call`): try the dialplan's contacts in order; busy, no answer, rejected, failed or
 //! an SLA miss moves to the next contact at once (after the contact's own retries); a contact
 //! outside its hours is skipped with a reason; an answered call whose menu and briefing
-//! completed stops the ladder. Exhausted → the fallback (a P0 ticket).
+//! completed stops the ladder. Exhausted → the fallback (a P0 ticket). A graceful stop drains
+//! it (no new step; the call in progress may still take the incident); the next start resumes
+//! it where it stopped (`resume.rs`).
 
 mod machine;
+mod resume;
 #[cfg(test)]
 mod tests;
 
 pub use machine::{CallOutcome, Input, Ladder, LadderEnd, Output, Rung};
+pub use resume::{PastStep, Position, resume_position};

@@ -300,6 +300,8 @@ pub struct CallFact {
     pub time_to_answer_ms: Option<u64>,
     pub sla_met: Option<bool>,
     pub ended: bool,
+    /// A stop cut the call short (`ended` stays false): recovered and sealed at the next start.
+    pub interrupted: bool,
 }
 
 fn call_facts(
@@ -309,7 +311,7 @@ fn call_facts(
 ) -> Result<Vec<CallFact>, StoreError> {
     let mut stmt = db.conn.prepare(
         "SELECT call_id, incident_id, dialplan, contact, result, started_at, time_to_answer_ms,
-                sla_met, ended_at IS NOT NULL
+                sla_met, ended_at IS NOT NULL, interrupted
          FROM calls
          WHERE (?1 IS NULL OR COALESCE(started_at, updated_at) >= ?1)
            AND (?2 IS NULL OR COALESCE(started_at, updated_at) < ?2)
@@ -331,6 +333,7 @@ fn call_facts(
                 .transpose()?,
             sla_met: r.get(7)?,
             ended: r.get(8)?,
+            interrupted: r.get(9)?,
         });
     }
     Ok(out)

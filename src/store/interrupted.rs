@@ -1,6 +1,8 @@
 //! At start: what the last run left half done. Ladders that were running and calls that had
-//! not ended are marked interrupted, with a reason, and returned so the service can resume or
-//! report them. (The WAVs and sidecars are repaired by `app::recover`.)
+//! not ended are marked interrupted, with a reason; every firing incident whose ladder a stop
+//! cut short (a crash, or a graceful stop that drained it) is returned to be resumed, and
+//! every interrupted call not yet sealed is returned to be recovered (`app::recover`: WAV
+//! repaired, orphaned dialog ended with a BYE, sealed).
 
 use super::Store;
 use super::codec::ts;
@@ -22,26 +24,27 @@ fn mark(db: &mut Db, now: DateTime<Utc>) -> Result<Interrupted, StoreError> {
         .transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut found = Interrupted::default();
 
-    let running: Vec<(String, String, Option<String>)> = {
-        let mut stmt = tx.prepare(
-            "SELECT id, fingerprint, dialplan FROM incidents
-             WHERE ladder_state = 'running' ORDER BY id",
-        )?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+    let running: Vec<String> = {
+        let mut stmt =
+            tx.prepare("SELECT id FROM incidents WHERE ladder_state = 'running' ORDER BY id")?;
+        stmt.query_map([], |r| r.get(0))?
             .collect::<Result<_, _>>()?
     };
-    for (id, fingerprint, dialplan) in running {
-        let open_steps: Vec<u32> = {
+    let mut open_steps: Vec<(String, Vec<u32>)> = Vec::new();
+    for id in running {
+        let steps: Vec<u32> = {
             let mut stmt = tx.prepare(
                 "SELECT seq FROM ladder_steps WHERE incident_id = ?1 AND outcome IS NULL
+                   AND ended_at IS NULL
                  ORDER BY seq",
             )?;
             stmt.query_map([&id], |r| r.get(0))?
                 .collect::<Result<_, _>>()?
         };
         tx.execute(
-            "UPDATE ladder_steps SET outcome = 'failed', reason = ?2, ended_at = ?3
-             WHERE incident_id = ?1 AND outcome IS NULL",
+            "UPDATE ladder_steps SET outcome = 'failed', reason = ?2, ended_at = ?3,
+                 interrupted = 1
+             WHERE incident_id = ?1 AND outcome IS NULL AND ended_at IS NULL",
             params![id, REASON, now],
         )?;
         tx.execute(
@@ -50,6 +53,28 @@ fn mark(db: &mut Db, now: DateTime<Utc>) -> Result<Interrupted, StoreError> {
              WHERE id = ?1",
             params![id, REASON, now],
         )?;
+        open_steps.push((id, steps));
+    }
+
+    // Every firing incident a stop cut short, and routed ones whose ladder never started (a
+    // webhook taken while a graceful stop drained).
+    let resumable: Vec<(String, String, Option<String>)> = {
+        let mut stmt = tx.prepare(
+            "SELECT id, fingerprint, dialplan FROM incidents
+             WHERE status = 'firing'
+               AND (ladder_state = 'interrupted'
+                    OR (ladder_state = 'pending' AND route IS NOT NULL))
+             ORDER BY id",
+        )?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?
+    };
+    for (id, fingerprint, dialplan) in resumable {
+        let open_steps = open_steps
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, s)| s.clone())
+            .unwrap_or_default();
         found.incidents.push(InterruptedIncident {
             id: IncidentId::from_db(id),
             fingerprint,
@@ -58,15 +83,15 @@ fn mark(db: &mut Db, now: DateTime<Utc>) -> Result<Interrupted, StoreError> {
         });
     }
 
-    let open: Vec<(String, Option<String>, String, String)> = {
+    let open: Vec<(String, String)> = {
         let mut stmt = tx.prepare(
-            "SELECT call_id, incident_id, recording_path, record_json FROM calls
+            "SELECT call_id, record_json FROM calls
              WHERE ended_at IS NULL AND interrupted = 0 ORDER BY call_id",
         )?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?
     };
-    for (call_id, incident_id, recording_path, record_json) in open {
+    for (call_id, record_json) in open {
         // The same marks `app::recover` puts in the sidecar, so both copies agree.
         let mut record: Value = serde_json::from_str(&record_json)?;
         record["interrupted"] = json!(true);
@@ -77,6 +102,21 @@ fn mark(db: &mut Db, now: DateTime<Utc>) -> Result<Interrupted, StoreError> {
              WHERE call_id = ?1",
             params![call_id, REASON, serde_json::to_string(&record)?, now],
         )?;
+    }
+
+    // Interrupted calls not sealed yet: this start's, and any an earlier start did not finish.
+    let unsealed: Vec<(String, Option<String>, String)> = {
+        let mut stmt = tx.prepare(
+            "SELECT call_id, incident_id, recording_path FROM calls c
+             WHERE interrupted = 1
+               AND NOT EXISTS (SELECT 1 FROM audit_chain a
+                               WHERE a.kind = 'call' AND a.subject = c.call_id)
+             ORDER BY call_id",
+        )?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?
+    };
+    for (call_id, incident_id, recording_path) in unsealed {
         found.calls.push(InterruptedCall {
             call_id,
             incident_id: incident_id.map(IncidentId::from_db),
@@ -89,11 +129,92 @@ fn mark(db: &mut Db, now: DateTime<Utc>) -> Result<Interrupted, StoreError> {
 
 impl Store {
     /// Run once at start, before any ladder or call: marks every ladder left `running` as
-    /// `interrupted` (closing its open steps as failed) and every call that never ended as
-    /// interrupted and failed, all with a reason, and returns them. A second call finds
-    /// nothing. Only for the sole hotline on this database: another one running would have
-    /// its live work marked.
+    /// `interrupted` (closing its open steps as failed and interrupted) and every call that
+    /// never ended as interrupted and failed, all with a reason. Returns the firing incidents
+    /// to resume (interrupted by any stop, or routed and never started) and the interrupted
+    /// calls not yet sealed. Until a resumed ladder runs and the calls are sealed, the next
+    /// start finds them again. Only for the sole hotline on this database: another one
+    /// running would have its live work marked.
     pub async fn interrupted_on_start(&self) -> Result<Interrupted, StoreError> {
         self.worker.call(|db| mark(db, Utc::now())).await
+    }
+
+    /// Marks step `seq` as cut short by a stop (its call hung up when the drain time ran
+    /// out): the next start applies `[ladder] after_restart` to its contact.
+    pub async fn mark_step_interrupted(&self, id: &IncidentId, seq: u32) -> Result<(), StoreError> {
+        let id = id.clone();
+        self.worker
+            .call(move |db| {
+                db.conn.execute(
+                    "UPDATE ladder_steps SET interrupted = 1 WHERE incident_id = ?1 AND seq = ?2",
+                    params![id.as_str(), seq],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Rewrites a call's stored record (and its timeline rows) from its JSON: used by crash
+    /// recovery, which completes the record of a call whose task is gone.
+    pub async fn replace_record(&self, call_id: &str, record: &Value) -> Result<(), StoreError> {
+        let call_id = call_id.to_string();
+        let text = serde_json::to_string(record)?;
+        let events: Vec<(String, f64, String, String)> = record["events"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| {
+                        (
+                            e["at"].as_str().unwrap_or_default().to_string(),
+                            e["offset_ms"].as_f64().unwrap_or_default(),
+                            e["kind"].as_str().unwrap_or_default().to_string(),
+                            e.to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let answered_at = record
+            .pointer("/stages/answered")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let result = record
+            .pointer("/termination/result")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let reason = record
+            .pointer("/termination/reason")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        self.worker
+            .call(move |db| {
+                let now = ts(Utc::now());
+                let tx = db
+                    .conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let n = tx.execute(
+                    "UPDATE calls SET record_json = ?2, answered_at = COALESCE(?3, answered_at),
+                         result = COALESCE(?4, result), reason = COALESCE(?5, reason),
+                         updated_at = ?6
+                     WHERE call_id = ?1",
+                    params![call_id, text, answered_at, result, reason, now],
+                )?;
+                if n == 0 {
+                    return Err(StoreError::NoCall(call_id));
+                }
+                tx.execute("DELETE FROM call_events WHERE call_id = ?1", [&call_id])?;
+                {
+                    let mut ins = tx.prepare(
+                        "INSERT INTO call_events (call_id, seq, at, offset_ms, kind, event_json)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    )?;
+                    for (seq, (at, offset, kind, json)) in events.iter().enumerate() {
+                        ins.execute(params![call_id, seq as i64, at, offset, kind, json])?;
+                    }
+                }
+                tx.commit()?;
+                Ok(())
+            })
+            .await
     }
 }

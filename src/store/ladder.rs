@@ -14,7 +14,8 @@ pub(super) fn steps_of(
     incident_id: &str,
 ) -> Result<Vec<LadderStep>, StoreError> {
     let mut stmt = conn.prepare(
-        "SELECT seq, contact, attempt, started_at, outcome, reason, call_id, ended_at
+        "SELECT seq, contact, attempt, started_at, outcome, reason, call_id, ended_at,
+                interrupted
          FROM ladder_steps WHERE incident_id = ?1 ORDER BY seq",
     )?;
     let mut rows = stmt.query([incident_id])?;
@@ -32,6 +33,7 @@ pub(super) fn steps_of(
             reason: r.get(5)?,
             call_id: r.get(6)?,
             ended_at: parse_ts_opt("ended_at", r.get(7)?)?,
+            interrupted: r.get(8)?,
         });
     }
     Ok(out)

@@ -24,6 +24,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "0002_console.sql",
         sql: include_str!("../../migrations/0002_console.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_recovery.sql",
+        sql: include_str!("../../migrations/0003_recovery.sql"),
+    },
 ];
 
 /// The schema version this build writes.

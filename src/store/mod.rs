@@ -29,6 +29,7 @@
 mod audit;
 mod calls;
 mod codec;
+mod dialogs;
 mod error;
 mod id;
 mod incidents;
@@ -52,7 +53,7 @@ pub use id::IncidentId;
 pub use model::{
     Delivery, IncidentFilter, IncidentRow, IncidentView, Interrupted, InterruptedCall,
     InterruptedIncident, LadderState, LadderStep, NewStep, RecordingFile, Route, StepEnd,
-    StoredCall, StoredEvent, TicketAttempt, Upserted,
+    StoredCall, StoredDialog, StoredEvent, TicketAttempt, Upserted,
 };
 
 use std::path::Path;

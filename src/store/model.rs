@@ -214,6 +214,8 @@ pub struct LadderStep {
     pub reason: Option<String>,
     pub call_id: Option<String>,
     pub ended_at: Option<DateTime<Utc>>,
+    /// A stop cut this step's call short (a crash, or the drain time of a graceful stop).
+    pub interrupted: bool,
 }
 
 /// One POST of a fallback P0 ticket.
@@ -298,4 +300,30 @@ pub struct StepEnd {
     pub ended_at: DateTime<Utc>,
     /// The call placed, if it was not known when the step started (kept otherwise).
     pub call_id: Option<String>,
+}
+
+/// The SIP dialog of an answered call, as persisted at answer: enough for another process to
+/// end it with a BYE (RFC 3261 §12, §15.1.1).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StoredDialog {
+    pub call_id: String,
+    /// Our From tag.
+    pub local_tag: String,
+    /// Their To tag.
+    pub remote_tag: String,
+    /// From URI.
+    pub local_uri: String,
+    /// To URI: the dialled URI.
+    pub remote_uri: String,
+    /// Their Contact (the in-dialog Request-URI); `None`: the dialled URI.
+    pub remote_target: Option<String>,
+    /// Route header values, in the order they are sent.
+    pub route_set: Vec<String>,
+    /// Our next CSeq number in this dialog.
+    pub next_cseq: u32,
+    /// `UDP` or `TCP`.
+    pub transport: String,
+    /// Where the BYE goes (`ip:port`): the proxy, the first route or the remote target.
+    pub destination: String,
+    pub answered_at: DateTime<Utc>,
 }

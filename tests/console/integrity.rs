@@ -225,7 +225,9 @@ async fn hotline_verify_names_what_changed() {
         String::from_utf8_lossy(&ok.stderr)
     );
     assert!(
-        out.starts_with("verified: 2 chain entries, 2 calls, 4 files; head "),
+        out.starts_with(
+            "verified: 2 chain entries, 2 calls sealed of 2 in the store, 4 files; head "
+        ),
         "{out}"
     );
     let head = out.trim().rsplit(' ').next().expect("head").to_string();

@@ -17,10 +17,16 @@ pub const HOOK_TOKEN: &str = "hook-token-0123456789abcdef";
 impl Server {
     /// Starts `hotline serve --config <config>` on free ports.
     pub fn start(config: &Path) -> Server {
+        Self::start_on(config, "127.0.0.1:0")
+    }
+
+    /// Starts it with its SIP endpoint on `sip` (a restart keeps its SIP address, as a
+    /// configured `[sip] bind` does: peers answer where the dialog began).
+    pub fn start_on(config: &Path, sip: &str) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hotline"))
             .args(["serve", "--config"])
             .arg(config)
-            .args(["--http", "127.0.0.1:0", "--sip", "127.0.0.1:0"])
+            .args(["--http", "127.0.0.1:0", "--sip", sip])
             .env(
                 "RUST_LOG",
                 std::env::var("HOTLINE_TEST_LOG").unwrap_or_else(|_| "hotline=debug".into()),

@@ -14,6 +14,7 @@ use crate::media::FRAME_SAMPLES;
 use crate::media::mixer::Frame;
 use crate::media::source::AudioSource;
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -127,6 +128,15 @@ pub async fn call_operator(
         .await
         .map_err(|e| ServiceError::BadRequest(e.to_string()))?;
     setup.forward_rx = Some(in_tx);
+    // Persisted like a vendor call: stored at start (a crash finds it), its dialog kept for an
+    // orphan BYE, sealed at the end.
+    setup.dialogs = Some(svc.store().clone());
+    let incident_id: Option<crate::store::IncidentId> =
+        live.incident.as_deref().and_then(|i| i.parse().ok());
+    svc.store()
+        .save_call(&setup.record, incident_id.as_ref())
+        .await
+        .map_err(ServiceError::Store)?;
     let phone_call = setup.sip.call_id.to_string();
     let join = BridgeCmd::Join {
         leg,
@@ -148,7 +158,8 @@ pub async fn call_operator(
     );
     let ep = svc.inner.ep.clone();
     let store = svc.store().clone();
-    let incident = live.incident.clone();
+    let svc2 = svc.clone();
+    svc.inner.side_calls.fetch_add(1, Ordering::Relaxed);
     tokio::spawn(async move {
         let (_ctl, ctl_rx) = mpsc::channel(1);
         let rec = run_call(ep, rtp, setup, ctl_rx).await;
@@ -157,10 +168,16 @@ pub async fn call_operator(
             .as_ref()
             .map(|t| t.to_string())
             .unwrap_or_default();
-        let id = incident.and_then(|i| i.parse().ok());
-        if let Err(e) = store.save_call(&rec, id.as_ref()).await {
+        if let Err(e) = store.save_call(&rec, incident_id.as_ref()).await {
             tracing::warn!(error = %e, "cannot store the operator call");
         }
+        let wav = std::path::Path::new(&rec.recording);
+        if let Err(e) =
+            crate::audit::seal_call(&store, &rec.call_id, wav, &wav.with_extension("json")).await
+        {
+            tracing::warn!(error = %e, "cannot seal the operator call");
+        }
+        svc2.inner.side_calls.fetch_sub(1, Ordering::Relaxed);
         let _ = live
             .cmds
             .send(BridgeCmd::Leave {

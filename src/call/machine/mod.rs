@@ -15,7 +15,7 @@ use super::digest::{AuthFailure, AuthPolicy, DigestSession};
 use super::event::EventKind;
 use super::ids::{Branch, CallId, Method, Tag};
 use super::io::{
-    Input, MediaCommand, OutRequest, OutResponse, Outgoing, Output, Request, Response,
+    DialogState, Input, MediaCommand, OutRequest, OutResponse, Outgoing, Output, Request, Response,
 };
 use super::menu::{MenuProgress, MenuStep};
 use super::termination::{Outcome, Party, Termination};
@@ -205,6 +205,21 @@ impl Call {
     /// The call's id.
     pub fn call_id(&self) -> &CallId {
         &self.p.call_id
+    }
+
+    /// The confirmed dialog (remote tag, target, route set, our next CSeq): what another
+    /// process needs to end this call with a BYE if this one dies. `None` unless answered
+    /// and not yet closing.
+    pub fn dialog_state(&self) -> Option<DialogState> {
+        match &self.state {
+            State::Confirmed(d) => Some(DialogState {
+                remote_tag: d.remote_tag.clone(),
+                target: d.target.clone(),
+                routes: d.routes.clone(),
+                next_cseq: self.next_cseq,
+            }),
+            _ => None,
+        }
     }
 
     /// How the call ended, once it has.

@@ -95,7 +95,81 @@ async fn reopen_sees_data_and_marks_interrupted_work() {
     assert!(!quiet.calls[0].interrupted);
     assert_eq!(quiet.calls[0].result, Some(Outcome::Answered));
 
-    // Marked once: the next start finds nothing.
+    assert!(view.ladder[0].interrupted, "the cut step is flagged");
+
+    // Marked once; a start that dies before resuming and sealing leaves the same work for
+    // the next one (nothing marked twice).
     let again = store.interrupted_on_start().await.expect("again");
-    assert!(again.incidents.is_empty() && again.calls.is_empty());
+    assert_eq!(again.incidents.len(), 1);
+    assert_eq!(again.incidents[0].id, running_id);
+    assert!(again.incidents[0].open_steps.is_empty());
+    assert_eq!(again.calls.len(), 1);
+    // Once running again, and the call sealed, nothing is left.
+    store
+        .set_ladder_state(&running_id, LadderState::Running, None)
+        .await
+        .expect("running");
+    store
+        .append_chain(crate::audit::KIND_CALL, "live", "{}")
+        .await
+        .expect("sealed");
+    store
+        .set_ladder_state(&running_id, LadderState::Done, None)
+        .await
+        .expect("done");
+    let none = store.interrupted_on_start().await.expect("none");
+    assert!(
+        none.incidents.is_empty() && none.calls.is_empty(),
+        "{none:?}"
+    );
+}
+
+#[tokio::test]
+async fn answered_dialogs_stay_open_until_closed_and_survive_a_reopen() {
+    use super::super::StoredDialog;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("hotline.db");
+    let d = StoredDialog {
+        call_id: "c1".into(),
+        local_tag: "ours".into(),
+        remote_tag: "theirs".into(),
+        local_uri: "sip:hotline@192.0.2.1".into(),
+        remote_uri: "sip:+15550100@trunk.example".into(),
+        remote_target: Some("sip:agent@198.51.100.9:5060".into()),
+        route_set: vec!["<sip:p1.example;lr>".into(), "<sip:p2.example;lr>".into()],
+        next_cseq: 3,
+        transport: "UDP".into(),
+        destination: "198.51.100.7:5060".into(),
+        answered_at: chrono::DateTime::parse_from_rfc3339("2026-12-02T07:00:00.123456Z")
+            .expect("time")
+            .with_timezone(&Utc),
+    };
+    {
+        let store = Store::open(&path).await.expect("open");
+        store.save_dialog(&d).await.expect("save");
+        let mut other = d.clone();
+        other.call_id = "c2".into();
+        store.save_dialog(&other).await.expect("save");
+        store
+            .close_dialog("c2", "call ended", Utc::now())
+            .await
+            .expect("close");
+    }
+    // A crash: the next start finds the dialog that was never closed, intact.
+    let store = Store::open(&path).await.expect("reopen");
+    assert_eq!(store.open_dialogs().await.expect("open"), [d]);
+    store
+        .close_dialog("c1", "BYE after the restart answered", Utc::now())
+        .await
+        .expect("close");
+    assert!(store.open_dialogs().await.expect("open").is_empty());
+    // Closing twice, or an unknown one, changes nothing.
+    store
+        .close_dialog("c1", "again", Utc::now())
+        .await
+        .expect("close");
+    store
+        .close_dialog("nope", "x", Utc::now())
+        .await
+        .expect("close");
 }

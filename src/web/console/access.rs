@@ -80,7 +80,8 @@ pub async fn verify(
     let _ = write!(
         b,
         "<div class='verdict {}' id='verdict'>{}</div><div class='card'><dl class='kv'>\
-         <dt>Chain entries</dt><dd>{}</dd><dt>Calls checked</dt><dd>{}</dd><dt>Files hashed</dt><dd>{}</dd>\
+         <dt>Chain entries</dt><dd>{}</dd><dt>Calls checked</dt><dd>{} of {} in the store ({} live \
+         or awaiting recovery)</dd><dt>Files hashed</dt><dd>{}</dd>\
          <dt>Head</dt><dd><code style='word-break:break-all'>{}</code></dd></dl>\
          <p class='muted'>Write the head down or publish it: a later head that does not extend it \
          shows the chain was rewritten. The same check: <code>hotline verify --config hotline.toml</code>.</p></div>",
@@ -92,6 +93,8 @@ pub async fn verify(
         },
         r.entries,
         r.calls,
+        r.stored_calls,
+        r.unsealed_live.len(),
         r.files,
         esc(r.head.as_deref().unwrap_or("(empty chain)"))
     );
