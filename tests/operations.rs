@@ -331,3 +331,30 @@ fn serve_refuses_an_empty_sip_password_naming_every_missing_secret() {
     }
     assert!(!dir.path().join("data").exists(), "no store opened");
 }
+
+/// Issue 19, self-watch: /readyz reports the recordings folder (writable, free space) and
+/// turns 503 when hotline could no longer write a recording.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_watches_the_recordings_folder() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = serve_config(dir.path(), "");
+    let s = Server::start(&config);
+    let r = reqwest::get(format!("{}/readyz", s.http))
+        .await
+        .expect("readyz");
+    assert_eq!(r.status().as_u16(), 200);
+    let body = r.text().await.unwrap_or_default();
+    assert!(body.contains("recordings: writable"), "{body}");
+    // The folder is gone and a file sits in its place (root ignores permissions, so a
+    // read-only folder would not show it).
+    let rec = dir.path().join("recordings");
+    std::fs::remove_dir_all(&rec).expect("rm");
+    std::fs::write(&rec, b"not a folder").expect("file");
+    let r = reqwest::get(format!("{}/readyz", s.http))
+        .await
+        .expect("readyz");
+    assert_eq!(r.status().as_u16(), 503);
+    let body = r.text().await.unwrap_or_default();
+    assert!(body.contains("recordings: not writable"), "{body}");
+    s.terminate();
+}
