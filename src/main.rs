@@ -123,6 +123,14 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Copy the store while hotline runs (SQLite online backup) with the chain head.
+    Backup {
+        #[arg(long, default_value = "hotline.toml")]
+        config: PathBuf,
+        /// Folder to write `hotline.db` and `chain-head.json` into (created; must not hold a
+        /// `hotline.db` already).
+        dir: PathBuf,
+    },
     /// Call the simulated vendor on loopback and show the record.
     Demo {
         #[arg(long, default_value = "hotline.toml")]
@@ -171,8 +179,11 @@ async fn main() -> ExitCode {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "hotline=info".into());
+    // Colour only for a person at a terminal: journald, files and pipes get plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .with_env_filter(filter);
     match cli.log_format {
         LogFormat::Text => logs.init(),
@@ -299,6 +310,16 @@ async fn main() -> ExitCode {
                 }
             }
         }
+        Cmd::Backup { config, dir } => match backup(&config, &dir).await {
+            Ok(v) => {
+                println!("{v}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
         Cmd::Verify {
             config,
             heads,
@@ -364,4 +385,35 @@ async fn main() -> ExitCode {
             }
         },
     }
+}
+
+/// `hotline backup`: the store copied with the online backup API, and its chain head.
+async fn backup(config: &std::path::Path, dir: &std::path::Path) -> Result<String, String> {
+    let cfg = hotline::config::load(config).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let dst = dir.join("hotline.db");
+    if dst.exists() {
+        return Err(format!(
+            "{} exists: back up into a new folder",
+            dst.display()
+        ));
+    }
+    let src = cfg.store.path.clone();
+    let copy = dst.clone();
+    let head = tokio::task::spawn_blocking(move || hotline::store::backup_database(&src, &copy))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("{}: {e}", cfg.store.path.display()))?;
+    let v = serde_json::json!({
+        "at": chrono::Utc::now().to_rfc3339(),
+        "store": cfg.store.path,
+        "backup": dst,
+        "chain_entries": head.seq,
+        "chain_head": head.hash,
+        "recordings": cfg.recording.dir,
+    });
+    let text = serde_json::to_string_pretty(&v).unwrap_or_default();
+    std::fs::write(dir.join("chain-head.json"), &text)
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(text)
 }

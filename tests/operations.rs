@@ -331,3 +331,108 @@ fn serve_refuses_an_empty_sip_password_naming_every_missing_secret() {
     }
     assert!(!dir.path().join("data").exists(), "no store opened");
 }
+
+/// Issue 19, self-watch: /readyz reports the recordings folder (writable, free space) and
+/// turns 503 when hotline could no longer write a recording.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_watches_the_recordings_folder() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = serve_config(dir.path(), "");
+    let s = Server::start(&config);
+    let r = reqwest::get(format!("{}/readyz", s.http))
+        .await
+        .expect("readyz");
+    assert_eq!(r.status().as_u16(), 200);
+    let body = r.text().await.unwrap_or_default();
+    assert!(body.contains("recordings: writable"), "{body}");
+    // The folder is gone and a file sits in its place (root ignores permissions, so a
+    // read-only folder would not show it).
+    let rec = dir.path().join("recordings");
+    std::fs::remove_dir_all(&rec).expect("rm");
+    std::fs::write(&rec, b"not a folder").expect("file");
+    let r = reqwest::get(format!("{}/readyz", s.http))
+        .await
+        .expect("readyz");
+    assert_eq!(r.status().as_u16(), 503);
+    let body = r.text().await.unwrap_or_default();
+    assert!(body.contains("recordings: not writable"), "{body}");
+    s.terminate();
+}
+
+/// Issue 19, backup: `hotline backup` copies the live store with SQLite's online backup API
+/// while `serve` runs and writes the chain head; a config pointed at the copy verifies
+/// against that head.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_of_a_live_store_verifies_against_its_head() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = serve_config(dir.path(), "");
+    let s = Server::start(&config);
+    let body = json!({
+        "fingerprint": "fp-backup", "status": "firing",
+        "asset": {"tag": "AT-9", "vendor": "Nobody"}, "fault": {"summary": "disk failed"}
+    });
+    let (code, v) = post(&s, "/v1/hooks/generic", HOOK_TOKEN, &body.to_string()).await;
+    assert_eq!(code, 202, "{v}");
+    let id = v["incidents"][0]["id"].as_str().expect("id").to_string();
+    // Notes are chain entries: the chain has a head to anchor.
+    let r = client()
+        .post(format!("{}/console/incidents/{id}/notes", s.http))
+        .header("authorization", format!("Bearer {API_TOKEN}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("notes=backup+drill")
+        .send()
+        .await
+        .expect("notes");
+    assert!(
+        r.status().is_redirection() || r.status().is_success(),
+        "{}",
+        r.status()
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .args(["backup", "--config"])
+        .arg(&config)
+        .arg(dir.path().join("bk"))
+        .output()
+        .expect("backup");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let head: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let hash = head["chain_head"]
+        .as_str()
+        .expect("a chain head")
+        .to_string();
+    assert!(head["chain_entries"].as_i64().unwrap_or(0) >= 1, "{head}");
+    // A second backup into the same folder is refused (never overwrite a backup).
+    let again = Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .args(["backup", "--config"])
+        .arg(&config)
+        .arg(dir.path().join("bk"))
+        .output()
+        .expect("backup");
+    assert_eq!(again.status.code(), Some(2));
+    s.terminate();
+    // Restore drill: a config whose store is the copy verifies against the head.
+    let text = std::fs::read_to_string(&config).expect("config");
+    let restored = dir.path().join("restored.toml");
+    std::fs::write(
+        &restored,
+        text.replace("path = \"data/hotline.db\"", "path = \"bk/hotline.db\""),
+    )
+    .expect("write");
+    let v = Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .args(["verify", "--config"])
+        .arg(&restored)
+        .args(["--head", &hash])
+        .stdout(Stdio::piped())
+        .output()
+        .expect("verify");
+    assert!(
+        v.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&v.stdout),
+        String::from_utf8_lossy(&v.stderr)
+    );
+}

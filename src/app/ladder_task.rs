@@ -61,7 +61,12 @@ pub async fn run_ladder(
     resumed: bool,
 ) {
     use tracing::Instrument;
-    let span = tracing::info_span!("ladder", incident = %id, dialplan = ?plan);
+    // Plain strings in the fields: JSON logs carry `"dialplan":"dell-nyc"`, not a Debug form.
+    let span = tracing::info_span!(
+        "ladder",
+        incident = %id,
+        dialplan = plan.as_deref().unwrap_or("unrouted")
+    );
     ladder(svc, id, incident, plan, cmds, resumed)
         .instrument(span)
         .await

@@ -74,6 +74,27 @@ impl IntakeAuth {
             header(auth.signature_header(format)),
         )
     }
+
+    /// Checks a request that came with a valid webhook-role token (`[[http.tokens]]`, role
+    /// `webhook`). The token stands for the format's `bearer` only: the format must still
+    /// have a table, and its `hmac_secret`, if set, must still sign the body.
+    pub fn verify_with_webhook_token<'h>(
+        &self,
+        format: Format,
+        body: &[u8],
+        header: impl Fn(&str) -> Option<&'h str>,
+    ) -> Result<(), AuthError> {
+        let auth = self.get(format).ok_or(AuthError::NotConfigured)?;
+        match &auth.hmac_secret {
+            Some(secret) if !secret.0.is_empty() => verify_hmac(
+                body,
+                header(auth.signature_header(format)),
+                secret.0.as_bytes(),
+            ),
+            Some(_) => Err(AuthError::NotConfigured),
+            None => Ok(()),
+        }
+    }
 }
 
 /// One source's credentials: a bearer token, an HMAC secret, or both (then

@@ -27,6 +27,7 @@
 //! pool instead of the thread), chosen at open from the URL; no caller changes.
 
 mod audit;
+mod backup;
 mod calls;
 mod codec;
 mod dialogs;
@@ -47,6 +48,7 @@ pub use audit::{
     AccessEntry, CallFact, ChainEntry, ConsoleFilter, GENESIS, IncidentField, IncidentSummary,
     entry_hash,
 };
+pub use backup::{ChainHead, backup_database};
 pub use codec::ts as format_ts;
 pub use error::StoreError;
 pub use id::IncidentId;

@@ -51,15 +51,19 @@ async fn handle(
             .auth
             .get(f)
             .is_some_and(|a| a.is_empty());
-    // A `[[http.tokens]]` token with role `webhook` is accepted for every format too.
+    // A `[[http.tokens]]` token with role `webhook` stands for a format's bearer token (one
+    // named, revocable token per monitoring system); it never replaces a format's table nor
+    // its HMAC signature (docs/webhooks.md).
     let webhook_token = super::auth::identify(http, super::auth::token_of(headers).as_deref())
         .is_some_and(|p| p.role == crate::config::Role::Webhook);
-    if !open_demo && !webhook_token {
-        svc.config()
-            .intake
-            .auth
-            .verify(f, body, header)
-            .map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, e.to_string()))?;
+    if !open_demo {
+        let intake = &svc.config().intake.auth;
+        let checked = if webhook_token {
+            intake.verify_with_webhook_token(f, body, header)
+        } else {
+            intake.verify(f, body, header)
+        };
+        checked.map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, e.to_string()))?;
     }
     let incidents = f
         .parse(body, &svc.config().intake.labels)

@@ -16,6 +16,7 @@ pub const ADMIN: &str = "admin-token-aaaaaaaaaaaaaaaa";
 pub const OPERATOR: &str = "operator-token-bbbbbbbbbbbbbb";
 pub const AUDITOR: &str = "auditor-token-cccccccccccccc";
 pub const WEBHOOK: &str = "webhook-token-dddddddddddddd";
+pub const GRAFANA_HMAC: &str = "grafana-hmac-secret-0123456789";
 pub const LEGACY: &str = "legacy-api-token-eeeeeeeeeee";
 
 pub struct Fixture {
@@ -53,6 +54,10 @@ dir = "recordings"
 answer_within = "30s"
 [dialplans]
 dir = "{}"
+[intake.auth.generic]
+bearer = "generic-bearer-0123456789"
+[intake.auth.grafana]
+hmac_secret = "{GRAFANA_HMAC}"
 [http]
 listen = "127.0.0.1:0"
 api_token = "{LEGACY}"

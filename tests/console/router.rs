@@ -115,6 +115,33 @@ async fn every_page_for_every_role() {
     )
     .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text());
+    // The webhook token stands for a bearer only: a format without a table accepts nothing,
+    // and a format with an HMAC still needs the signature (docs/webhooks.md).
+    let r = send(
+        &app,
+        "POST",
+        "/v1/hooks/alertmanager",
+        Some(WEBHOOK),
+        Some("{"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text());
+    let r = send(&app, "POST", "/v1/hooks/grafana", Some(WEBHOOK), Some("{")).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text());
+    let signature = hotline::incident::sign_hmac(b"{", crate::fixture::GRAFANA_HMAC.as_bytes());
+    let req = Request::builder()
+        .method("POST")
+        .uri("/v1/hooks/grafana")
+        .header(header::AUTHORIZATION, format!("Bearer {WEBHOOK}"))
+        .header("x-grafana-alerting-signature", signature)
+        .body(Body::from("{"))
+        .expect("request");
+    let res = app.clone().oneshot(req).await.expect("infallible");
+    assert_eq!(
+        res.status(),
+        StatusCode::BAD_REQUEST,
+        "signed: parsed, then refused as JSON"
+    );
     // The console answers a missing token with the sign-in form; the API with JSON.
     let r = send(&app, "GET", "/console/incidents", None, None).await;
     assert!(r.text().contains("name='token'"), "{}", r.text());
