@@ -20,6 +20,7 @@ mod sidecar;
 mod sim_vendor;
 mod speech;
 pub mod store_lock;
+mod ticket_retry;
 
 pub use brief::{BriefArgs, BriefError, brief, load_incident};
 pub use call_task::{CallSetup, SourceFactory, pcm_source, run_bridged_call, run_call};

@@ -165,6 +165,17 @@ pub struct LadderConfig {
     /// What a resumed ladder does with the contact whose call a stop cut short.
     #[serde(default)]
     pub after_restart: AfterRestart,
+    /// A P0 ticket that was not accepted is retried this long after its first round, then
+    /// at doubling intervals (at most 30 min), for as long as the incident fires.
+    #[serde(
+        default = "default_ticket_retry",
+        deserialize_with = "super::positive_duration"
+    )]
+    pub ticket_retry: Duration,
+}
+
+fn default_ticket_retry() -> Duration {
+    Duration::from_secs(60)
 }
 
 /// `[ladder] after_restart`: the contact whose call a stop (crash, or the end of the drain
@@ -204,6 +215,7 @@ impl Default for LadderConfig {
             notify_url: None,
             drain: default_drain(),
             after_restart: AfterRestart::default(),
+            ticket_retry: default_ticket_retry(),
         }
     }
 }
