@@ -11,6 +11,7 @@ mod metrics;
 mod notify;
 mod orphan;
 mod pacer;
+mod readiness;
 mod recover;
 mod registration;
 mod reload;

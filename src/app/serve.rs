@@ -116,6 +116,7 @@ pub async fn start(args: &ServeArgs) -> Result<Started, String> {
     super::reload::watch(&svc, args, warnings);
     super::registration::start(&svc);
     super::ticket_retry::start(&svc);
+    super::readiness::start_heartbeat(&svc);
     match svc.resume_interrupted().await {
         Ok(0) => {}
         Ok(n) => tracing::warn!(n, "resumed interrupted ladders"),

@@ -39,6 +39,18 @@ pub struct HttpConfig {
         deserialize_with = "super::positive_duration"
     )]
     pub body_timeout: Duration,
+    /// A dead-man's switch: hotline GETs this URL every `heartbeat_every` while it is ready
+    /// (`/readyz`), so monitoring alerts when the pings stop.
+    pub heartbeat_url: Option<String>,
+    #[serde(
+        default = "default_heartbeat_every",
+        deserialize_with = "super::positive_duration"
+    )]
+    pub heartbeat_every: Duration,
+}
+
+fn default_heartbeat_every() -> Duration {
+    Duration::from_secs(60)
 }
 
 fn default_max_connections() -> usize {
@@ -119,6 +131,8 @@ impl Default for HttpConfig {
             max_connections: default_max_connections(),
             header_timeout: default_header_timeout(),
             body_timeout: default_body_timeout(),
+            heartbeat_url: None,
+            heartbeat_every: default_heartbeat_every(),
         }
     }
 }
