@@ -47,6 +47,9 @@ pub struct HttpConfig {
         deserialize_with = "super::positive_duration"
     )]
     pub heartbeat_every: Duration,
+    /// If set, `/metrics` wants `Authorization: Bearer <metrics_token>` (inline or
+    /// `${ENV_VAR}`); Prometheus sends it with `authorization: { credentials: … }`.
+    pub metrics_token: Option<Secret>,
 }
 
 fn default_heartbeat_every() -> Duration {
@@ -133,6 +136,7 @@ impl Default for HttpConfig {
             body_timeout: default_body_timeout(),
             heartbeat_url: None,
             heartbeat_every: default_heartbeat_every(),
+            metrics_token: None,
         }
     }
 }

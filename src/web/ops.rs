@@ -2,14 +2,22 @@
 
 use crate::app::Service;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 
-/// Prometheus text.
-pub async fn metrics(State(svc): State<Service>) -> impl IntoResponse {
+/// Prometheus text; behind `[http] metrics_token` when it is set.
+pub async fn metrics(State(svc): State<Service>, headers: HeaderMap) -> Response {
+    if let Some(t) = &svc.config().http.metrics_token {
+        let got = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        if let Err(e) = crate::incident::verify_bearer(got, t.expose()) {
+            return (StatusCode::UNAUTHORIZED, format!("metrics: {e}\n")).into_response();
+        }
+    }
     let mut text = svc.metrics().render();
     svc.registration_metrics(&mut text);
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
 /// The process is up.
