@@ -133,3 +133,37 @@ async fn slow_header_clients_cannot_starve_webhooks_on_an_fd_limited_server() {
     assert!(h.status().is_success());
     s.terminate();
 }
+
+/// Issue 19: `/metrics` can sit behind its own token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_behind_a_token_when_configured() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = serve_config(dir.path(), "");
+    let text = std::fs::read_to_string(&config).expect("config").replace(
+        "[http]\n",
+        "[http]\nmetrics_token = \"metrics-token-0123456789\"\n",
+    );
+    std::fs::write(&config, text).expect("config");
+    let s = Server::start(&config);
+    let c = reqwest::Client::new();
+    let r = c
+        .get(format!("{}/metrics", s.http))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status().as_u16(), 401);
+    let r = c
+        .get(format!("{}/metrics", s.http))
+        .bearer_auth("metrics-token-0123456789")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(
+        r.text()
+            .await
+            .unwrap_or_default()
+            .contains("hotline_calls_active")
+    );
+    s.terminate();
+}

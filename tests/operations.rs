@@ -436,3 +436,51 @@ async fn backup_of_a_live_store_verifies_against_its_head() {
         String::from_utf8_lossy(&v.stderr)
     );
 }
+
+/// Issue 19, self-watch: the heartbeat reaches a dead-man's switch while hotline is ready,
+/// and stops when it is not (the recordings folder gone).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_heartbeat_beats_while_ready_and_stops_when_not() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    let beats = Arc::new(AtomicU32::new(0));
+    let b = beats.clone();
+    let app = axum::Router::new().route(
+        "/ping",
+        axum::routing::get(move || {
+            let b = b.clone();
+            async move {
+                b.fetch_add(1, Ordering::SeqCst);
+                "ok"
+            }
+        }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = l.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(l, app).await });
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = serve_config(dir.path(), "");
+    let text = std::fs::read_to_string(&config).expect("config").replace(
+        "[http]\n",
+        &format!("[http]\nheartbeat_url = \"http://{addr}/ping\"\nheartbeat_every = \"300ms\"\n"),
+    );
+    std::fs::write(&config, text).expect("config");
+    let s = Server::start(&config);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let alive = beats.load(Ordering::SeqCst);
+    assert!(alive >= 3, "{alive} beats in 1.5 s");
+    let rec = dir.path().join("recordings");
+    std::fs::remove_dir_all(&rec).expect("rm");
+    std::fs::write(&rec, b"not a folder").expect("file");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let at_fault = beats.load(Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        beats.load(Ordering::SeqCst),
+        at_fault,
+        "no heartbeat while not ready"
+    );
+    s.terminate();
+}

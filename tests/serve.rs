@@ -487,3 +487,69 @@ async fn operator_phone_is_bridged_into_the_vendor_call() {
     assert_eq!(code, 200, "{pc:#}");
     assert_eq!(pc["record"]["termination"]["result"], "answered");
 }
+
+/// Issue 19: the P0 ticket is never abandoned. The ticket system refuses (503) the first
+/// round; hotline restarts; the retry loop (the store is its queue) sends it again until it
+/// is accepted, for as long as the incident fires.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_p0_ticket_is_retried_across_a_restart_until_accepted() {
+    use axum::{Router, http::StatusCode, routing::post};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+    let up = Arc::new(AtomicBool::new(false));
+    let seen = Arc::new(AtomicU32::new(0));
+    let (u, n) = (up.clone(), seen.clone());
+    let app = Router::new().route(
+        "/p0",
+        post(move || {
+            let (u, n) = (u.clone(), n.clone());
+            async move {
+                n.fetch_add(1, Ordering::SeqCst);
+                if u.load(Ordering::SeqCst) {
+                    StatusCode::CREATED
+                } else {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+            }
+        }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = l.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(l, app).await });
+    let dir = tempfile::tempdir().expect("tmp");
+    let extra = format!("[ladder]\nfallback_url = \"http://{addr}/p0\"\nticket_retry = \"1s\"\n");
+    let config = serve_config(dir.path(), &extra);
+    let s = Server::start(&config);
+    // Routes nowhere: exhausted at once, ticket refused four times.
+    let (c, v) = post_hook(&s, "generic", Some(HOOK_TOKEN), &generic("fp-p0", "firing")).await;
+    assert_eq!(c, 202, "{v}");
+    let id = v["incidents"][0]["id"].as_str().expect("id").to_string();
+    let end = Instant::now() + Duration::from_secs(15);
+    while seen.load(Ordering::SeqCst) < 4 {
+        assert!(Instant::now() < end, "no first round");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    s.terminate();
+    up.store(true, Ordering::SeqCst);
+    let s = Server::start(&config);
+    let end = Instant::now() + Duration::from_secs(30);
+    let inc = loop {
+        let (_, inc) = get(&s, &format!("/v1/incidents/{id}")).await;
+        let accepted = inc["tickets"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|a| a["status_code"] == 201));
+        if accepted {
+            break inc;
+        }
+        assert!(Instant::now() < end, "ticket never accepted: {inc:#}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let attempts = inc["tickets"].as_array().map_or(0, Vec::len);
+    assert!(
+        attempts >= 5,
+        "refused round, then the accepted retry: {attempts}"
+    );
+    s.terminate();
+}

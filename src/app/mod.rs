@@ -11,6 +11,7 @@ mod metrics;
 mod notify;
 mod orphan;
 mod pacer;
+mod readiness;
 mod recover;
 mod registration;
 mod reload;
@@ -20,6 +21,7 @@ mod sidecar;
 mod sim_vendor;
 mod speech;
 pub mod store_lock;
+mod ticket_retry;
 
 pub use brief::{BriefArgs, BriefError, brief, load_incident};
 pub use call_task::{CallSetup, SourceFactory, pcm_source, run_bridged_call, run_call};

@@ -115,6 +115,8 @@ pub async fn start(args: &ServeArgs) -> Result<Started, String> {
     let svc = Service::new(cfg, plans, store, ep.clone(), briefer);
     super::reload::watch(&svc, args, warnings);
     super::registration::start(&svc);
+    super::ticket_retry::start(&svc);
+    super::readiness::start_heartbeat(&svc);
     match svc.resume_interrupted().await {
         Ok(0) => {}
         Ok(n) => tracing::warn!(n, "resumed interrupted ladders"),

@@ -39,6 +39,21 @@ pub struct HttpConfig {
         deserialize_with = "super::positive_duration"
     )]
     pub body_timeout: Duration,
+    /// A dead-man's switch: hotline GETs this URL every `heartbeat_every` while it is ready
+    /// (`/readyz`), so monitoring alerts when the pings stop.
+    pub heartbeat_url: Option<String>,
+    #[serde(
+        default = "default_heartbeat_every",
+        deserialize_with = "super::positive_duration"
+    )]
+    pub heartbeat_every: Duration,
+    /// If set, `/metrics` wants `Authorization: Bearer <metrics_token>` (inline or
+    /// `${ENV_VAR}`); Prometheus sends it with `authorization: { credentials: … }`.
+    pub metrics_token: Option<Secret>,
+}
+
+fn default_heartbeat_every() -> Duration {
+    Duration::from_secs(60)
 }
 
 fn default_max_connections() -> usize {
@@ -119,6 +134,9 @@ impl Default for HttpConfig {
             max_connections: default_max_connections(),
             header_timeout: default_header_timeout(),
             body_timeout: default_body_timeout(),
+            heartbeat_url: None,
+            heartbeat_every: default_heartbeat_every(),
+            metrics_token: None,
         }
     }
 }
@@ -165,6 +183,17 @@ pub struct LadderConfig {
     /// What a resumed ladder does with the contact whose call a stop cut short.
     #[serde(default)]
     pub after_restart: AfterRestart,
+    /// A P0 ticket that was not accepted is retried this long after its first round, then
+    /// at doubling intervals (at most 30 min), for as long as the incident fires.
+    #[serde(
+        default = "default_ticket_retry",
+        deserialize_with = "super::positive_duration"
+    )]
+    pub ticket_retry: Duration,
+}
+
+fn default_ticket_retry() -> Duration {
+    Duration::from_secs(60)
 }
 
 /// `[ladder] after_restart`: the contact whose call a stop (crash, or the end of the drain
@@ -204,6 +233,7 @@ impl Default for LadderConfig {
             notify_url: None,
             drain: default_drain(),
             after_restart: AfterRestart::default(),
+            ticket_retry: default_ticket_retry(),
         }
     }
 }

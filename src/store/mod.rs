@@ -57,6 +57,7 @@ pub use model::{
     InterruptedIncident, LadderState, LadderStep, NewStep, RecordingFile, Route, StepEnd,
     StoredCall, StoredDialog, StoredEvent, TicketAttempt, Upserted,
 };
+pub use tickets::PendingTicket;
 
 use std::path::Path;
 use worker::{Target, Worker};

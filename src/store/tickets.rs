@@ -91,3 +91,42 @@ mod tests {
         assert_eq!(clip("aé", 2), "a");
     }
 }
+
+/// An incident whose P0 ticket was never accepted while it still fires.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingTicket {
+    pub id: IncidentId,
+    /// POSTs tried so far.
+    pub attempts: u32,
+    /// When the last one was tried.
+    pub last_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Store {
+    /// Incidents still firing whose ladder is exhausted and whose ticket no attempt got
+    /// accepted (2xx): the fallback retries them for as long as they fire, across restarts.
+    pub async fn pending_tickets(&self) -> Result<Vec<PendingTicket>, StoreError> {
+        self.worker
+            .call(|db| {
+                let mut stmt = db.conn.prepare(
+                    "SELECT i.id, COUNT(*), MAX(t.at) FROM incidents i
+                     JOIN tickets t ON t.incident_id = i.id
+                     WHERE i.status = 'firing' AND i.ladder_state = 'exhausted'
+                     GROUP BY i.id
+                     HAVING SUM(CASE WHEN t.status_code BETWEEN 200 AND 299 THEN 1 ELSE 0 END) = 0
+                     ORDER BY i.id",
+                )?;
+                let mut rows = stmt.query([])?;
+                let mut out = Vec::new();
+                while let Some(r) = rows.next()? {
+                    out.push(PendingTicket {
+                        id: IncidentId::from_db(r.get(0)?),
+                        attempts: r.get::<_, i64>(1)?.clamp(0, u32::MAX as i64) as u32,
+                        last_at: parse_ts("at", r.get(2)?)?,
+                    });
+                }
+                Ok(out)
+            })
+            .await
+    }
+}

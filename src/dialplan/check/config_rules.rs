@@ -160,6 +160,7 @@ fn urls(cfg: &Config, doc: &Located, report: &mut Report) {
         ("ladder", "notify_url", &cfg.ladder.notify_url),
         ("bridge", "public_url", &cfg.bridge.public_url),
         ("briefing", "url", &cfg.briefing.url),
+        ("http", "heartbeat_url", &cfg.http.heartbeat_url),
     ];
     for (table, key, value) in all {
         let Some(url) = value else { continue };
