@@ -123,6 +123,18 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Delete recordings sealed longer ago than --older-than, each after a tombstone in the
+    /// integrity chain (timelines and records stay; `verify` stays clean).
+    Prune {
+        #[arg(long, default_value = "hotline.toml")]
+        config: PathBuf,
+        /// e.g. 400d, 8760h.
+        #[arg(long = "older-than")]
+        older_than: String,
+        /// Print what would be deleted, delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Copy the store while hotline runs (SQLite online backup) with the chain head.
     Backup {
         #[arg(long, default_value = "hotline.toml")]
@@ -307,6 +319,29 @@ async fn main() -> ExitCode {
                 Err(e) => {
                     eprintln!("hotline: {e}");
                     ExitCode::from(1)
+                }
+            }
+        }
+        Cmd::Prune {
+            config,
+            older_than,
+            dry_run,
+        } => {
+            let age = match hotline::config::parse_duration(&older_than) {
+                Ok(d) => d,
+                Err(e) => {
+                    eprintln!("error: --older-than {older_than}: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            match hotline::audit::retention::prune_config(&config, age, dry_run).await {
+                Ok(r) => {
+                    println!("{}", serde_json::to_string_pretty(&r).unwrap_or_default());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
                 }
             }
         }

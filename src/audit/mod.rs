@@ -4,6 +4,7 @@
 //! removed. Also the evidence bundle's zip writer and the waveform peaks the console draws.
 
 mod peaks;
+pub mod retention;
 mod verify;
 pub mod zip;
 

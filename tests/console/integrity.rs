@@ -252,3 +252,62 @@ async fn hotline_verify_names_what_changed() {
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
     assert_eq!(v["problems"][0]["problem"], "file_changed");
 }
+
+/// Issue 19, retention: `prune` deletes sealed recordings past the policy only after a
+/// tombstone in the chain; `verify` stays clean, and a recording deleted without one is named.
+#[tokio::test]
+async fn retention_tombstones_keep_the_chain_verifiable() {
+    use hotline::audit::retention::{KIND_TOMBSTONE, prune};
+    let f = fixture(true).await;
+    let store = f.svc.store();
+    let future = chrono::Utc::now() + chrono::TimeDelta::days(1);
+    let dry = prune(store, future, "test policy", true)
+        .await
+        .expect("dry");
+    assert_eq!(dry.deleted.len(), 2, "{dry:?}");
+    assert!(f.wav.exists(), "a dry run deletes nothing");
+    // Nothing is old enough under a one-year policy.
+    let year_ago = chrono::Utc::now() - chrono::TimeDelta::days(365);
+    assert!(
+        prune(store, year_ago, "1y", false)
+            .await
+            .expect("prune")
+            .deleted
+            .is_empty()
+    );
+    let r = prune(store, future, "test policy", false)
+        .await
+        .expect("prune");
+    assert_eq!(r.deleted.len(), 2);
+    assert!(!f.wav.exists());
+    assert!(f.sidecar.exists(), "the timeline stays");
+    let chain = store.chain().await.expect("chain");
+    assert_eq!(chain.iter().filter(|e| e.kind == KIND_TOMBSTONE).count(), 2);
+    let v = verify(store, &f.svc.config().recording.dir)
+        .await
+        .expect("verify");
+    assert!(v.ok(), "{:?}", v.problems);
+    // Pruning again finds nothing; deleting a timeline by hand is still named.
+    assert!(
+        prune(store, future, "again", false)
+            .await
+            .expect("prune")
+            .deleted
+            .is_empty()
+    );
+    std::fs::remove_file(&f.sidecar).expect("rm");
+    let v = verify(store, &f.svc.config().recording.dir)
+        .await
+        .expect("verify");
+    assert!(
+        v.problems.iter().any(|p| matches!(
+            p,
+            Problem::FileRemoved {
+                file: "timeline",
+                ..
+            }
+        )),
+        "{:?}",
+        v.problems
+    );
+}
