@@ -135,7 +135,13 @@ pub async fn run_bridged_call(
     bridge: Option<BridgeSetup>,
 ) -> CallRecord {
     use tracing::Instrument;
-    let span = tracing::info_span!("call", id = %setup.sip.call_id);
+    // JSON logs carry the call's ids as fields (the ladder span above adds the incident).
+    let span = tracing::info_span!(
+        "call",
+        id = %setup.sip.call_id,
+        dialplan = %setup.record.dialplan,
+        contact = %setup.record.contact
+    );
     drive(ep, rtp, setup, control, bridge)
         .instrument(span)
         .await
