@@ -167,3 +167,57 @@ async fn metrics_behind_a_token_when_configured() {
     );
     s.terminate();
 }
+
+/// Security review (low): signed webhooks were replayable. In Grafana's timestamp mode the
+/// sender signs `"<seconds>:<body>"`; an old timestamp and a second delivery of the same
+/// signature are refused, so a captured "firing" cannot re-open a resolved incident.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_webhooks_cannot_be_replayed() {
+    const SECRET: &str = "grafana-hmac-secret-0123456789";
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = serve_config(
+        dir.path(),
+        &format!(
+            "[intake.auth.grafana]\nhmac_secret = \"{SECRET}\"\n\
+             timestamp_header = \"X-Grafana-Alerting-Signature-Timestamp\"\n"
+        ),
+    );
+    let s = Server::start(&config);
+    let body = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/grafana.json"
+    ))
+    .expect("fixture");
+    let send = |ts: i64| {
+        let mut signed = format!("{ts}:").into_bytes();
+        signed.extend_from_slice(body.as_bytes());
+        let sig = hotline::incident::sign_hmac(&signed, SECRET.as_bytes());
+        reqwest::Client::new()
+            .post(format!("{}/v1/hooks/grafana", s.http))
+            .header("content-type", "application/json")
+            .header("x-grafana-alerting-signature", sig)
+            .header("x-grafana-alerting-signature-timestamp", ts.to_string())
+            .body(body.clone())
+            .send()
+    };
+    let now = chrono::Utc::now().timestamp();
+    let r = send(now).await.expect("post");
+    assert_eq!(
+        r.status().as_u16(),
+        202,
+        "{}",
+        r.text().await.unwrap_or_default()
+    );
+    let r = send(now).await.expect("post");
+    assert_eq!(r.status().as_u16(), 401);
+    assert!(
+        r.text()
+            .await
+            .unwrap_or_default()
+            .contains("already received")
+    );
+    let r = send(now - 3600).await.expect("post");
+    assert_eq!(r.status().as_u16(), 401);
+    assert!(r.text().await.unwrap_or_default().contains("5 minutes"));
+    s.terminate();
+}

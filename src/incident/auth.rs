@@ -18,6 +18,12 @@ pub enum AuthError {
     /// Wrong token or signature.
     #[error("credentials do not match")]
     Mismatch,
+    /// A signed timestamp too far from our clock (an old delivery replayed, or a bad clock).
+    #[error("signed timestamp is more than 5 minutes from our clock")]
+    Stale,
+    /// This exact signed delivery was accepted before (a replay).
+    #[error("this signed delivery was already received")]
+    Replayed,
     /// Nothing is configured to check against, so nothing is accepted.
     #[error("no authentication configured for this source")]
     NotConfigured,

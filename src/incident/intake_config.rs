@@ -67,9 +67,22 @@ impl IntakeAuth {
         body: &[u8],
         header: impl Fn(&str) -> Option<&'h str>,
     ) -> Result<(), AuthError> {
+        self.verify_at(format, body, header, chrono::Utc::now().timestamp())
+    }
+
+    /// [`IntakeAuth::verify`] with the clock given (Unix seconds): a source with a
+    /// `timestamp_header` signs `"<seconds>:<body>"`, within [`TIMESTAMP_WINDOW_SECS`].
+    pub fn verify_at<'h>(
+        &self,
+        format: Format,
+        body: &[u8],
+        header: impl Fn(&str) -> Option<&'h str>,
+        now: i64,
+    ) -> Result<(), AuthError> {
         let auth = self.get(format).ok_or(AuthError::NotConfigured)?;
+        let signed = auth.signed_bytes(body, &header, now)?;
         auth.verify(
-            body,
+            &signed,
             header("authorization"),
             header(auth.signature_header(format)),
         )
@@ -85,9 +98,10 @@ impl IntakeAuth {
         header: impl Fn(&str) -> Option<&'h str>,
     ) -> Result<(), AuthError> {
         let auth = self.get(format).ok_or(AuthError::NotConfigured)?;
+        let signed = auth.signed_bytes(body, &header, chrono::Utc::now().timestamp())?;
         match &auth.hmac_secret {
             Some(secret) if !secret.0.is_empty() => verify_hmac(
-                body,
+                &signed,
                 header(auth.signature_header(format)),
                 secret.0.as_bytes(),
             ),
@@ -105,7 +119,14 @@ pub struct SourceAuth {
     bearer: Option<Secret>,
     hmac_secret: Option<Secret>,
     hmac_header: Option<String>,
+    /// Grafana's timestamp mode: the sender signs `"<unix seconds>:<body>"` and sends the
+    /// seconds in this header; hotline refuses timestamps outside [`TIMESTAMP_WINDOW_SECS`]
+    /// and the web layer refuses a signature seen before (replay protection).
+    timestamp_header: Option<String>,
 }
+
+/// How far a signed timestamp may be from our clock, seconds.
+pub const TIMESTAMP_WINDOW_SECS: i64 = 300;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -113,6 +134,7 @@ struct SourceAuthFile {
     bearer: Option<Secret>,
     hmac_secret: Option<Secret>,
     hmac_header: Option<String>,
+    timestamp_header: Option<String>,
 }
 
 impl TryFrom<SourceAuthFile> for SourceAuth {
@@ -125,24 +147,56 @@ impl TryFrom<SourceAuthFile> for SourceAuth {
         if file.hmac_header.is_some() && file.hmac_secret.is_none() {
             return Err("hmac_header needs hmac_secret".to_string());
         }
-        if let Some(header) = &file.hmac_header {
+        if file.timestamp_header.is_some() && file.hmac_secret.is_none() {
+            return Err("timestamp_header needs hmac_secret".to_string());
+        }
+        for header in file.hmac_header.iter().chain(file.timestamp_header.iter()) {
             let valid = !header.is_empty()
                 && header
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
             if !valid {
-                return Err(format!("hmac_header \"{header}\" is not a header name"));
+                return Err(format!("\"{header}\" is not a header name"));
             }
         }
         Ok(Self {
             bearer: file.bearer,
             hmac_secret: file.hmac_secret,
             hmac_header: file.hmac_header,
+            timestamp_header: file.timestamp_header,
         })
     }
 }
 
 impl SourceAuth {
+    /// What the sender signed: the body, or `"<seconds>:<body>"` in timestamp mode (after
+    /// checking the seconds are within the window of `now`).
+    fn signed_bytes<'h>(
+        &self,
+        body: &[u8],
+        header: &impl Fn(&str) -> Option<&'h str>,
+        now: i64,
+    ) -> Result<Vec<u8>, AuthError> {
+        let Some(name) = &self.timestamp_header else {
+            return Ok(body.to_vec());
+        };
+        let text = header(name).ok_or(AuthError::Missing)?.trim();
+        let ts: i64 = text
+            .parse()
+            .map_err(|_| AuthError::Malformed("timestamp is not Unix seconds"))?;
+        if (now - ts).abs() > TIMESTAMP_WINDOW_SECS {
+            return Err(AuthError::Stale);
+        }
+        let mut signed = format!("{ts}:").into_bytes();
+        signed.extend_from_slice(body);
+        Ok(signed)
+    }
+
+    /// The timestamp header of timestamp mode, if set (the web layer keeps its replay cache).
+    pub fn timestamp_header(&self) -> Option<&str> {
+        self.timestamp_header.as_deref()
+    }
+
     /// True when every secret it holds is empty (unset environment variables).
     pub fn is_empty(&self) -> bool {
         self.bearer.as_ref().is_none_or(|s| s.0.is_empty())
@@ -155,6 +209,7 @@ impl SourceAuth {
             bearer: Some(Secret::new(token)?),
             hmac_secret: None,
             hmac_header: None,
+            timestamp_header: None,
         })
     }
 
@@ -164,6 +219,7 @@ impl SourceAuth {
             bearer: None,
             hmac_secret: Some(Secret::new(secret)?),
             hmac_header: header.map(str::to_string),
+            timestamp_header: None,
         }
         .try_into()
     }
@@ -202,6 +258,7 @@ impl fmt::Debug for SourceAuth {
             .field("bearer", &self.bearer)
             .field("hmac_secret", &self.hmac_secret)
             .field("hmac_header", &self.hmac_header)
+            .field("timestamp_header", &self.timestamp_header)
             .finish()
     }
 }

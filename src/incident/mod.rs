@@ -28,6 +28,7 @@ mod mapping;
 mod model;
 pub mod pagerduty;
 mod redact;
+pub mod replay;
 mod sensitive;
 mod severity;
 #[cfg(test)]
@@ -37,7 +38,9 @@ pub mod zabbix;
 pub use auth::{AuthError, sign_hmac, verify_bearer, verify_hmac};
 pub use error::IntakeError;
 pub use format::{Format, UnknownFormat};
-pub use intake_config::{IntakeAuth, IntakeConfig, MIN_SECRET_CHARS, Secret, SourceAuth};
+pub use intake_config::{
+    IntakeAuth, IntakeConfig, MIN_SECRET_CHARS, Secret, SourceAuth, TIMESTAMP_WINDOW_SECS,
+};
 pub use json::MAX_BODY_BYTES;
 pub use limits::{MAX_LABEL_NAME_CHARS, MAX_LABELS, MAX_TEXT_CHARS, MAX_TIMELINE};
 pub use mapping::{LabelMap, Target};

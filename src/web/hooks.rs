@@ -8,6 +8,11 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 
+/// Signed deliveries seen in the last timestamp windows (one per process: a signature is
+/// bound to one hotline's secret anyway).
+static REPLAYS: std::sync::LazyLock<std::sync::Mutex<crate::incident::replay::ReplayCache>> =
+    std::sync::LazyLock::new(Default::default);
+
 /// Receives one webhook delivery.
 pub async fn receive(
     State(svc): State<Service>,
@@ -64,6 +69,21 @@ async fn handle(
             intake.verify(f, body, header)
         };
         checked.map_err(|e| ApiError::new(StatusCode::UNAUTHORIZED, e.to_string()))?;
+        // Timestamp mode: each signed delivery is good once (replay protection).
+        if let Some(a) = intake.get(f)
+            && a.timestamp_header().is_some()
+            && let Some(sig) = header(a.signature_header(f))
+        {
+            let window = 2 * crate::incident::TIMESTAMP_WINDOW_SECS;
+            let first = REPLAYS
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .first_time(sig, chrono::Utc::now().timestamp(), window);
+            if !first {
+                let e = crate::incident::AuthError::Replayed;
+                return Err(ApiError::new(StatusCode::UNAUTHORIZED, e.to_string()));
+            }
+        }
     }
     let incidents = f
         .parse(body, &svc.config().intake.labels)
