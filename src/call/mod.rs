@@ -19,9 +19,10 @@ mod tests;
 pub use event::EventKind;
 pub use ids::{Branch, CallId, Method, RequestHandle, Tag};
 pub use io::{
-    Challenge, Input, MediaCommand, OutRequest, OutResponse, Outgoing, Output, Request, Response,
+    Challenge, Heard, Input, MediaCommand, OutRequest, OutResponse, Outgoing, Output, Request,
+    Response,
 };
-pub use machine::{BRIEFING, BriefingPolicy, Call, CallParams};
+pub use machine::{BRIEFING, BriefingPolicy, Call, CallParams, PROBE};
 pub use menu::MenuStep;
 pub use record::{CallRecord, Clock, MediaStats, TimelineEvent};
 pub use termination::{Outcome, Party, Termination};
