@@ -173,7 +173,7 @@ impl HoldLine {
     }
 
     /// The caller's audio, one frame: after 300 ms of speech and 400 ms of quiet, the person
-    /// answers 600 ms later.
+    /// answers 300 ms later (0.7 s after the caller stopped).
     pub fn heard(&mut self, now: Instant, frame: &[i16]) {
         if self.phase != Phase::Waiting || frame.is_empty() {
             return;
@@ -193,7 +193,7 @@ impl HoldLine {
             }
             self.loud = 0;
             if self.heard_caller {
-                self.phase = Phase::Answering(now + Duration::from_millis(600));
+                self.phase = Phase::Answering(now + Duration::from_millis(300));
             }
         }
     }
