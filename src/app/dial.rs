@@ -329,6 +329,13 @@ pub async fn build_call(
         };
         menu.insert(at, MenuStep::Play("briefing".into()));
     }
+    // The listener's model loads once per process (~0.1 s): before the INVITE, never between
+    // the 200 OK and the first RTP packet.
+    if let Ok(Err(e)) =
+        tokio::task::spawn_blocking(crate::listen::silero::SileroModel::shared).await
+    {
+        tracing::warn!(error = %e, "listener unavailable: vad model did not load");
+    }
     let trunk = cfg.sip.trunk_domain().map(str::to_string);
     let request_uri = contact
         .destination
