@@ -392,6 +392,14 @@ impl Driver {
                 Output::Media(cmd) => self.media_command(cmd),
                 Output::Event { at, kind } => {
                     let answered = matches!(kind, EventKind::Answered { .. });
+                    if matches!(kind, EventKind::HumanDetected { .. })
+                        && let Some(ev) = self
+                            .bridge
+                            .as_ref()
+                            .and_then(|b| b.person_on_line(&self.record.contact))
+                    {
+                        self.push(at, ev);
+                    }
                     if answered {
                         self.answered_at = Some(at);
                     }

@@ -84,6 +84,16 @@ impl CallBridge {
         self.cmds.recv().await
     }
 
+    /// The listener heard a person pick up: a fresh join link, announced (log, notify
+    /// webhook) as the moment to join.
+    pub fn person_on_line(&self, contact: &str) -> Option<EventKind> {
+        let id = &self.call_id;
+        self.registry.mint_saying(id, false, |t| {
+            format!("call {id}: a person is on the line at {contact} now; join: /join/{t}")
+        })?;
+        Some(EventKind::JoinLinkMinted { listen_only: false })
+    }
+
     /// Publishes the timeline to the join pages.
     pub fn publish(&self, timeline: &[TimelineEvent]) {
         self.timeline.send_replace(Arc::new(timeline.to_vec()));

@@ -178,6 +178,19 @@ impl Registry {
 
     /// Mints a single-use link for a live call; `None` if it is not live.
     pub fn mint(&self, call_id: &str, listen_only: bool) -> Option<String> {
+        let what = if listen_only { "listen" } else { "join" };
+        self.mint_saying(call_id, listen_only, |t| {
+            format!("call {call_id}: {what} link /join/{t}")
+        })
+    }
+
+    /// [`Self::mint`], announcing the link in the words `say` makes of the token.
+    pub fn mint_saying(
+        &self,
+        call_id: &str,
+        listen_only: bool,
+        say: impl FnOnce(&str) -> String,
+    ) -> Option<String> {
         let now = Instant::now();
         let token = random_token();
         {
@@ -197,8 +210,7 @@ impl Registry {
             );
         }
         if let Some(f) = &self.announce {
-            let what = if listen_only { "listen" } else { "join" };
-            f(format!("call {call_id}: {what} link /join/{token}"));
+            f(say(&token));
         }
         Some(token)
     }
@@ -330,5 +342,26 @@ mod tests {
             "no links for an ended call"
         );
         assert!(reg.links("c2").is_empty());
+    }
+
+    #[test]
+    fn a_person_on_the_line_is_announced_with_a_join_link() {
+        let said = Arc::new(Mutex::new(Vec::new()));
+        let log = said.clone();
+        let reg = Registry::new(Duration::from_secs(60)).with_announce(move |t| {
+            log.lock().expect("lock").push(t);
+        });
+        let setup = super::BridgeSetup {
+            registry: reg.clone(),
+            incident: None,
+        };
+        let (bridge, _) = super::CallBridge::open(setup, "c9", &[]);
+        said.lock().expect("lock").clear();
+        assert!(bridge.person_on_line("hpe-hotline").is_some());
+        let said = said.lock().expect("lock");
+        assert_eq!(said.len(), 1);
+        let token = said[0].rsplit("/join/").next().expect("a link");
+        assert!(said[0].starts_with("call c9: a person is on the line at hpe-hotline now"));
+        assert_eq!(reg.check(token), Ok(false), "a working join link");
     }
 }
