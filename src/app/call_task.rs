@@ -52,6 +52,9 @@ pub struct CallSetup {
     /// The contact's prompt library file (recordings heard on earlier calls), loaded for the
     /// listener and saved back with this call's recordings at the end.
     pub prompts: Option<PathBuf>,
+    /// Run the listener on the vendor channel (on for every call; off only to measure its
+    /// cost in `benches/calls.rs`).
+    pub listen: bool,
 }
 
 struct RecTap {
@@ -112,6 +115,7 @@ struct Driver {
     /// The operator bridge, open from the answer to the end of the call.
     bridge: Option<CallBridge>,
     prompts: Option<PathBuf>,
+    listen: bool,
 }
 
 /// Runs the call to its end; returns the final record (also written as the sidecar).
@@ -182,6 +186,7 @@ async fn drive(
         bridge_setup,
         bridge: None,
         prompts: setup.prompts,
+        listen: setup.listen,
         ep: ep.clone(),
         rtp,
     };
@@ -502,7 +507,7 @@ impl Driver {
                 // one packet time of the answer.
                 let now = Instant::now();
                 self.pacer.start(now);
-                if self.tap.listen.is_none() {
+                if self.listen && self.tap.listen.is_none() {
                     // Position 0 of the media clock is now.
                     let library = self
                         .prompts

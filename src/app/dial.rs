@@ -437,6 +437,7 @@ pub async fn build_call(
                 .join(plan.id.as_str())
                 .join(format!("{}.bin", contact.id.as_str())),
         ),
+        listen: true,
     };
     Ok((setup, rtp))
 }
