@@ -146,4 +146,17 @@ fn the_briefing_goes_to_the_person_not_the_hold_music() {
     // Greeting (2.5 s) + pause + probe line (1.6 s) + reply: past the 5 s goal for a long
     // greeting (tests/listen_eval.rs has the distribution).
     assert!(decided - truth <= 6000.0, "decided within 6 s");
+    // `hotline listen` on the call recording (left: hotline's probe, right: the vendor) tells
+    // the same story offline.
+    let rel = v["recording"].as_str().expect("recording");
+    let out = Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .arg("listen")
+        .arg(s.dir.path().join(rel))
+        .output()
+        .expect("hotline listen");
+    let text = String::from_utf8_lossy(&out.stdout);
+    println!("hotline listen on the call recording:\n{text}");
+    assert!(out.status.success());
+    assert!(text.contains("music started"), "{text}");
+    assert!(text.contains("PERSON from here"), "{text}");
 }

@@ -242,10 +242,13 @@ impl Listener {
         self.lib.into_known()
     }
 
-    /// hotline began speaking its probe line.
+    /// hotline began speaking its probe line (other speech, such as the briefing after a
+    /// reply, leaves the decision alone).
     pub fn probe_started(&mut self, _now: Instant) {
-        self.decision = Decision::Probing;
-        self.probe_talked_over = false;
+        if matches!(self.decision, Decision::WantProbe | Decision::Listening) {
+            self.decision = Decision::Probing;
+            self.probe_talked_over = false;
+        }
     }
 
     /// hotline finished its probe line.

@@ -14,36 +14,46 @@ const TX_QUIET: Duration = Duration::from_millis(400);
 pub fn run(listener: &mut Listener, rx: &[i16], tx: Option<&[i16]>) -> Vec<(Duration, Event)> {
     let t0 = Instant::now();
     listener.set_probing(tx.is_some());
+    let frame_at = |i: usize| t0 + Duration::from_millis(20 * i as u64);
+    // Offline, hotline's speech is known in advance: its spans, pauses shorter than TX_QUIET
+    // bridged, start and end exactly at their frames.
+    let spans = tx.map(speaking_spans).unwrap_or_default();
+    let mut spans = spans.into_iter().peekable();
     let mut out = Vec::new();
-    let mut speaking = false;
-    let mut quiet = Duration::ZERO;
     for (i, frame) in rx.chunks_exact(FRAME).enumerate() {
-        let at = Duration::from_millis(20 * i as u64);
-        if let Some(tx) = tx {
-            let f = tx.get(i * FRAME..(i + 1) * FRAME).unwrap_or(&[]);
-            let loud = dbfs(f) > TX_SPEAKING_DBFS;
-            if loud && !speaking {
-                speaking = true;
-                listener.probe_started(t0 + at);
-            } else if !loud && speaking {
-                quiet += Duration::from_millis(20);
-                if quiet >= TX_QUIET {
-                    speaking = false;
-                    listener.probe_finished(t0 + at + Duration::from_millis(20) - quiet);
-                }
+        if let Some(&(start, end)) = spans.peek() {
+            if i == start {
+                listener.probe_started(frame_at(i));
             }
-            if loud {
-                quiet = Duration::ZERO;
+            if i == end {
+                listener.probe_finished(frame_at(i));
+                spans.next();
             }
         }
-        for e in listener.push(t0 + at, frame) {
-            out.push((at, e));
+        for e in listener.push(frame_at(i), frame) {
+            out.push((frame_at(i).duration_since(t0), e));
         }
     }
     // Offsets of the events' own instants, not of the frame that reported them.
     out.into_iter()
         .map(|(at, e)| (event_at(&e).map_or(at, |i| i.duration_since(t0)), e))
         .collect()
+}
+
+/// Frames where hotline speaks: (first loud frame, first frame after), short pauses bridged.
+fn speaking_spans(tx: &[i16]) -> Vec<(usize, usize)> {
+    let bridge = (TX_QUIET.as_millis() / 20) as usize;
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for (i, f) in tx.chunks(FRAME).enumerate() {
+        if dbfs(f) <= TX_SPEAKING_DBFS {
+            continue;
+        }
+        match spans.last_mut() {
+            Some((_, end)) if i <= *end + bridge => *end = i + 1,
+            _ => spans.push((i, i + 1)),
+        }
+    }
+    spans
 }
 
 /// The instant an event is about (a start, an onset), where it has one.
