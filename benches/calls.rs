@@ -3,7 +3,9 @@
 //! recording frames, CPU, RSS per call and 200 OK -> first RTP packet latency.
 //!
 //! `cargo bench --bench calls` (release). Knobs: HOTLINE_BENCH_CALLS (500),
-//! HOTLINE_BENCH_HOLD_SECS (20), HOTLINE_BENCH_RATE (calls started per second, 100).
+//! HOTLINE_BENCH_HOLD_SECS (20), HOTLINE_BENCH_RATE (calls started per second, 100),
+//! HOTLINE_BENCH_LISTEN (1: the listener runs on every call, as in production, hearing the
+//! echoed briefing; 0: without it, to compare CPU and jitter).
 
 use hotline::app::{DialArgs, Histogram, pcm_source, prepare, run_call};
 use hotline::call::CallRecord;
@@ -59,6 +61,7 @@ fn main() {
     let n = env("HOTLINE_BENCH_CALLS", 500) as usize;
     let hold = env("HOTLINE_BENCH_HOLD_SECS", 20);
     let rate = env("HOTLINE_BENCH_RATE", 100).max(1);
+    let listen = env("HOTLINE_BENCH_LISTEN", 1) != 0;
     let dir = tempfile::tempdir().expect("tempdir");
     let sip_port = free_port(40000);
     let media_port = free_port(42000);
@@ -129,9 +132,10 @@ fn main() {
             incident: None,
             sip: None,
         };
-        let first = prepare(&args, Some(pcm_source(briefing.clone())), None)
+        let mut first = prepare(&args, Some(pcm_source(briefing.clone())), None)
             .await
             .expect("prepare");
+        first.setup.listen = listen;
         let ep = first.endpoint.clone();
         let peak = peak_rss.clone();
         let sampler = tokio::spawn(async move {
@@ -143,12 +147,13 @@ fn main() {
         let mut tasks = Vec::new();
         let mut next = Some(first);
         for i in 0..n {
-            let p = match next.take() {
+            let mut p = match next.take() {
                 Some(p) => p,
                 None => prepare(&args, Some(pcm_source(briefing.clone())), Some(ep.clone()))
                     .await
                     .expect("prepare"),
             };
+            p.setup.listen = listen;
             let (_tx, rx) = tokio::sync::mpsc::channel(1);
             tasks.push(tokio::spawn(async move {
                 let _keep = _tx;
@@ -210,7 +215,8 @@ fn main() {
         .count();
     let peak = peak_rss.load(std::sync::atomic::Ordering::Relaxed);
     println!(
-        "hotline bench: {n} calls to a sipp RTP echo on 127.0.0.1, {hold}s hold, {rate} calls/s"
+        "hotline bench: {n} calls to a sipp RTP echo on 127.0.0.1, {hold}s hold, {rate} calls/s, listener {}",
+        if listen { "on" } else { "off" }
     );
     println!("  calls answered            {}/{n}", answered.len());
     println!("  concurrent calls (max)    {max_up}");

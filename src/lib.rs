@@ -2,6 +2,8 @@
 //!
 //! Module map (each folder imports only from floors below it):
 //! - [`call`]: one call as a pure, time-injected state machine (no I/O).
+//! - [`listen`]: what the far end is doing (silence, tone, music, prompt, person): a pure
+//!   streaming stage fed 20 ms frames, with the Silero VAD run by tract.
 //! - [`media`]: G.711, RTP, RFC 4733 DTMF, SDP, reorder window, audio sources (pure).
 //! - [`recording`]: crash-safe two-channel WAV, repair, JSON sidecar.
 //! - [`config`], [`dialplan`]: `hotline.toml` and `dialplans/*.toml` as typed values.
@@ -19,6 +21,7 @@ pub mod config;
 pub mod dialplan;
 pub mod incident;
 pub mod ladder;
+pub mod listen;
 pub mod media;
 pub mod recording;
 pub mod sip;

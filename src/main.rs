@@ -96,6 +96,9 @@ enum Cmd {
         digit_timeout: Duration,
         #[arg(long, default_value = "30s", value_parser = duration)]
         hangup_after: Duration,
+        /// Dialling sip:hold@…: hold music and announcements this long before a person.
+        #[arg(long, default_value = "12s", value_parser = duration)]
+        hold: Duration,
     },
     /// Print an incident's briefing and write it as 8 kHz speech.
     Brief {
@@ -142,6 +145,13 @@ enum Cmd {
         /// Folder to write `hotline.db` and `chain-head.json` into (created; must not hold a
         /// `hotline.db` already).
         dir: PathBuf,
+    },
+    /// Print what the listener hears in a recording: silence, tone, music, speech, recorded
+    /// prompts, probe and reply, the person. 8 kHz WAV: mono (the vendor) or a call
+    /// recording (left hotline, right the vendor).
+    Listen {
+        /// The WAV file.
+        file: PathBuf,
     },
     /// Call the simulated vendor on loopback and show the record.
     Demo {
@@ -271,6 +281,7 @@ async fn main() -> ExitCode {
             ring,
             digit_timeout,
             hangup_after,
+            hold,
         } => {
             let transport = match transport.as_str() {
                 "udp" => hotline::sip::Transport::Udp,
@@ -286,6 +297,7 @@ async fn main() -> ExitCode {
                 ring,
                 digit_timeout,
                 hangup_after,
+                hold,
             };
             match app::sim_vendor(args, None).await {
                 Ok(()) => ExitCode::SUCCESS,
@@ -390,6 +402,16 @@ async fn main() -> ExitCode {
                 } else {
                     ExitCode::from(1)
                 }
+            }
+            Err(e) => {
+                eprintln!("hotline: {e}");
+                ExitCode::from(2)
+            }
+        },
+        Cmd::Listen { file } => match app::listen(&file) {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
             }
             Err(e) => {
                 eprintln!("hotline: {e}");

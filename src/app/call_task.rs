@@ -3,10 +3,12 @@
 //! the call record with the instant the packet was read or written.
 
 use super::bridge::{Action, BridgeSetup, BridgeTap, CallBridge};
+use super::call_listener::CallListener;
 use super::pacer::{Due, Pacer};
 use super::sidecar::Sidecar;
 use crate::call::{
-    Call, CallParams, CallRecord, EventKind, Input, MediaCommand, Outgoing, Output, RequestHandle,
+    Call, CallParams, CallRecord, EventKind, Input, MediaCommand, Outgoing, Output, PROBE,
+    RequestHandle,
 };
 use crate::media::session::{MediaEvent, MediaSession, Peer, SharedPcm, Tap};
 use crate::media::source::AudioSource;
@@ -51,6 +53,12 @@ pub struct CallSetup {
     /// start can send the BYE if this process dies mid-call (`hotline serve`; `None` for the
     /// CLI).
     pub dialogs: Option<crate::store::Store>,
+    /// The contact's prompt library file (recordings heard on earlier calls), loaded for the
+    /// listener and saved back with this call's recordings at the end.
+    pub prompts: Option<PathBuf>,
+    /// Run the listener on the vendor channel (on for every call; off only to measure its
+    /// cost in `benches/calls.rs`).
+    pub listen: bool,
 }
 
 struct RecTap {
@@ -58,6 +66,8 @@ struct RecTap {
     error: Option<String>,
     /// A bridged operator phone: the far end's decoded audio also goes to the mixer.
     forward_rx: Option<mpsc::Sender<Vec<i16>>>,
+    /// What the vendor is doing (music, prompt, person), fed every received packet.
+    listen: Option<CallListener>,
 }
 
 impl RecTap {
@@ -78,6 +88,9 @@ impl Tap for RecTap {
     }
     fn rx(&mut self, pos: u64, s: &[i16]) {
         self.write(Channel::Rx, pos, s);
+        if let Some(l) = &mut self.listen {
+            l.feed(pos, s);
+        }
         if let Some(f) = &self.forward_rx {
             // Never wait on the mixer: a full queue drops the packet.
             let _ = f.try_send(s.to_vec());
@@ -112,6 +125,8 @@ struct Driver {
     /// Where the answered dialog is persisted, and the write in flight.
     dialogs: Option<crate::store::Store>,
     dialog_saved: Option<tokio::task::JoinHandle<()>>,
+    prompts: Option<PathBuf>,
+    listen: bool,
 }
 
 /// Runs the call to its end; returns the final record (also written as the sidecar).
@@ -162,11 +177,13 @@ async fn drive(
             rec: Some(r),
             error: None,
             forward_rx: setup.forward_rx.clone(),
+            listen: None,
         },
         Err(e) => RecTap {
             rec: None,
             error: Some(e.to_string()),
             forward_rx: setup.forward_rx.clone(),
+            listen: None,
         },
     };
     let mut d = Driver {
@@ -189,6 +206,8 @@ async fn drive(
         bridge: None,
         dialogs: setup.dialogs,
         dialog_saved: None,
+        prompts: setup.prompts,
+        listen: setup.listen,
         ep: ep.clone(),
         rtp,
     };
@@ -229,6 +248,7 @@ async fn drive(
                     let mut tap = BridgeTap { rec: &mut d.tap, bridge: d.bridge.as_mut() };
                     d.media.receive(from, &buf[..n], &mut tap);
                     d.media_events(at);
+                    d.heard(at);
                 }
             }
             cmd = async { d.bridge.as_mut().expect("guarded").recv().await }, if d.bridge.is_some() => {
@@ -366,6 +386,11 @@ impl Driver {
                 }
                 MediaEvent::PlaybackStarted { source } => EventKind::PlaybackStarted { source },
                 MediaEvent::PlaybackFinished { source } => {
+                    if source == PROBE
+                        && let Some(l) = &mut self.tap.listen
+                    {
+                        l.probe_finished(at);
+                    }
                     self.push(at, EventKind::PlaybackFinished { source });
                     self.call.handle_input(at, Input::PlaybackFinished);
                     continue;
@@ -376,6 +401,21 @@ impl Driver {
                 }
             };
             self.push(at, kind);
+        }
+    }
+
+    /// What the listener heard: onto the timeline, and into the call core.
+    fn heard(&mut self, now: Instant) {
+        let Some(l) = &mut self.tap.listen else {
+            return;
+        };
+        for (entry, input) in l.drain() {
+            if let Some((at, kind)) = entry {
+                self.push(at, kind);
+            }
+            if let Some(input) = input {
+                self.call.handle_input(now, input);
+            }
         }
     }
 
@@ -420,6 +460,11 @@ impl Driver {
                 Output::Media(cmd) => self.media_command(cmd),
                 Output::Event { at, kind } => {
                     let answered = matches!(kind, EventKind::Answered { .. });
+                    if matches!(kind, EventKind::HumanDetected { .. })
+                        && let Some(b) = &self.bridge
+                    {
+                        b.person_on_line(&self.record.contact);
+                    }
                     if answered {
                         self.answered_at = Some(at);
                         self.persist_dialog().await;
@@ -559,7 +604,17 @@ impl Driver {
                 });
                 // The first packet goes out now, not on the next tick: audio starts within
                 // one packet time of the answer.
-                self.pacer.start(Instant::now());
+                let now = Instant::now();
+                self.pacer.start(now);
+                if self.listen && self.tap.listen.is_none() {
+                    // Position 0 of the media clock is now.
+                    let library = self
+                        .prompts
+                        .as_deref()
+                        .map(load_prompts)
+                        .unwrap_or_default();
+                    self.tap.listen = CallListener::new(now, library);
+                }
             }
             MediaCommand::Direction(dir) => self.media.set_direction(dir),
             MediaCommand::SendDtmf {
@@ -567,7 +622,14 @@ impl Driver {
                 duration_ms,
             } => self.media.send_dtmf(&digits, duration_ms),
             MediaCommand::Play { source } => match self.sources.get(&source) {
-                Some(make) => self.media.play(&source, make()),
+                Some(make) => {
+                    if source == PROBE
+                        && let Some(l) = &mut self.tap.listen
+                    {
+                        l.probe_started(Instant::now());
+                    }
+                    self.media.play(&source, make())
+                }
                 None => {
                     tracing::warn!(source, "nothing to play under this name");
                     self.call
@@ -576,6 +638,11 @@ impl Driver {
             },
             MediaCommand::StopPlayback => {
                 self.media.stop_playback();
+            }
+            MediaCommand::Probing(on) => {
+                if let Some(l) = &mut self.tap.listen {
+                    l.set_probing(on);
+                }
             }
             MediaCommand::Stop => {
                 self.media.stop();
@@ -610,6 +677,13 @@ impl Driver {
                 Err(e) => self.tap.error = Some(e.to_string()),
             }
         }
+        if let (Some(l), Some(path)) = (self.tap.listen.take(), self.prompts.take()) {
+            let lib = l.into_library();
+            let saved = tokio::task::spawn_blocking(move || save_prompts(&path, &lib)).await;
+            if let Ok(Err(e)) = saved {
+                tracing::warn!(error = %e, "prompt library not saved");
+            }
+        }
         if let Some(e) = &self.tap.error {
             tracing::warn!(error = %e, "recording incomplete");
             self.record.recording_error = Some(e.clone());
@@ -627,4 +701,25 @@ impl Driver {
         }
         self.record
     }
+}
+
+/// The contact's prompt library; empty when there is none yet or it is damaged (logged).
+fn load_prompts(path: &std::path::Path) -> crate::listen::PromptLibrary {
+    match std::fs::read(path) {
+        Ok(b) => crate::listen::PromptLibrary::from_bytes(&b).unwrap_or_else(|| {
+            tracing::warn!(path = %path.display(), "prompt library damaged; starting empty");
+            Default::default()
+        }),
+        Err(_) => Default::default(),
+    }
+}
+
+/// Writes the library atomically (temp file + rename).
+fn save_prompts(path: &std::path::Path, lib: &crate::listen::PromptLibrary) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, lib.to_bytes())?;
+    std::fs::rename(tmp, path)
 }

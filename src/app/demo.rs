@@ -29,6 +29,7 @@ pub async fn demo(args: DemoArgs) -> Result<Value, String> {
         ring: Duration::from_millis(1500),
         digit_timeout: Duration::from_secs(12),
         hangup_after: Duration::from_secs(90),
+        hold: Duration::from_secs(12),
     };
     tokio::spawn(async move {
         if let Err(e) = sim_vendor(vendor, Some(tx)).await {

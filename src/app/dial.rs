@@ -1,7 +1,7 @@
 //! `hotline dial`: one call to one whitelisted contact, its record as JSON on stdout.
 
 use super::call_task::{CallSetup, SourceFactory, pcm_source, run_call};
-use crate::call::{AuthPolicy, CallId, CallParams, CallRecord, Clock, MenuStep, Tag};
+use crate::call::{AuthPolicy, CallId, CallParams, CallRecord, Clock, MenuStep, PROBE, Tag};
 use crate::config::{self, Config};
 use crate::dialplan::{self, Contact, Dialplan, MenuStep as PlanStep, PlaySource};
 use crate::media::source::{AudioSource, ToneSource, load_wav};
@@ -322,6 +322,13 @@ pub async fn build_call(
                 MenuStep::Play(name)
             }
             PlanStep::Hangup => MenuStep::Hangup,
+            PlanStep::WaitPrompt(cap) => MenuStep::WaitPrompt(*cap),
+            PlanStep::WaitHuman(timeout) => {
+                if !sources.contains_key(PROBE) {
+                    sources.insert(PROBE.into(), probe_line());
+                }
+                MenuStep::WaitHuman(*timeout)
+            }
         });
     }
     if let Some(b) = &briefing
@@ -336,6 +343,13 @@ pub async fn build_call(
             menu.len()
         };
         menu.insert(at, MenuStep::Play("briefing".into()));
+    }
+    // The listener's model loads once per process (~0.1 s): before the INVITE, never between
+    // the 200 OK and the first RTP packet.
+    if let Ok(Err(e)) =
+        tokio::task::spawn_blocking(crate::listen::silero::SileroModel::shared).await
+    {
+        tracing::warn!(error = %e, "listener unavailable: vad model did not load");
     }
     let trunk = cfg.sip.trunk_domain().map(str::to_string);
     let request_uri = contact
@@ -393,7 +407,7 @@ pub async fn build_call(
     );
     let recording = recording_path(&cfg.recording.dir, date, &call_id)
         .map_err(|e| DialError::Setup(e.to_string()))?;
-    let record = CallRecord::new(
+    let mut record = CallRecord::new(
         &call_id,
         plan.id.as_str(),
         contact.id.as_str(),
@@ -402,6 +416,9 @@ pub async fn build_call(
         &recording.display().to_string(),
         Clock::now(),
     );
+    if menu.iter().any(|s| matches!(s, MenuStep::WaitHuman(_))) {
+        record.judge_on_human();
+    }
     let params = CallParams {
         call_id: CallId(call_id),
         local_tag: sip.local_tag.clone(),
@@ -434,6 +451,29 @@ pub async fn build_call(
         linger: false,
         forward_rx: None,
         dialogs: None,
+        prompts: Some(
+            cfg.recording
+                .dir
+                .join("prompts")
+                .join(plan.id.as_str())
+                .join(format!("{}.bin", contact.id.as_str())),
+        ),
+        listen: true,
     };
     Ok((setup, rtp))
+}
+
+/// What hotline says into unknown speech during a hold; a person answers it. Short, so the
+/// decision comes within seconds of the person's first words.
+pub const PROBE_LINE: &str = "Hello, can you hear me?";
+
+/// The probe line as 8 kHz speech (spoken once per process).
+fn probe_line() -> SourceFactory {
+    static PCM: std::sync::OnceLock<Arc<[i16]>> = std::sync::OnceLock::new();
+    let pcm = PCM.get_or_init(|| {
+        crate::app::speech::say(PROBE_LINE)
+            .unwrap_or_else(|| vec![0; 8000])
+            .into()
+    });
+    pcm_source(pcm.clone())
 }

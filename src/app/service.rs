@@ -113,9 +113,9 @@ impl Service {
             .unwrap_or_else(|| format!("http://{}", cfg.http.listen));
         let outbound = Outbound::new();
         let out = outbound.clone();
-        let bridge = super::bridge::Registry::new(cfg.bridge.join_ttl).with_announce(move |id| {
+        let bridge = super::bridge::Registry::new(cfg.bridge.join_ttl).with_announce(move |id, news| {
             // Where an operator mints a link for themself (signed in as a writer).
-            let text = format!("call {id} is live: operators join at {base}/console/calls/{id}");
+            let text = format!("call {id} {news}: operators join at {base}/console/calls/{id}");
             tracing::info!("{text}");
             if let Some(url) = announce_to.clone() {
                 let out = out.clone();

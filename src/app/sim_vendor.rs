@@ -3,11 +3,12 @@
 //! and hangs up. It is not the test peer (sipp is); it reuses hotline's own media code.
 
 use super::pacer::{Due, Pacer};
+use super::sim_hold::{HearTap, HoldAudio, HoldLine};
 use crate::call::{Method, Tag};
 use crate::media::g711::Codec;
 use crate::media::rtp::PayloadType;
 use crate::media::sdp;
-use crate::media::session::{MediaEvent, MediaSession, Peer, SharedPcm, Tap};
+use crate::media::session::{MediaEvent, MediaSession, Peer, SharedPcm};
 use crate::sip::{Decoded, Endpoint, Inbound, InboundRequest, Transport, uas};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,14 +26,17 @@ pub struct SimVendorArgs {
     pub digit_timeout: Duration,
     /// Hang up this long after answering.
     pub hangup_after: Duration,
+    /// `sip:hold@…`: hold music and announcements this long before a person answers.
+    pub hold: Duration,
 }
 
 struct Prompts {
     menu: Arc<[i16]>,
     agent: Arc<[i16]>,
+    hold: Arc<HoldAudio>,
 }
 
-fn prompts() -> Prompts {
+fn prompts(hold: Duration) -> Prompts {
     let menu = super::say(
         "Thank you for calling simulated vendor support. For hardware faults, press 1. \
          Then enter your contract number followed by the pound key.",
@@ -46,13 +50,8 @@ fn prompts() -> Prompts {
     Prompts {
         menu: menu.map(Arc::from).unwrap_or_else(beep),
         agent: agent.map(Arc::from).unwrap_or_else(beep),
+        hold: Arc::new(HoldAudio::new(hold)),
     }
-}
-
-struct NoTap;
-impl Tap for NoTap {
-    fn tx(&mut self, _: u64, _: &[i16]) {}
-    fn rx(&mut self, _: u64, _: &[i16]) {}
 }
 
 /// Runs the simulated line until the process ends. `ready` learns the bound address.
@@ -62,8 +61,9 @@ pub async fn sim_vendor(
 ) -> std::io::Result<()> {
     let ep = Endpoint::bind(args.bind, args.transport, "hotline-sim-vendor").await?;
     let mut invites = ep.accept_calls();
+    let hold = args.hold;
     let prompts = Arc::new(
-        tokio::task::spawn_blocking(prompts)
+        tokio::task::spawn_blocking(move || prompts(hold))
             .await
             .map_err(std::io::Error::other)?,
     );
@@ -127,7 +127,8 @@ async fn answer(
     };
     send(uas::respond(&invite, 100, &tag, &contact, ua, None)).await?;
     // The number dialled picks the line's mood: sip:busy@… is busy, sip:noanswer@… rings
-    // until cancelled, anything else answers.
+    // until cancelled, sip:hold@… answers with a prompt, hold music and then a person who
+    // answers the probe, anything else answers with the menu.
     let user = invite.uri_user().unwrap_or_default();
     if user == "busy" {
         send(uas::respond(&invite, 486, &tag, &contact, ua, None)).await?;
@@ -173,7 +174,12 @@ async fn answer(
         codec_pt: neg.codec_pt,
         dtmf_pt: neg.dtmf_pt,
     });
-    media.play("menu", Box::new(SharedPcm::new(prompts.menu.clone())));
+    let mut hold = None;
+    if user == "hold" {
+        hold = Some(HoldLine::start(prompts.hold.clone(), &mut media));
+    } else {
+        media.play("menu", Box::new(SharedPcm::new(prompts.menu.clone())));
+    }
     let mut pacer = Pacer::default();
     pacer.start(Instant::now());
     let answered = Instant::now();
@@ -181,10 +187,10 @@ async fn answer(
     let mut retransmit = Instant::now() + Duration::from_millis(500);
     let mut digits = String::new();
     let mut agent_at = answered + args.digit_timeout;
-    let mut agent_started = false;
+    let mut agent_started = hold.is_some();
     let hangup_at = answered + args.hangup_after;
     let mut buf = vec![0u8; 2048];
-    let mut tap = NoTap;
+    let mut tap = HearTap::default();
     loop {
         let now = Instant::now();
         if now >= hangup_at {
@@ -205,6 +211,9 @@ async fn answer(
             .unwrap_or(hangup_at);
         tokio::select! {
             _ = tokio::time::sleep_until(wake.into()) => {
+                if let Some(h) = &mut hold {
+                    h.tick(Instant::now(), &mut media);
+                }
                 while let Some(due) = pacer.poll(Instant::now()) {
                     let pkt = media.tick(&mut tap);
                     if let (Due::Send(_), Some((d, b))) = (due, pkt) {
@@ -215,6 +224,12 @@ async fn answer(
             r = rtp.recv_from(&mut buf) => {
                 if let Ok((n, f)) = r {
                     media.receive(f, &buf[..n], &mut tap);
+                    let now = Instant::now();
+                    for frame in tap.frames.drain(..) {
+                        if let Some(h) = &mut hold {
+                            h.heard(now, &frame);
+                        }
+                    }
                 }
             }
             m = rx.recv() => match m {
@@ -239,6 +254,9 @@ async fn answer(
             },
         }
         while let Some(e) = media.poll_event() {
+            if let Some(h) = &mut hold {
+                h.on_event(&e, &mut media);
+            }
             if let MediaEvent::DtmfReceived { digit, .. } = e {
                 digits.push(digit);
                 // The agent picks up shortly after the caller finished the menu.

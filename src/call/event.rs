@@ -136,6 +136,36 @@ pub enum EventKind {
         vendor_case: Option<String>,
         engineer: Option<String>,
     },
+    /// The listener on the vendor channel: a sound began or ended (`sound`: silence, tone,
+    /// music, speech), back-dated to its first or last frame.
+    SoundStarted {
+        sound: String,
+    },
+    SoundEnded {
+        sound: String,
+    },
+    /// The speech that began here is a recording (`why`: known_prompt, repeat, menu, ...).
+    Recording {
+        why: String,
+    },
+    /// `wait = "prompt"` ended: the prompt finished, or the cap was reached.
+    PromptEnded {
+        capped: bool,
+    },
+    /// hotline said its probe line ("Hello, can you hear me?") into unknown speech's pause.
+    ProbeSent,
+    /// Speech began after the probe.
+    ReplyHeard,
+    /// A person is on the line; their first words began `onset_ms_before` earlier.
+    HumanDetected {
+        confidence: f32,
+        evidence: Vec<String>,
+        onset_ms_before: u64,
+    },
+    /// `wait = "human"` ran out.
+    NoHuman {
+        waited_ms: u64,
+    },
     Ended {
         result: Outcome,
     },
@@ -188,6 +218,14 @@ impl EventKind {
             EventKind::OperatorMuted { .. } => "operator_muted",
             EventKind::OperatorTookOver { .. } => "operator_took_over",
             EventKind::Ownership { .. } => "ownership",
+            EventKind::SoundStarted { .. } => "sound_started",
+            EventKind::SoundEnded { .. } => "sound_ended",
+            EventKind::Recording { .. } => "recording",
+            EventKind::PromptEnded { .. } => "prompt_ended",
+            EventKind::ProbeSent => "probe_sent",
+            EventKind::ReplyHeard => "reply_heard",
+            EventKind::HumanDetected { .. } => "human_detected",
+            EventKind::NoHuman { .. } => "no_human",
             EventKind::Ended { .. } => "ended",
             EventKind::Interrupted { .. } => "interrupted",
             EventKind::ByeFailed { .. } => "bye_failed",

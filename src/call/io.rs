@@ -42,6 +42,22 @@ pub struct Request {
     pub sdp: Option<String>,
 }
 
+/// What the listener on the vendor channel reports (`crate::listen`, via the call task).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Heard {
+    SpeechStarted,
+    SpeechEnded,
+    /// Unknown speech paused during a hold: say the probe line now.
+    ProbeWanted,
+    /// A person is on the line; their first words began at `onset`.
+    Human {
+        onset: std::time::Instant,
+        /// Percent.
+        confidence: u8,
+        evidence: Vec<String>,
+    },
+}
+
 /// Inputs to [`super::Call::handle_input`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Input {
@@ -69,6 +85,8 @@ pub enum Input {
     OperatorJoined,
     /// An operator takes over: what plays stops and the menu walk ends here.
     TakeOver,
+    /// The listener heard something (menu steps `wait = "prompt"` / `"human"` act on it).
+    Heard(Heard),
 }
 
 /// A request the edge must build and send.
@@ -125,6 +143,9 @@ pub enum MediaCommand {
     Play { source: String },
     /// Stop what is playing (the menu walk has ended; sending goes on).
     StopPlayback,
+    /// The listener's hold mode: on, unknown speech after a pause asks for the probe line;
+    /// off, speech is the IVR.
+    Probing(bool),
     /// Stop sending and receiving.
     Stop,
 }

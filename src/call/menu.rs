@@ -7,6 +7,12 @@ use std::time::Duration;
 pub enum MenuStep {
     /// Wait (listen to the prompt).
     Wait(Duration),
+    /// Wait until the vendor's current prompt has ended (the listener: speech, then a
+    /// pause), at most this long.
+    WaitPrompt(Duration),
+    /// Hold until the listener hears a person (probing unknown speech), at most this long;
+    /// then hang up.
+    WaitHuman(Duration),
     /// Send DTMF digits (already expanded and validated).
     Dtmf { digits: String, duration_ms: u32 },
     /// Play an audio source (`briefing`, a prompt or a file; resolved by the media side).
@@ -20,6 +26,8 @@ impl MenuStep {
     pub fn describe(&self) -> String {
         match self {
             MenuStep::Wait(d) => format!("wait {}ms", d.as_millis()),
+            MenuStep::WaitPrompt(d) => format!("wait prompt (cap {}ms)", d.as_millis()),
+            MenuStep::WaitHuman(d) => format!("wait human (timeout {}ms)", d.as_millis()),
             MenuStep::Dtmf { digits, .. } => format!("dtmf {digits}"),
             MenuStep::Play(s) => format!("play {s}"),
             MenuStep::Hangup => "hangup".to_string(),

@@ -24,9 +24,10 @@ pub use digest::{
 pub use event::EventKind;
 pub use ids::{Branch, CallId, Method, RequestHandle, Tag};
 pub use io::{
-    DialogState, Input, MediaCommand, OutRequest, OutResponse, Outgoing, Output, Request, Response,
+    DialogState, Heard, Input, MediaCommand, OutRequest, OutResponse, Outgoing, Output, Request,
+    Response,
 };
-pub use machine::{BRIEFING, BriefingPolicy, Call, CallParams};
+pub use machine::{BRIEFING, BriefingPolicy, Call, CallParams, PROBE};
 pub use menu::MenuStep;
 pub use orphan_bye::{ByeEnd, ByeOutput, ByeTx};
 pub use record::{CallRecord, Clock, MediaStats, TimelineEvent};

@@ -69,13 +69,36 @@ pub struct Stages {
     pub answered: Option<DateTime<Utc>>,
     #[serde(serialize_with = "rfc3339_opt")]
     pub menu_done: Option<DateTime<Utc>>,
+    /// A person's first words (back-dated from the listener's decision to the speech onset).
+    #[serde(
+        serialize_with = "rfc3339_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub human: Option<DateTime<Utc>>,
     #[serde(serialize_with = "rfc3339_opt")]
     pub ended: Option<DateTime<Utc>>,
 }
 
-/// The SLA verdict for time to answer.
+/// What the SLA is measured to: the 200 OK, or a person on the line (a contact whose menu
+/// has `wait = "human"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SlaBasis {
+    Answer,
+    Human,
+}
+
+/// The listener's verdict that a person picked up.
+#[derive(Clone, Debug, Serialize)]
+pub struct Human {
+    pub confidence: f32,
+    pub evidence: Vec<String>,
+}
+
+/// The SLA verdict for time to answer (or to a person).
 #[derive(Clone, Debug, Serialize)]
 pub struct Sla {
+    pub basis: SlaBasis,
     pub answer_within_ms: u64,
     /// `None` while the call is still ringing.
     pub met: Option<bool>,
@@ -124,6 +147,14 @@ pub struct CallRecord {
     pub stages: Stages,
     pub time_to_ring_ms: Option<u64>,
     pub time_to_answer_ms: Option<u64>,
+    /// INVITE -> a person's first words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_to_human_ms: Option<u64>,
+    /// Hold music heard before the person (or in the whole call), milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hold_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub human: Option<Human>,
     pub sla: Sla,
     pub events: Vec<TimelineEvent>,
     pub recording: String,
@@ -137,6 +168,9 @@ pub struct CallRecord {
     clock: Option<Clock>,
     #[serde(skip)]
     answer_within: Duration,
+    /// Hold music sounding since.
+    #[serde(skip)]
+    music_since: Option<Instant>,
 }
 
 impl CallRecord {
@@ -159,7 +193,11 @@ impl CallRecord {
             stages: Stages::default(),
             time_to_ring_ms: None,
             time_to_answer_ms: None,
+            time_to_human_ms: None,
+            hold_ms: None,
+            human: None,
             sla: Sla {
+                basis: SlaBasis::Answer,
                 answer_within_ms: answer_within.as_millis() as u64,
                 met: None,
             },
@@ -170,6 +208,21 @@ impl CallRecord {
             first: None,
             clock: Some(clock),
             answer_within,
+            music_since: None,
+        }
+    }
+
+    /// Judge the SLA on time to a person, not the 200 OK (the menu waits for a human).
+    pub fn judge_on_human(&mut self) {
+        self.sla.basis = SlaBasis::Human;
+    }
+
+    fn add_hold(&mut self, until: Instant) {
+        if let Some(from) = self.music_since.take()
+            && self.stages.human.is_none()
+        {
+            let ms = until.saturating_duration_since(from).as_millis() as u64;
+            *self.hold_ms.get_or_insert(0) += ms;
         }
     }
 
@@ -199,10 +252,42 @@ impl CallRecord {
             EventKind::Answered { .. } if self.stages.answered.is_none() => {
                 self.stages.answered = Some(utc);
                 self.time_to_answer_ms = Some(ms(since));
-                self.sla.met = Some(since <= self.answer_within);
+                if self.sla.basis == SlaBasis::Answer {
+                    self.sla.met = Some(since <= self.answer_within);
+                }
+            }
+            EventKind::HumanDetected {
+                confidence,
+                evidence,
+                onset_ms_before,
+            } if self.stages.human.is_none() => {
+                let onset = at
+                    .checked_sub(Duration::from_millis(*onset_ms_before))
+                    .unwrap_or(at);
+                self.add_hold(onset);
+                let to_human = onset.saturating_duration_since(first);
+                self.stages.human = Some(clock.utc(onset));
+                self.time_to_human_ms = Some(ms(to_human));
+                self.hold_ms.get_or_insert(0);
+                self.human = Some(Human {
+                    confidence: *confidence,
+                    evidence: evidence.clone(),
+                });
+                if self.sla.basis == SlaBasis::Human {
+                    self.sla.met = Some(to_human <= self.answer_within);
+                }
+            }
+            EventKind::SoundStarted { sound } if sound == "music" => {
+                self.music_since.get_or_insert(at);
+                stage = false;
+            }
+            EventKind::SoundEnded { sound } if sound == "music" => {
+                self.add_hold(at);
+                stage = false;
             }
             EventKind::MenuDone => self.stages.menu_done = Some(utc),
             EventKind::Ended { .. } => {
+                self.add_hold(at);
                 self.stages.ended = Some(utc);
                 if self.sla.met.is_none() {
                     self.sla.met = Some(false);

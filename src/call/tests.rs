@@ -1026,3 +1026,146 @@ fn responses_for_no_transaction_of_ours_are_dropped_and_sampled() {
     s.input(r);
     assert_eq!(s.sent_requests(Method::Ack).len(), 1);
 }
+
+// ---- menu steps that listen: wait = "prompt", wait = "human" ----
+
+fn listening_call(menu: Vec<MenuStep>) -> Sim {
+    let mut p = params(menu, false);
+    // Holds are long: the call's own cap must outlast them.
+    p.max_duration = Duration::from_secs(3600);
+    let mut s = Sim::new(p);
+    s.answer();
+    s
+}
+
+fn heard(h: Heard) -> Input {
+    Input::Heard(h)
+}
+
+#[test]
+fn wait_prompt_ends_when_the_prompt_ends_not_on_a_fixed_wait() {
+    let menu = vec![
+        MenuStep::WaitPrompt(Duration::from_secs(30)),
+        MenuStep::Dtmf {
+            digits: "1".into(),
+            duration_ms: 100,
+        },
+    ];
+    let mut s = listening_call(menu);
+    let dtmf = |s: &Sim| {
+        s.media()
+            .iter()
+            .any(|m| matches!(m, MediaCommand::SendDtmf { .. }))
+    };
+    // Silence, then a prompt of 7 s: nothing is sent while it plays.
+    s.advance(Duration::from_millis(800));
+    s.input(heard(Heard::SpeechEnded));
+    assert!(
+        !dtmf(&s),
+        "speech that ended before any was heard does not count"
+    );
+    s.input(heard(Heard::SpeechStarted));
+    s.advance(Duration::from_secs(7));
+    assert!(!dtmf(&s), "no DTMF mid-prompt");
+    s.input(heard(Heard::SpeechEnded));
+    assert!(dtmf(&s), "DTMF right after the prompt");
+    assert!(s.events().contains(&"prompt_ended"));
+}
+
+#[test]
+fn wait_prompt_gives_up_at_its_cap() {
+    let mut s = listening_call(vec![
+        MenuStep::WaitPrompt(Duration::from_secs(5)),
+        MenuStep::Hangup,
+    ]);
+    s.input(heard(Heard::SpeechStarted));
+    assert!(s.advance(Duration::from_millis(4999)).is_empty());
+    s.advance(Duration::from_millis(1));
+    assert_eq!(s.sent_requests(Method::Bye).len(), 1);
+    assert!(s.log.iter().any(|o| matches!(
+        o,
+        Output::Event {
+            kind: EventKind::PromptEnded { capped: true },
+            ..
+        }
+    )));
+}
+
+#[test]
+fn wait_human_probes_unknown_speech_then_briefs_the_person_and_stays_up() {
+    let mut s = listening_call(vec![
+        MenuStep::WaitHuman(Duration::from_secs(1200)),
+        MenuStep::Play(BRIEFING.into()),
+    ]);
+    assert!(s.media().contains(&MediaCommand::Probing(true)));
+    // Twelve minutes of hold music: nothing happens.
+    s.advance(Duration::from_secs(720));
+    assert_eq!(plays(&s), 0);
+    // Unknown speech paused: the probe line, not the briefing.
+    let out = s.input(heard(Heard::ProbeWanted));
+    assert!(
+        out.iter()
+            .any(|o| matches!(o, Output::Media(MediaCommand::Play { source }) if source == PROBE))
+    );
+    s.input(Input::PlaybackFinished);
+    assert_eq!(plays(&s), 1, "the probe ending does not end the wait");
+    s.advance(Duration::from_secs(2));
+    let onset = s.now - Duration::from_millis(3500);
+    let out = s.input(heard(Heard::Human {
+        onset,
+        confidence: 93,
+        evidence: vec!["reply_to_probe (600 ms)".into()],
+    }));
+    assert!(
+        out.iter().any(
+            |o| matches!(o, Output::Media(MediaCommand::Play { source }) if source == BRIEFING)
+        )
+    );
+    assert!(out.iter().any(|o| matches!(
+        o,
+        Output::Event {
+            kind: EventKind::HumanDetected {
+                onset_ms_before: 3500,
+                ..
+            },
+            ..
+        }
+    )));
+    // After the briefing the call stays up for the engineer.
+    s.input(Input::PlaybackFinished);
+    s.advance(Duration::from_secs(60));
+    assert!(s.sent_requests(Method::Bye).is_empty());
+    assert!(s.events().contains(&"menu_done"));
+}
+
+#[test]
+fn wait_human_hangs_up_at_its_timeout_and_never_briefs_the_hold_music() {
+    let mut s = listening_call(vec![
+        MenuStep::WaitHuman(Duration::from_secs(60)),
+        MenuStep::Play(BRIEFING.into()),
+    ]);
+    s.advance(Duration::from_secs(60));
+    assert_eq!(plays(&s), 0);
+    assert_eq!(s.sent_requests(Method::Bye).len(), 1);
+    assert!(s.events().contains(&"no_human"));
+    assert!(s.media().contains(&MediaCommand::Probing(false)));
+}
+
+#[test]
+fn listener_inputs_outside_their_steps_do_nothing() {
+    let mut s = listening_call(vec![
+        MenuStep::Wait(Duration::from_secs(10)),
+        MenuStep::Hangup,
+    ]);
+    let out = s.input(heard(Heard::ProbeWanted));
+    assert!(out.is_empty());
+    let onset = s.now;
+    let out = s.input(heard(Heard::Human {
+        onset,
+        confidence: 90,
+        evidence: vec![],
+    }));
+    assert!(out.is_empty());
+    s.advance(Duration::from_secs(10));
+    assert_eq!(s.sent_requests(Method::Bye).len(), 1);
+}

@@ -14,6 +14,12 @@ use crate::config::positive_duration_opt;
 pub enum MenuStep {
     /// `{ wait = "3s" }`: pause (listen) for this long.
     Wait(Duration),
+    /// `{ wait = "prompt", timeout = "30s" }`: until the vendor's current prompt has ended
+    /// (speech, then a pause), at most `timeout` (default 30 s).
+    WaitPrompt(Duration),
+    /// `{ wait = "human", timeout = "20m" }`: hold until a person is on the line (the
+    /// listener, with the probe line), at most `timeout` (default 20 min); then hang up.
+    WaitHuman(Duration),
     /// `{ dtmf = "{contract_digits}#" }`: send these digits.
     Dtmf(Template),
     /// `{ play = "briefing" }`: play audio into the call.
@@ -69,11 +75,46 @@ impl TryFrom<String> for PlaySource {
 /// A menu step as written, before checking it has exactly one action. (Checked
 /// by the caller rather than with `serde(try_from)`, so the error can point at
 /// the step: `toml` gives errors raised after an array element the array's span.)
+/// What a `wait` step waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+enum WaitFor {
+    Time(Duration),
+    Prompt,
+    Human,
+}
+
+impl TryFrom<String> for WaitFor {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        match text.as_str() {
+            "prompt" => Ok(Self::Prompt),
+            "human" => Ok(Self::Human),
+            _ => match crate::config::parse_duration(&text) {
+                Ok(Duration::ZERO) => Err("duration must be greater than zero".into()),
+                Ok(d) => Ok(Self::Time(d)),
+                Err(e) => Err(format!(
+                    "bad wait \"{text}\": {e} (or \"prompt\", \"human\")"
+                )),
+            },
+        }
+    }
+}
+
+/// Default cap of `wait = "prompt"`: the longest IVR prompt in Debian's Asterisk sounds is
+/// under 30 s.
+pub const PROMPT_CAP: Duration = Duration::from_secs(30);
+/// Default cap of `wait = "human"`.
+pub const HUMAN_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct StepTable {
+    wait: Option<WaitFor>,
+    /// Cap of `wait = "prompt"` / `"human"`.
     #[serde(default, deserialize_with = "positive_duration_opt")]
-    wait: Option<Duration>,
+    timeout: Option<Duration>,
     dtmf: Option<Template>,
     play: Option<PlaySource>,
     hangup: Option<bool>,
@@ -83,8 +124,18 @@ impl TryFrom<StepTable> for MenuStep {
     type Error = &'static str;
 
     fn try_from(table: StepTable) -> Result<Self, Self::Error> {
+        let timeout = table.timeout;
         match (table.wait, table.dtmf, table.play, table.hangup) {
-            (Some(duration), None, None, None) => Ok(Self::Wait(duration)),
+            (Some(WaitFor::Time(_)), ..) | (None, ..) if timeout.is_some() => {
+                Err("timeout goes with wait = \"prompt\" or wait = \"human\"")
+            }
+            (Some(WaitFor::Time(duration)), None, None, None) => Ok(Self::Wait(duration)),
+            (Some(WaitFor::Prompt), None, None, None) => {
+                Ok(Self::WaitPrompt(timeout.unwrap_or(PROMPT_CAP)))
+            }
+            (Some(WaitFor::Human), None, None, None) => {
+                Ok(Self::WaitHuman(timeout.unwrap_or(HUMAN_TIMEOUT)))
+            }
             (None, Some(template), None, None) => Ok(Self::Dtmf(template)),
             (None, None, Some(source), None) => Ok(Self::Play(source)),
             (None, None, None, Some(true)) => Ok(Self::Hangup),

@@ -496,3 +496,34 @@ fn briefing_table_errors_point_at_line() {
         );
     }
 }
+
+#[test]
+fn wait_steps_for_the_prompt_and_for_a_human() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = GOOD.replace(
+        "  { wait = \"3s\" },",
+        "  { wait = \"prompt\" },\n  { wait = \"prompt\", timeout = \"12s\" },\n  { wait = \"human\", timeout = \"20m\" },\n  { wait = \"human\" },",
+    );
+    let plan = load_file(&write(dir.path(), "example.toml", &text)).unwrap();
+    assert_eq!(
+        plan.contacts[0].menu[..4],
+        [
+            MenuStep::WaitPrompt(Duration::from_secs(30)),
+            MenuStep::WaitPrompt(Duration::from_secs(12)),
+            MenuStep::WaitHuman(Duration::from_secs(1200)),
+            MenuStep::WaitHuman(Duration::from_secs(1200)),
+        ]
+    );
+    for (bad, msg) in [
+        ("{ wait = \"3s\", timeout = \"5s\" }", "timeout goes with"),
+        ("{ wait = \"person\" }", "bad wait \"person\""),
+        (
+            "{ wait = \"human\", timeout = \"0s\" }",
+            "greater than zero",
+        ),
+    ] {
+        let text = GOOD.replace("{ wait = \"3s\" }", bad);
+        let e = load_file(&write(dir.path(), "example.toml", &text)).unwrap_err();
+        assert!(e.to_string().contains(msg), "{bad}: {e}");
+    }
+}

@@ -73,6 +73,14 @@ impl CallBridge {
         self.cmds.recv().await
     }
 
+    /// The listener heard a person pick up: announced (log, notify webhook) as the moment to
+    /// join, with the call's console page; operators mint their own link there (a link is a
+    /// write capability, never broadcast: security review finding 1).
+    pub fn person_on_line(&self, contact: &str) {
+        self.registry
+            .announce(&self.call_id, &format!("a person is on the line at {contact} now"));
+    }
+
     /// Publishes the timeline to the join pages.
     pub fn publish(&self, timeline: &[TimelineEvent]) {
         self.timeline.send_replace(Arc::new(timeline.to_vec()));

@@ -137,8 +137,8 @@ pub struct Registry {
     announce: Option<Announce>,
 }
 
-/// Told of a call that became joinable (its id).
-type Announce = Arc<dyn Fn(&str) + Send + Sync>;
+/// Told of news about a live call: (call id, what happened).
+type Announce = Arc<dyn Fn(&str, &str) + Send + Sync>;
 
 /// A fresh random token: 128 bits, URL-safe hex.
 fn random_token() -> String {
@@ -155,8 +155,8 @@ impl Registry {
         }
     }
 
-    /// Tells `f` of every call that becomes joinable (its call id).
-    pub fn with_announce(mut self, f: impl Fn(&str) + Send + Sync + 'static) -> Self {
+    /// Tells `f` of news about live calls: (call id, what happened).
+    pub fn with_announce(mut self, f: impl Fn(&str, &str) + Send + Sync + 'static) -> Self {
         self.announce = Some(Arc::new(f));
         self
     }
@@ -170,7 +170,7 @@ impl Registry {
         let id = call.call_id.clone();
         self.lock().calls.insert(id.clone(), call);
         if let Some(f) = &self.announce {
-            f(&id);
+            f(&id, "answered");
         }
     }
 
@@ -214,6 +214,14 @@ impl Registry {
         // Best effort: a full queue only loses the timeline mark, never the link.
         let _ = cmds.try_send(BridgeCmd::LinkMinted { listen_only });
         Some(token)
+    }
+
+    /// Tells the log and the notify webhook `news` about a live call (with its console page,
+    /// never a link: a link is minted only for the writer who asks for it).
+    pub fn announce(&self, call_id: &str, news: &str) {
+        if let Some(f) = &self.announce {
+            f(call_id, news);
+        }
     }
 
     /// How many unused, unexpired links a live call has (never the tokens themselves).
@@ -361,7 +369,7 @@ mod tests {
         let heard = Arc::new(Mutex::new(Vec::<String>::new()));
         let h = heard.clone();
         let reg = Registry::new(Duration::from_secs(60))
-            .with_announce(move |id| h.lock().expect("test lock").push(id.to_string()));
+            .with_announce(move |id, _| h.lock().expect("test lock").push(id.to_string()));
         let mut rx = live(&reg, "c1");
         let t = reg.mint("c1", true).expect("live");
         let said = heard.lock().expect("test lock").clone();
@@ -375,5 +383,24 @@ mod tests {
             rx.try_recv(),
             Ok(BridgeCmd::LinkMinted { listen_only: true })
         ));
+    }
+
+    #[test]
+    fn a_person_on_the_line_is_announced_without_a_link() {
+        let said = Arc::new(Mutex::new(Vec::new()));
+        let log = said.clone();
+        let reg = Registry::new(Duration::from_secs(60)).with_announce(move |id, news| {
+            log.lock().expect("lock").push(format!("{id}: {news}"));
+        });
+        let setup = super::BridgeSetup {
+            registry: reg.clone(),
+            incident: None,
+        };
+        let bridge = super::CallBridge::open(setup, "c9", &[]);
+        said.lock().expect("lock").clear();
+        bridge.person_on_line("hpe-hotline");
+        let said = said.lock().expect("lock");
+        assert_eq!(*said, vec!["c9: a person is on the line at hpe-hotline now".to_string()]);
+        assert_eq!(reg.open_links("c9"), 0, "no link minted for nobody in particular");
     }
 }

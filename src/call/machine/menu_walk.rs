@@ -102,6 +102,9 @@ impl Call {
         );
         match step {
             MenuStep::Wait(dur) => self.timers.set(Timer::MenuStep, now + dur),
+            MenuStep::WaitPrompt(_) | MenuStep::WaitHuman(_) => {
+                self.start_listening_step(now, &step)
+            }
             MenuStep::Dtmf {
                 digits,
                 duration_ms,

@@ -6,6 +6,7 @@
 //! non-INVITE transactions (§17.1.2, timers E/F), the dialog, answers to in-dialog requests
 //! (§12.2.2, §14.2, timers G/H for a far-end re-INVITE) and the walk through the vendor's menu.
 
+mod listening;
 mod menu_walk;
 mod requests;
 mod responses;
@@ -53,6 +54,8 @@ pub struct CallParams {
 
 /// The `play` source name of the incident briefing.
 pub const BRIEFING: &str = "briefing";
+/// The source played as the probe line during `wait = "human"`.
+pub const PROBE: &str = "probe";
 
 /// When the briefing is played again: `*` from the far end restarts it; after it ends, if the
 /// far end stays silent for `silence`, it is played again, up to `repeats` times.
@@ -105,6 +108,8 @@ struct Dialog {
     heard: bool,
     /// Our 2xx to a far-end re-INVITE, retransmitted (Timer G) until its ACK.
     reinvite: Option<(u32, OutResponse, Duration)>,
+    /// `wait = "prompt"`: a prompt has been heard since (or was sounding at) the step start.
+    prompt_heard: bool,
 }
 
 #[derive(Debug)]
@@ -155,6 +160,8 @@ pub struct Call {
     operator_on_line: bool,
     /// Nonces and nonce counts of the digest challenges answered in this call.
     digest: DigestSession,
+    /// The listener reports speech right now.
+    speaking: bool,
 }
 
 impl Call {
@@ -193,6 +200,7 @@ impl Call {
             finished: false,
             operator_on_line: false,
             digest: DigestSession::default(),
+            speaking: false,
             p,
         };
         call.invite.req.branch = call.new_branch();
@@ -280,6 +288,7 @@ impl Call {
             }
             Input::OperatorJoined => self.operator_on_line = true,
             Input::TakeOver => self.take_over(now),
+            Input::Heard(h) => self.heard(now, h),
         }
     }
 
@@ -451,7 +460,7 @@ impl Call {
                 }
             }
             Timer::D => self.finished = true,
-            Timer::MenuStep => self.step_finished(now, |s| matches!(s, MenuStep::Wait(_))),
+            Timer::MenuStep => self.wait_over(now),
             Timer::BriefingSilence => {
                 let heard = matches!(&self.state, State::Confirmed(d) if d.heard);
                 if heard {

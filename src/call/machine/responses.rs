@@ -218,6 +218,7 @@ impl Call {
             repeats_left: self.p.briefing.repeats,
             heard: false,
             reinvite: None,
+            prompt_heard: false,
         })
     }
 
