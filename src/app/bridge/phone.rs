@@ -127,6 +127,9 @@ pub async fn call_operator(
         .await
         .map_err(|e| ServiceError::BadRequest(e.to_string()))?;
     setup.forward_rx = Some(in_tx);
+    // An operator's phone is not a vendor: nothing to listen for, no prompts to learn.
+    setup.listen = false;
+    setup.prompts = None;
     let phone_call = setup.sip.call_id.to_string();
     let join = BridgeCmd::Join {
         leg,
