@@ -48,7 +48,9 @@ pub fn listen(path: &Path) -> Result<String, ListenError> {
         PromptLibrary::default(),
         Thresholds::default(),
     );
-    let events = timeline::run(&mut l, &rx, tx.as_deref());
+    let mut events = timeline::run(&mut l, &rx, tx.as_deref());
+    // In time order (decisions are reported after the fact, back-dated to what they are about).
+    events.sort_by_key(|(at, _)| *at);
     let mut out = String::new();
     for (at, e) in events {
         let _ = writeln!(out, "{:>9}  {}", secs(at), describe(&e));

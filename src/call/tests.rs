@@ -1169,3 +1169,76 @@ fn listener_inputs_outside_their_steps_do_nothing() {
     s.advance(Duration::from_secs(10));
     assert_eq!(s.sent_requests(Method::Bye).len(), 1);
 }
+
+#[test]
+fn the_record_times_the_person_back_dated_and_judges_the_sla_on_them() {
+    let t0 = Instant::now();
+    let ms = |n: u64| t0 + Duration::from_millis(n);
+    let mut r = CallRecord::new(
+        "c1",
+        "hpe",
+        "hpe-hotline",
+        "sip:x@y",
+        Duration::from_secs(30),
+        "r.wav",
+        Clock::now(),
+    );
+    r.judge_on_human();
+    r.push(
+        ms(0),
+        EventKind::InviteSent {
+            cseq: 1,
+            authenticated: false,
+        },
+    );
+    r.push(ms(400), EventKind::Answered { code: 200 });
+    assert_eq!(
+        r.sla.met, None,
+        "the 200 OK does not settle a human-basis SLA"
+    );
+    let music = |kind: &str| kind.to_string();
+    r.push(
+        ms(5_000),
+        EventKind::SoundStarted {
+            sound: music("music"),
+        },
+    );
+    r.push(
+        ms(17_000),
+        EventKind::SoundEnded {
+            sound: music("music"),
+        },
+    );
+    r.push(
+        ms(20_000),
+        EventKind::SoundStarted {
+            sound: music("music"),
+        },
+    );
+    // Decided at 36.5 s; the person's first words were 4.5 s earlier, during no music.
+    r.push(
+        ms(31_500),
+        EventKind::SoundEnded {
+            sound: music("music"),
+        },
+    );
+    r.push(
+        ms(36_500),
+        EventKind::HumanDetected {
+            confidence: 0.93,
+            evidence: vec!["reply_to_probe (600 ms)".into()],
+            onset_ms_before: 4_500,
+        },
+    );
+    assert_eq!(r.time_to_human_ms, Some(32_000));
+    assert_eq!(r.hold_ms, Some(23_500));
+    assert_eq!(
+        r.sla.met,
+        Some(false),
+        "a person after 32 s misses a 30 s SLA"
+    );
+    let v = serde_json::to_value(&r).expect("json");
+    assert_eq!(v["sla"]["basis"], "human");
+    assert_eq!(v["human"]["evidence"][0], "reply_to_probe (600 ms)");
+    assert!(v["stages"]["human"].is_string());
+}

@@ -137,6 +137,9 @@ pub async fn call_operator(
         .save_call(&setup.record, incident_id.as_ref())
         .await
         .map_err(ServiceError::Store)?;
+    // An operator's phone is not a vendor: nothing to listen for, no prompts to learn.
+    setup.listen = false;
+    setup.prompts = None;
     let phone_call = setup.sip.call_id.to_string();
     let join = BridgeCmd::Join {
         leg,
