@@ -127,7 +127,7 @@ async fn ladder(
     let greeting = inner.briefer.greeting(handle.language());
     let briefing = Some(super::briefing_source::briefing_source(greeting, handle));
     let vars = menu_vars(&incident);
-    let mut ladder = Ladder::new(Rung::from_dialplan(plan));
+    let mut ladder = Ladder::new(Rung::from_dialplan(plan)).stop_when(&svc.config().ladder.reached);
     if resumed {
         let at = resume_at(&svc, &id, plan).await;
         ladder.resume(Utc::now(), &at);
@@ -152,7 +152,7 @@ async fn ladder(
                         let outcome = CallOutcome {
                             call_id: String::new(),
                             result: Outcome::Failed,
-                            completed: false,
+                            reached: Vec::new(),
                             reason: "call could not be set up".into(),
                         };
                         ladder.handle_input(Utc::now(), ladder::Input::CallEnded(outcome));
@@ -215,13 +215,14 @@ async fn ladder(
                 }
                 Output::Finished(end) => {
                     let (state, reason) = match &end {
-                        LadderEnd::Taken { contact, .. } => {
+                        LadderEnd::Taken { contact, by, .. } => {
+                            let by = by.name();
                             notify(
                                 &svc,
-                                &format!("{}: {contact} has the briefing", plan.vendor),
+                                &format!("{}: {contact} reached ({by}): ladder done", plan.vendor),
                             )
                             .await;
-                            (LadderState::Done, format!("taken by {contact}"))
+                            (LadderState::Done, format!("taken by {contact} ({by})"))
                         }
                         LadderEnd::Exhausted => {
                             fallback(&svc, &id, &incident, Some(plan), "every contact tried").await;
@@ -376,7 +377,7 @@ async fn finish_call(
             return CallOutcome {
                 call_id: String::new(),
                 result: Outcome::Failed,
-                completed: false,
+                reached: Vec::new(),
                 reason: format!("call task failed: {e}"),
             };
         }
@@ -412,7 +413,7 @@ async fn finish_call(
     CallOutcome {
         call_id: rec.call_id.clone(),
         result,
-        completed: rec.stages.menu_done.is_some(),
+        reached: ladder::reached_in(&rec),
         reason,
     }
 }

@@ -165,6 +165,28 @@ pub struct LadderConfig {
     /// What a resumed ladder does with the contact whose call a stop cut short.
     #[serde(default)]
     pub after_restart: AfterRestart,
+    /// When a call has reached the vendor and stops the ladder (any one of these); a far-end
+    /// hang-up after that is a successful end. Default: all of `menu_completed`,
+    /// `briefing_played`, `operator_joined`.
+    #[serde(default = "default_reached", deserialize_with = "reached_list")]
+    pub reached: Vec<crate::ladder::Reached>,
+}
+
+fn default_reached() -> Vec<crate::ladder::Reached> {
+    crate::ladder::Reached::DEFAULT.to_vec()
+}
+
+/// A non-empty list: with none, no call could ever take an incident.
+fn reached_list<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<crate::ladder::Reached>, D::Error> {
+    let list = Vec::<crate::ladder::Reached>::deserialize(d)?;
+    if list.is_empty() {
+        return Err(serde::de::Error::custom(
+            "reached must name at least one of menu_completed, briefing_played, operator_joined",
+        ));
+    }
+    Ok(list)
 }
 
 /// `[ladder] after_restart`: the contact whose call a stop (crash, or the end of the drain
@@ -204,6 +226,7 @@ impl Default for LadderConfig {
             notify_url: None,
             drain: default_drain(),
             after_restart: AfterRestart::default(),
+            reached: default_reached(),
         }
     }
 }

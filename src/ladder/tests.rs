@@ -15,11 +15,21 @@ fn rung(id: &str, retries: u32, retry_after: u64, hours: Hours) -> Rung {
     }
 }
 
+/// A call that ended with `result`; `completed`: its menu ran to the end.
 fn ended(result: Outcome, completed: bool) -> Input {
+    let reached = if completed {
+        vec![Reached::MenuCompleted]
+    } else {
+        Vec::new()
+    };
+    ended_with(result, reached)
+}
+
+fn ended_with(result: Outcome, reached: Vec<Reached>) -> Input {
     Input::CallEnded(CallOutcome {
         call_id: format!("c-{result:?}"),
         result,
-        completed,
+        reached,
         reason: String::new(),
     })
 }
@@ -324,4 +334,225 @@ fn a_resumed_ladder_dials_from_its_position_and_waits_for_a_pending_retry() {
         drain(&mut l).last(),
         Some(Output::Finished(LadderEnd::Exhausted))
     ));
+}
+
+fn finished(out: &[Output]) -> Option<&LadderEnd> {
+    out.iter().find_map(|o| match o {
+        Output::Finished(e) => Some(e),
+        _ => None,
+    })
+}
+
+/// Issue 20.1: the briefing finished, the repeat was playing, the vendor hung up: the call
+/// took the incident (no next contact, no exhaustion, no ticket).
+#[test]
+fn a_far_end_hang_up_after_the_briefing_played_is_a_success() {
+    let now = thursday_noon();
+    let mut l = Ladder::new(three());
+    l.start(now);
+    drain(&mut l);
+    l.handle_input(
+        now,
+        ended_with(Outcome::Answered, vec![Reached::BriefingPlayed]),
+    );
+    let out = drain(&mut l);
+    assert!(dialled(&out).is_empty(), "{out:?}");
+    assert!(
+        !out.iter().any(|o| matches!(o, Output::Failed { .. })),
+        "{out:?}"
+    );
+    assert!(
+        matches!(finished(&out), Some(LadderEnd::Taken { contact, by: Reached::BriefingPlayed, .. }) if contact == "hotline"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn an_operator_joining_takes_the_incident_even_before_the_briefing_ends() {
+    let now = thursday_noon();
+    let mut l = Ladder::new(three());
+    l.start(now);
+    drain(&mut l);
+    l.handle_input(
+        now,
+        ended_with(Outcome::Answered, vec![Reached::OperatorJoined]),
+    );
+    assert!(matches!(
+        finished(&drain(&mut l)),
+        Some(LadderEnd::Taken {
+            by: Reached::OperatorJoined,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn only_the_configured_facts_stop_the_ladder() {
+    let now = thursday_noon();
+    let mut l = Ladder::new(three()).stop_when(&[Reached::OperatorJoined]);
+    l.start(now);
+    drain(&mut l);
+    // The briefing played but nobody joined: this ladder wants an operator.
+    l.handle_input(
+        now,
+        ended_with(
+            Outcome::Answered,
+            vec![Reached::BriefingPlayed, Reached::MenuCompleted],
+        ),
+    );
+    assert_eq!(dialled(&drain(&mut l)), ["vip#1"]);
+    l.handle_input(
+        now,
+        ended_with(
+            Outcome::Answered,
+            vec![Reached::BriefingPlayed, Reached::OperatorJoined],
+        ),
+    );
+    assert!(matches!(
+        finished(&drain(&mut l)),
+        Some(LadderEnd::Taken { contact, by: Reached::OperatorJoined, .. }) if contact == "vip"
+    ));
+}
+
+#[test]
+fn an_answered_call_that_reached_nothing_moves_on_and_a_reached_one_while_draining_takes_it() {
+    let now = thursday_noon();
+    let mut l = Ladder::new(three());
+    l.start(now);
+    drain(&mut l);
+    // Answered, hung up during the greeting: not reached.
+    l.handle_input(now, ended_with(Outcome::Answered, Vec::new()));
+    assert_eq!(dialled(&drain(&mut l)), ["vip#1"]);
+    l.handle_input(now, Input::Drain("stopping".into()));
+    l.handle_input(
+        now,
+        ended_with(Outcome::Answered, vec![Reached::BriefingPlayed]),
+    );
+    assert!(matches!(
+        finished(&drain(&mut l)),
+        Some(LadderEnd::Taken { contact, .. }) if contact == "vip"
+    ));
+}
+
+mod from_the_record {
+    //! The facts read from a call record built as the call task builds it.
+    use super::super::{Reached, reached_in};
+    use crate::call::{BRIEFING, CallRecord, Clock, EventKind, Outcome};
+    use std::time::Duration;
+
+    fn record(events: Vec<(u64, EventKind)>) -> CallRecord {
+        let clock = Clock::now();
+        let mut rec = CallRecord::new(
+            "c1",
+            "dell",
+            "hotline",
+            "sip:hotline@127.0.0.1",
+            Duration::from_secs(15),
+            "r.wav",
+            clock,
+        );
+        let t0 = clock.instant;
+        rec.push(
+            t0,
+            EventKind::InviteSent {
+                cseq: 1,
+                authenticated: false,
+            },
+        );
+        for (ms, kind) in events {
+            rec.push(t0 + Duration::from_millis(ms), kind);
+        }
+        rec
+    }
+
+    fn briefing(finished: bool) -> EventKind {
+        let source = BRIEFING.to_string();
+        if finished {
+            EventKind::PlaybackFinished { source }
+        } else {
+            EventKind::PlaybackStarted { source }
+        }
+    }
+
+    fn answered() -> EventKind {
+        EventKind::Answered { code: 200 }
+    }
+
+    /// The run from the issue: answered, briefing to 89.5 s, operator at 55 s, repeat at
+    /// 92.5 s, far end hung up at 152 s.
+    #[test]
+    fn the_issue_20_call_reached_the_vendor_twice_over() {
+        let rec = record(vec![
+            (4_000, answered()),
+            (4_100, briefing(false)),
+            (
+                55_000,
+                EventKind::OperatorJoined {
+                    leg: "leg-1".into(),
+                    name: "sre".into(),
+                    via: "webrtc".into(),
+                    listen_only: false,
+                },
+            ),
+            (89_500, briefing(true)),
+            (
+                92_500,
+                EventKind::BriefingRepeated {
+                    reason: "silence".into(),
+                },
+            ),
+            (152_000, EventKind::ByeReceived),
+            (
+                152_000,
+                EventKind::Ended {
+                    result: Outcome::Answered,
+                },
+            ),
+        ]);
+        assert_eq!(
+            reached_in(&rec),
+            [Reached::OperatorJoined, Reached::BriefingPlayed]
+        );
+    }
+
+    #[test]
+    fn a_briefing_cut_short_or_stopped_by_a_take_over_and_a_listener_do_not_count() {
+        let hung_up_mid_briefing = record(vec![
+            (4_000, answered()),
+            (4_100, briefing(false)),
+            (30_000, EventKind::ByeReceived),
+        ]);
+        assert!(reached_in(&hung_up_mid_briefing).is_empty());
+        let listener = record(vec![
+            (4_000, answered()),
+            (
+                5_000,
+                EventKind::OperatorJoined {
+                    leg: "leg-1".into(),
+                    name: "auditor".into(),
+                    via: "webrtc".into(),
+                    listen_only: true,
+                },
+            ),
+        ]);
+        assert!(reached_in(&listener).is_empty());
+        // A take-over stops the briefing (its playback reports finished): that is the
+        // operator's doing, not a briefing heard in full.
+        let take_over = record(vec![
+            (4_000, answered()),
+            (4_100, briefing(false)),
+            (
+                9_000,
+                EventKind::OperatorTookOver {
+                    leg: "leg-1".into(),
+                },
+            ),
+            (9_000, EventKind::MenuDone),
+            (9_020, briefing(true)),
+        ]);
+        assert_eq!(reached_in(&take_over), [Reached::MenuCompleted]);
+        // Nothing without an answer.
+        let unanswered = record(vec![(9_000, briefing(true))]);
+        assert!(reached_in(&unanswered).is_empty());
+    }
 }
