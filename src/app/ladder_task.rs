@@ -192,7 +192,7 @@ async fn ladder(
                         "hotline is stopping: the ladder resumes on the next start"
                     } else {
                         inner.metrics.escalation(plan.id.as_str());
-                        "next"
+                        "next step"
                     };
                     notify(
                         &svc,

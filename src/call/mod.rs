@@ -26,7 +26,7 @@ pub use ids::{Branch, CallId, Method, RequestHandle, Tag};
 pub use io::{
     DialogState, Input, MediaCommand, OutRequest, OutResponse, Outgoing, Output, Request, Response,
 };
-pub use machine::{BRIEFING, BriefingPolicy, Call, CallParams};
+pub use machine::{BRIEFING, BriefingPolicy, Call, CallParams, RingLimit};
 pub use menu::MenuStep;
 pub use orphan_bye::{ByeEnd, ByeOutput, ByeTx};
 pub use record::{CallRecord, Clock, MediaStats, TimelineEvent};

@@ -32,6 +32,7 @@ fn params(menu: Vec<MenuStep>, reliable: bool) -> CallParams {
         local_media: "127.0.0.1:20000".parse().expect("literal"),
         session_id: 42,
         ring_timeout: Duration::from_secs(30),
+        ring_limit: RingLimit::RingTimeout,
         max_duration: Duration::from_secs(90),
         menu,
         auth: Some(AuthPolicy {
@@ -331,6 +332,31 @@ fn no_answer_cancels_at_ring_timeout() {
     let t = s.termination();
     assert_eq!((t.result, t.code), (Outcome::NoAnswer, Some(487)));
     assert_eq!(t.result.exit_code(), 4);
+    assert_eq!(t.reason, "ring_timeout 30s reached: no answer");
+}
+
+/// Issue 20.3: a ladder caps ringing at the SLA; the reason names that timer, not the ring
+/// timeout.
+#[test]
+fn an_sla_cap_is_named_in_the_reason_and_the_cancel() {
+    let mut p = params(vec![], false);
+    p.ring_timeout = Duration::from_secs(15);
+    p.ring_limit = RingLimit::AnswerWithin;
+    let mut s = Sim::new(p);
+    let r = s.invite_resp(180, None);
+    s.input(r);
+    s.advance(Duration::from_secs(15));
+    let cancel = &s.sent_requests(Method::Cancel)[0];
+    assert_eq!(
+        cancel.reason.as_deref(),
+        Some("SLA answer_within 15s reached")
+    );
+    let r = s.invite_resp(487, None);
+    s.input(r);
+    assert_eq!(
+        s.termination().reason,
+        "SLA answer_within 15s reached: no answer"
+    );
 }
 
 #[test]
@@ -410,7 +436,7 @@ fn silent_far_end_fails_at_ring_timeout_and_cancels_a_late_provisional() {
     assert_eq!(s.termination().result, Outcome::Failed);
     assert_eq!(
         s.termination().reason,
-        "no response within ring timeout (1s)"
+        "ring_timeout 1s reached: no response"
     );
     assert!(
         s.sent_requests(Method::Cancel).is_empty(),
