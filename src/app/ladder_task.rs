@@ -5,7 +5,7 @@ use super::bridge::BridgeSetup;
 use super::call_task::{SourceFactory, run_bridged_call};
 use super::dial::{CallRequest, build_call};
 use super::service::Service;
-use crate::call::{CallRecord, Input, Outcome};
+use crate::call::{CallRecord, Input, Outcome, Side};
 use crate::dialplan::Dialplan;
 use crate::incident::Incident;
 use crate::ladder::{self, CallOutcome, Ladder, LadderEnd, Output, Rung};
@@ -392,17 +392,19 @@ async fn finish_call(
     {
         tracing::warn!(error = %e, "cannot seal the call");
     }
-    let (result, reason) = rec
+    let (result, reason, side) = rec
         .termination
         .as_ref()
-        .map(|t| (t.result, t.reason.clone()))
-        .unwrap_or((Outcome::Failed, "no termination".into()));
+        .map(|t| (t.result, t.reason.clone(), t.side()))
+        .unwrap_or((Outcome::Failed, "no termination".into(), Side::Gateway));
     let tta = rec.time_to_answer_ms.map(|ms| ms as f64 / 1000.0);
     let result_name = serde_json::to_value(result)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
-    inner.metrics.call(plan.id.as_str(), &result_name, tta);
+    inner
+        .metrics
+        .call(plan.id.as_str(), &result_name, side, tta);
     let end = StepEnd {
         outcome: Some(result),
         reason: reason.clone(),

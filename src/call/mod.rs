@@ -30,5 +30,5 @@ pub use machine::{BRIEFING, BriefingPolicy, Call, CallParams, RingLimit};
 pub use menu::MenuStep;
 pub use orphan_bye::{ByeEnd, ByeOutput, ByeTx};
 pub use record::{CallRecord, Clock, MediaStats, TimelineEvent};
-pub use termination::{Outcome, Party, Termination};
+pub use termination::{Outcome, Party, Side, Termination};
 pub use timer::Timer;

@@ -77,7 +77,8 @@ pub struct Stages {
 #[derive(Clone, Debug, Serialize)]
 pub struct Sla {
     pub answer_within_ms: u64,
-    /// `None` while the call is still ringing.
+    /// `None` while the call is still ringing, and for an unanswered call that ended on our
+    /// side or that we withdrew (see [`super::Side`]).
     pub met: Option<bool>,
 }
 
@@ -204,7 +205,11 @@ impl CallRecord {
             EventKind::MenuDone => self.stages.menu_done = Some(utc),
             EventKind::Ended { .. } => {
                 self.stages.ended = Some(utc);
-                if self.sla.met.is_none() {
+                let vendors = self
+                    .termination
+                    .as_ref()
+                    .is_none_or(|t| t.side() == super::Side::Vendor);
+                if self.sla.met.is_none() && vendors {
                     self.sla.met = Some(false);
                 }
             }
@@ -224,8 +229,12 @@ impl CallRecord {
         stage
     }
 
-    /// Records how the call ended.
+    /// Records how the call ended. An unanswered call that ended on our side (or that we
+    /// withdrew) has no SLA verdict: the vendor never had the chance to answer.
     pub fn terminate(&mut self, t: Termination) {
+        if self.stages.answered.is_none() && t.side() != super::Side::Vendor {
+            self.sla.met = None;
+        }
         self.termination = Some(t);
     }
 }

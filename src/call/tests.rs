@@ -1052,3 +1052,96 @@ fn responses_for_no_transaction_of_ours_are_dropped_and_sampled() {
     s.input(r);
     assert_eq!(s.sent_requests(Method::Ack).len(), 1);
 }
+
+/// Issue 20.5: our own failures and withdrawn calls are kept apart from the vendor's.
+#[test]
+fn ends_are_attributed_to_the_vendor_or_to_us() {
+    let side = |r, c, why: &str| Side::of(r, c, why);
+    use Outcome::*;
+    assert_eq!(side(Answered, Some(200), "far end hung up"), Side::Vendor);
+    assert_eq!(side(Busy, Some(486), "Busy Here"), Side::Vendor);
+    assert_eq!(
+        side(
+            NoAnswer,
+            Some(487),
+            "SLA answer_within 15s reached: no answer"
+        ),
+        Side::Vendor
+    );
+    assert_eq!(side(Rejected, Some(403), "Forbidden"), Side::Vendor);
+    assert_eq!(
+        side(Failed, Some(407), "credentials rejected by realm \"x\""),
+        Side::Gateway
+    );
+    assert_eq!(
+        side(Failed, Some(401), "challenge from foreign realm \"y\""),
+        Side::Gateway
+    );
+    assert_eq!(
+        side(Rejected, Some(407), "Proxy Authentication Required"),
+        Side::Gateway
+    );
+    assert_eq!(
+        side(
+            Failed,
+            None,
+            "trunk unreachable: no response to INVITE within 4s"
+        ),
+        Side::Gateway
+    );
+    assert_eq!(
+        side(Failed, None, "call could not be set up"),
+        Side::Gateway
+    );
+    assert_eq!(
+        side(
+            Failed,
+            None,
+            "interrupted: hotline stopped during the call; recording intact"
+        ),
+        Side::Gateway
+    );
+    assert_eq!(side(Cancelled, None, "incident resolved"), Side::Withdrawn);
+    assert_eq!(
+        side(Cancelled, Some(487), "hotline restarting: drain time over"),
+        Side::Withdrawn
+    );
+}
+
+#[test]
+fn an_unanswered_call_that_failed_on_our_side_has_no_sla_verdict() {
+    let clock = Clock::now();
+    let rec = |t: Termination| {
+        let mut r = CallRecord::new(
+            "c",
+            "d",
+            "k",
+            "sip:x@127.0.0.1",
+            Duration::from_secs(15),
+            "r.wav",
+            clock,
+        );
+        r.push(
+            clock.instant,
+            EventKind::InviteSent {
+                cseq: 1,
+                authenticated: false,
+            },
+        );
+        r.push(
+            clock.instant + Duration::from_secs(1),
+            EventKind::Ended { result: t.result },
+        );
+        r.terminate(t);
+        r
+    };
+    let ours = rec(Termination {
+        result: Outcome::Failed,
+        code: Some(407),
+        reason: "credentials rejected by realm \"trunk\"".into(),
+        hangup_by: None,
+    });
+    assert_eq!(ours.sla.met, None);
+    let theirs = rec(Termination::from_final(486, "Busy Here"));
+    assert_eq!(theirs.sla.met, Some(false));
+}
