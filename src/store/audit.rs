@@ -354,7 +354,7 @@ fn call_facts(
             sla_met: r.get(7)?,
             ended: r.get(8)?,
             interrupted: r.get(9)?,
-            side: side_of(&r)?,
+            side: side_of(r)?,
         });
     }
     Ok(out)
