@@ -99,7 +99,7 @@ pub async fn prepare(
         (None, None, Some(file)) => {
             let incident = super::brief::load_incident(file, &cfg.intake.labels)
                 .map_err(|e| DialError::Config(e.to_string()))?;
-            vars = super::ladder_task::menu_vars(&incident);
+            vars = super::ladder_task::menu_vars(&incident, &plan.vars).values;
             let briefer = crate::briefing::Briefer::new(&cfg.briefing)
                 .map_err(|e| DialError::Config(format!("{}: {e}", args.config.display())))?;
             if let Err(e) = briefer.warm_up().await {

@@ -6,12 +6,11 @@ use super::call_task::{SourceFactory, run_bridged_call};
 use super::dial::{CallRequest, build_call};
 use super::service::Service;
 use crate::call::{CallRecord, Input, Outcome, Side};
-use crate::dialplan::Dialplan;
+use crate::dialplan::{Dialplan, MenuStep, MenuVars, PlanVars};
 use crate::incident::Incident;
 use crate::ladder::{self, CallOutcome, Ladder, LadderEnd, Output, Rung};
 use crate::store::{IncidentId, LadderState, NewStep, StepEnd};
 use chrono::Utc;
-use std::collections::HashMap;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -36,18 +35,15 @@ struct Live {
     step: u32,
 }
 
-/// Placeholder values a menu can use, taken from the incident (digits only where it matters).
-pub fn menu_vars(i: &Incident) -> HashMap<String, String> {
-    let mut v = HashMap::new();
-    let digits = |s: &Option<String>| {
-        s.as_deref()
-            .map(|t| t.chars().filter(|c| c.is_ascii_digit()).collect::<String>())
-            .unwrap_or_default()
-    };
-    v.insert("contract_digits".into(), digits(&i.asset.contract));
-    v.insert("serial_digits".into(), digits(&i.asset.serial));
-    v.insert("asset_digits".into(), digits(&i.asset.tag));
-    v
+/// Placeholder values a menu can use, from the incident's contract, serial and asset tag
+/// (the dialplan's `[vars]` where the alert has none), and why the others have none.
+pub fn menu_vars(i: &Incident, plan: &PlanVars) -> MenuVars {
+    MenuVars::new(
+        i.asset.contract.as_deref(),
+        i.asset.serial.as_deref(),
+        i.asset.tag.as_deref(),
+        plan,
+    )
 }
 
 /// Runs the ladder of `id` until it ends; `plan` None means unrouted (straight to fallback).
@@ -126,7 +122,7 @@ async fn ladder(
     }
     let greeting = inner.briefer.greeting(handle.language());
     let briefing = Some(super::briefing_source::briefing_source(greeting, handle));
-    let vars = menu_vars(&incident);
+    let vars = menu_vars(&incident, &plan.vars);
     let mut ladder = Ladder::new(Rung::from_dialplan(plan)).stop_when(&svc.config().ladder.reached);
     if resumed {
         let at = resume_at(&svc, &id, plan).await;
@@ -146,16 +142,22 @@ async fn ladder(
                 Output::Dial {
                     contact, attempt, ..
                 } => {
-                    live = place(&svc, &id, plan, &contact, attempt, &vars, briefing.clone()).await;
-                    if live.is_none() {
-                        // Could not even start the call: report it as failed and go on.
-                        let outcome = CallOutcome {
-                            call_id: String::new(),
-                            result: Outcome::Failed,
-                            reached: Vec::new(),
-                            reason: "call could not be set up".into(),
-                        };
-                        ladder.handle_input(Utc::now(), ladder::Input::CallEnded(outcome));
+                    let placed =
+                        place(&svc, &id, plan, &contact, attempt, &vars, briefing.clone()).await;
+                    match placed {
+                        Ok(l) => live = Some(l),
+                        Err(why) => {
+                            // Not dialled: stored as a failed step, and the ladder goes on.
+                            let reason = format!("call could not be set up: {why}");
+                            not_placed(store, &id, &contact, attempt, &reason).await;
+                            let outcome = CallOutcome {
+                                call_id: String::new(),
+                                result: Outcome::Failed,
+                                reached: Vec::new(),
+                                reason,
+                            };
+                            ladder.handle_input(Utc::now(), ladder::Input::CallEnded(outcome));
+                        }
                     }
                 }
                 Output::Skipped { contact, reason } => {
@@ -290,23 +292,59 @@ async fn notify(svc: &Service, text: &str) {
     }
 }
 
-/// Places one call of the ladder; `None` if it could not be set up.
+/// A ladder step whose call was never dialled, stored with its reason.
+async fn not_placed(
+    store: &crate::store::Store,
+    id: &IncidentId,
+    contact: &str,
+    attempt: u32,
+    reason: &str,
+) {
+    let step = NewStep {
+        contact: contact.to_string(),
+        attempt,
+        started_at: Utc::now(),
+        call_id: None,
+    };
+    if let Ok(seq) = store.append_step(id, step).await {
+        let end = StepEnd {
+            outcome: Some(Outcome::Failed),
+            reason: reason.to_string(),
+            ended_at: Utc::now(),
+            call_id: None,
+        };
+        let _ = store.finish_step(id, seq, end).await;
+    }
+}
+
+/// Places one call of the ladder, or says why it could not be set up. A menu placeholder
+/// with no value (or one that cannot be keyed) fails here, before anything is dialled.
 async fn place(
     svc: &Service,
     id: &IncidentId,
     plan: &Dialplan,
     contact_id: &str,
     attempt: u32,
-    vars: &HashMap<String, String>,
+    vars: &MenuVars,
     briefing: Option<SourceFactory>,
-) -> Option<Live> {
+) -> Result<Live, String> {
     let inner = &svc.inner;
-    let contact = plan.contacts.iter().find(|c| c.id.as_str() == contact_id)?;
+    let contact = plan
+        .contacts
+        .iter()
+        .find(|c| c.id.as_str() == contact_id)
+        .ok_or_else(|| format!("no contact {contact_id} in the dialplan"))?;
+    for step in &contact.menu {
+        if let MenuStep::Dtmf(t) = step {
+            vars.check(t)
+                .map_err(|e| format!("menu step dtmf \"{t}\": {e}"))?;
+        }
+    }
     let answer_within = contact.answer_within_or(inner.cfg().sla.answer_within);
     let req = CallRequest {
         plan,
         contact,
-        vars,
+        vars: &vars.values,
         briefing,
         max_duration: inner.cfg().ladder.max_call_duration,
         // An SLA miss moves on at once: ringing stops at the contact's answer_within.
@@ -317,7 +355,7 @@ async fn place(
         Ok(x) => x,
         Err(e) => {
             tracing::warn!(contact = contact_id, error = %e, "cannot place call");
-            return None;
+            return Err(e.to_string());
         }
     };
     let call_id = setup.sip.call_id.to_string();
@@ -333,7 +371,7 @@ async fn place(
             },
         )
         .await
-        .ok()?;
+        .map_err(|e| format!("cannot store the step: {e}"))?;
     if let Err(e) = inner.store.save_call(&setup.record, Some(id)).await {
         tracing::warn!(error = %e, "cannot store call start");
     }
@@ -355,7 +393,7 @@ async fn place(
         incident: Some(id.to_string()),
     };
     let task = tokio::spawn(run_bridged_call(ep, rtp, setup, rx, Some(bridge)));
-    Some(Live {
+    Ok(Live {
         task,
         control: tx,
         step,

@@ -13,6 +13,7 @@ mod routing;
 mod template;
 #[cfg(test)]
 mod tests;
+mod vars;
 
 use std::collections::HashMap;
 use std::fs;
@@ -30,6 +31,7 @@ pub use ids::{ContactId, DialplanId};
 pub use menu::{BUILTIN_PROMPTS, MenuStep, PlaySource};
 pub use routing::{MatchRule, glob};
 pub use template::{MAX_DTMF_LEN, PLACEHOLDERS, Template, TemplateError};
+pub use vars::{Letters, MenuVars, PlanVars, digits_of};
 
 use crate::config::Location;
 use file::DialplanFile;
@@ -47,6 +49,8 @@ pub struct Dialplan {
     pub contacts: Vec<Contact>,
     /// How the briefing is written and spoken for this vendor (`[briefing]`, optional).
     pub briefing: PlanBriefing,
+    /// Defaults for the values a menu keys in, and what letters become (`[vars]`, optional).
+    pub vars: PlanVars,
     /// The file it was loaded from.
     pub path: PathBuf,
 }
