@@ -136,6 +136,8 @@ async fn ladder(
     let mut drain_until: Option<tokio::time::Instant> = None;
     let mut cut_step: Option<u32> = None;
     let mut cmds_open = true;
+    // Failed steps, and how many of them failed on our side (for the ticket's words).
+    let (mut failed_calls, mut ours) = (0u32, 0u32);
     loop {
         while let Some(out) = ladder.poll_output() {
             match out {
@@ -154,6 +156,7 @@ async fn ladder(
                                 call_id: String::new(),
                                 result: Outcome::Failed,
                                 reached: Vec::new(),
+                                side: Side::Gateway,
                                 reason,
                             };
                             ladder.handle_input(Utc::now(), ladder::Input::CallEnded(outcome));
@@ -194,12 +197,19 @@ async fn ladder(
                         "hotline is stopping: the ladder resumes on the next start"
                     } else {
                         inner.metrics.escalation(plan.id.as_str());
+                        failed_calls += 1;
                         "next step"
+                    };
+                    let whose = if outcome.side == Side::Gateway {
+                        ours += 1;
+                        "; our side, not the vendor's"
+                    } else {
+                        ""
                     };
                     notify(
                         &svc,
                         &format!(
-                            "{}: {contact} {:?} ({}), {then}",
+                            "{}: {contact} {:?} ({}{whose}), {then}",
                             plan.vendor, outcome.result, outcome.reason
                         ),
                     )
@@ -227,8 +237,9 @@ async fn ladder(
                             (LadderState::Done, format!("taken by {contact} ({by})"))
                         }
                         LadderEnd::Exhausted => {
-                            fallback(&svc, &id, &incident, Some(plan), "every contact tried").await;
-                            (LadderState::Exhausted, "every contact tried".to_string())
+                            let why = exhausted_reason(ours, failed_calls);
+                            fallback(&svc, &id, &incident, Some(plan), &why).await;
+                            (LadderState::Exhausted, why)
                         }
                         LadderEnd::Stopped { reason } if shutdown => {
                             (LadderState::Interrupted, reason.clone())
@@ -283,6 +294,17 @@ async fn ladder(
             _ = tokio::time::sleep(wait), if retry.is_some() => ladder.handle_timeout(Utc::now()),
         }
     }
+}
+
+/// Why the ladder is exhausted, saying when our side failed rather than the vendor's lines.
+fn exhausted_reason(ours: u32, failed: u32) -> String {
+    if ours == 0 {
+        return "every contact tried".into();
+    }
+    format!(
+        "every contact tried; {ours} of {failed} failed steps failed on our side \
+         (credentials, trunk, hotline, menu values), not the vendor's"
+    )
 }
 
 async fn notify(svc: &Service, text: &str) {
@@ -416,6 +438,7 @@ async fn finish_call(
                 call_id: String::new(),
                 result: Outcome::Failed,
                 reached: Vec::new(),
+                side: Side::Gateway,
                 reason: format!("call task failed: {e}"),
             };
         }
@@ -454,6 +477,7 @@ async fn finish_call(
         call_id: rec.call_id.clone(),
         result,
         reached: ladder::reached_in(&rec),
+        side,
         reason,
     }
 }
@@ -494,4 +518,17 @@ async fn fallback(
         )
         .await;
     inner.metrics.ticket(if ok { "sent" } else { "failed" });
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_exhausted_ladder_says_when_our_side_failed() {
+        assert_eq!(super::exhausted_reason(0, 3), "every contact tried");
+        let why = super::exhausted_reason(2, 3);
+        assert!(
+            why.starts_with("every contact tried; 2 of 3 failed steps failed on our side"),
+            "{why}"
+        );
+    }
 }

@@ -1,7 +1,7 @@
 //! See the module docs.
 
 use super::Reached;
-use crate::call::Outcome;
+use crate::call::{Outcome, Side};
 use crate::dialplan::{Dialplan, Hours};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -39,6 +39,8 @@ pub struct CallOutcome {
     pub result: Outcome,
     /// What the call established about reaching the vendor (see [`super::reached_in`]).
     pub reached: Vec<Reached>,
+    /// Whose doing the end was (for the words; the ladder moves on either way).
+    pub side: Side,
     pub reason: String,
 }
 

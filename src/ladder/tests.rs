@@ -30,6 +30,7 @@ fn ended_with(result: Outcome, reached: Vec<Reached>) -> Input {
         call_id: format!("c-{result:?}"),
         result,
         reached,
+        side: crate::call::Side::Vendor,
         reason: String::new(),
     })
 }
