@@ -8,11 +8,13 @@
 //! it where it stopped (`resume.rs`).
 
 mod machine;
+mod overlap;
 mod reached;
 mod resume;
 #[cfg(test)]
 mod tests;
 
 pub use machine::{CallOutcome, Input, Ladder, LadderEnd, Output, Rung};
+pub use overlap::{LOST_RACE, Overlap, OverlapInput, OverlapOutput};
 pub use reached::{Reached, reached_in};
 pub use resume::{PastStep, Position, resume_position};

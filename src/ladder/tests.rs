@@ -557,3 +557,213 @@ mod from_the_record {
         assert!(reached_in(&unanswered).is_empty());
     }
 }
+
+mod overlap {
+    //! The overlap strategy in simulated time: SLA miss starts the next contact, the first
+    //! to answer wins, the rest are cancelled.
+    use super::super::*;
+    use super::{rung, thursday_noon};
+    use crate::call::{Outcome, Side};
+    use crate::dialplan::Hours;
+    use chrono::Duration as D;
+    use std::time::Duration;
+
+    fn ladder() -> Overlap {
+        let rungs = vec![
+            rung("hotline", 1, 0, Hours::Always),
+            rung("vip", 0, 0, Hours::Always),
+            rung("am", 0, 0, Hours::Always),
+        ];
+        let slas = vec![Duration::from_secs(15); 3];
+        Overlap::new(rungs, slas)
+    }
+
+    fn out(l: &mut Overlap) -> Vec<OverlapOutput> {
+        std::iter::from_fn(|| l.poll_output()).collect()
+    }
+
+    fn dials(o: &[OverlapOutput]) -> Vec<(u32, String)> {
+        o.iter()
+            .filter_map(|o| match o {
+                OverlapOutput::Dial { call, contact, .. } => Some((*call, contact.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn cancels(o: &[OverlapOutput]) -> Vec<u32> {
+        o.iter()
+            .filter_map(|o| match o {
+                OverlapOutput::Cancel { call, reason } => {
+                    assert_eq!(reason, LOST_RACE);
+                    Some(*call)
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn ended(call: u32, result: Outcome, reached: Vec<Reached>) -> OverlapInput {
+        OverlapInput::Ended {
+            call,
+            outcome: CallOutcome {
+                call_id: format!("c{call}"),
+                result,
+                reached,
+                side: Side::Vendor,
+                reason: String::new(),
+            },
+        }
+    }
+
+    fn end_of(o: &[OverlapOutput]) -> Option<&LadderEnd> {
+        o.iter().find_map(|o| match o {
+            OverlapOutput::Finished(e) => Some(e),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn an_sla_miss_starts_the_next_contact_and_the_first_keeps_ringing() {
+        let t0 = thursday_noon();
+        let mut l = ladder();
+        l.start(t0);
+        assert_eq!(dials(&out(&mut l)), [(1, "hotline".into())]);
+        assert_eq!(l.poll_timeout(), Some(t0 + D::seconds(15)));
+        l.handle_timeout(t0 + D::seconds(14));
+        assert!(out(&mut l).is_empty());
+        l.handle_timeout(t0 + D::seconds(15));
+        let o = out(&mut l);
+        assert_eq!(dials(&o), [(2, "vip".into())]);
+        assert!(cancels(&o).is_empty(), "the first keeps ringing: {o:?}");
+        assert_eq!(l.poll_timeout(), Some(t0 + D::seconds(30)));
+        // The first rings out at its own ring_timeout: nothing new, vip still rings.
+        l.handle_input(t0 + D::seconds(45), ended(1, Outcome::NoAnswer, vec![]));
+        let o = out(&mut l);
+        assert!(dials(&o).is_empty(), "{o:?}");
+        assert!(matches!(o[0], OverlapOutput::Failed { call: 1, .. }));
+    }
+
+    /// The race: hotline answers late, after vip was started: hotline wins, vip is
+    /// cancelled; then the briefing plays and the ladder is done.
+    #[test]
+    fn the_first_to_answer_wins_and_the_others_are_cancelled() {
+        let t0 = thursday_noon();
+        let mut l = ladder();
+        l.start(t0);
+        l.handle_timeout(t0 + D::seconds(15));
+        l.handle_timeout(t0 + D::seconds(30));
+        assert_eq!(
+            dials(&out(&mut l)),
+            [(1, "hotline".into()), (2, "vip".into()), (3, "am".into())]
+        );
+        l.handle_input(t0 + D::seconds(33), OverlapInput::Answered { call: 1 });
+        let o = out(&mut l);
+        assert_eq!(cancels(&o), [2, 3]);
+        assert_eq!(l.poll_timeout(), None, "no escalation once answered");
+        // A late answer on a cancelled call does not change the winner.
+        l.handle_input(t0 + D::seconds(33), OverlapInput::Answered { call: 2 });
+        assert!(out(&mut l).is_empty());
+        l.handle_input(t0 + D::seconds(34), ended(2, Outcome::Cancelled, vec![]));
+        l.handle_input(t0 + D::seconds(34), ended(3, Outcome::Cancelled, vec![]));
+        let o = out(&mut l);
+        assert!(dials(&o).is_empty() && end_of(&o).is_none(), "{o:?}");
+        l.handle_input(
+            t0 + D::seconds(90),
+            ended(1, Outcome::Answered, vec![Reached::BriefingPlayed]),
+        );
+        assert!(matches!(
+            end_of(&out(&mut l)),
+            Some(LadderEnd::Taken { contact, by: Reached::BriefingPlayed, .. }) if contact == "hotline"
+        ));
+        assert!(l.is_done());
+    }
+
+    #[test]
+    fn a_failure_before_the_sla_moves_on_at_once_and_exhaustion_waits_for_the_ringing() {
+        let t0 = thursday_noon();
+        let mut l = ladder();
+        l.start(t0);
+        out(&mut l);
+        // hotline busy at 2 s (retries do not apply): vip at once.
+        l.handle_input(t0 + D::seconds(2), ended(1, Outcome::Busy, vec![]));
+        assert_eq!(dials(&out(&mut l)), [(2, "vip".into())]);
+        // vip misses its SLA: am starts; am is rejected at once: no contact left, but vip
+        // still rings, so not exhausted yet.
+        l.handle_timeout(t0 + D::seconds(17));
+        assert_eq!(dials(&out(&mut l)), [(3, "am".into())]);
+        l.handle_input(t0 + D::seconds(18), ended(3, Outcome::Rejected, vec![]));
+        let o = out(&mut l);
+        assert!(end_of(&o).is_none(), "{o:?}");
+        l.handle_input(t0 + D::seconds(47), ended(2, Outcome::NoAnswer, vec![]));
+        assert_eq!(end_of(&out(&mut l)), Some(&LadderEnd::Exhausted));
+    }
+
+    #[test]
+    fn an_answer_that_did_not_reach_the_vendor_moves_on() {
+        let t0 = thursday_noon();
+        let mut l = ladder();
+        l.start(t0);
+        l.handle_timeout(t0 + D::seconds(15));
+        out(&mut l);
+        l.handle_input(t0 + D::seconds(16), OverlapInput::Answered { call: 2 });
+        assert_eq!(cancels(&out(&mut l)), [1]);
+        // vip hung up during the greeting; hotline's CANCEL completes.
+        l.handle_input(t0 + D::seconds(18), ended(2, Outcome::Answered, vec![]));
+        assert_eq!(dials(&out(&mut l)), [(3, "am".into())]);
+        l.handle_input(t0 + D::seconds(18), ended(1, Outcome::Cancelled, vec![]));
+        let o = out(&mut l);
+        assert!(dials(&o).is_empty() && end_of(&o).is_none(), "{o:?}");
+    }
+
+    #[test]
+    fn stop_cancels_every_call_and_ends_when_they_have_ended() {
+        let t0 = thursday_noon();
+        let mut l = ladder();
+        l.start(t0);
+        l.handle_timeout(t0 + D::seconds(15));
+        out(&mut l);
+        l.handle_input(t0 + D::seconds(20), OverlapInput::Stop("resolved".into()));
+        let o = out(&mut l);
+        let stopped: Vec<u32> = o
+            .iter()
+            .filter_map(|o| match o {
+                OverlapOutput::Cancel { call, reason } if reason == "resolved" => Some(*call),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(stopped, [1, 2]);
+        assert_eq!(l.poll_timeout(), None);
+        l.handle_input(t0 + D::seconds(20), ended(1, Outcome::Cancelled, vec![]));
+        assert!(end_of(&out(&mut l)).is_none());
+        l.handle_input(t0 + D::seconds(21), ended(2, Outcome::Cancelled, vec![]));
+        let o = out(&mut l);
+        assert!(dials(&o).is_empty());
+        assert_eq!(
+            end_of(&o),
+            Some(&LadderEnd::Stopped {
+                reason: "resolved".into()
+            })
+        );
+    }
+
+    #[test]
+    fn closed_contacts_are_skipped() {
+        let t0 = thursday_noon(); // 20:00 in Shanghai
+        let office = Hours::Windows {
+            tz: "Asia/Shanghai".parse().expect("tz"),
+            windows: vec![crate::dialplan::Window::parse("mon-fri 09:00-18:00").expect("w")],
+        };
+        let mut l = Overlap::new(
+            vec![
+                rung("local", 0, 0, office),
+                rung("hotline", 0, 0, Hours::Always),
+            ],
+            vec![Duration::from_secs(15); 2],
+        );
+        l.start(t0);
+        let o = out(&mut l);
+        assert!(matches!(&o[0], OverlapOutput::Skipped { contact, .. } if contact == "local"));
+        assert_eq!(dials(&o), [(1, "hotline".into())]);
+    }
+}
