@@ -164,3 +164,68 @@ async fn a_menu_variable_without_a_value_skips_the_call_with_the_reason() {
         "{step}"
     );
 }
+
+/// Issue 20.3, `strategy = "overlap"`: the hotline misses its 2 s SLA and keeps ringing while
+/// the VIP line is called; the VIP answers first, the hotline is cancelled, the VIP takes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overlap_calls_the_next_contact_at_the_sla_miss_and_cancels_the_loser() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let ring = Sipp::start(dir.path(), "uas_noanswer.xml", "u1", &[]);
+    let ok = Sipp::start(dir.path(), "uas_answer.xml", "u1", &["-d", "800"]);
+    let config = serve_config(dir.path(), "");
+    let plan = format!(
+        "vendor = \"HPE\"\nstrategy = \"overlap\"\n[[match]]\nvendor = \"HPE\"\n{}{}",
+        contact("hotline", ring.port, "2s", r#"{ hangup = true }"#),
+        contact(
+            "vip",
+            ok.port,
+            "10s",
+            r#"{ wait = "300ms" }, { hangup = true }"#
+        ),
+    );
+    std::fs::write(dir.path().join("dialplans/hpe.toml"), plan).expect("plan");
+    let s = Server::start(&config);
+    let id = post_generic(&s, &incident("fp-overlap", Some("CZJ1"))).await;
+    let inc = settled(&s, &id, Duration::from_secs(30)).await;
+    assert_eq!(inc["ladder_state"], "done", "{inc:#}");
+    assert_eq!(inc["ladder_reason"], "taken by vip (menu_completed)");
+    let steps = inc["ladder"].as_array().expect("steps");
+    let by = |c: &str| {
+        steps
+            .iter()
+            .find(|s| s["contact"] == c)
+            .unwrap_or_else(|| panic!("no step for {c}: {inc:#}"))
+    };
+    assert_eq!(by("hotline")["outcome"], "cancelled", "{inc:#}");
+    assert_eq!(by("hotline")["reason"], "another contact answered first");
+    assert_eq!(by("vip")["outcome"], "answered");
+    // vip started at the hotline's SLA miss (2 s), while the hotline still rang; the hotline
+    // was cancelled after vip answered (~0.8 s later), past its own SLA.
+    let at = |s: &Value, k: &str| {
+        chrono::DateTime::parse_from_rfc3339(s[k].as_str().expect("time")).expect("rfc3339")
+    };
+    let vip_start =
+        (at(by("vip"), "started_at") - at(by("hotline"), "started_at")).num_milliseconds();
+    assert!(
+        (1900..2600).contains(&vip_start),
+        "vip started at {vip_start} ms"
+    );
+    let calls = inc["calls"].as_array().expect("calls");
+    let hotline = calls
+        .iter()
+        .find(|c| c["record"]["contact"] == "hotline")
+        .expect("hotline call");
+    let cancel = hotline["record"]["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .find(|e| e["kind"] == "cancel_sent")
+        .and_then(|e| e["offset_ms"].as_f64())
+        .expect("cancel sent");
+    assert!((2600.0..4500.0).contains(&cancel), "CANCEL at {cancel} ms");
+    assert_eq!(
+        ring.wait(Duration::from_secs(10)),
+        0,
+        "the hotline's sipp saw the CANCEL"
+    );
+}

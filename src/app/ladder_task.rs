@@ -29,10 +29,11 @@ const DRAINING: &str = "hotline stopped; the ladder resumes on the next start";
 /// The hangup reason when the drain time runs out (the SIP Reason header and the timeline).
 const DRAIN_OVER: &str = "hotline restarting: drain time over";
 
-struct Live {
-    task: JoinHandle<CallRecord>,
-    control: mpsc::Sender<Input>,
-    step: u32,
+pub(super) struct Live {
+    pub(super) task: JoinHandle<CallRecord>,
+    pub(super) control: mpsc::Sender<Input>,
+    pub(super) step: u32,
+    pub(super) call_id: String,
 }
 
 /// Placeholder values a menu can use, from the incident's contract, serial and asset tag
@@ -64,7 +65,7 @@ pub async fn run_ladder(
 }
 
 /// Where a ladder cut short by a stop picks up, from its stored steps (and says so).
-async fn resume_at(svc: &Service, id: &IncidentId, plan: &Dialplan) -> ladder::Position {
+pub(super) async fn resume_at(svc: &Service, id: &IncidentId, plan: &Dialplan) -> ladder::Position {
     let steps: Vec<ladder::PastStep> = match svc.inner.store.incident(id).await {
         Ok(Some(view)) => view
             .ladder
@@ -123,6 +124,17 @@ async fn ladder(
     let greeting = inner.briefer.greeting(handle.language());
     let briefing = Some(super::briefing_source::briefing_source(greeting, handle));
     let vars = menu_vars(&incident, &plan.vars);
+    if plan.strategy == crate::dialplan::Strategy::Overlap {
+        let run = super::ladder_overlap::Run {
+            svc: &svc,
+            id: &id,
+            incident: &incident,
+            plan,
+            vars: &vars,
+            briefing,
+        };
+        return run.drive(cmds, resumed).await;
+    }
     let mut ladder = Ladder::new(Rung::from_dialplan(plan)).stop_when(&svc.config().ladder.reached);
     if resumed {
         let at = resume_at(&svc, &id, plan).await;
@@ -144,8 +156,16 @@ async fn ladder(
                 Output::Dial {
                     contact, attempt, ..
                 } => {
-                    let placed =
-                        place(&svc, &id, plan, &contact, attempt, &vars, briefing.clone()).await;
+                    let placed = place(
+                        &svc,
+                        &id,
+                        plan,
+                        (&contact, attempt),
+                        &vars,
+                        briefing.clone(),
+                        true,
+                    )
+                    .await;
                     match placed {
                         Ok(l) => live = Some(l),
                         Err(why) => {
@@ -297,7 +317,7 @@ async fn ladder(
 }
 
 /// Why the ladder is exhausted, saying when our side failed rather than the vendor's lines.
-fn exhausted_reason(ours: u32, failed: u32) -> String {
+pub(super) fn exhausted_reason(ours: u32, failed: u32) -> String {
     if ours == 0 {
         return "every contact tried".into();
     }
@@ -307,7 +327,7 @@ fn exhausted_reason(ours: u32, failed: u32) -> String {
     )
 }
 
-async fn notify(svc: &Service, text: &str) {
+pub(super) async fn notify(svc: &Service, text: &str) {
     tracing::info!("{text}");
     if let Some(url) = &svc.inner.cfg().ladder.notify_url {
         svc.inner.outbound.notify(url, text).await;
@@ -315,7 +335,7 @@ async fn notify(svc: &Service, text: &str) {
 }
 
 /// A ladder step whose call was never dialled, stored with its reason.
-async fn not_placed(
+pub(super) async fn not_placed(
     store: &crate::store::Store,
     id: &IncidentId,
     contact: &str,
@@ -341,14 +361,15 @@ async fn not_placed(
 
 /// Places one call of the ladder, or says why it could not be set up. A menu placeholder
 /// with no value (or one that cannot be keyed) fails here, before anything is dialled.
-async fn place(
+/// `sla_cap`: ringing stops at the contact's SLA (sequential); else at its ring_timeout.
+pub(super) async fn place(
     svc: &Service,
     id: &IncidentId,
     plan: &Dialplan,
-    contact_id: &str,
-    attempt: u32,
+    (contact_id, attempt): (&str, u32),
     vars: &MenuVars,
     briefing: Option<SourceFactory>,
+    sla_cap: bool,
 ) -> Result<Live, String> {
     let inner = &svc.inner;
     let contact = plan
@@ -369,8 +390,8 @@ async fn place(
         vars: &vars.values,
         briefing,
         max_duration: inner.cfg().ladder.max_call_duration,
-        // An SLA miss moves on at once: ringing stops at the contact's answer_within.
-        ring_cap: Some(answer_within),
+        // Sequential: an SLA miss moves on at once, ringing stops at answer_within.
+        ring_cap: sla_cap.then_some(answer_within),
         append_briefing: false,
     };
     let (setup, rtp) = match build_call(&inner.cfg(), &inner.ep, req).await {
@@ -419,10 +440,11 @@ async fn place(
         task,
         control: tx,
         step,
+        call_id,
     })
 }
 
-async fn finish_call(
+pub(super) async fn finish_call(
     svc: &Service,
     id: &IncidentId,
     plan: &Dialplan,
@@ -483,7 +505,7 @@ async fn finish_call(
 }
 
 /// Raises the P0 ticket: the incident and every attempt with its outcome and timings.
-async fn fallback(
+pub(super) async fn fallback(
     svc: &Service,
     id: &IncidentId,
     incident: &Incident,

@@ -6,6 +6,7 @@ mod briefing_source;
 mod call_task;
 mod demo;
 mod dial;
+mod ladder_overlap;
 mod ladder_task;
 mod metrics;
 mod notify;

@@ -34,6 +34,8 @@ pub(super) struct DialplanFile {
     briefing: PlanBriefing,
     #[serde(default)]
     vars: PlanVars,
+    #[serde(default)]
+    strategy: super::Strategy,
 }
 
 /// One `[[contacts]]` entry as written.
@@ -147,6 +149,7 @@ impl DialplanFile {
             contacts,
             briefing: self.briefing,
             vars: self.vars,
+            strategy: self.strategy,
             path: path.to_path_buf(),
         })
     }

@@ -51,8 +51,22 @@ pub struct Dialplan {
     pub briefing: PlanBriefing,
     /// Defaults for the values a menu keys in, and what letters become (`[vars]`, optional).
     pub vars: PlanVars,
+    /// How the ladder walks the contacts (`strategy`, default sequential).
+    pub strategy: Strategy,
     /// The file it was loaded from.
     pub path: PathBuf,
+}
+
+/// `strategy`: how a ladder walks a dialplan's contacts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// One call at a time: an SLA miss cancels the ringing call and calls the next contact.
+    #[default]
+    Sequential,
+    /// At an SLA miss the next contact is called while the first rings on to its own
+    /// `ring_timeout`; the first to answer wins, the others are cancelled.
+    Overlap,
 }
 
 /// A whitelisted number or URI and how to get through its menu.

@@ -7,8 +7,7 @@
 //! no contact is left. `retries` do not apply here: the ladder never calls back a contact it
 //! has moved past.
 //!
-//! Not wired to the edge yet: `app::ladder_task` runs the sequential ladder only (it would
-//! need several live calls and an "answered" signal from the call task).
+//! Driven by `app::ladder_overlap` for a dialplan with `strategy = "overlap"`.
 
 use super::{CallOutcome, LadderEnd, Reached, Rung};
 use chrono::{DateTime, Utc};
@@ -107,6 +106,14 @@ impl Overlap {
     /// Starts at the first contact.
     pub fn start(&mut self, now: DateTime<Utc>) {
         if self.next_call == 1 && !self.done {
+            self.dial_next(now);
+        }
+    }
+
+    /// Starts at `rung` (a ladder resumed after a stop: after its stored steps).
+    pub fn start_at(&mut self, now: DateTime<Utc>, rung: usize) {
+        if self.next_call == 1 && !self.done {
+            self.next_rung = rung;
             self.dial_next(now);
         }
     }

@@ -111,6 +111,7 @@ pub async fn call_operator(
         contacts: vec![contact],
         briefing,
         vars: Default::default(),
+        strategy: Default::default(),
         path: "hotline.toml".into(),
     };
     let (in_tx, in_rx) = mpsc::channel(LEG_IN_PACKETS);
