@@ -377,7 +377,7 @@ fn each_case_is_caught_with_its_file_and_line() {
             kind: Kind::Warning,
             file: "a.toml",
             line_of: "ring_timeout",
-            says: "contact a: ring_timeout 45s is longer than its answer_within 30s: a ladder stops ringing at 30s",
+            says: "contact a: ring_timeout 45s is longer than its answer_within 30s: a sequential ladder stops ringing at 30s",
         },
         Case {
             name: "recordings folder cannot be written",
