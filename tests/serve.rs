@@ -172,7 +172,7 @@ async fn ladder_busy_then_no_answer_then_answered() {
             .expect("t"),
     );
     assert!(
-        m.contains("hotline_calls_total{dialplan=\"hpe\",result=\"busy\"} 1"),
+        m.contains("hotline_calls_total{dialplan=\"hpe\",result=\"busy\",side=\"vendor\"} 1"),
         "{m}"
     );
     assert!(

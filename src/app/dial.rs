@@ -99,7 +99,7 @@ pub async fn prepare(
         (None, None, Some(file)) => {
             let incident = super::brief::load_incident(file, &cfg.intake.labels)
                 .map_err(|e| DialError::Config(e.to_string()))?;
-            vars = super::ladder_task::menu_vars(&incident);
+            vars = super::ladder_task::menu_vars(&incident, &plan.vars).values;
             let briefer = crate::briefing::Briefer::new(&cfg.briefing)
                 .map_err(|e| DialError::Config(format!("{}: {e}", args.config.display())))?;
             if let Err(e) = briefer.warm_up().await {
@@ -256,7 +256,8 @@ pub struct CallRequest<'a> {
     /// Audio for `play = "briefing"`.
     pub briefing: Option<SourceFactory>,
     pub max_duration: Duration,
-    /// Shorter ring timeout (the ladder caps ringing at the contact's SLA).
+    /// The contact's SLA `answer_within` when it caps ringing (a ladder moves on at an SLA
+    /// miss); named in the reason when it is the shorter limit.
     pub ring_cap: Option<Duration>,
     /// Play the briefing after the menu when the menu has no `play = "briefing"` step
     /// (`hotline dial --play/--incident`); a ladder follows the dialplan's menu as written.
@@ -426,6 +427,10 @@ pub async fn build_call(
         local_media: SocketAddr::new(advertise, rtp_port),
         session_id: rand::random::<u32>() as u64,
         ring_timeout: ring_cap.map_or(contact.ring_timeout, |c| c.min(contact.ring_timeout)),
+        ring_limit: match ring_cap {
+            Some(c) if c < contact.ring_timeout => crate::call::RingLimit::AnswerWithin,
+            _ => crate::call::RingLimit::RingTimeout,
+        },
         max_duration,
         menu,
         auth: cfg.sip.auth.as_ref().map(|a| AuthPolicy {

@@ -5,13 +5,12 @@ use super::bridge::BridgeSetup;
 use super::call_task::{SourceFactory, run_bridged_call};
 use super::dial::{CallRequest, build_call};
 use super::service::Service;
-use crate::call::{CallRecord, Input, Outcome};
-use crate::dialplan::Dialplan;
+use crate::call::{CallRecord, Input, Outcome, Side};
+use crate::dialplan::{Dialplan, MenuStep, MenuVars, PlanVars};
 use crate::incident::Incident;
 use crate::ladder::{self, CallOutcome, Ladder, LadderEnd, Output, Rung};
 use crate::store::{IncidentId, LadderState, NewStep, StepEnd};
 use chrono::Utc;
-use std::collections::HashMap;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -30,24 +29,22 @@ const DRAINING: &str = "hotline stopped; the ladder resumes on the next start";
 /// The hangup reason when the drain time runs out (the SIP Reason header and the timeline).
 const DRAIN_OVER: &str = "hotline restarting: drain time over";
 
-struct Live {
-    task: JoinHandle<CallRecord>,
-    control: mpsc::Sender<Input>,
-    step: u32,
+pub(super) struct Live {
+    pub(super) task: JoinHandle<CallRecord>,
+    pub(super) control: mpsc::Sender<Input>,
+    pub(super) step: u32,
+    pub(super) call_id: String,
 }
 
-/// Placeholder values a menu can use, taken from the incident (digits only where it matters).
-pub fn menu_vars(i: &Incident) -> HashMap<String, String> {
-    let mut v = HashMap::new();
-    let digits = |s: &Option<String>| {
-        s.as_deref()
-            .map(|t| t.chars().filter(|c| c.is_ascii_digit()).collect::<String>())
-            .unwrap_or_default()
-    };
-    v.insert("contract_digits".into(), digits(&i.asset.contract));
-    v.insert("serial_digits".into(), digits(&i.asset.serial));
-    v.insert("asset_digits".into(), digits(&i.asset.tag));
-    v
+/// Placeholder values a menu can use, from the incident's contract, serial and asset tag
+/// (the dialplan's `[vars]` where the alert has none), and why the others have none.
+pub fn menu_vars(i: &Incident, plan: &PlanVars) -> MenuVars {
+    MenuVars::new(
+        i.asset.contract.as_deref(),
+        i.asset.serial.as_deref(),
+        i.asset.tag.as_deref(),
+        plan,
+    )
 }
 
 /// Runs the ladder of `id` until it ends; `plan` None means unrouted (straight to fallback).
@@ -73,7 +70,7 @@ pub async fn run_ladder(
 }
 
 /// Where a ladder cut short by a stop picks up, from its stored steps (and says so).
-async fn resume_at(svc: &Service, id: &IncidentId, plan: &Dialplan) -> ladder::Position {
+pub(super) async fn resume_at(svc: &Service, id: &IncidentId, plan: &Dialplan) -> ladder::Position {
     let steps: Vec<ladder::PastStep> = match svc.inner.store.incident(id).await {
         Ok(Some(view)) => view
             .ladder
@@ -131,8 +128,19 @@ async fn ladder(
     }
     let greeting = inner.briefer.greeting(handle.language());
     let briefing = Some(super::briefing_source::briefing_source(greeting, handle));
-    let vars = menu_vars(&incident);
-    let mut ladder = Ladder::new(Rung::from_dialplan(plan));
+    let vars = menu_vars(&incident, &plan.vars);
+    if plan.strategy == crate::dialplan::Strategy::Overlap {
+        let run = super::ladder_overlap::Run {
+            svc: &svc,
+            id: &id,
+            incident: &incident,
+            plan,
+            vars: &vars,
+            briefing,
+        };
+        return run.drive(cmds, resumed).await;
+    }
+    let mut ladder = Ladder::new(Rung::from_dialplan(plan)).stop_when(&svc.config().ladder.reached);
     if resumed {
         let at = resume_at(&svc, &id, plan).await;
         ladder.resume(Utc::now(), &at);
@@ -145,22 +153,39 @@ async fn ladder(
     let mut drain_until: Option<tokio::time::Instant> = None;
     let mut cut_step: Option<u32> = None;
     let mut cmds_open = true;
+    // Failed steps, and how many of them failed on our side (for the ticket's words).
+    let (mut failed_calls, mut ours) = (0u32, 0u32);
     loop {
         while let Some(out) = ladder.poll_output() {
             match out {
                 Output::Dial {
                     contact, attempt, ..
                 } => {
-                    live = place(&svc, &id, plan, &contact, attempt, &vars, briefing.clone()).await;
-                    if live.is_none() {
-                        // Could not even start the call: report it as failed and go on.
-                        let outcome = CallOutcome {
-                            call_id: String::new(),
-                            result: Outcome::Failed,
-                            completed: false,
-                            reason: "call could not be set up".into(),
-                        };
-                        ladder.handle_input(Utc::now(), ladder::Input::CallEnded(outcome));
+                    let placed = place(
+                        &svc,
+                        &id,
+                        plan,
+                        (&contact, attempt),
+                        &vars,
+                        briefing.clone(),
+                        true,
+                    )
+                    .await;
+                    match placed {
+                        Ok(l) => live = Some(l),
+                        Err(why) => {
+                            // Not dialled: stored as a failed step, and the ladder goes on.
+                            let reason = format!("call could not be set up: {why}");
+                            not_placed(store, &id, &contact, attempt, &reason).await;
+                            let outcome = CallOutcome {
+                                call_id: String::new(),
+                                result: Outcome::Failed,
+                                reached: Vec::new(),
+                                side: Side::Gateway,
+                                reason,
+                            };
+                            ladder.handle_input(Utc::now(), ladder::Input::CallEnded(outcome));
+                        }
                     }
                 }
                 Output::Skipped { contact, reason } => {
@@ -197,12 +222,19 @@ async fn ladder(
                         "hotline is stopping: the ladder resumes on the next start"
                     } else {
                         inner.metrics.escalation(plan.id.as_str());
-                        "next"
+                        failed_calls += 1;
+                        "next step"
+                    };
+                    let whose = if outcome.side == Side::Gateway {
+                        ours += 1;
+                        "; our side, not the vendor's"
+                    } else {
+                        ""
                     };
                     notify(
                         &svc,
                         &format!(
-                            "{}: {contact} {:?} ({}), {then}",
+                            "{}: {contact} {:?} ({}{whose}), {then}",
                             plan.vendor, outcome.result, outcome.reason
                         ),
                     )
@@ -220,17 +252,19 @@ async fn ladder(
                 }
                 Output::Finished(end) => {
                     let (state, reason) = match &end {
-                        LadderEnd::Taken { contact, .. } => {
+                        LadderEnd::Taken { contact, by, .. } => {
+                            let by = by.name();
                             notify(
                                 &svc,
-                                &format!("{}: {contact} has the briefing", plan.vendor),
+                                &format!("{}: {contact} reached ({by}): ladder done", plan.vendor),
                             )
                             .await;
-                            (LadderState::Done, format!("taken by {contact}"))
+                            (LadderState::Done, format!("taken by {contact} ({by})"))
                         }
                         LadderEnd::Exhausted => {
-                            fallback(&svc, &id, &incident, Some(plan), "every contact tried").await;
-                            (LadderState::Exhausted, "every contact tried".to_string())
+                            let why = exhausted_reason(ours, failed_calls);
+                            fallback(&svc, &id, &incident, Some(plan), &why).await;
+                            (LadderState::Exhausted, why)
                         }
                         LadderEnd::Stopped { reason } if shutdown => {
                             (LadderState::Interrupted, reason.clone())
@@ -287,41 +321,89 @@ async fn ladder(
     }
 }
 
-async fn notify(svc: &Service, text: &str) {
+/// Why the ladder is exhausted, saying when our side failed rather than the vendor's lines.
+pub(super) fn exhausted_reason(ours: u32, failed: u32) -> String {
+    if ours == 0 {
+        return "every contact tried".into();
+    }
+    format!(
+        "every contact tried; {ours} of {failed} failed steps failed on our side \
+         (credentials, trunk, hotline, menu values), not the vendor's"
+    )
+}
+
+pub(super) async fn notify(svc: &Service, text: &str) {
     tracing::info!("{text}");
     if let Some(url) = &svc.inner.cfg().ladder.notify_url {
         svc.inner.outbound.notify(url, text).await;
     }
 }
 
-/// Places one call of the ladder; `None` if it could not be set up.
-async fn place(
+/// A ladder step whose call was never dialled, stored with its reason.
+pub(super) async fn not_placed(
+    store: &crate::store::Store,
+    id: &IncidentId,
+    contact: &str,
+    attempt: u32,
+    reason: &str,
+) {
+    let step = NewStep {
+        contact: contact.to_string(),
+        attempt,
+        started_at: Utc::now(),
+        call_id: None,
+    };
+    if let Ok(seq) = store.append_step(id, step).await {
+        let end = StepEnd {
+            outcome: Some(Outcome::Failed),
+            reason: reason.to_string(),
+            ended_at: Utc::now(),
+            call_id: None,
+        };
+        let _ = store.finish_step(id, seq, end).await;
+    }
+}
+
+/// Places one call of the ladder, or says why it could not be set up. A menu placeholder
+/// with no value (or one that cannot be keyed) fails here, before anything is dialled.
+/// `sla_cap`: ringing stops at the contact's SLA (sequential); else at its ring_timeout.
+pub(super) async fn place(
     svc: &Service,
     id: &IncidentId,
     plan: &Dialplan,
-    contact_id: &str,
-    attempt: u32,
-    vars: &HashMap<String, String>,
+    (contact_id, attempt): (&str, u32),
+    vars: &MenuVars,
     briefing: Option<SourceFactory>,
-) -> Option<Live> {
+    sla_cap: bool,
+) -> Result<Live, String> {
     let inner = &svc.inner;
-    let contact = plan.contacts.iter().find(|c| c.id.as_str() == contact_id)?;
+    let contact = plan
+        .contacts
+        .iter()
+        .find(|c| c.id.as_str() == contact_id)
+        .ok_or_else(|| format!("no contact {contact_id} in the dialplan"))?;
+    for step in &contact.menu {
+        if let MenuStep::Dtmf(t) = step {
+            vars.check(t)
+                .map_err(|e| format!("menu step dtmf \"{t}\": {e}"))?;
+        }
+    }
     let answer_within = contact.answer_within_or(inner.cfg().sla.answer_within);
     let req = CallRequest {
         plan,
         contact,
-        vars,
+        vars: &vars.values,
         briefing,
         max_duration: inner.cfg().ladder.max_call_duration,
-        // An SLA miss moves on at once: ringing stops at the contact's answer_within.
-        ring_cap: Some(answer_within),
+        // Sequential: an SLA miss moves on at once, ringing stops at answer_within.
+        ring_cap: sla_cap.then_some(answer_within),
         append_briefing: false,
     };
     let (setup, rtp) = match build_call(&inner.cfg(), &inner.ep, req).await {
         Ok(x) => x,
         Err(e) => {
             tracing::warn!(contact = contact_id, error = %e, "cannot place call");
-            return None;
+            return Err(e.to_string());
         }
     };
     let call_id = setup.sip.call_id.to_string();
@@ -337,7 +419,7 @@ async fn place(
             },
         )
         .await
-        .ok()?;
+        .map_err(|e| format!("cannot store the step: {e}"))?;
     if let Err(e) = inner.store.save_call(&setup.record, Some(id)).await {
         tracing::warn!(error = %e, "cannot store call start");
     }
@@ -359,14 +441,15 @@ async fn place(
         incident: Some(id.to_string()),
     };
     let task = tokio::spawn(run_bridged_call(ep, rtp, setup, rx, Some(bridge)));
-    Some(Live {
+    Ok(Live {
         task,
         control: tx,
         step,
+        call_id,
     })
 }
 
-async fn finish_call(
+pub(super) async fn finish_call(
     svc: &Service,
     id: &IncidentId,
     plan: &Dialplan,
@@ -381,7 +464,8 @@ async fn finish_call(
             return CallOutcome {
                 call_id: String::new(),
                 result: Outcome::Failed,
-                completed: false,
+                reached: Vec::new(),
+                side: Side::Gateway,
                 reason: format!("call task failed: {e}"),
             };
         }
@@ -396,17 +480,19 @@ async fn finish_call(
     {
         tracing::warn!(error = %e, "cannot seal the call");
     }
-    let (result, reason) = rec
+    let (result, reason, side) = rec
         .termination
         .as_ref()
-        .map(|t| (t.result, t.reason.clone()))
-        .unwrap_or((Outcome::Failed, "no termination".into()));
+        .map(|t| (t.result, t.reason.clone(), t.side()))
+        .unwrap_or((Outcome::Failed, "no termination".into(), Side::Gateway));
     let tta = rec.time_to_answer_ms.map(|ms| ms as f64 / 1000.0);
     let result_name = serde_json::to_value(result)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
-    inner.metrics.call(plan.id.as_str(), &result_name, tta);
+    inner
+        .metrics
+        .call(plan.id.as_str(), &result_name, side, tta);
     let end = StepEnd {
         outcome: Some(result),
         reason: reason.clone(),
@@ -417,13 +503,14 @@ async fn finish_call(
     CallOutcome {
         call_id: rec.call_id.clone(),
         result,
-        completed: rec.stages.menu_done.is_some(),
+        reached: ladder::reached_in(&rec),
+        side,
         reason,
     }
 }
 
 /// Raises the P0 ticket: the incident and every attempt with its outcome and timings.
-async fn fallback(
+pub(super) async fn fallback(
     svc: &Service,
     id: &IncidentId,
     incident: &Incident,
@@ -458,4 +545,17 @@ async fn fallback(
         )
         .await;
     inner.metrics.ticket(if ok { "sent" } else { "failed" });
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_exhausted_ladder_says_when_our_side_failed() {
+        assert_eq!(super::exhausted_reason(0, 3), "every contact tried");
+        let why = super::exhausted_reason(2, 3);
+        assert!(
+            why.starts_with("every contact tried; 2 of 3 failed steps failed on our side"),
+            "{why}"
+        );
+    }
 }

@@ -1,5 +1,6 @@
 //! Counters and histograms for `/metrics` (Prometheus text format 0.0.4).
 
+use crate::call::Side;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
@@ -11,7 +12,7 @@ const TTA_BUCKETS: [f64; 10] = [1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.
 struct Inner {
     incidents: BTreeMap<(String, String), u64>,
     webhooks: BTreeMap<(String, u16), u64>,
-    calls: BTreeMap<(String, String), u64>,
+    calls: BTreeMap<(String, String, &'static str), u64>,
     tta: BTreeMap<String, ([u64; TTA_BUCKETS.len()], u64, f64)>,
     escalations: BTreeMap<String, u64>,
     tickets: BTreeMap<String, u64>,
@@ -106,9 +107,11 @@ impl Metrics {
     }
 
     /// A call to `dialplan` ended with `result`, answered after `tta` seconds if it was.
-    pub fn call(&self, dialplan: &str, result: &str, tta: Option<f64>) {
+    pub fn call(&self, dialplan: &str, result: &str, side: Side, tta: Option<f64>) {
         let mut m = self.lock();
-        *m.calls.entry((dialplan.into(), result.into())).or_default() += 1;
+        *m.calls
+            .entry((dialplan.into(), result.into(), side.name()))
+            .or_default() += 1;
         if let Some(t) = tta {
             let e = m.tta.entry(dialplan.into()).or_default();
             for (i, b) in TTA_BUCKETS.iter().enumerate() {
@@ -168,13 +171,15 @@ impl Metrics {
         }
         let _ = writeln!(
             o,
-            "# HELP hotline_calls_total Calls ended, by dialplan (vendor) and result."
+            "# HELP hotline_calls_total Calls ended, by dialplan (vendor), result and side (vendor: \
+             the vendor's doing; gateway: ours, e.g. 401/407 or trunk unreachable; withdrawn: \
+             we cancelled)."
         );
         let _ = writeln!(o, "# TYPE hotline_calls_total counter");
-        for ((d, r), n) in &m.calls {
+        for ((d, r, side), n) in &m.calls {
             let _ = writeln!(
                 o,
-                "hotline_calls_total{{dialplan=\"{}\",result=\"{}\"}} {n}",
+                "hotline_calls_total{{dialplan=\"{}\",result=\"{}\",side=\"{side}\"}} {n}",
                 esc(d),
                 esc(r)
             );
@@ -242,6 +247,8 @@ impl Metrics {
 
 #[cfg(test)]
 mod tests {
+    use crate::call::Side;
+
     #[test]
     fn refused_requests_are_logged_then_summarized_per_minute() {
         let m = super::Metrics::default();
@@ -264,12 +271,18 @@ mod tests {
     fn renders_prometheus_text() {
         let m = super::Metrics::default();
         m.incident("alertmanager", "hpe");
-        m.call("hpe", "answered", Some(1.5));
-        m.call("hpe", "busy", None);
+        m.call("hpe", "answered", Side::Vendor, Some(1.5));
+        m.call("hpe", "busy", Side::Vendor, None);
+        m.call("hpe", "failed", Side::Gateway, None);
         let t = m.render();
         assert!(t.contains("hotline_incidents_total{source=\"alertmanager\",route=\"hpe\"} 1"));
         assert!(t.contains("hotline_time_to_answer_seconds_bucket{dialplan=\"hpe\",le=\"2\"} 1"));
         assert!(t.contains("hotline_time_to_answer_seconds_bucket{dialplan=\"hpe\",le=\"1\"} 0"));
-        assert!(t.contains("hotline_calls_total{dialplan=\"hpe\",result=\"busy\"} 1"));
+        assert!(
+            t.contains("hotline_calls_total{dialplan=\"hpe\",result=\"busy\",side=\"vendor\"} 1")
+        );
+        assert!(t.contains(
+            "hotline_calls_total{dialplan=\"hpe\",result=\"failed\",side=\"gateway\"} 1"
+        ));
     }
 }

@@ -7,6 +7,7 @@ mod call_listener;
 mod call_task;
 mod demo;
 mod dial;
+mod ladder_overlap;
 mod ladder_task;
 mod listen;
 mod metrics;

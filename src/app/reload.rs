@@ -244,8 +244,8 @@ mod tests {
 
     #[test]
     fn placeholders_checked_are_the_ones_a_ladder_fills() {
-        let filled = super::super::ladder_task::menu_vars(&Default::default());
-        let mut names: Vec<_> = filled.keys().map(String::as_str).collect();
+        let filled = super::super::ladder_task::menu_vars(&Default::default(), &Default::default());
+        let mut names: Vec<_> = filled.names().collect();
         names.sort();
         let mut known = crate::dialplan::PLACEHOLDERS.to_vec();
         known.sort();

@@ -113,15 +113,16 @@ impl Service {
             .unwrap_or_else(|| format!("http://{}", cfg.http.listen));
         let outbound = Outbound::new();
         let out = outbound.clone();
-        let bridge = super::bridge::Registry::new(cfg.bridge.join_ttl).with_announce(move |id, news| {
-            // Where an operator mints a link for themself (signed in as a writer).
-            let text = format!("call {id} {news}: operators join at {base}/console/calls/{id}");
-            tracing::info!("{text}");
-            if let Some(url) = announce_to.clone() {
-                let out = out.clone();
-                tokio::spawn(async move { out.notify(&url, &text).await });
-            }
-        });
+        let bridge =
+            super::bridge::Registry::new(cfg.bridge.join_ttl).with_announce(move |id, news| {
+                // Where an operator mints a link for themself (signed in as a writer).
+                let text = format!("call {id} {news}: operators join at {base}/console/calls/{id}");
+                tracing::info!("{text}");
+                if let Some(url) = announce_to.clone() {
+                    let out = out.clone();
+                    tokio::spawn(async move { out.notify(&url, &text).await });
+                }
+            });
         Self {
             inner: Arc::new(Inner {
                 bridge,

@@ -27,9 +27,9 @@ pub use io::{
     DialogState, Heard, Input, MediaCommand, OutRequest, OutResponse, Outgoing, Output, Request,
     Response,
 };
-pub use machine::{BRIEFING, BriefingPolicy, Call, CallParams, PROBE};
+pub use machine::{BRIEFING, BriefingPolicy, Call, CallParams, PROBE, RingLimit};
 pub use menu::MenuStep;
 pub use orphan_bye::{ByeEnd, ByeOutput, ByeTx};
 pub use record::{CallRecord, Clock, MediaStats, TimelineEvent};
-pub use termination::{Outcome, Party, Termination};
+pub use termination::{Outcome, Party, Side, Termination};
 pub use timer::Timer;

@@ -100,7 +100,8 @@ pub struct Human {
 pub struct Sla {
     pub basis: SlaBasis,
     pub answer_within_ms: u64,
-    /// `None` while the call is still ringing.
+    /// `None` while the call is still ringing, and for an unanswered call that ended on our
+    /// side or that we withdrew (see [`super::Side`]).
     pub met: Option<bool>,
 }
 
@@ -289,7 +290,11 @@ impl CallRecord {
             EventKind::Ended { .. } => {
                 self.add_hold(at);
                 self.stages.ended = Some(utc);
-                if self.sla.met.is_none() {
+                let vendors = self
+                    .termination
+                    .as_ref()
+                    .is_none_or(|t| t.side() == super::Side::Vendor);
+                if self.sla.met.is_none() && vendors {
                     self.sla.met = Some(false);
                 }
             }
@@ -309,8 +314,12 @@ impl CallRecord {
         stage
     }
 
-    /// Records how the call ended.
+    /// Records how the call ended. An unanswered call that ended on our side (or that we
+    /// withdrew) has no SLA verdict: the vendor never had the chance to answer.
     pub fn terminate(&mut self, t: Termination) {
+        if self.stages.answered.is_none() && t.side() != super::Side::Vendor {
+            self.sla.met = None;
+        }
         self.termination = Some(t);
     }
 }

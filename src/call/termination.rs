@@ -88,6 +88,63 @@ impl Termination {
     }
 }
 
+/// Whose doing a call's end is: the scorecard, `/metrics` and the SLA verdict count only the
+/// vendor's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    /// The vendor's line answered, was busy, did not answer, or refused the call.
+    Vendor,
+    /// Ours: credentials challenged or refused (401/407), the trunk or network unreachable,
+    /// hotline stopped during the call, the call not set up.
+    Gateway,
+    /// We withdrew the call before an answer (incident resolved, operator stop, shutdown).
+    Withdrawn,
+}
+
+/// Reason texts that only our side produces (the call core, the ladder, crash recovery).
+const GATEWAY_REASONS: &[&str] = &[
+    "interrupted",
+    "trunk unreachable",
+    "transport error",
+    "no response to INVITE",
+    "authentication required",
+    "call could not be set up",
+    "call task failed",
+    "no termination",
+];
+
+impl Side {
+    /// Attributes an end from its parts (as stored: result, status code, reason).
+    pub fn of(result: Outcome, code: Option<u16>, reason: &str) -> Side {
+        if GATEWAY_REASONS.iter().any(|p| reason.starts_with(p)) {
+            return Side::Gateway;
+        }
+        match (result, code) {
+            (Outcome::Answered, _) => Side::Vendor,
+            (_, Some(401 | 407)) => Side::Gateway,
+            (Outcome::Cancelled, _) => Side::Withdrawn,
+            _ => Side::Vendor,
+        }
+    }
+
+    /// The label value in `/metrics` and the console.
+    pub fn name(self) -> &'static str {
+        match self {
+            Side::Vendor => "vendor",
+            Side::Gateway => "gateway",
+            Side::Withdrawn => "withdrawn",
+        }
+    }
+}
+
+impl Termination {
+    /// Whose doing this end is.
+    pub fn side(&self) -> Side {
+        Side::of(self.result, self.code, &self.reason)
+    }
+}
+
 impl fmt::Display for Termination {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let r = serde_json::to_value(self.result).ok();

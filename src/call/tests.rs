@@ -32,6 +32,7 @@ fn params(menu: Vec<MenuStep>, reliable: bool) -> CallParams {
         local_media: "127.0.0.1:20000".parse().expect("literal"),
         session_id: 42,
         ring_timeout: Duration::from_secs(30),
+        ring_limit: RingLimit::RingTimeout,
         max_duration: Duration::from_secs(90),
         menu,
         auth: Some(AuthPolicy {
@@ -331,6 +332,31 @@ fn no_answer_cancels_at_ring_timeout() {
     let t = s.termination();
     assert_eq!((t.result, t.code), (Outcome::NoAnswer, Some(487)));
     assert_eq!(t.result.exit_code(), 4);
+    assert_eq!(t.reason, "ring_timeout 30s reached: no answer");
+}
+
+/// Issue 20.3: a ladder caps ringing at the SLA; the reason names that timer, not the ring
+/// timeout.
+#[test]
+fn an_sla_cap_is_named_in_the_reason_and_the_cancel() {
+    let mut p = params(vec![], false);
+    p.ring_timeout = Duration::from_secs(15);
+    p.ring_limit = RingLimit::AnswerWithin;
+    let mut s = Sim::new(p);
+    let r = s.invite_resp(180, None);
+    s.input(r);
+    s.advance(Duration::from_secs(15));
+    let cancel = &s.sent_requests(Method::Cancel)[0];
+    assert_eq!(
+        cancel.reason.as_deref(),
+        Some("SLA answer_within 15s reached")
+    );
+    let r = s.invite_resp(487, None);
+    s.input(r);
+    assert_eq!(
+        s.termination().reason,
+        "SLA answer_within 15s reached: no answer"
+    );
 }
 
 #[test]
@@ -410,7 +436,7 @@ fn silent_far_end_fails_at_ring_timeout_and_cancels_a_late_provisional() {
     assert_eq!(s.termination().result, Outcome::Failed);
     assert_eq!(
         s.termination().reason,
-        "no response within ring timeout (1s)"
+        "ring_timeout 1s reached: no response"
     );
     assert!(
         s.sent_requests(Method::Cancel).is_empty(),
@@ -1241,4 +1267,97 @@ fn the_record_times_the_person_back_dated_and_judges_the_sla_on_them() {
     assert_eq!(v["sla"]["basis"], "human");
     assert_eq!(v["human"]["evidence"][0], "reply_to_probe (600 ms)");
     assert!(v["stages"]["human"].is_string());
+}
+
+/// Issue 20.5: our own failures and withdrawn calls are kept apart from the vendor's.
+#[test]
+fn ends_are_attributed_to_the_vendor_or_to_us() {
+    let side = |r, c, why: &str| Side::of(r, c, why);
+    use Outcome::*;
+    assert_eq!(side(Answered, Some(200), "far end hung up"), Side::Vendor);
+    assert_eq!(side(Busy, Some(486), "Busy Here"), Side::Vendor);
+    assert_eq!(
+        side(
+            NoAnswer,
+            Some(487),
+            "SLA answer_within 15s reached: no answer"
+        ),
+        Side::Vendor
+    );
+    assert_eq!(side(Rejected, Some(403), "Forbidden"), Side::Vendor);
+    assert_eq!(
+        side(Failed, Some(407), "credentials rejected by realm \"x\""),
+        Side::Gateway
+    );
+    assert_eq!(
+        side(Failed, Some(401), "challenge from foreign realm \"y\""),
+        Side::Gateway
+    );
+    assert_eq!(
+        side(Rejected, Some(407), "Proxy Authentication Required"),
+        Side::Gateway
+    );
+    assert_eq!(
+        side(
+            Failed,
+            None,
+            "trunk unreachable: no response to INVITE within 4s"
+        ),
+        Side::Gateway
+    );
+    assert_eq!(
+        side(Failed, None, "call could not be set up"),
+        Side::Gateway
+    );
+    assert_eq!(
+        side(
+            Failed,
+            None,
+            "interrupted: hotline stopped during the call; recording intact"
+        ),
+        Side::Gateway
+    );
+    assert_eq!(side(Cancelled, None, "incident resolved"), Side::Withdrawn);
+    assert_eq!(
+        side(Cancelled, Some(487), "hotline restarting: drain time over"),
+        Side::Withdrawn
+    );
+}
+
+#[test]
+fn an_unanswered_call_that_failed_on_our_side_has_no_sla_verdict() {
+    let clock = Clock::now();
+    let rec = |t: Termination| {
+        let mut r = CallRecord::new(
+            "c",
+            "d",
+            "k",
+            "sip:x@127.0.0.1",
+            Duration::from_secs(15),
+            "r.wav",
+            clock,
+        );
+        r.push(
+            clock.instant,
+            EventKind::InviteSent {
+                cseq: 1,
+                authenticated: false,
+            },
+        );
+        r.push(
+            clock.instant + Duration::from_secs(1),
+            EventKind::Ended { result: t.result },
+        );
+        r.terminate(t);
+        r
+    };
+    let ours = rec(Termination {
+        result: Outcome::Failed,
+        code: Some(407),
+        reason: "credentials rejected by realm \"trunk\"".into(),
+        hangup_by: None,
+    });
+    assert_eq!(ours.sla.met, None);
+    let theirs = rec(Termination::from_final(486, "Busy Here"));
+    assert_eq!(theirs.sla.met, Some(false));
 }

@@ -190,10 +190,32 @@ pub struct LadderConfig {
         deserialize_with = "super::positive_duration"
     )]
     pub ticket_retry: Duration,
+    /// When a call has reached the vendor and stops the ladder (any one of these); a far-end
+    /// hang-up after that is a successful end. Default: all of `menu_completed`,
+    /// `briefing_played`, `operator_joined`.
+    #[serde(default = "default_reached", deserialize_with = "reached_list")]
+    pub reached: Vec<crate::ladder::Reached>,
 }
 
 fn default_ticket_retry() -> Duration {
     Duration::from_secs(60)
+}
+
+fn default_reached() -> Vec<crate::ladder::Reached> {
+    crate::ladder::Reached::DEFAULT.to_vec()
+}
+
+/// A non-empty list: with none, no call could ever take an incident.
+fn reached_list<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<crate::ladder::Reached>, D::Error> {
+    let list = Vec::<crate::ladder::Reached>::deserialize(d)?;
+    if list.is_empty() {
+        return Err(serde::de::Error::custom(
+            "reached must name at least one of menu_completed, briefing_played, operator_joined",
+        ));
+    }
+    Ok(list)
 }
 
 /// `[ladder] after_restart`: the contact whose call a stop (crash, or the end of the drain
@@ -234,6 +256,7 @@ impl Default for LadderConfig {
             drain: default_drain(),
             after_restart: AfterRestart::default(),
             ticket_retry: default_ticket_retry(),
+            reached: default_reached(),
         }
     }
 }

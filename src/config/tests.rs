@@ -315,3 +315,20 @@ fn sip_auth_realm_is_one_or_a_list() {
         "{text}"
     );
 }
+
+#[test]
+fn ladder_reached_defaults_to_every_fact_and_refuses_an_empty_list() {
+    use crate::ladder::Reached;
+    let dir = tempfile::tempdir().unwrap();
+    let config = load(&write(dir.path(), GOOD)).unwrap();
+    assert_eq!(config.ladder.reached, Reached::DEFAULT);
+    let text = format!("{GOOD}\n[ladder]\nreached = [\"operator_joined\"]\n");
+    let config = load(&write(dir.path(), &text)).unwrap();
+    assert_eq!(config.ladder.reached, [Reached::OperatorJoined]);
+    let text = format!("{GOOD}\n[ladder]\nreached = []\n");
+    let err = load(&write(dir.path(), &text)).unwrap_err().to_string();
+    assert!(err.contains("reached must name at least one"), "{err}");
+    let text = format!("{GOOD}\n[ladder]\nreached = [\"human_heard\"]\n");
+    let err = load(&write(dir.path(), &text)).unwrap_err().to_string();
+    assert!(err.contains("unknown variant `human_heard`"), "{err}");
+}

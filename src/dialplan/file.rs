@@ -11,6 +11,7 @@ use super::briefing::PlanBriefing;
 use super::hours::Hours;
 use super::menu::StepTable;
 use super::routing::MatchRule;
+use super::vars::PlanVars;
 use super::{
     Contact, ContactId, Destination, Dialplan, DialplanError, DialplanId, MenuStep, PlaySource,
 };
@@ -31,6 +32,10 @@ pub(super) struct DialplanFile {
     contacts: Spanned<Vec<ContactTable>>,
     #[serde(default)]
     briefing: PlanBriefing,
+    #[serde(default)]
+    vars: PlanVars,
+    #[serde(default)]
+    strategy: super::Strategy,
 }
 
 /// One `[[contacts]]` entry as written.
@@ -143,6 +148,8 @@ impl DialplanFile {
             rules,
             contacts,
             briefing: self.briefing,
+            vars: self.vars,
+            strategy: self.strategy,
             path: path.to_path_buf(),
         })
     }

@@ -13,6 +13,7 @@ mod routing;
 mod template;
 #[cfg(test)]
 mod tests;
+mod vars;
 
 use std::collections::HashMap;
 use std::fs;
@@ -30,6 +31,7 @@ pub use ids::{ContactId, DialplanId};
 pub use menu::{BUILTIN_PROMPTS, MenuStep, PlaySource};
 pub use routing::{MatchRule, glob};
 pub use template::{MAX_DTMF_LEN, PLACEHOLDERS, Template, TemplateError};
+pub use vars::{Letters, MenuVars, PlanVars, digits_of};
 
 use crate::config::Location;
 use file::DialplanFile;
@@ -47,8 +49,24 @@ pub struct Dialplan {
     pub contacts: Vec<Contact>,
     /// How the briefing is written and spoken for this vendor (`[briefing]`, optional).
     pub briefing: PlanBriefing,
+    /// Defaults for the values a menu keys in, and what letters become (`[vars]`, optional).
+    pub vars: PlanVars,
+    /// How the ladder walks the contacts (`strategy`, default sequential).
+    pub strategy: Strategy,
     /// The file it was loaded from.
     pub path: PathBuf,
+}
+
+/// `strategy`: how a ladder walks a dialplan's contacts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// One call at a time: an SLA miss cancels the ringing call and calls the next contact.
+    #[default]
+    Sequential,
+    /// At an SLA miss the next contact is called while the first rings on to its own
+    /// `ring_timeout`; the first to answer wins, the others are cancelled.
+    Overlap,
 }
 
 /// A whitelisted number or URI and how to get through its menu.

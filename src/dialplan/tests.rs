@@ -527,3 +527,82 @@ fn wait_steps_for_the_prompt_and_for_a_human() {
         assert!(e.to_string().contains(msg), "{bad}: {e}");
     }
 }
+
+/// Issue 20.7: `[vars]` defaults and the letters policy; a missing or unkeyable value is an
+/// error before dialling, never a wrong DTMF string.
+#[test]
+fn vars_table_fills_defaults_and_refuses_letters_unless_told() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = load_file(&write(dir.path(), "plain.toml", GOOD)).unwrap();
+    assert_eq!(plain.vars, PlanVars::default());
+    let text = format!("{GOOD}\n[vars]\ncontract = \"HPE-PC-2231-88812\"\nletters = \"drop\"\n");
+    let plan = load_file(&write(dir.path(), "v.toml", &text)).unwrap();
+    assert_eq!(plan.vars.contract.as_deref(), Some("HPE-PC-2231-88812"));
+    assert_eq!(plan.vars.letters, Letters::Drop);
+    let text = format!("{GOOD}\n[vars]\ncontrakt = \"1\"\n");
+    let err = load_file(&write(dir.path(), "bad.toml", &text)).unwrap_err();
+    assert!(
+        format!("{err:?}").contains("unknown field `contrakt`"),
+        "{err:?}"
+    );
+    let text = format!("{GOOD}\n[vars]\nletters = \"spell\"\n");
+    let err = load_file(&write(dir.path(), "bad2.toml", &text)).unwrap_err();
+    assert!(
+        format!("{err:?}").contains("unknown variant `spell`"),
+        "{err:?}"
+    );
+
+    // Letters: an error by default, dropped or keyed on the keypad when told.
+    let c = "HPE-PC-2231-88812";
+    let e = digits_of(c, Letters::Error).unwrap_err();
+    assert!(
+        e.contains("has letters (HPEPC)") && e.contains("letters = \"drop\""),
+        "{e}"
+    );
+    assert_eq!(digits_of(c, Letters::Drop).as_deref(), Ok("223188812"));
+    assert_eq!(
+        digits_of(c, Letters::Keypad).as_deref(),
+        Ok("47372223188812")
+    );
+    assert_eq!(
+        digits_of("2231 / 888-12", Letters::Error).as_deref(),
+        Ok("223188812")
+    );
+    assert!(
+        digits_of("--", Letters::Drop)
+            .unwrap_err()
+            .contains("no digits")
+    );
+    assert!(
+        digits_of("ABC", Letters::Drop)
+            .unwrap_err()
+            .contains("no digits")
+    );
+
+    // The alert wins; [vars] fills in; nothing anywhere is a reason, not "#".
+    let t = Template::parse("{contract_digits}#").unwrap();
+    let defaults = PlanVars {
+        contract: Some("5550-123".into()),
+        ..Default::default()
+    };
+    let v = MenuVars::new(Some("777/01"), None, None, &defaults);
+    assert_eq!(v.values["contract_digits"], "77701");
+    assert_eq!(v.check(&t), Ok(()));
+    let v = MenuVars::new(None, None, None, &defaults);
+    assert_eq!(v.values["contract_digits"], "5550123");
+    let v = MenuVars::new(Some("  "), None, None, &PlanVars::default());
+    let why = v.check(&t).unwrap_err();
+    assert_eq!(
+        why,
+        "no value for {contract_digits}: the alert has no contract and the dialplan's [vars] sets none"
+    );
+    let v = MenuVars::new(Some(c), None, None, &PlanVars::default());
+    assert!(
+        v.check(&t)
+            .unwrap_err()
+            .starts_with("{contract_digits}: \"HPE-PC-2231-88812\" has letters")
+    );
+    // Other placeholders are checked too.
+    let s = Template::parse("1{serial_digits}").unwrap();
+    assert!(v.check(&s).unwrap_err().contains("no serial"));
+}

@@ -1,6 +1,7 @@
 //! See the module docs.
 
-use crate::call::Outcome;
+use super::Reached;
+use crate::call::{Outcome, Side};
 use crate::dialplan::{Dialplan, Hours};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -36,8 +37,10 @@ impl Rung {
 pub struct CallOutcome {
     pub call_id: String,
     pub result: Outcome,
-    /// The menu (with the briefing) ran to its end while the call was up.
-    pub completed: bool,
+    /// What the call established about reaching the vendor (see [`super::reached_in`]).
+    pub reached: Vec<Reached>,
+    /// Whose doing the end was (for the words; the ladder moves on either way).
+    pub side: Side,
     pub reason: String,
 }
 
@@ -62,6 +65,8 @@ pub enum LadderEnd {
     Taken {
         contact: String,
         call_id: String,
+        /// The fact that showed it.
+        by: Reached,
     },
     /// Every contact tried or skipped: raise the fallback ticket.
     Exhausted,
@@ -129,6 +134,8 @@ pub struct Ladder {
     rungs: Vec<Rung>,
     state: State,
     out: VecDeque<Output>,
+    /// Any of these in a call's outcome takes the incident.
+    stop_when: Vec<Reached>,
 }
 
 impl Ladder {
@@ -138,7 +145,23 @@ impl Ladder {
             rungs,
             state: State::Idle,
             out: VecDeque::new(),
+            stop_when: Reached::DEFAULT.to_vec(),
         }
+    }
+
+    /// Which facts stop the ladder (`[ladder] reached`; default [`Reached::DEFAULT`]).
+    pub fn stop_when(mut self, reached: &[Reached]) -> Self {
+        self.stop_when = reached.to_vec();
+        self
+    }
+
+    /// The first fact in `o` this ladder counts as reaching the vendor: the call took the
+    /// incident, however it ended afterwards (a far-end hang-up included).
+    fn took(&self, o: &CallOutcome) -> Option<Reached> {
+        o.reached
+            .iter()
+            .copied()
+            .find(|r| self.stop_when.contains(r))
     }
 
     /// Starts at the first contact.
@@ -237,10 +260,11 @@ impl Ladder {
         match std::mem::replace(&mut self.state, State::Done) {
             State::Calling { rung, attempt } => {
                 let contact = self.rungs[rung].contact.clone();
-                if o.result == Outcome::Answered && o.completed {
+                if let Some(by) = self.took(&o) {
                     return self.finish(LadderEnd::Taken {
                         contact,
                         call_id: o.call_id,
+                        by,
                     });
                 }
                 self.out.push_back(Output::Failed {
@@ -272,10 +296,11 @@ impl Ladder {
                 reason,
             } => {
                 let contact = self.rungs[rung].contact.clone();
-                if o.result == Outcome::Answered && o.completed {
+                if let Some(by) = self.took(&o) {
                     return self.finish(LadderEnd::Taken {
                         contact,
                         call_id: o.call_id,
+                        by,
                     });
                 }
                 self.out.push_back(Output::Failed {

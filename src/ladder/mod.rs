@@ -1,15 +1,20 @@
 //! The escalation ladder of one incident as a pure, time-injected state machine (like
 //! `crate::call`): try the dialplan's contacts in order; busy, no answer, rejected, failed or
 //! an SLA miss moves to the next contact at once (after the contact's own retries); a contact
-//! outside its hours is skipped with a reason; an answered call whose menu and briefing
-//! completed stops the ladder. Exhausted → the fallback (a P0 ticket). A graceful stop drains
+//! outside its hours is skipped with a reason; a call that reached the vendor (`reached.rs`:
+//! the briefing played once in full, an operator joined, the menu completed; which of them
+//! count is `[ladder] reached`) stops the ladder, however it ends afterwards. Exhausted → the fallback (a P0 ticket). A graceful stop drains
 //! it (no new step; the call in progress may still take the incident); the next start resumes
 //! it where it stopped (`resume.rs`).
 
 mod machine;
+mod overlap;
+mod reached;
 mod resume;
 #[cfg(test)]
 mod tests;
 
 pub use machine::{CallOutcome, Input, Ladder, LadderEnd, Output, Rung};
+pub use overlap::{LOST_RACE, Overlap, OverlapInput, OverlapOutput};
+pub use reached::{Reached, reached_in};
 pub use resume::{PastStep, Position, resume_position};

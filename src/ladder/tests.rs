@@ -15,11 +15,22 @@ fn rung(id: &str, retries: u32, retry_after: u64, hours: Hours) -> Rung {
     }
 }
 
+/// A call that ended with `result`; `completed`: its menu ran to the end.
 fn ended(result: Outcome, completed: bool) -> Input {
+    let reached = if completed {
+        vec![Reached::MenuCompleted]
+    } else {
+        Vec::new()
+    };
+    ended_with(result, reached)
+}
+
+fn ended_with(result: Outcome, reached: Vec<Reached>) -> Input {
     Input::CallEnded(CallOutcome {
         call_id: format!("c-{result:?}"),
         result,
-        completed,
+        reached,
+        side: crate::call::Side::Vendor,
         reason: String::new(),
     })
 }
@@ -324,4 +335,435 @@ fn a_resumed_ladder_dials_from_its_position_and_waits_for_a_pending_retry() {
         drain(&mut l).last(),
         Some(Output::Finished(LadderEnd::Exhausted))
     ));
+}
+
+fn finished(out: &[Output]) -> Option<&LadderEnd> {
+    out.iter().find_map(|o| match o {
+        Output::Finished(e) => Some(e),
+        _ => None,
+    })
+}
+
+/// Issue 20.1: the briefing finished, the repeat was playing, the vendor hung up: the call
+/// took the incident (no next contact, no exhaustion, no ticket).
+#[test]
+fn a_far_end_hang_up_after_the_briefing_played_is_a_success() {
+    let now = thursday_noon();
+    let mut l = Ladder::new(three());
+    l.start(now);
+    drain(&mut l);
+    l.handle_input(
+        now,
+        ended_with(Outcome::Answered, vec![Reached::BriefingPlayed]),
+    );
+    let out = drain(&mut l);
+    assert!(dialled(&out).is_empty(), "{out:?}");
+    assert!(
+        !out.iter().any(|o| matches!(o, Output::Failed { .. })),
+        "{out:?}"
+    );
+    assert!(
+        matches!(finished(&out), Some(LadderEnd::Taken { contact, by: Reached::BriefingPlayed, .. }) if contact == "hotline"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn an_operator_joining_takes_the_incident_even_before_the_briefing_ends() {
+    let now = thursday_noon();
+    let mut l = Ladder::new(three());
+    l.start(now);
+    drain(&mut l);
+    l.handle_input(
+        now,
+        ended_with(Outcome::Answered, vec![Reached::OperatorJoined]),
+    );
+    assert!(matches!(
+        finished(&drain(&mut l)),
+        Some(LadderEnd::Taken {
+            by: Reached::OperatorJoined,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn only_the_configured_facts_stop_the_ladder() {
+    let now = thursday_noon();
+    let mut l = Ladder::new(three()).stop_when(&[Reached::OperatorJoined]);
+    l.start(now);
+    drain(&mut l);
+    // The briefing played but nobody joined: this ladder wants an operator.
+    l.handle_input(
+        now,
+        ended_with(
+            Outcome::Answered,
+            vec![Reached::BriefingPlayed, Reached::MenuCompleted],
+        ),
+    );
+    assert_eq!(dialled(&drain(&mut l)), ["vip#1"]);
+    l.handle_input(
+        now,
+        ended_with(
+            Outcome::Answered,
+            vec![Reached::BriefingPlayed, Reached::OperatorJoined],
+        ),
+    );
+    assert!(matches!(
+        finished(&drain(&mut l)),
+        Some(LadderEnd::Taken { contact, by: Reached::OperatorJoined, .. }) if contact == "vip"
+    ));
+}
+
+#[test]
+fn an_answered_call_that_reached_nothing_moves_on_and_a_reached_one_while_draining_takes_it() {
+    let now = thursday_noon();
+    let mut l = Ladder::new(three());
+    l.start(now);
+    drain(&mut l);
+    // Answered, hung up during the greeting: not reached.
+    l.handle_input(now, ended_with(Outcome::Answered, Vec::new()));
+    assert_eq!(dialled(&drain(&mut l)), ["vip#1"]);
+    l.handle_input(now, Input::Drain("stopping".into()));
+    l.handle_input(
+        now,
+        ended_with(Outcome::Answered, vec![Reached::BriefingPlayed]),
+    );
+    assert!(matches!(
+        finished(&drain(&mut l)),
+        Some(LadderEnd::Taken { contact, .. }) if contact == "vip"
+    ));
+}
+
+mod from_the_record {
+    //! The facts read from a call record built as the call task builds it.
+    use super::super::{Reached, reached_in};
+    use crate::call::{BRIEFING, CallRecord, Clock, EventKind, Outcome};
+    use std::time::Duration;
+
+    fn record(events: Vec<(u64, EventKind)>) -> CallRecord {
+        let clock = Clock::now();
+        let mut rec = CallRecord::new(
+            "c1",
+            "dell",
+            "hotline",
+            "sip:hotline@127.0.0.1",
+            Duration::from_secs(15),
+            "r.wav",
+            clock,
+        );
+        let t0 = clock.instant;
+        rec.push(
+            t0,
+            EventKind::InviteSent {
+                cseq: 1,
+                authenticated: false,
+            },
+        );
+        for (ms, kind) in events {
+            rec.push(t0 + Duration::from_millis(ms), kind);
+        }
+        rec
+    }
+
+    fn briefing(finished: bool) -> EventKind {
+        let source = BRIEFING.to_string();
+        if finished {
+            EventKind::PlaybackFinished { source }
+        } else {
+            EventKind::PlaybackStarted { source }
+        }
+    }
+
+    fn answered() -> EventKind {
+        EventKind::Answered { code: 200 }
+    }
+
+    /// The run from the issue: answered, briefing to 89.5 s, operator at 55 s, repeat at
+    /// 92.5 s, far end hung up at 152 s.
+    #[test]
+    fn the_issue_20_call_reached_the_vendor_twice_over() {
+        let rec = record(vec![
+            (4_000, answered()),
+            (4_100, briefing(false)),
+            (
+                55_000,
+                EventKind::OperatorJoined {
+                    leg: "leg-1".into(),
+                    name: "sre".into(),
+                    via: "webrtc".into(),
+                    listen_only: false,
+                },
+            ),
+            (89_500, briefing(true)),
+            (
+                92_500,
+                EventKind::BriefingRepeated {
+                    reason: "silence".into(),
+                },
+            ),
+            (152_000, EventKind::ByeReceived),
+            (
+                152_000,
+                EventKind::Ended {
+                    result: Outcome::Answered,
+                },
+            ),
+        ]);
+        assert_eq!(
+            reached_in(&rec),
+            [Reached::OperatorJoined, Reached::BriefingPlayed]
+        );
+    }
+
+    #[test]
+    fn a_briefing_cut_short_or_stopped_by_a_take_over_and_a_listener_do_not_count() {
+        let hung_up_mid_briefing = record(vec![
+            (4_000, answered()),
+            (4_100, briefing(false)),
+            (30_000, EventKind::ByeReceived),
+        ]);
+        assert!(reached_in(&hung_up_mid_briefing).is_empty());
+        let listener = record(vec![
+            (4_000, answered()),
+            (
+                5_000,
+                EventKind::OperatorJoined {
+                    leg: "leg-1".into(),
+                    name: "auditor".into(),
+                    via: "webrtc".into(),
+                    listen_only: true,
+                },
+            ),
+        ]);
+        assert!(reached_in(&listener).is_empty());
+        // A take-over stops the briefing (its playback reports finished): that is the
+        // operator's doing, not a briefing heard in full.
+        let take_over = record(vec![
+            (4_000, answered()),
+            (4_100, briefing(false)),
+            (
+                9_000,
+                EventKind::OperatorTookOver {
+                    leg: "leg-1".into(),
+                },
+            ),
+            (9_000, EventKind::MenuDone),
+            (9_020, briefing(true)),
+        ]);
+        assert_eq!(reached_in(&take_over), [Reached::MenuCompleted]);
+        // Nothing without an answer.
+        let unanswered = record(vec![(9_000, briefing(true))]);
+        assert!(reached_in(&unanswered).is_empty());
+    }
+}
+
+mod overlap {
+    //! The overlap strategy in simulated time: SLA miss starts the next contact, the first
+    //! to answer wins, the rest are cancelled.
+    use super::super::*;
+    use super::{rung, thursday_noon};
+    use crate::call::{Outcome, Side};
+    use crate::dialplan::Hours;
+    use chrono::Duration as D;
+    use std::time::Duration;
+
+    fn ladder() -> Overlap {
+        let rungs = vec![
+            rung("hotline", 1, 0, Hours::Always),
+            rung("vip", 0, 0, Hours::Always),
+            rung("am", 0, 0, Hours::Always),
+        ];
+        let slas = vec![Duration::from_secs(15); 3];
+        Overlap::new(rungs, slas)
+    }
+
+    fn out(l: &mut Overlap) -> Vec<OverlapOutput> {
+        std::iter::from_fn(|| l.poll_output()).collect()
+    }
+
+    fn dials(o: &[OverlapOutput]) -> Vec<(u32, String)> {
+        o.iter()
+            .filter_map(|o| match o {
+                OverlapOutput::Dial { call, contact, .. } => Some((*call, contact.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn cancels(o: &[OverlapOutput]) -> Vec<u32> {
+        o.iter()
+            .filter_map(|o| match o {
+                OverlapOutput::Cancel { call, reason } => {
+                    assert_eq!(reason, LOST_RACE);
+                    Some(*call)
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn ended(call: u32, result: Outcome, reached: Vec<Reached>) -> OverlapInput {
+        OverlapInput::Ended {
+            call,
+            outcome: CallOutcome {
+                call_id: format!("c{call}"),
+                result,
+                reached,
+                side: Side::Vendor,
+                reason: String::new(),
+            },
+        }
+    }
+
+    fn end_of(o: &[OverlapOutput]) -> Option<&LadderEnd> {
+        o.iter().find_map(|o| match o {
+            OverlapOutput::Finished(e) => Some(e),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn an_sla_miss_starts_the_next_contact_and_the_first_keeps_ringing() {
+        let t0 = thursday_noon();
+        let mut l = ladder();
+        l.start(t0);
+        assert_eq!(dials(&out(&mut l)), [(1, "hotline".into())]);
+        assert_eq!(l.poll_timeout(), Some(t0 + D::seconds(15)));
+        l.handle_timeout(t0 + D::seconds(14));
+        assert!(out(&mut l).is_empty());
+        l.handle_timeout(t0 + D::seconds(15));
+        let o = out(&mut l);
+        assert_eq!(dials(&o), [(2, "vip".into())]);
+        assert!(cancels(&o).is_empty(), "the first keeps ringing: {o:?}");
+        assert_eq!(l.poll_timeout(), Some(t0 + D::seconds(30)));
+        // The first rings out at its own ring_timeout: nothing new, vip still rings.
+        l.handle_input(t0 + D::seconds(45), ended(1, Outcome::NoAnswer, vec![]));
+        let o = out(&mut l);
+        assert!(dials(&o).is_empty(), "{o:?}");
+        assert!(matches!(o[0], OverlapOutput::Failed { call: 1, .. }));
+    }
+
+    /// The race: hotline answers late, after vip was started: hotline wins, vip is
+    /// cancelled; then the briefing plays and the ladder is done.
+    #[test]
+    fn the_first_to_answer_wins_and_the_others_are_cancelled() {
+        let t0 = thursday_noon();
+        let mut l = ladder();
+        l.start(t0);
+        l.handle_timeout(t0 + D::seconds(15));
+        l.handle_timeout(t0 + D::seconds(30));
+        assert_eq!(
+            dials(&out(&mut l)),
+            [(1, "hotline".into()), (2, "vip".into()), (3, "am".into())]
+        );
+        l.handle_input(t0 + D::seconds(33), OverlapInput::Answered { call: 1 });
+        let o = out(&mut l);
+        assert_eq!(cancels(&o), [2, 3]);
+        assert_eq!(l.poll_timeout(), None, "no escalation once answered");
+        // A late answer on a cancelled call does not change the winner.
+        l.handle_input(t0 + D::seconds(33), OverlapInput::Answered { call: 2 });
+        assert!(out(&mut l).is_empty());
+        l.handle_input(t0 + D::seconds(34), ended(2, Outcome::Cancelled, vec![]));
+        l.handle_input(t0 + D::seconds(34), ended(3, Outcome::Cancelled, vec![]));
+        let o = out(&mut l);
+        assert!(dials(&o).is_empty() && end_of(&o).is_none(), "{o:?}");
+        l.handle_input(
+            t0 + D::seconds(90),
+            ended(1, Outcome::Answered, vec![Reached::BriefingPlayed]),
+        );
+        assert!(matches!(
+            end_of(&out(&mut l)),
+            Some(LadderEnd::Taken { contact, by: Reached::BriefingPlayed, .. }) if contact == "hotline"
+        ));
+        assert!(l.is_done());
+    }
+
+    #[test]
+    fn a_failure_before_the_sla_moves_on_at_once_and_exhaustion_waits_for_the_ringing() {
+        let t0 = thursday_noon();
+        let mut l = ladder();
+        l.start(t0);
+        out(&mut l);
+        // hotline busy at 2 s (retries do not apply): vip at once.
+        l.handle_input(t0 + D::seconds(2), ended(1, Outcome::Busy, vec![]));
+        assert_eq!(dials(&out(&mut l)), [(2, "vip".into())]);
+        // vip misses its SLA: am starts; am is rejected at once: no contact left, but vip
+        // still rings, so not exhausted yet.
+        l.handle_timeout(t0 + D::seconds(17));
+        assert_eq!(dials(&out(&mut l)), [(3, "am".into())]);
+        l.handle_input(t0 + D::seconds(18), ended(3, Outcome::Rejected, vec![]));
+        let o = out(&mut l);
+        assert!(end_of(&o).is_none(), "{o:?}");
+        l.handle_input(t0 + D::seconds(47), ended(2, Outcome::NoAnswer, vec![]));
+        assert_eq!(end_of(&out(&mut l)), Some(&LadderEnd::Exhausted));
+    }
+
+    #[test]
+    fn an_answer_that_did_not_reach_the_vendor_moves_on() {
+        let t0 = thursday_noon();
+        let mut l = ladder();
+        l.start(t0);
+        l.handle_timeout(t0 + D::seconds(15));
+        out(&mut l);
+        l.handle_input(t0 + D::seconds(16), OverlapInput::Answered { call: 2 });
+        assert_eq!(cancels(&out(&mut l)), [1]);
+        // vip hung up during the greeting; hotline's CANCEL completes.
+        l.handle_input(t0 + D::seconds(18), ended(2, Outcome::Answered, vec![]));
+        assert_eq!(dials(&out(&mut l)), [(3, "am".into())]);
+        l.handle_input(t0 + D::seconds(18), ended(1, Outcome::Cancelled, vec![]));
+        let o = out(&mut l);
+        assert!(dials(&o).is_empty() && end_of(&o).is_none(), "{o:?}");
+    }
+
+    #[test]
+    fn stop_cancels_every_call_and_ends_when_they_have_ended() {
+        let t0 = thursday_noon();
+        let mut l = ladder();
+        l.start(t0);
+        l.handle_timeout(t0 + D::seconds(15));
+        out(&mut l);
+        l.handle_input(t0 + D::seconds(20), OverlapInput::Stop("resolved".into()));
+        let o = out(&mut l);
+        let stopped: Vec<u32> = o
+            .iter()
+            .filter_map(|o| match o {
+                OverlapOutput::Cancel { call, reason } if reason == "resolved" => Some(*call),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(stopped, [1, 2]);
+        assert_eq!(l.poll_timeout(), None);
+        l.handle_input(t0 + D::seconds(20), ended(1, Outcome::Cancelled, vec![]));
+        assert!(end_of(&out(&mut l)).is_none());
+        l.handle_input(t0 + D::seconds(21), ended(2, Outcome::Cancelled, vec![]));
+        let o = out(&mut l);
+        assert!(dials(&o).is_empty());
+        assert_eq!(
+            end_of(&o),
+            Some(&LadderEnd::Stopped {
+                reason: "resolved".into()
+            })
+        );
+    }
+
+    #[test]
+    fn closed_contacts_are_skipped() {
+        let t0 = thursday_noon(); // 20:00 in Shanghai
+        let office = Hours::Windows {
+            tz: "Asia/Shanghai".parse().expect("tz"),
+            windows: vec![crate::dialplan::Window::parse("mon-fri 09:00-18:00").expect("w")],
+        };
+        let mut l = Overlap::new(
+            vec![
+                rung("local", 0, 0, office),
+                rung("hotline", 0, 0, Hours::Always),
+            ],
+            vec![Duration::from_secs(15); 2],
+        );
+        l.start(t0);
+        let o = out(&mut l);
+        assert!(matches!(&o[0], OverlapOutput::Skipped { contact, .. } if contact == "local"));
+        assert_eq!(dials(&o), [(1, "hotline".into())]);
+    }
 }

@@ -3,12 +3,13 @@
 //! and the queries behind the incident list and the vendor scorecard.
 
 use super::Store;
-use super::codec::{int, parse_ts, parse_ts_opt, ts, uint};
+use super::codec::{int, parse_outcome, parse_ts, parse_ts_opt, ts, uint};
 use super::error::StoreError;
 use super::id::IncidentId;
 use super::incidents::{INCIDENT_COLUMNS, incident_row};
 use super::model::IncidentRow;
 use super::worker::Db;
+use crate::call::Side;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, TransactionBehavior, params, params_from_iter};
 use serde::Serialize;
@@ -302,6 +303,25 @@ pub struct CallFact {
     pub ended: bool,
     /// A stop cut the call short (`ended` stays false): recovered and sealed at the next start.
     pub interrupted: bool,
+    /// Whose doing the end was: only the vendor's count in the scorecard; a call still
+    /// live counts as the vendor's until it ends.
+    pub side: Side,
+}
+
+/// Attributes a `call_facts` row (result 4, interrupted 9, code 10, reason 11).
+fn side_of(r: &rusqlite::Row<'_>) -> Result<Side, StoreError> {
+    if r.get::<_, bool>(9)? {
+        return Ok(Side::Gateway);
+    }
+    let Some(result) = r.get::<_, Option<String>>(4)? else {
+        return Ok(Side::Vendor);
+    };
+    let result = parse_outcome("result", result)?;
+    let code = r
+        .get::<_, Option<i64>>(10)?
+        .and_then(|c| u16::try_from(c).ok());
+    let reason: Option<String> = r.get(11)?;
+    Ok(Side::of(result, code, reason.as_deref().unwrap_or("")))
 }
 
 fn call_facts(
@@ -311,7 +331,7 @@ fn call_facts(
 ) -> Result<Vec<CallFact>, StoreError> {
     let mut stmt = db.conn.prepare(
         "SELECT call_id, incident_id, dialplan, contact, result, started_at, time_to_answer_ms,
-                sla_met, ended_at IS NOT NULL, interrupted
+                sla_met, ended_at IS NOT NULL, interrupted, code, reason
          FROM calls
          WHERE (?1 IS NULL OR COALESCE(started_at, updated_at) >= ?1)
            AND (?2 IS NULL OR COALESCE(started_at, updated_at) < ?2)
@@ -334,6 +354,7 @@ fn call_facts(
             sla_met: r.get(7)?,
             ended: r.get(8)?,
             interrupted: r.get(9)?,
+            side: side_of(r)?,
         });
     }
     Ok(out)

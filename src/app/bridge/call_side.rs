@@ -77,8 +77,10 @@ impl CallBridge {
     /// join, with the call's console page; operators mint their own link there (a link is a
     /// write capability, never broadcast: security review finding 1).
     pub fn person_on_line(&self, contact: &str) {
-        self.registry
-            .announce(&self.call_id, &format!("a person is on the line at {contact} now"));
+        self.registry.announce(
+            &self.call_id,
+            &format!("a person is on the line at {contact} now"),
+        );
     }
 
     /// Publishes the timeline to the join pages.

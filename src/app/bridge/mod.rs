@@ -400,7 +400,14 @@ mod tests {
         said.lock().expect("lock").clear();
         bridge.person_on_line("hpe-hotline");
         let said = said.lock().expect("lock");
-        assert_eq!(*said, vec!["c9: a person is on the line at hpe-hotline now".to_string()]);
-        assert_eq!(reg.open_links("c9"), 0, "no link minted for nobody in particular");
+        assert_eq!(
+            *said,
+            vec!["c9: a person is on the line at hpe-hotline now".to_string()]
+        );
+        assert_eq!(
+            reg.open_links("c9"),
+            0,
+            "no link minted for nobody in particular"
+        );
     }
 }

@@ -110,6 +110,8 @@ pub async fn call_operator(
         rules: Vec::new(),
         contacts: vec![contact],
         briefing,
+        vars: Default::default(),
+        strategy: Default::default(),
         path: "hotline.toml".into(),
     };
     let (in_tx, in_rx) = mpsc::channel(LEG_IN_PACKETS);

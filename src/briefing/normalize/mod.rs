@@ -9,9 +9,12 @@
 //! - **URLs** are read as their host only (path, query, port and fragment dropped).
 //!   **Host names** (two dots or more, alphabetic top-level label) are read label by label
 //!   with "dot" / "点"; pronounceable labels as words, others spelled.
-//! - **Times and dates** (RFC 3339 timestamps, `YYYY-MM-DD`, `HH:MM`) are read in words.
+//! - **Times and dates** (RFC 3339 timestamps, `YYYY-MM-DD`, `H:MM`, `HH:MM:SS`) are read in
+//!   words. Other colon-separated numbers (`0:1:3`, `3:4`) are identifiers, and so is any
+//!   of them right after a component word (`disk 0:01:03`, `ports 12:30`, `slot 1:10`):
+//!   spelled, never read as a time of day.
 //! - **Durations** (`15m`, `2h30m`, `90s`, `250ms`) and **numbers with units**
-//!   (`500GB`, `95%`, `70°C`, `2 TB`) are read in words.
+//!   (`500GB`, `95%`, `70°C`, `2 TB`, signed: `+40%`, `-3°C`) are read in words.
 //! - **Numbers** are read as numbers in words; a number with a leading zero or of seven
 //!   digits or more, IP addresses and dotted versions are read digit by digit.
 //! - **Identifiers** (words mixing letters and digits, such as `AT-004711` or `CHG-88121`)
@@ -47,6 +50,7 @@ pub fn normalize(text: &str, lang: Language) -> String {
     let mut i = 0;
     while i < words.len() {
         let (lead, core, trail) = split_punct(words[i]);
+        let after_component = i > 0 && is_component(split_punct(words[i - 1]).1);
         i += 1;
         if core.contains(crate::incident::REDACTED) || is_secret_value(core) {
             continue;
@@ -68,7 +72,8 @@ pub fn normalize(text: &str, lang: Language) -> String {
             i += 1;
             continue;
         }
-        if let Some((number, one)) = number_words(core, lang)
+        let (sign, unsigned) = split_sign(core, lang);
+        if let Some((number, one)) = number_words(unsigned, lang)
             && lead.is_empty()
             && trail.is_empty()
             && let Some(next) = words.get(i)
@@ -77,17 +82,70 @@ pub fn normalize(text: &str, lang: Language) -> String {
             if units::is_unit(unit)
                 && let Some(spoken) = units::with_unit(&number, one, unit, lang)
             {
-                out.push(format!("{spoken}{next_trail}"));
+                out.push(format!("{sign}{spoken}{next_trail}"));
                 i += 1;
                 continue;
             }
         }
-        let spoken = word(core, lang);
+        let spoken = if after_component && core.contains(':') {
+            mixed(core, lang)
+        } else {
+            word(core, lang)
+        };
         if !spoken.is_empty() || !trail.is_empty() {
             out.push(format!("{lead}{spoken}{trail}"));
         }
     }
     out.join(" ")
+}
+
+/// Words naming a hardware component, after which `0:1:3` or `12:30` is its address.
+const COMPONENTS: &[&str] = &[
+    "adapter",
+    "bay",
+    "bus",
+    "channel",
+    "connector",
+    "controller",
+    "device",
+    "dimm",
+    "disk",
+    "drive",
+    "enclosure",
+    "interface",
+    "lun",
+    "member",
+    "path",
+    "pd",
+    "port",
+    "slot",
+    "socket",
+    "target",
+    "vd",
+    "磁盘",
+    "硬盘",
+    "端口",
+    "槽位",
+];
+
+fn is_component(word: &str) -> bool {
+    let lower = word.to_lowercase();
+    let one = lower.strip_suffix('s').unwrap_or(&lower);
+    COMPONENTS.contains(&lower.as_str()) || COMPONENTS.contains(&one)
+}
+
+/// A time of day as written in text: `H:MM` or `HH:MM:SS` (two-digit minutes and seconds),
+/// optionally with `Z`. `0:1:3` and `3:4` are not.
+fn is_clock(word: &str) -> bool {
+    let mut parts = word.trim_end_matches('Z').split(':');
+    let digits = |p: Option<&str>, lens: &[usize]| {
+        p.is_some_and(|p| lens.contains(&p.len()) && p.chars().all(|c| c.is_ascii_digit()))
+    };
+    let (h, m, s) = (parts.next(), parts.next(), parts.next());
+    digits(h, &[1, 2])
+        && digits(m, &[2])
+        && (s.is_none() || digits(s, &[2]))
+        && parts.next().is_none()
 }
 
 fn is_auth_scheme(word: &str) -> bool {
@@ -132,6 +190,7 @@ fn word(core: &str, lang: Language) -> String {
     }
     let clock = core.trim_end_matches('Z');
     if core.contains(':')
+        && is_clock(core)
         && let Some(t) = ["%H:%M", "%H:%M:%S"]
             .iter()
             .find_map(|f| NaiveTime::parse_from_str(clock, f).ok())
@@ -315,8 +374,25 @@ fn number_words(word: &str, lang: Language) -> Option<(String, bool)> {
     Some((words, n == 1 && frac.is_none()))
 }
 
-/// A number with its unit attached: `500GB`, `95%`, `1.5TB`, `70°C`.
+/// A leading `+` / `-` in words, and the rest: `+40%` -> ("plus ", "40%").
+fn split_sign(word: &str, lang: Language) -> (&'static str, &str) {
+    let sign = match (word.chars().next(), lang) {
+        (Some('+'), Language::En) => "plus ",
+        (Some('+'), Language::Zh) => "正",
+        (Some('-' | '−'), Language::En) => "minus ",
+        (Some('-' | '−'), Language::Zh) => "负",
+        _ => return ("", word),
+    };
+    (sign, &word[word.chars().next().map_or(0, char::len_utf8)..])
+}
+
+/// A number with its unit attached: `500GB`, `95%`, `1.5TB`, `70°C`, signed `+40%`.
 fn number_with_unit(word: &str, lang: Language) -> Option<String> {
+    let (sign, rest) = split_sign(word, lang);
+    unsigned_with_unit(rest, lang).map(|w| format!("{sign}{w}"))
+}
+
+fn unsigned_with_unit(word: &str, lang: Language) -> Option<String> {
     let split = word.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ','))?;
     if split == 0 {
         return None;

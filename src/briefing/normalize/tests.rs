@@ -203,6 +203,38 @@ fn free_text_table() {
             "case zero zero one, two three four five",
         ),
         ("工单 INC0042", Zh, "工单 I N C，零零四二"),
+        // colon-separated hardware ids are identifiers, not times (issue 20.8)
+        (
+            "physical disk 0:1:3 failed",
+            En,
+            "physical disk zero, colon, one, colon, three failed",
+        ),
+        ("ports 3:4 down", En, "ports three, colon, four down"),
+        ("ratio 3:4", En, "ratio three, colon, four"),
+        (
+            "disk 0:01:03 rebuilding",
+            En,
+            "disk zero, colon, zero one, colon, zero three rebuilding",
+        ),
+        ("port 12:30,", En, "port one two, colon, three zero,"),
+        ("Slots 1:10 empty", En, "Slots one, colon, one zero empty"),
+        ("磁盘 0:1:3 故障", Zh, "磁盘 零，冒号，幺，冒号，三 故障"),
+        ("端口 3:4", Zh, "端口 三，冒号，四"),
+        // signed numbers with units keep the sign, the number and the unit
+        (
+            "latency +40% since noon",
+            En,
+            "latency plus forty percent since noon",
+        ),
+        ("temp -3°C", En, "temp minus three degrees Celsius"),
+        (
+            "throughput -12.5%",
+            En,
+            "throughput minus twelve point five percent",
+        ),
+        ("+2 TB", En, "plus two terabytes"),
+        ("-5 %", En, "minus five percent"),
+        ("延迟 +40%", Zh, "延迟 正百分之四十"),
         // times and dates
         (
             "since 2024-05-02T21:10:00Z",
@@ -210,6 +242,12 @@ fn free_text_table() {
             "since Thursday, May second, twenty twenty-four, at nine ten p.m. UTC",
         ),
         ("at 03:05 today", En, "at three oh five a.m. today"),
+        (
+            "at 9:05, then 21:10:30",
+            En,
+            "at nine oh five a.m., then nine ten p.m.",
+        ),
+        ("于 9:05", Zh, "于 九点零五分"),
         ("at 21:10Z", En, "at nine ten p.m. UTC"),
         ("2024-05-02 变更", Zh, "二零二四年五月二日，星期四 变更"),
         // hosts and URLs

@@ -39,6 +39,8 @@ pub struct CallParams {
     /// SDP `o=` session id.
     pub session_id: u64,
     pub ring_timeout: Duration,
+    /// Which configured limit `ring_timeout` is, named in the reason when it fires.
+    pub ring_limit: RingLimit,
     /// Longest the call stays up after answer.
     pub max_duration: Duration,
     pub menu: Vec<MenuStep>,
@@ -50,6 +52,26 @@ pub struct CallParams {
     /// never derivable from the Call-ID, which the timeline, logs and notify messages show
     /// (RFC 3261 §8.1.1.7; security review finding 3).
     pub branch_key: String,
+}
+
+/// The limit that stops the ringing: the contact's `ring_timeout`, or (in a ladder, when it
+/// is shorter) its SLA `answer_within`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RingLimit {
+    #[default]
+    RingTimeout,
+    AnswerWithin,
+}
+
+impl RingLimit {
+    /// "ring_timeout 45s" / "SLA answer_within 15s".
+    pub fn describe(self, d: Duration) -> String {
+        let secs = d.as_secs_f64();
+        match self {
+            RingLimit::RingTimeout => format!("ring_timeout {secs}s"),
+            RingLimit::AnswerWithin => format!("SLA answer_within {secs}s"),
+        }
+    }
 }
 
 /// The `play` source name of the incident briefing.
@@ -392,14 +414,14 @@ impl Call {
                 }
             }
             Timer::RingTimeout => {
-                let secs = self.p.ring_timeout.as_secs_f64();
+                let limit = self.p.ring_limit.describe(self.p.ring_timeout);
                 match std::mem::replace(&mut self.state, State::Ended) {
                     State::Proceeding { .. } => {
                         let why = Termination::new(
                             Outcome::NoAnswer,
-                            format!("no answer within ring timeout ({secs}s)"),
+                            format!("{limit} reached: no answer"),
                         );
-                        self.start_cancel(now, "ring timeout", why);
+                        self.start_cancel(now, &format!("{limit} reached"), why);
                     }
                     State::Calling => {
                         // No provisional yet: a CANCEL is not allowed (§9.1). Give up now and
@@ -407,7 +429,7 @@ impl Call {
                         self.invite.cancel_wanted = true;
                         let t = Termination::new(
                             Outcome::Failed,
-                            format!("no response within ring timeout ({secs}s)"),
+                            format!("{limit} reached: no response"),
                         );
                         self.end(now, t);
                     }

@@ -87,12 +87,13 @@ fn contacts(cfg: &Config, plan: &Dialplan, doc: &Located, report: &mut Report) {
             }
         }
         let cap = c.answer_within_or(cfg.sla.answer_within);
-        if c.ring_timeout > cap {
+        // Under `overlap` the call rings on past the SLA while the next contact is called.
+        if c.ring_timeout > cap && plan.strategy == crate::dialplan::Strategy::Sequential {
             let at = here(&[Seg::Key("ring_timeout")]);
             report.warnings.push(format!(
                 "{at}: contact {}: ring_timeout {} is longer than its answer_within {}: a \
-                 ladder stops ringing at {} (an SLA miss moves on at once); only `hotline dial` \
-                 rings for {}",
+                 sequential ladder stops ringing at {} (an SLA miss moves on at once); only \
+                 `hotline dial` or strategy = \"overlap\" rings for {}",
                 c.id,
                 secs(c.ring_timeout),
                 secs(cap),

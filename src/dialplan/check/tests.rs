@@ -103,7 +103,7 @@ fn collects_errors_and_warnings_from_all_files() {
         [
             "b.toml:6:7: bad uri \"555\": use an e.164 number like \"+15550100123\" or a sip: uri",
             "a.toml:4:6)",
-            "e.toml:2:1: unknown field `colour`, expected one of `vendor`, `match`, `hours`, `contacts`, `briefing`",
+            "e.toml:2:1: unknown field `colour`, expected one of `vendor`, `match`, `hours`, `contacts`, `briefing`, `vars`, `strategy`",
         ],
         "{report:#?}"
     );
@@ -377,7 +377,7 @@ fn each_case_is_caught_with_its_file_and_line() {
             kind: Kind::Warning,
             file: "a.toml",
             line_of: "ring_timeout",
-            says: "contact a: ring_timeout 45s is longer than its answer_within 30s: a ladder stops ringing at 30s",
+            says: "contact a: ring_timeout 45s is longer than its answer_within 30s: a sequential ladder stops ringing at 30s",
         },
         Case {
             name: "recordings folder cannot be written",

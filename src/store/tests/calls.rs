@@ -216,3 +216,72 @@ async fn ladder_steps_and_tickets_are_kept_in_order() {
         Some(1024)
     );
 }
+
+/// Issue 20.5: the scorecard's facts say whose doing each end was.
+#[tokio::test]
+async fn call_facts_attribute_our_failures_apart_from_the_vendors() {
+    use crate::call::{CallRecord, Clock, EventKind, Side, Termination};
+    use std::time::{Duration, Instant};
+    let store = Store::open_memory().await.expect("open");
+    let ended = |id: &str, t: Termination| {
+        let t0 = Instant::now();
+        let mut r = CallRecord::new(
+            id,
+            "acme",
+            "support",
+            "sip:support@127.0.0.1",
+            Duration::from_secs(30),
+            "r.wav",
+            Clock::now(),
+        );
+        r.push(
+            t0,
+            EventKind::InviteSent {
+                cseq: 1,
+                authenticated: false,
+            },
+        );
+        r.push(
+            t0 + Duration::from_millis(300),
+            EventKind::Ended { result: t.result },
+        );
+        r.terminate(t);
+        r
+    };
+    let calls = [
+        ended("busy", Termination::from_final(486, "Busy Here")),
+        ended(
+            "auth",
+            Termination {
+                result: Outcome::Failed,
+                code: Some(407),
+                reason: "credentials rejected by realm \"trunk\"".into(),
+                hangup_by: None,
+            },
+        ),
+        ended(
+            "trunk",
+            Termination::new(Outcome::Failed, "trunk unreachable: connection refused"),
+        ),
+        ended(
+            "resolved",
+            Termination::new(Outcome::Cancelled, "incident resolved"),
+        ),
+    ];
+    for c in &calls {
+        store.save_call(c, None).await.expect("save");
+    }
+    let facts = store.call_facts(None, None).await.expect("facts");
+    let by: std::collections::HashMap<_, _> = facts
+        .iter()
+        .map(|f| (f.call_id.as_str(), (f.side, f.sla_met)))
+        .collect();
+    assert_eq!(by["busy"], (Side::Vendor, Some(false)));
+    assert_eq!(
+        by["auth"],
+        (Side::Gateway, None),
+        "no SLA verdict for our 407"
+    );
+    assert_eq!(by["trunk"], (Side::Gateway, None));
+    assert_eq!(by["resolved"], (Side::Withdrawn, None));
+}

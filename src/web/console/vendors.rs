@@ -1,8 +1,11 @@
 //! The vendor scorecard: per vendor and contact, calls, answer rate, p50 / p95 time to
-//! answer and SLA compliance, as a table, a small SVG chart, CSV and JSON.
+//! answer and SLA compliance, as a table, a small SVG chart, CSV and JSON. Only calls whose
+//! end was the vendor's count; our own failures (credentials, trunk, hotline stopped) and
+//! calls we withdrew are counted apart ([`crate::call::Side`]).
 
 use super::{PageError, csv, download, esc, given, page, parse_day, secs};
 use crate::app::Service;
+use crate::call::Side;
 use crate::store::CallFact;
 use crate::web::auth::Principal;
 use axum::Extension;
@@ -26,7 +29,7 @@ pub struct Score {
     pub vendor: String,
     /// `None` on a vendor's total line.
     pub contact: Option<String>,
-    /// Ended calls.
+    /// Ended calls whose end was the vendor's doing.
     pub calls: u32,
     pub answered: u32,
     pub answer_rate: Option<f64>,
@@ -36,6 +39,11 @@ pub struct Score {
     pub sla_calls: u32,
     pub sla_met: u32,
     pub sla_compliance: Option<f64>,
+    /// Calls that ended on our side (401/407, trunk unreachable, hotline stopped…): not
+    /// counted above.
+    pub gateway_failures: u32,
+    /// Calls we withdrew before an answer (incident resolved, stop): not counted above.
+    pub withdrawn: u32,
 }
 
 /// Nearest-rank percentile of sorted values.
@@ -48,7 +56,13 @@ fn percentile(sorted: &[u64], p: f64) -> Option<u64> {
 }
 
 fn score(vendor: &str, contact: Option<&str>, calls: &[&CallFact]) -> Score {
-    let ended: Vec<&&CallFact> = calls.iter().filter(|c| c.ended).collect();
+    let over: Vec<&&CallFact> = calls.iter().filter(|c| c.ended || c.interrupted).collect();
+    let apart = |side: Side| over.iter().filter(|c| c.side == side).count() as u32;
+    let ended: Vec<&&CallFact> = over
+        .iter()
+        .copied()
+        .filter(|c| c.ended && c.side == Side::Vendor)
+        .collect();
     let answered = ended
         .iter()
         .filter(|c| c.result.as_deref() == Some("answered"))
@@ -73,6 +87,8 @@ fn score(vendor: &str, contact: Option<&str>, calls: &[&CallFact]) -> Score {
         sla_calls,
         sla_met,
         sla_compliance: ratio(sla_met, sla_calls),
+        gateway_failures: apart(Side::Gateway),
+        withdrawn: apart(Side::Withdrawn),
     }
 }
 
@@ -174,6 +190,8 @@ pub async fn scorecard(
                         r.sla_calls.to_string(),
                         r.sla_met.to_string(),
                         f(r.sla_compliance),
+                        r.gateway_failures.to_string(),
+                        r.withdrawn.to_string(),
                     ]
                 })
                 .collect();
@@ -189,6 +207,8 @@ pub async fn scorecard(
                     "sla_calls",
                     "sla_met",
                     "sla_compliance",
+                    "gateway_failures",
+                    "withdrawn",
                 ],
                 &data,
             );
@@ -215,11 +235,14 @@ pub async fn scorecard(
     let _ = write!(
         b,
         "<p>Export: <a href='/console/vendors?{qs}format=csv'>CSV</a> · <a href='/console/vendors?{qs}format=json'>JSON</a>. \
-         Counted: ended calls; time to answer from INVITE sent to 200 OK.</p>"
+         Counted: ended calls whose end was the vendor's; time to answer from INVITE sent to 200 OK. \
+         Not counted (last column): our failures (credentials refused, trunk unreachable, \
+         hotline stopped, call not set up) and calls we withdrew (incident resolved).</p>"
     );
     b.push_str(
         "<div class='scroll'><table id='scorecard'><tr><th>Vendor / contact</th><th class='num'>Calls</th>\
-         <th class='num'>Answered</th><th class='num'>p50</th><th class='num'>p95</th><th class='num'>SLA met</th></tr>",
+         <th class='num'>Answered</th><th class='num'>p50</th><th class='num'>p95</th><th class='num'>SLA met</th>\
+         <th class='num'>Not the vendor's</th></tr>",
     );
     for r in &rows {
         let name = match &r.contact {
@@ -229,7 +252,8 @@ pub async fn scorecard(
         let _ = write!(
             b,
             "<tr><td>{name}</td><td class='num'>{}</td><td class='num'>{} ({})</td><td class='num'>{}</td>\
-             <td class='num'>{}</td><td class='num'>{} of {} ({})</td></tr>",
+             <td class='num'>{}</td><td class='num'>{} of {} ({})</td>\
+             <td class='num' title='our failures · withdrawn'>{} ours · {} withdrawn</td></tr>",
             r.calls,
             r.answered,
             pct(r.answer_rate),
@@ -237,11 +261,13 @@ pub async fn scorecard(
             secs(r.p95_answer_ms),
             r.sla_met,
             r.sla_calls,
-            pct(r.sla_compliance)
+            pct(r.sla_compliance),
+            r.gateway_failures,
+            r.withdrawn
         );
     }
     if rows.is_empty() {
-        b.push_str("<tr><td colspan='6' class='muted'>No calls in this range.</td></tr>");
+        b.push_str("<tr><td colspan='7' class='muted'>No calls in this range.</td></tr>");
     }
     b.push_str("</table></div>");
     let contacts: Vec<&Score> = rows.iter().filter(|r| r.contact.is_some()).collect();
@@ -253,7 +279,42 @@ pub async fn scorecard(
 
 #[cfg(test)]
 mod tests {
-    use super::percentile;
+    use super::{Side, percentile, score};
+    use crate::store::CallFact;
+
+    fn fact(result: &str, side: Side, sla_met: Option<bool>, interrupted: bool) -> CallFact {
+        CallFact {
+            call_id: format!("{result}-{side:?}"),
+            incident_id: None,
+            dialplan: "dell".into(),
+            contact: "hotline".into(),
+            result: Some(result.into()),
+            started_at: None,
+            time_to_answer_ms: (result == "answered").then_some(9_000),
+            sla_met,
+            ended: !interrupted,
+            interrupted,
+            side,
+        }
+    }
+
+    /// Issue 20.5: 407s, trunk failures, cut calls and withdrawn calls are not the vendor's.
+    #[test]
+    fn only_the_vendors_ends_count() {
+        let facts = [
+            fact("answered", Side::Vendor, Some(true), false),
+            fact("no_answer", Side::Vendor, Some(false), false),
+            fact("failed", Side::Gateway, Some(false), false), // an old row: verdict stored
+            fact("failed", Side::Gateway, None, true),
+            fact("cancelled", Side::Withdrawn, None, false),
+        ];
+        let refs: Vec<&CallFact> = facts.iter().collect();
+        let s = score("Dell", None, &refs);
+        assert_eq!((s.calls, s.answered), (2, 1));
+        assert_eq!(s.answer_rate, Some(0.5));
+        assert_eq!((s.sla_met, s.sla_calls), (1, 2));
+        assert_eq!((s.gateway_failures, s.withdrawn), (2, 1));
+    }
 
     #[test]
     fn nearest_rank() {

@@ -1,0 +1,245 @@
+//! Drives the pure `ladder::Overlap` for a dialplan with `strategy = "overlap"`: several
+//! calls may ring at once, each to its own `ring_timeout`. A call counts as answered once it
+//! is open on the operator bridge (the call task opens it at the 200 OK); the losers are hung
+//! up (CANCEL while ringing, BYE if they answered too). A graceful stop hangs every call up
+//! at once; the next start resumes after the stored steps.
+
+use super::call_task::SourceFactory;
+use super::ladder_task::{
+    LadderCmd, Live, exhausted_reason, fallback, finish_call, not_placed, notify, place, resume_at,
+};
+use super::service::Service;
+use crate::call::{CallRecord, Input, Outcome, Side};
+use crate::dialplan::{Dialplan, MenuVars};
+use crate::incident::Incident;
+use crate::ladder::{
+    CallOutcome, LOST_RACE, LadderEnd, Overlap, OverlapInput, OverlapOutput, Rung,
+};
+use crate::store::{IncidentId, LadderState, NewStep, StepEnd};
+use chrono::Utc;
+use std::collections::HashMap;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// How often ringing calls are checked for an answer.
+const ANSWER_POLL: Duration = Duration::from_millis(100);
+/// The ladder's reason when a graceful stop ends it.
+const STOPPING: &str = "hotline stopped; the ladder resumes on the next start";
+
+/// One overlap ladder run.
+pub(super) struct Run<'a> {
+    pub svc: &'a Service,
+    pub id: &'a IncidentId,
+    pub incident: &'a Incident,
+    pub plan: &'a Dialplan,
+    pub vars: &'a MenuVars,
+    pub briefing: Option<SourceFactory>,
+}
+
+struct Ringing {
+    control: mpsc::Sender<Input>,
+    step: u32,
+    call_id: String,
+    answered: bool,
+}
+
+impl Run<'_> {
+    pub async fn drive(self, mut cmds: mpsc::Receiver<LadderCmd>, resumed: bool) {
+        let (svc, id, plan) = (self.svc, self.id, self.plan);
+        let inner = &svc.inner;
+        let store = &inner.store;
+        let cfg = svc.config();
+        let slas = plan
+            .contacts
+            .iter()
+            .map(|c| c.answer_within_or(cfg.sla.answer_within))
+            .collect();
+        let mut ladder =
+            Overlap::new(Rung::from_dialplan(plan), slas).stop_when(&cfg.ladder.reached);
+        if resumed {
+            let at = resume_at(svc, id, plan).await;
+            ladder.start_at(Utc::now(), at.rung);
+        } else {
+            ladder.start(Utc::now());
+        }
+        let (done_tx, mut done_rx) =
+            mpsc::channel::<(u32, Result<CallRecord, tokio::task::JoinError>)>(8);
+        let mut calls: HashMap<u32, Ringing> = HashMap::new();
+        let mut shutdown = false;
+        let mut cmds_open = true;
+        let (mut failed_calls, mut ours) = (0u32, 0u32);
+        loop {
+            while let Some(out) = ladder.poll_output() {
+                match out {
+                    OverlapOutput::Dial { call, contact, .. } => {
+                        let placed = place(
+                            svc,
+                            id,
+                            plan,
+                            (&contact, 1),
+                            self.vars,
+                            self.briefing.clone(),
+                            false,
+                        )
+                        .await;
+                        match placed {
+                            Ok(Live {
+                                task,
+                                control,
+                                step,
+                                call_id,
+                            }) => {
+                                let tx = done_tx.clone();
+                                tokio::spawn(async move {
+                                    let rec = task.await;
+                                    let _ = tx.send((call, rec)).await;
+                                });
+                                let r = Ringing {
+                                    control,
+                                    step,
+                                    call_id,
+                                    answered: false,
+                                };
+                                calls.insert(call, r);
+                            }
+                            Err(why) => {
+                                let reason = format!("call could not be set up: {why}");
+                                not_placed(store, id, &contact, 1, &reason).await;
+                                let outcome = CallOutcome {
+                                    call_id: String::new(),
+                                    result: Outcome::Failed,
+                                    reached: Vec::new(),
+                                    side: Side::Gateway,
+                                    reason,
+                                };
+                                ladder.handle_input(
+                                    Utc::now(),
+                                    OverlapInput::Ended { call, outcome },
+                                );
+                            }
+                        }
+                    }
+                    OverlapOutput::Skipped { contact, reason } => {
+                        let step = NewStep {
+                            contact: contact.clone(),
+                            attempt: 1,
+                            started_at: Utc::now(),
+                            call_id: None,
+                        };
+                        if let Ok(seq) = store.append_step(id, step).await {
+                            let end = StepEnd {
+                                outcome: None,
+                                reason: format!("skipped: {reason}"),
+                                ended_at: Utc::now(),
+                                call_id: None,
+                            };
+                            let _ = store.finish_step(id, seq, end).await;
+                        }
+                        notify(
+                            svc,
+                            &format!("{}: {contact} skipped ({reason})", plan.vendor),
+                        )
+                        .await;
+                    }
+                    OverlapOutput::Failed {
+                        contact, outcome, ..
+                    } => {
+                        failed_calls += 1;
+                        let whose = if outcome.side == Side::Gateway {
+                            ours += 1;
+                            "; our side, not the vendor's"
+                        } else {
+                            ""
+                        };
+                        notify(
+                            svc,
+                            &format!(
+                                "{}: {contact} {:?} ({}{whose})",
+                                plan.vendor, outcome.result, outcome.reason
+                            ),
+                        )
+                        .await;
+                    }
+                    OverlapOutput::Cancel { call, reason } => {
+                        if let Some(c) = calls.get(&call) {
+                            let hang_up = reason == LOST_RACE
+                                || shutdown
+                                || inner.cfg().ladder.hangup_on_resolve;
+                            let input = if hang_up {
+                                Input::Hangup(reason)
+                            } else {
+                                Input::CancelIfRinging(reason)
+                            };
+                            let _ = c.control.send(input).await;
+                        }
+                    }
+                    OverlapOutput::Finished(end) => {
+                        let (state, reason) = match &end {
+                            LadderEnd::Taken { contact, by, .. } => {
+                                let by = by.name();
+                                notify(
+                                    svc,
+                                    &format!(
+                                        "{}: {contact} reached ({by}): ladder done",
+                                        plan.vendor
+                                    ),
+                                )
+                                .await;
+                                (LadderState::Done, format!("taken by {contact} ({by})"))
+                            }
+                            LadderEnd::Exhausted => {
+                                let why = exhausted_reason(ours, failed_calls);
+                                fallback(svc, id, self.incident, Some(plan), &why).await;
+                                (LadderState::Exhausted, why)
+                            }
+                            LadderEnd::Stopped { reason } if shutdown => {
+                                (LadderState::Interrupted, reason.clone())
+                            }
+                            LadderEnd::Stopped { reason } => (LadderState::Stopped, reason.clone()),
+                        };
+                        let _ = store.set_ladder_state(id, state, Some(&reason)).await;
+                    }
+                }
+            }
+            if ladder.is_done() {
+                break;
+            }
+            let escalate = ladder.poll_timeout();
+            let wait = escalate
+                .and_then(|t| (t - Utc::now()).to_std().ok())
+                .unwrap_or(Duration::ZERO);
+            let ringing = calls.values().any(|c| !c.answered);
+            tokio::select! {
+                Some((call, rec)) = done_rx.recv() => {
+                    if let Some(c) = calls.remove(&call) {
+                        let outcome = finish_call(svc, id, plan, c.step, rec).await;
+                        ladder.handle_input(Utc::now(), OverlapInput::Ended { call, outcome });
+                    }
+                }
+                cmd = cmds.recv(), if cmds_open => match cmd {
+                    Some(LadderCmd::Stop(reason)) => {
+                        ladder.handle_input(Utc::now(), OverlapInput::Stop(reason));
+                    }
+                    Some(LadderCmd::Drain { .. }) | None => {
+                        cmds_open = cmd.is_some();
+                        if !shutdown {
+                            shutdown = true;
+                            ladder.handle_input(Utc::now(), OverlapInput::Stop(STOPPING.into()));
+                        }
+                    }
+                },
+                _ = tokio::time::sleep(ANSWER_POLL), if ringing => {
+                    for (call, c) in calls.iter_mut() {
+                        if !c.answered && inner.bridge.call(&c.call_id).is_some() {
+                            c.answered = true;
+                            ladder.handle_input(Utc::now(), OverlapInput::Answered { call: *call });
+                        }
+                    }
+                }
+                _ = tokio::time::sleep(wait), if escalate.is_some() => {
+                    ladder.handle_timeout(Utc::now());
+                }
+            }
+        }
+    }
+}
