@@ -51,6 +51,9 @@ pub struct CallSetup {
     /// start can send the BYE if this process dies mid-call (`hotline serve`; `None` for the
     /// CLI).
     pub dialogs: Option<crate::store::Store>,
+    /// Publish the live state (store row, incident event stream) while the call runs
+    /// (`hotline serve`; `None` for the CLI).
+    pub live: Option<super::live::LiveSetup>,
 }
 
 struct RecTap {
@@ -112,6 +115,8 @@ struct Driver {
     /// Where the answered dialog is persisted, and the write in flight.
     dialogs: Option<crate::store::Store>,
     dialog_saved: Option<tokio::task::JoinHandle<()>>,
+    /// The live state's publisher (`app::live`), off the media path.
+    live: Option<super::live::LiveCall>,
 }
 
 /// Runs the call to its end; returns the final record (also written as the sidecar).
@@ -183,6 +188,7 @@ async fn drive(
         bridge: None,
         dialogs: setup.dialogs,
         dialog_saved: None,
+        live: setup.live.map(super::live::LiveCall::start),
         ep: ep.clone(),
         rtp,
     };
@@ -374,8 +380,12 @@ impl Driver {
     }
 
     fn push(&mut self, at: Instant, kind: EventKind) {
+        let live = self.live.as_ref().map(|_| kind.clone());
         self.record.push(at, kind);
         self.sidecar.update(&self.record);
+        if let (Some(l), Some(kind)) = (&mut self.live, live) {
+            l.pushed(&self.record, &kind);
+        }
         if let Some(b) = &self.bridge {
             b.publish(&self.record.events);
         }
@@ -426,6 +436,9 @@ impl Driver {
                 Output::Terminated(t) => {
                     tracing::info!(termination = %t, "call ended");
                     self.record.terminate(t);
+                    if let Some(l) = &mut self.live {
+                        l.terminated(&self.record);
+                    }
                     // Links are refused and legs told from the end, not after the linger.
                     if let Some(b) = self.bridge.take() {
                         let m = b.stats();
@@ -609,6 +622,10 @@ impl Driver {
             self.record.recording_error = Some(e.clone());
         }
         self.sidecar.finish(&self.record).await;
+        if let Some(l) = &mut self.live {
+            // The caller saves the final record; no live write may land after it.
+            l.finish().await;
+        }
         if let Some(saved) = self.dialog_saved.take() {
             let _ = saved.await;
             if let Some(store) = &self.dialogs

@@ -434,6 +434,7 @@ pub async fn build_call(
         linger: false,
         forward_rx: None,
         dialogs: None,
+        live: None,
     };
     Ok((setup, rtp))
 }

@@ -7,6 +7,7 @@ mod call_task;
 mod demo;
 mod dial;
 mod ladder_task;
+pub mod live;
 mod metrics;
 mod notify;
 mod orphan;

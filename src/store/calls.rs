@@ -129,16 +129,32 @@ const CALL_COLUMNS: &str = "call_id, incident_id, dialplan, contact, uri, result
 
 fn call_row(r: &Row) -> Result<StoredCall, StoreError> {
     let json: String = r.get(14)?;
+    let record: serde_json::Value = serde_json::from_str(&json)?;
+    let result = r
+        .get::<_, Option<String>>(5)?
+        .map(|s| parse_outcome("result", s))
+        .transpose()?;
+    let interrupted: bool = r.get(15)?;
+    let phase = match record.get("phase").and_then(|p| p.as_str()) {
+        _ if result.is_some() || interrupted => "ended",
+        Some(p) => p,
+        None => "unknown",
+    }
+    .to_string();
+    let phase_since = record
+        .get("phase_since")
+        .and_then(|v| v.as_str())
+        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc));
     Ok(StoredCall {
+        phase,
+        phase_since,
         call_id: r.get(0)?,
         incident_id: r.get::<_, Option<String>>(1)?.map(IncidentId::from_db),
         dialplan: r.get(2)?,
         contact: r.get(3)?,
         uri: r.get(4)?,
-        result: r
-            .get::<_, Option<String>>(5)?
-            .map(|s| parse_outcome("result", s))
-            .transpose()?,
+        result,
         code: r.get(6)?,
         reason: r.get(7)?,
         started_at: parse_ts_opt("started_at", r.get(8)?)?,
@@ -150,8 +166,8 @@ fn call_row(r: &Row) -> Result<StoredCall, StoreError> {
             .transpose()?,
         sla_met: r.get(12)?,
         recording_path: r.get(13)?,
-        record: serde_json::from_str(&json)?,
-        interrupted: r.get(15)?,
+        record,
+        interrupted,
         updated_at: parse_ts("updated_at", r.get(16)?)?,
         events: Vec::new(),
         recording: None,
