@@ -105,6 +105,11 @@ impl LiveHub {
         let _ = c.tx.send(e);
     }
 
+    /// The newest event id of an incident (0: none yet).
+    pub fn newest(&self, incident: &str) -> u64 {
+        self.lock().get(incident).map_or(0, |c| c.next - 1)
+    }
+
     /// Ends every open stream (the service is stopping: HTTP waits for open responses).
     pub fn close(&self) {
         for c in self.lock().values_mut() {

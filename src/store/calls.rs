@@ -255,7 +255,47 @@ fn one(db: &mut Db, call_id: &str) -> Result<Option<StoredCall>, StoreError> {
     Ok(call)
 }
 
+/// A call still running (as of its last save), for the console's incident list.
+#[derive(Clone, Debug)]
+pub struct LiveCallRow {
+    pub incident_id: String,
+    pub call_id: String,
+    pub contact: String,
+    /// `call::Phase`'s name.
+    pub phase: String,
+    pub phase_since: Option<chrono::DateTime<Utc>>,
+}
+
+fn live_calls(conn: &Connection) -> Result<Vec<LiveCallRow>, StoreError> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {CALL_COLUMNS} FROM calls
+         WHERE ended_at IS NULL AND result IS NULL AND interrupted = 0
+           AND incident_id IS NOT NULL
+         ORDER BY COALESCE(started_at, updated_at), call_id"
+    ))?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let c = call_row(r)?;
+        if c.is_live() {
+            out.push(LiveCallRow {
+                incident_id: c.incident_id.map(|i| i.to_string()).unwrap_or_default(),
+                call_id: c.call_id,
+                contact: c.contact,
+                phase: c.phase,
+                phase_since: c.phase_since,
+            });
+        }
+    }
+    Ok(out)
+}
+
 impl Store {
+    /// The calls running now (newest last), each with its incident and phase.
+    pub async fn live_calls(&self) -> Result<Vec<LiveCallRow>, StoreError> {
+        self.worker.call(|db| live_calls(&db.conn)).await
+    }
+
     /// Saves a call record: inserts it on the first save, rewrites it on later ones (at
     /// start, at each stage, at the end). `incident_id` links the call to its incident;
     /// `None` on a later save keeps the link a first save made.
