@@ -70,6 +70,8 @@ pub struct PhaseTracker {
     talking: u32,
     /// Talking legs by leg id, so a leave of a listen-only leg does not count down.
     legs: Vec<String>,
+    /// The menu's last step is a hangup: its end is not a conversation.
+    hanging_up: bool,
 }
 
 impl PhaseTracker {
@@ -97,6 +99,7 @@ impl PhaseTracker {
             }
             EventKind::Answered { .. } => self.base = Phase::Menu,
             EventKind::MenuStep { step, .. } => {
+                self.hanging_up = step == "hangup";
                 self.base = if step == &format!("play {}", super::BRIEFING) {
                     Phase::Briefing
                 } else {
@@ -104,6 +107,9 @@ impl PhaseTracker {
                 }
             }
             EventKind::BriefingRepeated { .. } => self.base = Phase::Briefing,
+            // A hangup step ends the call (or, with an operator on the line, leaves them
+            // talking, which `talking` already says).
+            EventKind::MenuDone if self.hanging_up => {}
             EventKind::MenuDone => self.base = Phase::Talking,
             EventKind::ReinviteReceived { direction } => {
                 self.held = matches!(direction.as_str(), "sendonly" | "inactive")
@@ -171,6 +177,11 @@ mod tests {
                 step: "play briefing".into(),
             },
             EventKind::MenuDone,
+            EventKind::MenuStep {
+                index: 3,
+                step: "hangup".into(),
+            },
+            EventKind::MenuDone,
             EventKind::Ended {
                 result: Outcome::Answered,
             },
@@ -178,7 +189,7 @@ mod tests {
         use Phase::*;
         assert_eq!(
             phases,
-            vec![Dialing, Ringing, Menu, Briefing, Talking, Ended]
+            vec![Dialing, Ringing, Menu, Briefing, Talking, Menu, Ended]
         );
     }
 
