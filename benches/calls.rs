@@ -3,7 +3,9 @@
 //! recording frames, CPU, RSS per call and 200 OK -> first RTP packet latency.
 //!
 //! `cargo bench --bench calls` (release). Knobs: HOTLINE_BENCH_CALLS (500),
-//! HOTLINE_BENCH_HOLD_SECS (20), HOTLINE_BENCH_RATE (calls started per second, 100).
+//! HOTLINE_BENCH_HOLD_SECS (20), HOTLINE_BENCH_RATE (calls started per second, 100),
+//! HOTLINE_BENCH_LIVE (0; 1: each call also publishes its live state as `serve` does: the
+//! call row saved at each phase through `app::live`, into a SQLite store on disk).
 
 use hotline::app::{DialArgs, Histogram, pcm_source, prepare, run_call};
 use hotline::call::CallRecord;
@@ -59,6 +61,7 @@ fn main() {
     let n = env("HOTLINE_BENCH_CALLS", 500) as usize;
     let hold = env("HOTLINE_BENCH_HOLD_SECS", 20);
     let rate = env("HOTLINE_BENCH_RATE", 100).max(1);
+    let live = env("HOTLINE_BENCH_LIVE", 0) == 1;
     let dir = tempfile::tempdir().expect("tempdir");
     let sip_port = free_port(40000);
     let media_port = free_port(42000);
@@ -140,6 +143,15 @@ fn main() {
                 peak.fetch_max(usage().1, std::sync::atomic::Ordering::Relaxed);
             }
         });
+        let store = match live {
+            true => Some(
+                hotline::store::Store::open(dir.path().join("bench.db"))
+                    .await
+                    .expect("store"),
+            ),
+            false => None,
+        };
+        let hub = hotline::app::live::LiveHub::default();
         let mut tasks = Vec::new();
         let mut next = Some(first);
         for i in 0..n {
@@ -149,6 +161,14 @@ fn main() {
                     .await
                     .expect("prepare"),
             };
+            let mut p = p;
+            if let Some(store) = &store {
+                p.setup.live = Some(hotline::app::live::LiveSetup {
+                    store: store.clone(),
+                    hub: hub.clone(),
+                    incident: format!("bench-{i}"),
+                });
+            }
             let (_tx, rx) = tokio::sync::mpsc::channel(1);
             tasks.push(tokio::spawn(async move {
                 let _keep = _tx;
@@ -210,7 +230,9 @@ fn main() {
         .count();
     let peak = peak_rss.load(std::sync::atomic::Ordering::Relaxed);
     println!(
-        "hotline bench: {n} calls to a sipp RTP echo on 127.0.0.1, {hold}s hold, {rate} calls/s"
+        "hotline bench: {n} calls to a sipp RTP echo on 127.0.0.1, {hold}s hold, {rate} calls/s, \
+         live state {}",
+        if live { "published (store + hub)" } else { "off" }
     );
     println!("  calls answered            {}/{n}", answered.len());
     println!("  concurrent calls (max)    {max_up}");
