@@ -258,3 +258,54 @@ impl LiveCall {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(v: &[LiveEvent]) -> Vec<u64> {
+        v.iter().map(|e| e.id).collect()
+    }
+
+    #[tokio::test]
+    async fn streams_resume_after_their_last_id_and_reset_when_it_is_unknown() {
+        let hub = LiveHub::default();
+        for i in 0..3 {
+            hub.publish("a", "step", json!({ "n": i }));
+        }
+        hub.publish("b", "step", json!({}));
+        assert_eq!(hub.newest("a"), 3);
+        assert_eq!(hub.newest("b"), 1, "numbered per incident");
+
+        let all = hub.subscribe("a", None);
+        assert!(!all.reset);
+        assert_eq!(ids(&all.replay), [1, 2, 3]);
+        let after2 = hub.subscribe("a", Some(2));
+        assert_eq!((after2.reset, ids(&after2.replay)), (false, vec![3]));
+        let current = hub.subscribe("a", Some(3));
+        assert_eq!((current.reset, current.replay.len()), (false, 0));
+        // From before a restart (or any id this process never gave): start over.
+        let stale = hub.subscribe("a", Some(9));
+        assert_eq!((stale.reset, ids(&stale.replay)), (true, vec![1, 2, 3]));
+
+        // Live events follow the replay without a gap.
+        let mut rx = current.rx;
+        hub.publish("a", "phase", json!({ "phase": "ringing" }));
+        let e = rx.recv().await.expect("event");
+        assert_eq!((e.id, e.event), (4, "phase"));
+
+        // Evicted from the backlog: a reset too.
+        for _ in 0..BACKLOG {
+            hub.publish("a", "step", json!({}));
+        }
+        let old = hub.subscribe("a", Some(2));
+        assert!(old.reset);
+        assert_eq!(old.replay.len(), BACKLOG);
+
+        // A stop ends every open stream.
+        hub.close();
+        let mut rx = hub.subscribe("a", None).rx;
+        hub.close();
+        assert!(rx.recv().await.is_err());
+    }
+}
