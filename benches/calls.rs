@@ -232,7 +232,11 @@ fn main() {
     println!(
         "hotline bench: {n} calls to a sipp RTP echo on 127.0.0.1, {hold}s hold, {rate} calls/s, \
          live state {}",
-        if live { "published (store + hub)" } else { "off" }
+        if live {
+            "published (store + hub)"
+        } else {
+            "off"
+        }
     );
     println!("  calls answered            {}/{n}", answered.len());
     println!("  concurrent calls (max)    {max_up}");

@@ -588,6 +588,7 @@ pub async fn save_owner(
     Form(f): Form<OwnerForm>,
 ) -> Result<Response, PageError> {
     let v = load(&svc, &id).await?;
+    let mut changed = false;
     for (field, new, old) in [
         (
             IncidentField::VendorCase,
@@ -608,7 +609,16 @@ pub async fn save_owner(
             svc.store()
                 .set_incident_field(&v.row.id, field, new, &who.name)
                 .await?;
+            changed = true;
         }
+    }
+    if changed {
+        let data = serde_json::json!({
+            "vendor_case": given(&f.vendor_case),
+            "engineer": given(&f.engineer_name),
+            "by": who.name,
+        });
+        svc.live().publish(v.row.id.as_str(), "ownership", data);
     }
     Ok(Redirect::to(&format!("/console/incidents/{}", url(&id))).into_response())
 }
