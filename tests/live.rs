@@ -1,4 +1,4 @@
-//! Live call state end to end: while serve calls a sipp line (ringing 1.5 s, then a menu with
+//! Live call state end to end: while serve calls a sipp line (ringing 3 s, then a menu with
 //! the briefing), the API, the incident's event stream and the console show each phase as it
 //! happens, with the stamps the final record keeps.
 
@@ -136,7 +136,7 @@ fn stamps_agree(part: &Value, whole: &Value, what: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_phase_in_order_in_the_api_the_stream_and_the_console() {
     let dir = tempfile::tempdir().expect("tmp");
-    let sipp = Sipp::start(dir.path(), "uas_answer.xml", "u1", &["-d", "1500"]);
+    let sipp = Sipp::start(dir.path(), "uas_answer.xml", "u1", &["-d", "3000"]);
     let config = serve_config(
         dir.path(),
         &format!(
@@ -153,7 +153,7 @@ async fn each_phase_in_order_in_the_api_the_stream_and_the_console() {
             "vip",
             sipp.port,
             "30s",
-            r#"{ wait = "1s" }, { play = "briefing" }, { wait = "1s" }, { hangup = true }"#
+            r#"{ wait = "2s" }, { play = "briefing" }, { wait = "3s" }, { hangup = true }"#
         ),
     );
     std::fs::write(dir.path().join("dialplans/hpe.toml"), plan).expect("plan");
@@ -175,6 +175,25 @@ async fn each_phase_in_order_in_the_api_the_stream_and_the_console() {
     assert_eq!(resp.status().as_u16(), 202);
     let v: Value = serde_json::from_str(&resp.text().await.expect("body")).expect("json");
     let id = v["incidents"][0]["id"].as_str().expect("id").to_string();
+
+    // Headless Chromium follows the incident page meanwhile (it reloads on the stream).
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shot = root.join("target/live-console-screenshot.png");
+    let _ = std::fs::remove_file(&shot);
+    let browser = tokio::process::Command::new("node")
+        .current_dir(root.join("tests/browser"))
+        .arg("live.mjs")
+        .arg(&s.http)
+        .arg(&id)
+        .arg(AUDITOR)
+        .arg(&shot)
+        .env(
+            "CHROMIUM",
+            std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+        )
+        .kill_on_drop(true)
+        .output();
+    let browser = tokio::spawn(browser);
 
     // Webhook tokens may not read the stream; auditors may.
     let (code, _) = get_as(&s, HOOK_TOKEN, &format!("/v1/incidents/{id}/events")).await;
@@ -232,6 +251,7 @@ async fn each_phase_in_order_in_the_api_the_stream_and_the_console() {
             }
             let (_, list) = get_as(&s, AUDITOR, "/console/incidents").await;
             let (_, page) = get_as(&s, AUDITOR, &format!("/console/incidents/{id}")).await;
+
             for (html, into) in [(&list, &mut list_phases), (&page, &mut page_phases)] {
                 if let Some(p) = html.split("data-phase='").nth(1) {
                     let p = p.split('\'').next().unwrap_or("").to_string();
@@ -242,7 +262,7 @@ async fn each_phase_in_order_in_the_api_the_stream_and_the_console() {
                     assert!(!html.contains("SLA missed"), "{html}");
                 }
             }
-            if phase == "ringing" {
+            if list.contains("data-phase='ringing'") {
                 assert!(list.contains("ringing vip ("), "{list}");
             }
         }
@@ -255,6 +275,7 @@ async fn each_phase_in_order_in_the_api_the_stream_and_the_console() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let (events, raw) = stream.await.expect("stream task");
+
     let fin = get(&s, &format!("/v1/calls/{call_id}")).await;
     assert_eq!(fin["phase"], "ended");
     let stages = &fin["record"]["stages"];
@@ -354,6 +375,35 @@ async fn each_phase_in_order_in_the_api_the_stream_and_the_console() {
         list.contains("SLA met") && !list.contains("data-phase"),
         "{list}"
     );
+    let out = tokio::time::timeout(Duration::from_secs(60), browser)
+        .await
+        .expect("the browser finishes")
+        .expect("join")
+        .expect("node (tests/browser: npm ci; Debian's chromium)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "browser: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let b: Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}")).expect("json");
+    eprintln!("browser: {b}");
+    let shown: Vec<&str> = b["phases"]
+        .as_array()
+        .expect("phases")
+        .iter()
+        .filter_map(|p| p.as_str())
+        .collect();
+    // The page moved on by itself, in the stream's order.
+    assert!(shown.len() >= 2, "the page never changed phase: {b}");
+    let mut want = names.iter();
+    for p in &shown {
+        assert!(
+            want.any(|n| n == p),
+            "browser phases {shown:?} out of order"
+        );
+    }
+    assert!(shot.exists(), "screenshot at {}", shot.display());
 
     // Resuming: after event 2, exactly what followed it; an unknown id gets a reset.
     let n = events.len();
