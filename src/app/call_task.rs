@@ -436,9 +436,6 @@ impl Driver {
                 Output::Terminated(t) => {
                     tracing::info!(termination = %t, "call ended");
                     self.record.terminate(t);
-                    if let Some(l) = &mut self.live {
-                        l.terminated(&self.record);
-                    }
                     // Links are refused and legs told from the end, not after the linger.
                     if let Some(b) = self.bridge.take() {
                         let m = b.stats();

@@ -7,7 +7,8 @@
 //!   waits: a lock held for a push, and a broadcast send.
 //! - [`LiveCall`]: the call task's one hook. Each timeline push hands the newest record to a
 //!   writer task through a `watch` (older versions are skipped) that saves it at most every
-//!   [`WRITE_EVERY`], so the call task never awaits the store; a phase change (and a join,
+//!   [`WRITE_EVERY`], so the call task never awaits the store (the ended record is left to
+//!   the ladder's final save); a phase change (and a join,
 //!   leave or ownership) also goes to the hub at once.
 //!
 //! Only whitelisted fields leave through the hub: never a join-link token or a leg secret
@@ -181,7 +182,9 @@ impl LiveCall {
 
     /// The call task pushed `kind` onto `record`'s timeline.
     pub fn pushed(&mut self, record: &CallRecord, kind: &EventKind) {
-        if let Some(tx) = &self.tx {
+        // The ended record is the ladder's to save (with its result, then sealed): until
+        // then the row keeps `ended_at` empty, which is how a restart finds a cut call.
+        if let Some(tx) = self.tx.as_ref().filter(|_| record.phase != Phase::Ended) {
             tx.send_replace(Some(record.clone()));
         }
         let call = json!({ "call_id": record.call_id, "contact": record.contact });
@@ -238,13 +241,6 @@ impl LiveCall {
                 "sla": pick("sla"),
             }));
             self.hub.publish(&self.incident, "phase", data);
-        }
-    }
-
-    /// The record got its termination (the `ended` event came before it).
-    pub fn terminated(&self, record: &CallRecord) {
-        if let Some(tx) = &self.tx {
-            tx.send_replace(Some(record.clone()));
         }
     }
 
