@@ -424,3 +424,71 @@ async fn each_phase_in_order_in_the_api_the_stream_and_the_console() {
     });
     eprintln!("events: {by_kind:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_vendor_putting_us_on_hold_is_a_phase() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let sipp = Sipp::start(dir.path(), "uas_reinvite_hold.xml", "u1", &[]);
+    let config = serve_config(
+        dir.path(),
+        &format!(
+            "[[http.tokens]]\nname = \"audrey\"\nrole = \"auditor\"\nsha256 = \"{}\"\n",
+            hex_sha256(AUDITOR)
+        ),
+    );
+    let plan = format!(
+        "vendor = \"HPE\"\n[[match]]\nvendor = \"HPE\"\n{}",
+        contact(
+            "desk",
+            sipp.port,
+            "30s",
+            r#"{ wait = "3s" }, { hangup = true }"#
+        ),
+    );
+    std::fs::write(dir.path().join("dialplans/hpe.toml"), plan).expect("plan");
+    let s = Server::start(&config);
+    let body = json!({
+        "fingerprint": "fp-hold", "status": "firing", "severity": "critical",
+        "asset": {"tag": "AT-4712", "vendor": "HPE"}, "fault": {"summary": "fan"}
+    });
+    let resp = client()
+        .post(format!("{}/v1/hooks/generic", s.http))
+        .header("authorization", format!("Bearer {HOOK_TOKEN}"))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("hook");
+    let v: Value = serde_json::from_str(&resp.text().await.expect("body")).expect("json");
+    let id = v["incidents"][0]["id"].as_str().expect("id").to_string();
+    let (events, _) = read_stream(&s.http, &id, None, Duration::from_secs(30), |ev| {
+        ev.iter().any(|e| e.event == "ladder")
+    })
+    .await;
+    let phases: Vec<&Value> = events
+        .iter()
+        .filter(|e| e.event == "phase")
+        .map(|e| &e.data)
+        .collect();
+    let names: Vec<&str> = phases.iter().filter_map(|p| p["phase"].as_str()).collect();
+    let hold = names
+        .iter()
+        .position(|p| *p == "on_hold")
+        .unwrap_or_else(|| panic!("no on_hold in {names:?}"));
+    assert_eq!(names[hold + 1], "menu", "resumed: {names:?}");
+    assert_eq!(names.last(), Some(&"ended"));
+    // Each hold edge is stamped with the re-INVITE that made it.
+    let call_id = phases[0]["call_id"].as_str().expect("call id");
+    let fin = get(&s, &format!("/v1/calls/{call_id}")).await;
+    let reinvites: Vec<&Value> = fin["record"]["events"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .filter(|e| e["kind"] == "reinvite_received")
+        .map(|e| &e["at"])
+        .collect();
+    assert_eq!(
+        reinvites,
+        [&phases[hold]["since"], &phases[hold + 1]["since"]]
+    );
+}
