@@ -42,8 +42,8 @@ try {
       if (await now.count()) {
         phase = await now.getAttribute('data-phase');
         text = await now.textContent();
-      } else if (phases.length) {
-        break; // the call is over: no live phase any more
+      } else if (phases.length && (await page.locator('.ok:has-text("SLA met")').count())) {
+        break; // the call is over: the verdict instead of a phase (not a page mid-reload)
       }
     } catch (e) {
       // navigating (the page reloads itself): look again
