@@ -213,6 +213,7 @@ async fn each_phase_in_order_in_the_api_the_stream_and_the_console() {
     let mut seen: Vec<Seen> = Vec::new();
     let mut list_phases: Vec<String> = Vec::new();
     let mut page_phases: Vec<String> = Vec::new();
+    let mut call_verdicts: Vec<String> = Vec::new();
     let mut call_id = String::new();
     let mut join_token: Option<String> = None;
     let end = Instant::now() + Duration::from_secs(40);
@@ -247,6 +248,13 @@ async fn each_phase_in_order_in_the_api_the_stream_and_the_console() {
                     let v: Value =
                         serde_json::from_str(&r.text().await.expect("body")).expect("json");
                     join_token = v["token"].as_str().map(str::to_string);
+                }
+            }
+            let (_, call_page) = get_as(&s, AUDITOR, &format!("/console/calls/{call_id}")).await;
+            if let Some(rest) = call_page.split("No verdict yet: ").nth(1) {
+                let words: String = rest.chars().take_while(|c| *c != '<').collect();
+                if call_verdicts.last() != Some(&words) {
+                    call_verdicts.push(words);
                 }
             }
             let (_, list) = get_as(&s, AUDITOR, "/console/incidents").await;
@@ -370,6 +378,13 @@ async fn each_phase_in_order_in_the_api_the_stream_and_the_console() {
             "page: {page_phases:?}"
         );
     }
+    eprintln!("call page: {call_verdicts:?}");
+    assert!(
+        call_verdicts
+            .iter()
+            .any(|v| v.starts_with("ringing vip (0:0")),
+        "{call_verdicts:?}"
+    );
     let (_, list) = get_as(&s, AUDITOR, "/console/incidents").await;
     assert!(
         list.contains("SLA met") && !list.contains("data-phase"),
