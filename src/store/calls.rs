@@ -255,18 +255,8 @@ fn one(db: &mut Db, call_id: &str) -> Result<Option<StoredCall>, StoreError> {
     Ok(call)
 }
 
-/// A call still running (as of its last save), for the console's incident list.
-#[derive(Clone, Debug)]
-pub struct LiveCallRow {
-    pub incident_id: String,
-    pub call_id: String,
-    pub contact: String,
-    /// `call::Phase`'s name.
-    pub phase: String,
-    pub phase_since: Option<chrono::DateTime<Utc>>,
-}
-
-fn live_calls(conn: &Connection) -> Result<Vec<LiveCallRow>, StoreError> {
+/// The calls still running (as of their last save), without events.
+fn live_calls(conn: &Connection) -> Result<Vec<StoredCall>, StoreError> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {CALL_COLUMNS} FROM calls
          WHERE ended_at IS NULL AND result IS NULL AND interrupted = 0
@@ -278,21 +268,15 @@ fn live_calls(conn: &Connection) -> Result<Vec<LiveCallRow>, StoreError> {
     while let Some(r) = rows.next()? {
         let c = call_row(r)?;
         if c.is_live() {
-            out.push(LiveCallRow {
-                incident_id: c.incident_id.map(|i| i.to_string()).unwrap_or_default(),
-                call_id: c.call_id,
-                contact: c.contact,
-                phase: c.phase,
-                phase_since: c.phase_since,
-            });
+            out.push(c);
         }
     }
     Ok(out)
 }
 
 impl Store {
-    /// The calls running now (newest last), each with its incident and phase.
-    pub async fn live_calls(&self) -> Result<Vec<LiveCallRow>, StoreError> {
+    /// The calls running now (newest last), with their incident and phase; no events.
+    pub async fn live_calls(&self) -> Result<Vec<StoredCall>, StoreError> {
         self.worker.call(|db| live_calls(&db.conn)).await
     }
 

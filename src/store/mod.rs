@@ -47,7 +47,6 @@ pub use audit::{
     AccessEntry, CallFact, ChainEntry, ConsoleFilter, GENESIS, IncidentField, IncidentSummary,
     entry_hash,
 };
-pub use calls::LiveCallRow;
 pub use codec::ts as format_ts;
 pub use error::StoreError;
 pub use id::IncidentId;

@@ -184,12 +184,12 @@ pub async fn list(
     );
     // While a ladder runs its call's phase stands where the verdict will be.
     let running = |s: LadderState| matches!(s, LadderState::Running | LadderState::Pending);
-    let live: std::collections::HashMap<String, crate::store::LiveCallRow> =
+    let live: std::collections::HashMap<String, crate::store::StoredCall> =
         if rows.iter().any(|r| running(r.row.ladder_state)) {
             let calls = svc.store().live_calls().await?;
             calls
                 .into_iter()
-                .map(|c| (c.incident_id.clone(), c))
+                .filter_map(|c| Some((c.incident_id.as_ref()?.to_string(), c)))
                 .collect()
         } else {
             Default::default()
