@@ -6,6 +6,8 @@
 //! HOTLINE_BENCH_HOLD_SECS (20), HOTLINE_BENCH_RATE (calls started per second, 100),
 //! HOTLINE_BENCH_LISTEN (1: the listener runs on every call, as in production, hearing the
 //! echoed briefing; 0: without it, to compare CPU and jitter).
+//! HOTLINE_BENCH_LIVE (0; 1: each call also publishes its live state as `serve` does: the
+//! call row saved at each phase through `app::live`, into a SQLite store on disk).
 
 use hotline::app::{DialArgs, Histogram, pcm_source, prepare, run_call};
 use hotline::call::CallRecord;
@@ -62,6 +64,7 @@ fn main() {
     let hold = env("HOTLINE_BENCH_HOLD_SECS", 20);
     let rate = env("HOTLINE_BENCH_RATE", 100).max(1);
     let listen = env("HOTLINE_BENCH_LISTEN", 1) != 0;
+    let live = env("HOTLINE_BENCH_LIVE", 0) == 1;
     let dir = tempfile::tempdir().expect("tempdir");
     let sip_port = free_port(40000);
     let media_port = free_port(42000);
@@ -144,15 +147,32 @@ fn main() {
                 peak.fetch_max(usage().1, std::sync::atomic::Ordering::Relaxed);
             }
         });
+        let store = match live {
+            true => Some(
+                hotline::store::Store::open(dir.path().join("bench.db"))
+                    .await
+                    .expect("store"),
+            ),
+            false => None,
+        };
+        let hub = hotline::app::live::LiveHub::default();
         let mut tasks = Vec::new();
         let mut next = Some(first);
         for i in 0..n {
-            let mut p = match next.take() {
+            let p = match next.take() {
                 Some(p) => p,
                 None => prepare(&args, Some(pcm_source(briefing.clone())), Some(ep.clone()))
                     .await
                     .expect("prepare"),
             };
+            let mut p = p;
+            if let Some(store) = &store {
+                p.setup.live = Some(hotline::app::live::LiveSetup {
+                    store: store.clone(),
+                    hub: hub.clone(),
+                    incident: format!("bench-{i}"),
+                });
+            }
             p.setup.listen = listen;
             let (_tx, rx) = tokio::sync::mpsc::channel(1);
             tasks.push(tokio::spawn(async move {
@@ -215,8 +235,14 @@ fn main() {
         .count();
     let peak = peak_rss.load(std::sync::atomic::Ordering::Relaxed);
     println!(
-        "hotline bench: {n} calls to a sipp RTP echo on 127.0.0.1, {hold}s hold, {rate} calls/s, listener {}",
-        if listen { "on" } else { "off" }
+        "hotline bench: {n} calls to a sipp RTP echo on 127.0.0.1, {hold}s hold, {rate} calls/s, \
+         listener {}, live state {}",
+        if listen { "on" } else { "off" },
+        if live {
+            "published (store + hub)"
+        } else {
+            "off"
+        }
     );
     println!("  calls answered            {}/{n}", answered.len());
     println!("  concurrent calls (max)    {max_up}");

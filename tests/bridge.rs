@@ -301,6 +301,38 @@ async fn an_operator_joins_from_the_browser_talks_hears_and_hangs_up() {
         "{inc:#}"
     );
 
+    // The incident's event stream told the story live: joined, talking, ownership; and never
+    // a link (a write capability), though auditors may read the stream.
+    let mut resp = reqwest::Client::new()
+        .get(format!("{}/v1/incidents/{incident}/events", s.http))
+        .header("authorization", format!("Bearer {API_TOKEN}"))
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(resp.status().as_u16(), 200);
+    let mut stream = String::new();
+    let until = Instant::now() + Duration::from_secs(5);
+    while !stream.contains("\"phase\":\"ended\"") {
+        let left = until.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, resp.chunk()).await {
+            Ok(Ok(Some(c))) => stream.push_str(&String::from_utf8_lossy(&c)),
+            _ => break,
+        }
+    }
+    for want in [
+        "\"action\":\"joined\"",
+        "\"phase\":\"talking\"",
+        "HPE-5003141592",
+    ] {
+        assert!(stream.contains(want), "{want} not in the stream:\n{stream}");
+    }
+    let at = |t: &str| stream.find(t).unwrap_or(usize::MAX);
+    assert!(at("\"action\":\"joined\"") < at("\"phase\":\"talking\""));
+    for link in [&join, &listen] {
+        let token = link.trim_start_matches("/join/");
+        assert!(!stream.contains(token), "a join token in the event stream");
+    }
+
     // The recording: left = what went to the vendor (the operator's beep), right = the
     // vendor (its echo). Without the operator the left channel would be silence.
     let wav = rec["record"]["recording"].as_str().expect("recording");

@@ -59,6 +59,9 @@ pub struct CallSetup {
     /// Run the listener on the vendor channel (on for every call; off only to measure its
     /// cost in `benches/calls.rs`).
     pub listen: bool,
+    /// Publish the live state (store row, incident event stream) while the call runs
+    /// (`hotline serve`; `None` for the CLI).
+    pub live: Option<super::live::LiveSetup>,
 }
 
 struct RecTap {
@@ -127,6 +130,8 @@ struct Driver {
     dialog_saved: Option<tokio::task::JoinHandle<()>>,
     prompts: Option<PathBuf>,
     listen: bool,
+    /// The live state's publisher (`app::live`), off the media path.
+    live: Option<super::live::LiveCall>,
 }
 
 /// Runs the call to its end; returns the final record (also written as the sidecar).
@@ -208,6 +213,7 @@ async fn drive(
         dialog_saved: None,
         prompts: setup.prompts,
         listen: setup.listen,
+        live: setup.live.map(super::live::LiveCall::start),
         ep: ep.clone(),
         rtp,
     };
@@ -420,8 +426,12 @@ impl Driver {
     }
 
     fn push(&mut self, at: Instant, kind: EventKind) {
+        let live = self.live.as_ref().map(|_| kind.clone());
         self.record.push(at, kind);
         self.sidecar.update(&self.record);
+        if let (Some(l), Some(kind)) = (&mut self.live, live) {
+            l.pushed(&self.record, &kind);
+        }
         if let Some(b) = &self.bridge {
             b.publish(&self.record.events);
         }
@@ -689,6 +699,10 @@ impl Driver {
             self.record.recording_error = Some(e.clone());
         }
         self.sidecar.finish(&self.record).await;
+        if let Some(l) = &mut self.live {
+            // The caller saves the final record; no live write may land after it.
+            l.finish().await;
+        }
         if let Some(saved) = self.dialog_saved.take() {
             let _ = saved.await;
             if let Some(store) = &self.dialogs

@@ -464,6 +464,7 @@ pub async fn build_call(
                 .join(format!("{}.bin", contact.id.as_str())),
         ),
         listen: true,
+        live: None,
     };
     Ok((setup, rtp))
 }

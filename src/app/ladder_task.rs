@@ -4,6 +4,7 @@
 use super::bridge::BridgeSetup;
 use super::call_task::{SourceFactory, run_bridged_call};
 use super::dial::{CallRequest, build_call};
+use super::live::LiveSetup;
 use super::service::Service;
 use crate::call::{CallRecord, Input, Outcome, Side};
 use crate::dialplan::{Dialplan, MenuStep, MenuVars, PlanVars};
@@ -11,6 +12,7 @@ use crate::incident::Incident;
 use crate::ladder::{self, CallOutcome, Ladder, LadderEnd, Output, Rung};
 use crate::store::{IncidentId, LadderState, NewStep, StepEnd};
 use chrono::Utc;
+use serde_json::json;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -201,6 +203,9 @@ async fn ladder(
                         )
                         .await;
                     if let Ok(seq) = seq {
+                        let live = json!({ "seq": seq, "state": "skipped", "contact": contact,
+                            "reason": reason });
+                        inner.events.publish(&id.to_string(), "step", live);
                         let end = StepEnd {
                             outcome: None,
                             reason: format!("skipped: {reason}"),
@@ -272,6 +277,8 @@ async fn ladder(
                         LadderEnd::Stopped { reason } => (LadderState::Stopped, reason.clone()),
                     };
                     let _ = store.set_ladder_state(&id, state, Some(&reason)).await;
+                    let live = json!({ "state": state, "reason": reason });
+                    inner.events.publish(&id.to_string(), "ladder", live);
                 }
             }
         }
@@ -423,6 +430,9 @@ pub(super) async fn place(
     if let Err(e) = inner.store.save_call(&setup.record, Some(id)).await {
         tracing::warn!(error = %e, "cannot store call start");
     }
+    let live = json!({ "seq": step, "state": "started", "contact": contact_id,
+        "attempt": attempt, "call_id": call_id });
+    inner.events.publish(&id.to_string(), "step", live);
     notify(
         svc,
         &format!(
@@ -436,6 +446,11 @@ pub(super) async fn place(
     let ep = inner.ep.clone();
     let mut setup = setup;
     setup.dialogs = Some(inner.store.clone());
+    setup.live = Some(LiveSetup {
+        store: inner.store.clone(),
+        hub: inner.events.clone(),
+        incident: id.to_string(),
+    });
     let bridge = BridgeSetup {
         registry: inner.bridge.clone(),
         incident: Some(id.to_string()),
@@ -500,6 +515,9 @@ pub(super) async fn finish_call(
         call_id: Some(rec.call_id.clone()),
     };
     let _ = inner.store.finish_step(id, step, end).await;
+    let live = json!({ "seq": step, "state": "ended", "contact": rec.contact,
+        "call_id": rec.call_id, "outcome": result, "reason": reason });
+    inner.events.publish(&id.to_string(), "step", live);
     CallOutcome {
         call_id: rec.call_id.clone(),
         result,

@@ -41,6 +41,8 @@ impl Started {
         let stop = async move {
             shutdown.await;
             svc.shutdown().await;
+            // Open event streams end now; clients resume with Last-Event-ID elsewhere.
+            svc.live().close();
             svc.unregister().await;
         };
         let http = &self.svc.config().http;

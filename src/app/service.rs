@@ -57,6 +57,8 @@ pub(super) struct Inner {
     /// Calls outside a ladder still running (operator phone legs): a graceful stop waits for
     /// them to be stored and sealed too.
     pub side_calls: std::sync::atomic::AtomicUsize,
+    /// Each incident's live event stream (`GET /v1/incidents/{id}/events`).
+    pub events: super::live::LiveHub,
 }
 
 /// One consistent pair: a reload replaces both at once.
@@ -140,6 +142,7 @@ impl Service {
                 reload: Default::default(),
                 registration: Default::default(),
                 side_calls: 0.into(),
+                events: Default::default(),
             }),
         }
     }
@@ -157,6 +160,11 @@ impl Service {
     /// The metrics.
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+
+    /// The incidents' live event streams.
+    pub fn live(&self) -> &super::live::LiveHub {
+        &self.inner.events
     }
 
     /// The operator bridge's registry.
@@ -198,6 +206,7 @@ impl Service {
                     .await?;
                 let action = match &id {
                     Some(id) => {
+                        self.resolved(id, "resolved at the source");
                         self.stop_ladder(id, "incident resolved at the source")
                             .await;
                         "resolved: ladder stopped".to_string()
@@ -326,8 +335,14 @@ impl Service {
             .store
             .resolve(&view.row.fingerprint, reason)
             .await?;
+        self.resolved(id, reason);
         self.stop_ladder(id, reason).await;
         Ok(())
+    }
+
+    fn resolved(&self, id: &IncidentId, reason: &str) {
+        let data = serde_json::json!({ "reason": reason, "at": chrono::Utc::now() });
+        self.inner.events.publish(&id.to_string(), "resolved", data);
     }
 
     /// Starts a dialplan's ladder by hand (API): still only its whitelisted contacts.

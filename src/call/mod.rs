@@ -11,6 +11,7 @@ mod io;
 mod machine;
 mod menu;
 mod orphan_bye;
+mod phase;
 mod record;
 mod termination;
 mod timer;
@@ -30,6 +31,7 @@ pub use io::{
 pub use machine::{BRIEFING, BriefingPolicy, Call, CallParams, PROBE, RingLimit};
 pub use menu::MenuStep;
 pub use orphan_bye::{ByeEnd, ByeOutput, ByeTx};
+pub use phase::{Phase, PhaseTracker};
 pub use record::{CallRecord, Clock, MediaStats, TimelineEvent};
 pub use termination::{Outcome, Party, Side, Termination};
 pub use timer::Timer;

@@ -3,6 +3,7 @@
 //! every time is on one monotonic clock and still reads as RFC 3339 UTC.
 
 use super::event::EventKind;
+use super::phase::{Phase, PhaseTracker};
 use super::termination::Termination;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Serialize, Serializer};
@@ -146,6 +147,11 @@ pub struct CallRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub termination: Option<Termination>,
     pub stages: Stages,
+    /// Where the call is now (`ended` once over); see `call::Phase`.
+    pub phase: Phase,
+    /// When the call entered `phase`.
+    #[serde(serialize_with = "rfc3339_opt")]
+    pub phase_since: Option<DateTime<Utc>>,
     pub time_to_ring_ms: Option<u64>,
     pub time_to_answer_ms: Option<u64>,
     /// INVITE -> a person's first words.
@@ -163,6 +169,8 @@ pub struct CallRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recording_error: Option<String>,
     pub media: MediaStats,
+    #[serde(skip)]
+    phases: PhaseTracker,
     #[serde(skip)]
     first: Option<Instant>,
     #[serde(skip)]
@@ -192,6 +200,8 @@ impl CallRecord {
             uri: uri.into(),
             termination: None,
             stages: Stages::default(),
+            phase: Phase::default(),
+            phase_since: None,
             time_to_ring_ms: None,
             time_to_answer_ms: None,
             time_to_human_ms: None,
@@ -206,6 +216,7 @@ impl CallRecord {
             recording: recording.into(),
             recording_error: None,
             media: MediaStats::default(),
+            phases: PhaseTracker::default(),
             first: None,
             clock: Some(clock),
             answer_within,
@@ -227,8 +238,8 @@ impl CallRecord {
         }
     }
 
-    /// Appends an event that happened at `at`; returns true if it moved a stage (worth
-    /// persisting the sidecar).
+    /// Appends an event that happened at `at`; returns true if it moved a stage or the
+    /// phase (worth persisting).
     pub fn push(&mut self, at: Instant, kind: EventKind) -> bool {
         let clock = self.clock.unwrap_or_else(Clock::now);
         // Offsets count from the INVITE leaving.
@@ -299,6 +310,11 @@ impl CallRecord {
                 }
             }
             _ => stage = false,
+        }
+        if let Some(p) = self.phases.on_event(&kind) {
+            self.phase = p;
+            self.phase_since = Some(utc);
+            stage = true;
         }
         // Keep the timeline in time order: sends are stamped at the socket, which can be
         // a little after a receive the task handles first.

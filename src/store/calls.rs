@@ -129,16 +129,32 @@ const CALL_COLUMNS: &str = "call_id, incident_id, dialplan, contact, uri, result
 
 fn call_row(r: &Row) -> Result<StoredCall, StoreError> {
     let json: String = r.get(14)?;
+    let record: serde_json::Value = serde_json::from_str(&json)?;
+    let result = r
+        .get::<_, Option<String>>(5)?
+        .map(|s| parse_outcome("result", s))
+        .transpose()?;
+    let interrupted: bool = r.get(15)?;
+    let phase = match record.get("phase").and_then(|p| p.as_str()) {
+        _ if result.is_some() || interrupted => "ended",
+        Some(p) => p,
+        None => "unknown",
+    }
+    .to_string();
+    let phase_since = record
+        .get("phase_since")
+        .and_then(|v| v.as_str())
+        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc));
     Ok(StoredCall {
+        phase,
+        phase_since,
         call_id: r.get(0)?,
         incident_id: r.get::<_, Option<String>>(1)?.map(IncidentId::from_db),
         dialplan: r.get(2)?,
         contact: r.get(3)?,
         uri: r.get(4)?,
-        result: r
-            .get::<_, Option<String>>(5)?
-            .map(|s| parse_outcome("result", s))
-            .transpose()?,
+        result,
         code: r.get(6)?,
         reason: r.get(7)?,
         started_at: parse_ts_opt("started_at", r.get(8)?)?,
@@ -150,8 +166,8 @@ fn call_row(r: &Row) -> Result<StoredCall, StoreError> {
             .transpose()?,
         sla_met: r.get(12)?,
         recording_path: r.get(13)?,
-        record: serde_json::from_str(&json)?,
-        interrupted: r.get(15)?,
+        record,
+        interrupted,
         updated_at: parse_ts("updated_at", r.get(16)?)?,
         events: Vec::new(),
         recording: None,
@@ -239,7 +255,31 @@ fn one(db: &mut Db, call_id: &str) -> Result<Option<StoredCall>, StoreError> {
     Ok(call)
 }
 
+/// The calls still running (as of their last save), without events.
+fn live_calls(conn: &Connection) -> Result<Vec<StoredCall>, StoreError> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {CALL_COLUMNS} FROM calls
+         WHERE ended_at IS NULL AND result IS NULL AND interrupted = 0
+           AND incident_id IS NOT NULL
+         ORDER BY COALESCE(started_at, updated_at), call_id"
+    ))?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let c = call_row(r)?;
+        if c.is_live() {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
 impl Store {
+    /// The calls running now (newest last), with their incident and phase; no events.
+    pub async fn live_calls(&self) -> Result<Vec<StoredCall>, StoreError> {
+        self.worker.call(|db| live_calls(&db.conn)).await
+    }
+
     /// Saves a call record: inserts it on the first save, rewrites it on later ones (at
     /// start, at each stage, at the end). `incident_id` links the call to its incident;
     /// `None` on a later save keeps the link a first save made.

@@ -170,6 +170,11 @@ pub struct StoredCall {
     pub dialplan: String,
     pub contact: String,
     pub uri: String,
+    /// Where the call is: `call::Phase`'s name from the record as last saved (`ended` once
+    /// it has a result or was interrupted; `unknown` for a record saved before phases).
+    pub phase: String,
+    /// When it entered `phase`.
+    pub phase_since: Option<DateTime<Utc>>,
     /// `None` while the call is live.
     pub result: Option<Outcome>,
     pub code: Option<u16>,
@@ -241,6 +246,20 @@ pub struct IncidentView {
     /// Oldest first, each with its events and recording.
     pub calls: Vec<StoredCall>,
     pub tickets: Vec<TicketAttempt>,
+}
+
+impl StoredCall {
+    /// The call is still running (as of its last save).
+    pub fn is_live(&self) -> bool {
+        !matches!(self.phase.as_str(), "ended" | "unknown")
+    }
+}
+
+impl IncidentView {
+    /// The call running now, if any (the newest live one).
+    pub fn live_call(&self) -> Option<&StoredCall> {
+        self.calls.iter().rev().find(|c| c.is_live())
+    }
 }
 
 /// Which incidents [`Store::list_incidents`](super::Store::list_incidents) returns, newest

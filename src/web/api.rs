@@ -58,7 +58,8 @@ pub async fn list_incidents(
     Ok(Json(serde_json::json!({ "incidents": rows })))
 }
 
-/// `GET /v1/incidents/{id}`: with its calls, timelines and ladder steps.
+/// `GET /v1/incidents/{id}`: with its calls, timelines and ladder steps; `phase` and `live`
+/// name the call running now.
 pub async fn incident(
     State(svc): State<Service>,
     Path(id): Path<String>,
@@ -68,7 +69,22 @@ pub async fn incident(
         .incident(&incident_id(&id)?)
         .await?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no incident {id}")))?;
-    Ok(Json(serde_json::json!(view)))
+    // While a call runs: its phase on top (`null` between calls and after the ladder).
+    let live = view.live_call().map(|c| {
+        serde_json::json!({
+            "call_id": c.call_id, "contact": c.contact, "phase": c.phase,
+            "phase_since": c.phase_since, "stages": c.record.get("stages"),
+        })
+    });
+    let mut v = serde_json::json!(view);
+    if let Some(o) = v.as_object_mut() {
+        o.insert(
+            "phase".into(),
+            serde_json::json!(live.as_ref().map(|l| &l["phase"])),
+        );
+        o.insert("live".into(), serde_json::json!(live));
+    }
+    Ok(Json(v))
 }
 
 /// `POST /v1/incidents/{id}/resolve`.

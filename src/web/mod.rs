@@ -7,6 +7,7 @@ mod api;
 pub mod auth;
 pub mod console;
 mod error;
+mod events;
 mod guard;
 mod hooks;
 mod join;
@@ -27,6 +28,7 @@ pub fn router(svc: Service) -> Router {
     let people = Router::new()
         .route("/v1/incidents", get(api::list_incidents))
         .route("/v1/incidents/{id}", get(api::incident))
+        .route("/v1/incidents/{id}/events", get(events::stream))
         .route("/v1/incidents/{id}/resolve", post(api::resolve))
         .route("/v1/calls/{id}", get(api::call))
         .route("/v1/calls/{id}/recording", get(api::recording))

@@ -245,6 +245,13 @@ pub async fn page(
             "missed",
             format!("SLA missed: not answered (limit {})", secs(sla_ms)),
         ),
+        (None, _) if c.is_live() => (
+            "none",
+            format!(
+                "No verdict yet: {}",
+                super::phase::text(&c.phase, &c.contact, c.phase_since, chrono::Utc::now())
+            ),
+        ),
         (None, _) => ("none", "No verdict yet: the call is ringing or live".into()),
     };
     let result = c

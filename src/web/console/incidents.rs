@@ -4,7 +4,9 @@
 use super::{PageError, csv, download, esc, given, parse_day, secs, sla_badge, url, when};
 use crate::app::Service;
 use crate::audit::{CallCheck, KIND_EDIT, verify_call, zip::ZipWriter};
-use crate::store::{ConsoleFilter, IncidentField, IncidentId, IncidentSummary, IncidentView};
+use crate::store::{
+    ConsoleFilter, IncidentField, IncidentId, IncidentSummary, IncidentView, LadderState,
+};
 use crate::web::auth::Principal;
 use axum::Extension;
 use axum::extract::{Form, Path, Query, State};
@@ -180,8 +182,25 @@ pub async fn list(
          <th class='hide-s'>Vendor</th><th>Result</th><th class='num'>Calls</th>\
          <th>Answered</th><th>SLA</th></tr>",
     );
+    // While a ladder runs its call's phase stands where the verdict will be.
+    let running = |s: LadderState| matches!(s, LadderState::Running | LadderState::Pending);
+    let live: std::collections::HashMap<String, crate::store::StoredCall> =
+        if rows.iter().any(|r| running(r.row.ladder_state)) {
+            let calls = svc.store().live_calls().await?;
+            calls
+                .into_iter()
+                .filter_map(|c| Some((c.incident_id.as_ref()?.to_string(), c)))
+                .collect()
+        } else {
+            Default::default()
+        };
     for r in &rows {
         let i = &r.row;
+        let verdict = match live.get(i.id.as_str()) {
+            _ if !running(i.ladder_state) => sla_badge(r.sla_met).to_string(),
+            Some(c) => super::phase::badge(&c.phase, &c.contact, c.phase_since),
+            None => "<span class='muted'>ladder running</span>".into(),
+        };
         let _ = write!(
             b,
             "<tr><td>{}</td><td><a href='/console/incidents/{}'>{}</a><br><span class='muted'>{} · {}</span></td>\
@@ -205,10 +224,15 @@ pub async fn list(
                     esc(c),
                     secs(r.time_to_answer_ms)
                 )),
-            sla_badge(r.sla_met),
+            verdict,
         );
     }
     b.push_str("</table></div>");
+    if !live.is_empty() || rows.iter().any(|r| running(r.row.ladder_state)) {
+        b.push_str(super::phase::TICK);
+        // Phases change: look again in a few seconds while anything runs.
+        b.push_str("<script>setTimeout(function(){location.reload();},5000);</script>");
+    }
     Ok(Html(super::page("Incidents", Some(&who), &b)).into_response())
 }
 
@@ -476,7 +500,11 @@ pub async fn page(
                 .map(|o| serde_json::json!(o).as_str().unwrap_or("").to_string())
                 .unwrap_or_else(|| "live".into()),
             secs(c.time_to_answer_ms),
-            sla_badge(c.sla_met),
+            if c.is_live() {
+                super::phase::badge(&c.phase, &c.contact, c.phase_since)
+            } else {
+                sla_badge(c.sla_met).to_string()
+            },
             check_badge(&check)
         );
     }
@@ -505,6 +533,19 @@ pub async fn page(
             .first()
             .map_or("–".into(), |d| when(&d.received_at))
     );
+    if let Some(c) = v.live_call() {
+        let now = format!(
+            "<p id='now'>Now: {}</p>",
+            super::phase::badge(&c.phase, &c.contact, c.phase_since)
+        );
+        let at = b.find("</h1>").map_or(0, |p| p + "</h1>".len());
+        b.insert_str(at, &now);
+    }
+    if matches!(i.ladder_state, LadderState::Running | LadderState::Pending) {
+        let last = svc.live().newest(i.id.as_str());
+        b.push_str(super::phase::TICK);
+        b.push_str(&super::phase::reload_on_events(i.id.as_str(), last));
+    }
     Ok(Html(super::page(&title, Some(&who), &b)).into_response())
 }
 
@@ -547,6 +588,7 @@ pub async fn save_owner(
     Form(f): Form<OwnerForm>,
 ) -> Result<Response, PageError> {
     let v = load(&svc, &id).await?;
+    let mut changed = false;
     for (field, new, old) in [
         (
             IncidentField::VendorCase,
@@ -567,7 +609,16 @@ pub async fn save_owner(
             svc.store()
                 .set_incident_field(&v.row.id, field, new, &who.name)
                 .await?;
+            changed = true;
         }
+    }
+    if changed {
+        let data = serde_json::json!({
+            "vendor_case": given(&f.vendor_case),
+            "engineer": given(&f.engineer_name),
+            "by": who.name,
+        });
+        svc.live().publish(v.row.id.as_str(), "ownership", data);
     }
     Ok(Redirect::to(&format!("/console/incidents/{}", url(&id))).into_response())
 }

@@ -7,6 +7,7 @@ mod access;
 mod calls;
 mod incidents;
 mod live;
+mod phase;
 mod vendors;
 
 use super::auth::{COOKIE, Principal, identify};
@@ -224,6 +225,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .ok{color:#fff;background:var(--ok);border-radius:4px;padding:0 .35rem;white-space:nowrap}
 .bad{color:#fff;background:var(--bad);border-radius:4px;padding:0 .35rem;white-space:nowrap}
 .muted{color:var(--muted)}
+.live{color:#fff;background:#1565c0;border-radius:4px;padding:0 .35rem;white-space:nowrap}
 .warn{color:#fff;background:var(--warn);border-radius:4px;padding:0 .35rem}
 form.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}
 form.filters label{display:flex;flex-direction:column;font-size:.8rem;color:var(--muted)}
