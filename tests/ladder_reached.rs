@@ -5,7 +5,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::serve::*;
 use support::*;
 
@@ -21,29 +21,6 @@ async fn post_generic(s: &Server, body: &str) -> String {
     assert_eq!(resp.status().as_u16(), 202);
     let v: Value = serde_json::from_str(&resp.text().await.expect("body")).expect("json");
     v["incidents"][0]["id"].as_str().expect("id").to_string()
-}
-
-async fn settled(s: &Server, id: &str, within: Duration) -> Value {
-    let end = Instant::now() + within;
-    loop {
-        let v: Value = reqwest::Client::new()
-            .get(format!("{}/v1/incidents/{id}", s.http))
-            .header("authorization", format!("Bearer {API_TOKEN}"))
-            .send()
-            .await
-            .expect("get")
-            .text()
-            .await
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or(Value::Null);
-        let state = v["ladder_state"].as_str().unwrap_or("");
-        if !matches!(state, "running" | "pending" | "") {
-            return v;
-        }
-        assert!(Instant::now() < end, "ladder still {state}: {v:#}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 fn incident(fingerprint: &str, serial: Option<&str>) -> String {

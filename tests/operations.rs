@@ -30,21 +30,6 @@ async fn post(s: &Server, path: &str, token: &str, body: &str) -> (u16, Value) {
     )
 }
 
-async fn get(s: &Server, path: &str) -> (u16, Value) {
-    let resp = client()
-        .get(format!("{}{path}", s.http))
-        .header("authorization", format!("Bearer {API_TOKEN}"))
-        .send()
-        .await
-        .expect("get");
-    let code = resp.status().as_u16();
-    let text = resp.text().await.unwrap_or_default();
-    (
-        code,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
 fn incident(fingerprint: &str, vendor: &str) -> String {
     json!({
         "fingerprint": fingerprint,

@@ -33,32 +33,6 @@ async fn post_to(http: &str, format: &str, token: Option<&str>, body: &str) -> (
     )
 }
 
-async fn get(s: &Server, path: &str) -> (u16, Value) {
-    let resp = client()
-        .get(format!("{}{path}", s.http))
-        .header("authorization", format!("Bearer {API_TOKEN}"))
-        .send()
-        .await
-        .expect("get");
-    let code = resp.status().as_u16();
-    let text = resp.text().await.unwrap_or_default();
-    (code, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
-
-/// Polls the incident until its ladder leaves `running`/`pending`.
-async fn settled(s: &Server, id: &str, within: Duration) -> Value {
-    let end = Instant::now() + within;
-    loop {
-        let (_, v) = get(s, &format!("/v1/incidents/{id}")).await;
-        let state = v["ladder_state"].as_str().unwrap_or("");
-        if !matches!(state, "running" | "pending" | "") {
-            return v;
-        }
-        assert!(Instant::now() < end, "ladder still {state}: {v:#}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 fn generic(fingerprint: &str, status: &str) -> String {
     json!({
         "fingerprint": fingerprint,

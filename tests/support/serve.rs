@@ -136,3 +136,35 @@ menu = [{menu}]
 "#
     )
 }
+
+/// `GET path` with the admin token: the status and the JSON body (a body that is not JSON
+/// comes back as a JSON string).
+pub async fn get(s: &Server, path: &str) -> (u16, serde_json::Value) {
+    let resp = reqwest::Client::new()
+        .get(format!("{}{path}", s.http))
+        .header("authorization", format!("Bearer {API_TOKEN}"))
+        .send()
+        .await
+        .expect("get");
+    let code = resp.status().as_u16();
+    let text = resp.text().await.unwrap_or_default();
+    let v = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+    (code, v)
+}
+
+/// Polls the incident until its ladder leaves `running`/`pending`.
+pub async fn settled(s: &Server, id: &str, within: std::time::Duration) -> serde_json::Value {
+    let end = std::time::Instant::now() + within;
+    loop {
+        let (_, v) = get(s, &format!("/v1/incidents/{id}")).await;
+        let state = v["ladder_state"].as_str().unwrap_or("");
+        if !matches!(state, "running" | "pending" | "") {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < end,
+            "ladder still {state}: {v:#}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
