@@ -6,16 +6,14 @@
 
 use super::call_task::SourceFactory;
 use super::ladder_task::{
-    LadderCmd, Live, exhausted_reason, fallback, finish_call, not_placed, notify, place, resume_at,
+    LadderCmd, Live, finish_call, ladder_finished, not_placed, notify, place, resume_at,
 };
 use super::service::Service;
 use crate::call::{CallRecord, Input, Outcome, Side};
 use crate::dialplan::{Dialplan, MenuVars};
 use crate::incident::Incident;
-use crate::ladder::{
-    CallOutcome, LOST_RACE, LadderEnd, Overlap, OverlapInput, OverlapOutput, Rung,
-};
-use crate::store::{IncidentId, LadderState, NewStep, StepEnd};
+use crate::ladder::{CallOutcome, LOST_RACE, Overlap, OverlapInput, OverlapOutput, Rung};
+use crate::store::{IncidentId, NewStep, StepEnd};
 use chrono::Utc;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -174,30 +172,9 @@ impl Run<'_> {
                         }
                     }
                     OverlapOutput::Finished(end) => {
-                        let (state, reason) = match &end {
-                            LadderEnd::Taken { contact, by, .. } => {
-                                let by = by.name();
-                                notify(
-                                    svc,
-                                    &format!(
-                                        "{}: {contact} reached ({by}): ladder done",
-                                        plan.vendor
-                                    ),
-                                )
-                                .await;
-                                (LadderState::Done, format!("taken by {contact} ({by})"))
-                            }
-                            LadderEnd::Exhausted => {
-                                let why = exhausted_reason(ours, failed_calls);
-                                fallback(svc, id, self.incident, Some(plan), &why).await;
-                                (LadderState::Exhausted, why)
-                            }
-                            LadderEnd::Stopped { reason } if shutdown => {
-                                (LadderState::Interrupted, reason.clone())
-                            }
-                            LadderEnd::Stopped { reason } => (LadderState::Stopped, reason.clone()),
-                        };
-                        let _ = store.set_ladder_state(id, state, Some(&reason)).await;
+                        let failures = (ours, failed_calls);
+                        ladder_finished(svc, id, self.incident, plan, &end, shutdown, failures)
+                            .await;
                     }
                 }
             }

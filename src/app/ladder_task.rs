@@ -256,29 +256,8 @@ async fn ladder(
                     }
                 }
                 Output::Finished(end) => {
-                    let (state, reason) = match &end {
-                        LadderEnd::Taken { contact, by, .. } => {
-                            let by = by.name();
-                            notify(
-                                &svc,
-                                &format!("{}: {contact} reached ({by}): ladder done", plan.vendor),
-                            )
-                            .await;
-                            (LadderState::Done, format!("taken by {contact} ({by})"))
-                        }
-                        LadderEnd::Exhausted => {
-                            let why = exhausted_reason(ours, failed_calls);
-                            fallback(&svc, &id, &incident, Some(plan), &why).await;
-                            (LadderState::Exhausted, why)
-                        }
-                        LadderEnd::Stopped { reason } if shutdown => {
-                            (LadderState::Interrupted, reason.clone())
-                        }
-                        LadderEnd::Stopped { reason } => (LadderState::Stopped, reason.clone()),
-                    };
-                    let _ = store.set_ladder_state(&id, state, Some(&reason)).await;
-                    let live = json!({ "state": state, "reason": reason });
-                    inner.events.publish(&id.to_string(), "ladder", live);
+                    let failures = (ours, failed_calls);
+                    ladder_finished(&svc, &id, &incident, plan, &end, shutdown, failures).await;
                 }
             }
         }
@@ -329,6 +308,45 @@ async fn ladder(
 }
 
 /// Why the ladder is exhausted, saying when our side failed rather than the vendor's lines.
+/// A ladder (sequential or overlapping) ended: the notify message, the fallback ticket when
+/// exhausted, the stored state, and the event for the incident's live stream.
+/// `failures`: (calls that failed on our side, calls that failed at all).
+pub(super) async fn ladder_finished(
+    svc: &Service,
+    id: &IncidentId,
+    incident: &Incident,
+    plan: &Dialplan,
+    end: &LadderEnd,
+    shutdown: bool,
+    failures: (u32, u32),
+) {
+    let (state, reason) = match end {
+        LadderEnd::Taken { contact, by, .. } => {
+            let by = by.name();
+            notify(
+                svc,
+                &format!("{}: {contact} reached ({by}): ladder done", plan.vendor),
+            )
+            .await;
+            (LadderState::Done, format!("taken by {contact} ({by})"))
+        }
+        LadderEnd::Exhausted => {
+            let why = exhausted_reason(failures.0, failures.1);
+            fallback(svc, id, incident, Some(plan), &why).await;
+            (LadderState::Exhausted, why)
+        }
+        LadderEnd::Stopped { reason } if shutdown => (LadderState::Interrupted, reason.clone()),
+        LadderEnd::Stopped { reason } => (LadderState::Stopped, reason.clone()),
+    };
+    let _ = svc
+        .inner
+        .store
+        .set_ladder_state(id, state, Some(&reason))
+        .await;
+    let live = json!({ "state": state, "reason": reason });
+    svc.inner.events.publish(&id.to_string(), "ladder", live);
+}
+
 pub(super) fn exhausted_reason(ours: u32, failed: u32) -> String {
     if ours == 0 {
         return "every contact tried".into();
