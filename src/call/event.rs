@@ -180,6 +180,16 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// A digest challenge arrived (its first header names the realm and staleness).
+    pub fn challenged(code: u16, challenges: &[super::digest::Challenge]) -> Self {
+        let first = challenges.first();
+        EventKind::Challenged {
+            code,
+            realm: first.map(|c| c.realm.clone()).unwrap_or_default(),
+            stale: first.is_some_and(|c| c.stale),
+        }
+    }
+
     /// The `kind` tag as it appears in JSON.
     pub fn name(&self) -> &'static str {
         match self {

@@ -181,14 +181,9 @@ impl ByeTx {
             }
             401 | 407 if !self.authenticated && !r.challenges.is_empty() && self.auth.is_some() => {
                 self.authenticated = true;
-                let first = &r.challenges[0];
                 self.out.push_back(ByeOutput::Event {
                     at: now,
-                    kind: EventKind::Challenged {
-                        code: r.status,
-                        realm: first.realm.clone(),
-                        stale: first.stale,
-                    },
+                    kind: EventKind::challenged(r.status, &r.challenges),
                 });
                 let policy = self.auth.clone().unwrap_or_else(|| unreachable!("guarded"));
                 match self.digest.on_challenge(&r.challenges, r.source, &policy) {

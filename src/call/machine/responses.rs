@@ -282,15 +282,7 @@ impl Call {
     /// A 401/407 to our INVITE (RFC 3261 §22.2): answer it in a new INVITE transaction, or
     /// end the call saying why no digest was sent.
     fn on_challenge(&mut self, now: Instant, r: Response) {
-        let first = &r.challenges[0];
-        self.emit(
-            now,
-            EventKind::Challenged {
-                code: r.status,
-                realm: first.realm.clone(),
-                stale: first.stale,
-            },
-        );
+        self.emit(now, EventKind::challenged(r.status, &r.challenges));
         let failed = |reason: String| Termination {
             result: Outcome::Failed,
             code: Some(r.status),
@@ -330,15 +322,7 @@ impl Call {
         let Some(policy) = self.p.auth.clone() else {
             return false;
         };
-        let first = &r.challenges[0];
-        self.emit(
-            now,
-            EventKind::Challenged {
-                code: r.status,
-                realm: first.realm.clone(),
-                stale: first.stale,
-            },
-        );
+        self.emit(now, EventKind::challenged(r.status, &r.challenges));
         let auth = match self.digest.on_challenge(&r.challenges, r.source, &policy) {
             Ok(auth) => auth,
             Err(AuthFailure::Refused(reason)) => {
