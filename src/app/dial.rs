@@ -302,16 +302,27 @@ pub async fn build_call(
     for step in &contact.menu {
         menu.push(match step {
             PlanStep::Wait(d) => MenuStep::Wait(*d),
-            PlanStep::Dtmf(t) => MenuStep::Dtmf {
-                digits: t.expand(vars).map_err(|e| {
+            PlanStep::Dtmf(t) => {
+                let digits = t.expand(vars).map_err(|e| {
                     DialError::Config(format!(
                         "{}: contact {}: {e} (pass --var name=value)",
                         plan.path.display(),
                         contact.id.as_str()
                     ))
-                })?,
-                duration_ms: DTMF_MS,
-            },
+                })?;
+                if digits.len() > crate::dialplan::MAX_DTMF_LEN {
+                    tracing::warn!(
+                        contact = contact.id.as_str(),
+                        digits = digits.len(),
+                        "a menu step keys in more than {} digits (a long contract number?)",
+                        crate::dialplan::MAX_DTMF_LEN
+                    );
+                }
+                MenuStep::Dtmf {
+                    digits,
+                    duration_ms: DTMF_MS,
+                }
+            }
             PlanStep::Play(src) => {
                 let name = play_name(src);
                 if !sources.contains_key(&name) {

@@ -59,6 +59,8 @@ pub(super) struct Inner {
     pub side_calls: std::sync::atomic::AtomicUsize,
     /// Each incident's live event stream (`GET /v1/incidents/{id}/events`).
     pub events: super::live::LiveHub,
+    /// Console sign-in sessions.
+    pub sessions: crate::web::sessions::Sessions,
 }
 
 /// One consistent pair: a reload replaces both at once.
@@ -143,6 +145,7 @@ impl Service {
                 registration: Default::default(),
                 side_calls: 0.into(),
                 events: Default::default(),
+                sessions: Default::default(),
             }),
         }
     }
@@ -165,6 +168,11 @@ impl Service {
     /// The incidents' live event streams.
     pub fn live(&self) -> &super::live::LiveHub {
         &self.inner.events
+    }
+
+    /// The console's sign-in sessions.
+    pub fn sessions(&self) -> &crate::web::sessions::Sessions {
+        &self.inner.sessions
     }
 
     /// The operator bridge's registry.

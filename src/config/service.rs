@@ -50,6 +50,10 @@ pub struct HttpConfig {
     /// If set, `/metrics` wants `Authorization: Bearer <metrics_token>` (inline or
     /// `${ENV_VAR}`); Prometheus sends it with `authorization: { credentials: … }`.
     pub metrics_token: Option<Secret>,
+    /// Mark the console's session cookie `Secure` (browsers reach hotline over HTTPS, e.g.
+    /// through a TLS-terminating proxy). Also set per request by `X-Forwarded-Proto: https`.
+    #[serde(default)]
+    pub secure_cookie: bool,
 }
 
 fn default_heartbeat_every() -> Duration {
@@ -137,6 +141,7 @@ impl Default for HttpConfig {
             heartbeat_url: None,
             heartbeat_every: default_heartbeat_every(),
             metrics_token: None,
+            secure_cookie: false,
         }
     }
 }

@@ -5,8 +5,13 @@ use std::fmt;
 
 use serde::Deserialize;
 
-/// Longest DTMF string sent in one step.
+/// Most literal digits a template may hold (a menu step, as written).
 pub const MAX_DTMF_LEN: usize = 32;
+
+/// Longest expansion keyed in one step: contract numbers of more than 32 digits exist, and
+/// refusing them made every contact of a plan unplaceable (security review, low). Above
+/// [`MAX_DTMF_LEN`] the dialer logs a warning; above this the step is refused.
+pub const MAX_EXPANDED_LEN: usize = 96;
 
 /// The placeholders a ladder fills from the incident (`app::menu_vars`); `hotline dial` may
 /// add others with `--var`, so only `hotline check` holds a menu to this list.
@@ -26,8 +31,8 @@ pub enum TemplateError {
         /// Its value.
         value: String,
     },
-    /// The expansion is empty or longer than [`MAX_DTMF_LEN`].
-    #[error("dtmf must be 1 to {MAX_DTMF_LEN} digits, expansion has {0}")]
+    /// The expansion is empty or longer than [`MAX_EXPANDED_LEN`].
+    #[error("dtmf must be 1 to {MAX_EXPANDED_LEN} digits, expansion has {0}")]
     Length(usize),
 }
 
@@ -114,7 +119,7 @@ impl Template {
 
     /// Fills in placeholders from `vars`. Every value must itself be DTMF digits,
     /// so a variable can never inject other characters, and the result must be
-    /// 1 to [`MAX_DTMF_LEN`] digits.
+    /// 1 to [`MAX_EXPANDED_LEN`] digits.
     pub fn expand(&self, vars: &HashMap<String, String>) -> Result<String, TemplateError> {
         let mut out = String::new();
         for piece in &self.pieces {
@@ -134,7 +139,7 @@ impl Template {
                 }
             }
         }
-        if out.is_empty() || out.len() > MAX_DTMF_LEN {
+        if out.is_empty() || out.len() > MAX_EXPANDED_LEN {
             return Err(TemplateError::Length(out.len()));
         }
         Ok(out)
@@ -228,10 +233,17 @@ mod tests {
                 "{injected:?}"
             );
         }
-        let long = "9".repeat(32);
+        // A contract number of 40 digits is keyed in full (it used to make every contact
+        // unplaceable); only an absurd one is refused.
+        let long = "9".repeat(40);
         assert_eq!(
             t.expand(&vars(&[("contract_digits", &long)])),
-            Err(TemplateError::Length(33))
+            Ok(format!("{long}#"))
+        );
+        let absurd = "9".repeat(MAX_EXPANDED_LEN);
+        assert_eq!(
+            t.expand(&vars(&[("contract_digits", &absurd)])),
+            Err(TemplateError::Length(MAX_EXPANDED_LEN + 1))
         );
         let only_var = Template::parse("{x}").unwrap();
         assert_eq!(

@@ -1,5 +1,5 @@
-//! Who is asking, and may they: the token (a bearer header, or the console's cookie) is
-//! hashed and compared in constant time with `[[http.tokens]]` (and the legacy
+//! Who is asking, and may they: the token (a bearer header, or the one behind the console's
+//! session cookie, see [`super::sessions`]) is hashed and compared in constant time with `[[http.tokens]]` (and the legacy
 //! `[http] api_token`, an admin). Auditors read everything and change nothing; webhook
 //! tokens read nothing. Every request that reaches this layer is written to the access log.
 
@@ -14,8 +14,7 @@ use axum::response::{Html, IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-/// The console's cookie holding the token.
-pub const COOKIE: &str = "hotline_token";
+pub use super::sessions::SESSION_COOKIE as COOKIE;
 
 /// An authenticated caller, put in the request's extensions for the handlers.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,16 +31,19 @@ impl Principal {
     }
 }
 
-/// The token a request carries: `Authorization: Bearer`, else the console cookie.
+/// The token a request carries in `Authorization: Bearer`.
 pub fn token_of(headers: &HeaderMap) -> Option<String> {
-    if let Some(v) = headers
+    let v = headers
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        && let Some((scheme, t)) = v.trim().split_once(char::is_whitespace)
-        && scheme.eq_ignore_ascii_case("bearer")
-    {
-        return Some(t.trim().to_string());
-    }
+        .and_then(|v| v.to_str().ok())?;
+    let (scheme, t) = v.trim().split_once(char::is_whitespace)?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| t.trim().to_string())
+}
+
+/// The console session id a request carries in its cookie.
+pub fn session_of(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -68,7 +70,11 @@ pub fn identify(http: &HttpConfig, token: Option<&str>) -> Option<Principal> {
             role: Role::Admin,
         });
     };
-    let given = Sha256::digest(token.as_bytes());
+    identify_hash(http, &Sha256::digest(token.as_bytes()).into())
+}
+
+/// Finds the holder of the token with this SHA-256 (a console session keeps only the hash).
+pub fn identify_hash(http: &HttpConfig, given: &[u8; 32]) -> Option<Principal> {
     // Every configured hash is compared, so timing says nothing about which matched.
     let mut found = None;
     for t in &http.tokens {
@@ -118,9 +124,24 @@ pub async fn layer(State(svc): State<Service>, mut req: Request, next: Next) -> 
         .map(|p| p.as_str().to_string())
         .unwrap_or_default();
     let console = req.uri().path().starts_with("/console");
+    let http = &svc.config().http;
     let token = token_of(req.headers());
-    let who = identify(&svc.config().http, token.as_deref());
+    let session = session_of(req.headers());
+    let who = match (&token, &session) {
+        (Some(t), _) => identify(http, Some(t)),
+        (None, Some(id)) => svc
+            .sessions()
+            .token_sha256(id, std::time::Instant::now())
+            .and_then(|h| identify_hash(http, &h))
+            // The loopback demo (no tokens) ignores a stale cookie.
+            .or_else(|| identify(http, None)),
+        (None, None) => identify(http, None),
+    };
     let refusal = match &who {
+        None if token.is_none() && session.is_some() => Some((
+            StatusCode::UNAUTHORIZED,
+            "your session has ended: sign in again",
+        )),
         None if token.is_none() => Some((StatusCode::UNAUTHORIZED, "missing token")),
         None => Some((StatusCode::UNAUTHORIZED, "unknown token")),
         Some(p) if p.role == Role::Webhook => Some((

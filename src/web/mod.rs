@@ -13,6 +13,7 @@ mod hooks;
 mod join;
 pub mod listener;
 mod ops;
+pub mod sessions;
 
 pub use error::ApiError;
 

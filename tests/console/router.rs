@@ -530,6 +530,49 @@ async fn access_log_login_and_legacy_token() {
         .expect("req");
     let res = app.clone().oneshot(req).await.expect("infallible");
     assert_eq!(res.status(), StatusCode::OK);
+    let pair = cookie.split(';').next().expect("pair").to_string();
+    assert!(
+        !pair.contains(OPERATOR),
+        "the cookie holds a session id, not the token: {pair}"
+    );
+    assert!(!cookie.contains("Secure"), "plain http: no Secure flag");
+
+    // Signing out ends the session on the server: a copy of the cookie no longer opens
+    // anything.
+    let req = axum::http::Request::builder()
+        .method("POST")
+        .uri("/console/logout")
+        .header(header::COOKIE, &pair)
+        .body(Body::empty())
+        .expect("req");
+    let res = app.clone().oneshot(req).await.expect("infallible");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let req = axum::http::Request::builder()
+        .uri("/console/vendors")
+        .header(header::COOKIE, &pair)
+        .body(Body::empty())
+        .expect("req");
+    let res = app.clone().oneshot(req).await.expect("infallible");
+    assert_eq!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "revoked on sign-out"
+    );
+    assert_eq!(f.svc.sessions().len(), 0);
+
+    // Behind a TLS-terminating proxy the cookie is Secure.
+    let req = axum::http::Request::builder()
+        .method("POST")
+        .uri("/console/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("x-forwarded-proto", "https")
+        .body(Body::from(format!("token={OPERATOR}")))
+        .expect("req");
+    let res = app.clone().oneshot(req).await.expect("infallible");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let secure = res.headers()[header::SET_COOKIE].to_str().expect("ascii");
+    assert!(secure.contains("; Secure;"), "{secure}");
+
     let r = send(
         &app,
         "POST",

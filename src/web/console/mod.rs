@@ -15,11 +15,12 @@ use crate::app::Service;
 use crate::config::Role;
 use axum::Router;
 use axum::extract::{Form, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::Deserialize;
+use sha2::Digest as _;
 use std::fmt::Write as _;
 
 /// The console pages (behind the auth layer).
@@ -310,7 +311,25 @@ struct LoginForm {
     token: String,
 }
 
-async fn login(State(svc): State<Service>, Form(f): Form<LoginForm>) -> Response {
+/// `Secure` on the session cookie when the browser reached us over HTTPS: `[http]
+/// secure_cookie`, or a TLS-terminating proxy saying so in `X-Forwarded-Proto`.
+fn cookie_attrs(svc: &Service, headers: &HeaderMap) -> &'static str {
+    let forwarded_https = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"));
+    if svc.config().http.secure_cookie || forwarded_https {
+        "HttpOnly; Secure; SameSite=Strict; Path=/"
+    } else {
+        "HttpOnly; SameSite=Strict; Path=/"
+    }
+}
+
+async fn login(
+    State(svc): State<Service>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
     let token = f.token.trim();
     let who = identify(&svc.config().http, Some(token));
     let entry = |name: &str, role: &str, status: u16| crate::store::AccessEntry {
@@ -323,7 +342,9 @@ async fn login(State(svc): State<Service>, Form(f): Form<LoginForm>) -> Response
     };
     let (res, log) = match who {
         Some(p) if p.role != Role::Webhook && token.bytes().all(|b| b.is_ascii_graphic()) => {
-            let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/");
+            let hash: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
+            let id = svc.sessions().open(hash, std::time::Instant::now());
+            let cookie = format!("{COOKIE}={id}; {}", cookie_attrs(&svc, &headers));
             (
                 (
                     StatusCode::SEE_OTHER,
@@ -359,13 +380,17 @@ async fn login(State(svc): State<Service>, Form(f): Form<LoginForm>) -> Response
     res
 }
 
-async fn logout() -> Response {
+/// Ends the session on the server (a copied cookie stops working too), then clears it.
+async fn logout(State(svc): State<Service>, headers: HeaderMap) -> Response {
+    if let Some(id) = super::auth::session_of(&headers) {
+        svc.sessions().close(&id);
+    }
     (
         StatusCode::SEE_OTHER,
         [
             (
                 header::SET_COOKIE,
-                format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+                format!("{COOKIE}=; {}; Max-Age=0", cookie_attrs(&svc, &headers)),
             ),
             (header::LOCATION, "/console/login".to_string()),
         ],
