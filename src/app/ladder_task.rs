@@ -142,7 +142,9 @@ async fn ladder(
         };
         return run.drive(cmds, resumed).await;
     }
-    let mut ladder = Ladder::new(Rung::from_dialplan(plan)).stop_when(&svc.config().ladder.reached);
+    let mut ladder = Ladder::new(Rung::from_dialplan(plan))
+        .stop_when(&svc.config().ladder.reached)
+        .wait_for_open(svc.config().ladder.wait_for_open);
     if resumed {
         let at = resume_at(&svc, &id, plan).await;
         ladder.resume(Utc::now(), &at);
@@ -217,6 +219,21 @@ async fn ladder(
                     notify(
                         &svc,
                         &format!("{}: {contact} skipped ({reason})", plan.vendor),
+                    )
+                    .await;
+                }
+                Output::WaitingForOpen { contact, until } => {
+                    let live = json!({ "state": "waiting_for_open", "contact": contact,
+                        "until": until });
+                    inner.events.publish(&id.to_string(), "step", live);
+                    tracing::info!(incident = %id, %contact, %until, "every contact left is closed: waiting for one to open");
+                    notify(
+                        &svc,
+                        &format!(
+                            "{}: every contact left is outside its hours; {contact} opens at {}: calling then",
+                            plan.vendor,
+                            until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                        ),
                     )
                     .await;
                 }

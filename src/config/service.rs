@@ -200,6 +200,15 @@ pub struct LadderConfig {
     /// `briefing_played`, `operator_joined`.
     #[serde(default = "default_reached", deserialize_with = "reached_list")]
     pub reached: Vec<crate::ladder::Reached>,
+    /// When every contact left is outside its hours, wait this long at most for one to open
+    /// (e.g. the local service center at 08:00) and call it then, instead of ending the
+    /// ladder exhausted with a P0 ticket. `"0s"` never waits.
+    #[serde(default = "default_wait_for_open", deserialize_with = "any_duration")]
+    pub wait_for_open: Duration,
+}
+
+fn default_wait_for_open() -> Duration {
+    Duration::from_secs(3600)
 }
 
 fn default_ticket_retry() -> Duration {
@@ -262,6 +271,7 @@ impl Default for LadderConfig {
             after_restart: AfterRestart::default(),
             ticket_retry: default_ticket_retry(),
             reached: default_reached(),
+            wait_for_open: default_wait_for_open(),
         }
     }
 }

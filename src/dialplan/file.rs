@@ -28,7 +28,7 @@ pub(super) struct DialplanFile {
     rules: Vec<Spanned<MatchRule>>,
     /// Default hours for its contacts.
     #[serde(default)]
-    hours: Hours,
+    hours: Option<Spanned<Hours>>,
     contacts: Spanned<Vec<ContactTable>>,
     #[serde(default)]
     briefing: PlanBriefing,
@@ -56,7 +56,7 @@ struct ContactTable {
     menu: Vec<Spanned<StepTable>>,
     /// Overrides the dialplan's hours.
     #[serde(default)]
-    hours: Option<Hours>,
+    hours: Option<Spanned<Hours>>,
     /// Extra attempts on this contact before the ladder moves on.
     #[serde(default)]
     retries: u32,
@@ -112,6 +112,20 @@ impl DialplanFile {
             }
             rules.push(rule.into_inner());
         }
+        // Hours with a holiday file: read it now, relative to the dialplan.
+        let load_hours = |hours: Option<Spanned<Hours>>, errors: &mut Vec<DialplanError>| {
+            let hours = hours?;
+            let span = hours.span().start;
+            let mut hours = hours.into_inner();
+            if let Err(message) = hours.load_holidays(base) {
+                errors.push(DialplanError::Invalid {
+                    at: at(span),
+                    message,
+                });
+            }
+            Some(hours)
+        };
+        let plan_hours = load_hours(self.hours, &mut errors).unwrap_or_default();
         let mut contacts: Vec<Contact> = Vec::new();
         for table in self.contacts.into_inner() {
             let location = at(table.id.span().start);
@@ -132,7 +146,7 @@ impl DialplanFile {
                 ring_timeout: table.ring_timeout,
                 answer_within: table.answer_within,
                 menu,
-                hours: table.hours.unwrap_or_else(|| self.hours.clone()),
+                hours: load_hours(table.hours, &mut errors).unwrap_or_else(|| plan_hours.clone()),
                 retries: table.retries,
                 retry_after: table.retry_after.unwrap_or_default(),
                 location,

@@ -26,7 +26,7 @@ pub use briefing::{BriefingTemplate, MAX_REPEATS, Piece, PlanBriefing, TEMPLATE_
 pub use check::{CheckOptions, DEFAULT_MAX_AGE, Report, check, check_loaded};
 pub use destination::Destination;
 pub use error::DialplanError;
-pub use hours::{Hours, Window};
+pub use hours::{Holidays, Hours, Window};
 pub use ids::{ContactId, DialplanId};
 pub use menu::{BUILTIN_PROMPTS, MenuStep, PlaySource};
 pub use routing::{MatchRule, glob};

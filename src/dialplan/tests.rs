@@ -123,6 +123,39 @@ fn resolves_wav_paths_against_the_dialplan() {
     );
 }
 
+#[test]
+fn holiday_files_load_with_the_dialplan_and_their_errors_name_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("holidays")).unwrap();
+    fs::write(
+        dir.path().join("holidays/de.txt"),
+        "2026-12-25\n2026-12-26\n",
+    )
+    .unwrap();
+    let text = GOOD.replace(
+        "vendor = \"Example Corp\"\n",
+        "vendor = \"Example Corp\"\nhours = { tz = \"Europe/Berlin\", windows = [\"daily 08:00-18:00\"], holidays = \"holidays/de.txt\" }\n",
+    );
+    let plan = load_file(&write(dir.path(), "example.toml", &text)).unwrap();
+    let christmas =
+        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 25, 10, 0, 0).unwrap();
+    assert!(!plan.contacts[0].hours.is_open(christmas));
+    assert!(
+        plan.contacts[0]
+            .hours
+            .is_open(christmas - chrono::Duration::days(2))
+    );
+
+    fs::write(dir.path().join("holidays/de.txt"), "2026-12-25\nXmas\n").unwrap();
+    let text = load_file(&write(dir.path(), "example.toml", &text))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("example.toml:2:") && text.contains("de.txt:2") && text.contains("Xmas"),
+        "{text}"
+    );
+}
+
 /// Each case edits `GOOD` (replace the first `from` with `to`) and expects an
 /// error at `line:col` whose message contains `needle`.
 #[test]

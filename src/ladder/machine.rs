@@ -89,6 +89,12 @@ pub enum Output {
         contact: String,
         reason: String,
     },
+    /// Every contact left is closed, but this one opens within `[ladder] wait_for_open`:
+    /// the ladder waits and calls it then, instead of ending exhausted.
+    WaitingForOpen {
+        contact: String,
+        until: DateTime<Utc>,
+    },
     /// A call ended without taking the incident; what happens next follows.
     Failed {
         contact: String,
@@ -136,6 +142,10 @@ pub struct Ladder {
     out: VecDeque<Output>,
     /// Any of these in a call's outcome takes the incident.
     stop_when: Vec<Reached>,
+    /// How long the ladder may wait for a closed contact to open before it is exhausted.
+    wait_for_open: Duration,
+    /// Contacts skipped for their hours in this run, and not yet waited for.
+    closed: Vec<usize>,
 }
 
 impl Ladder {
@@ -146,7 +156,16 @@ impl Ladder {
             state: State::Idle,
             out: VecDeque::new(),
             stop_when: Reached::DEFAULT.to_vec(),
+            wait_for_open: Duration::ZERO,
+            closed: Vec::new(),
         }
+    }
+
+    /// Wait up to `d` for a contact skipped outside its hours to open (`[ladder]
+    /// wait_for_open`) rather than ending exhausted; each contact is waited for once.
+    pub fn wait_for_open(mut self, d: Duration) -> Self {
+        self.wait_for_open = d;
+        self
     }
 
     /// Which facts stop the ladder (`[ladder] reached`; default [`Reached::DEFAULT`]).
@@ -330,8 +349,33 @@ impl Ladder {
                 contact: r.contact.clone(),
                 reason: "outside its hours".into(),
             });
+            if !self.closed.contains(&rung) {
+                self.closed.push(rung);
+            }
             rung += 1;
             attempt = 1;
+        }
+        // Nobody left to call now: wait for the first skipped contact that opens soon.
+        let opening = self
+            .closed
+            .iter()
+            .filter_map(|&i| {
+                let at = self.rungs[i].hours.next_open(now, self.wait_for_open)?;
+                Some((at, i))
+            })
+            .min();
+        if let Some((until, rung)) = opening {
+            self.closed.retain(|&i| i != rung);
+            self.out.push_back(Output::WaitingForOpen {
+                contact: self.rungs[rung].contact.clone(),
+                until,
+            });
+            self.state = State::Waiting {
+                rung,
+                attempt: 1,
+                until,
+            };
+            return;
         }
         self.finish(LadderEnd::Exhausted);
     }

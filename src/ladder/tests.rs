@@ -115,6 +115,7 @@ fn outside_hours_is_skipped_with_a_reason_and_exhaustion_is_reported() {
     let office = Hours::Windows {
         tz: "Asia/Shanghai".parse().expect("tz"),
         windows: vec![Window::parse("mon-fri 09:00-18:00").expect("w")],
+        holidays: Default::default(),
     };
     let mut l = Ladder::new(vec![
         rung("local-center", 0, 0, office),
@@ -132,6 +133,80 @@ fn outside_hours_is_skipped_with_a_reason_and_exhaustion_is_reported() {
         out.last(),
         Some(Output::Finished(LadderEnd::Exhausted))
     ));
+}
+
+/// Issue 20 item 4: at 07:30 the local center (opening 08:00) was skipped, the hotline
+/// failed and a P0 ticket went out. Now the ladder waits for the center to open and calls it.
+#[test]
+fn a_contact_that_opens_soon_is_called_when_it_opens() {
+    let berlin = |h, m| {
+        Utc.with_ymd_and_hms(2026, 11, 26, h, m, 0).unwrap() // Thursday; CET = UTC+1
+    };
+    let center = Hours::Windows {
+        tz: "Europe/Berlin".parse().expect("tz"),
+        windows: vec![Window::parse("mon-fri 08:00-18:00").expect("w")],
+        holidays: Default::default(),
+    };
+    let rungs = vec![
+        rung("hotline", 0, 0, Hours::Always),
+        rung("local-center", 0, 0, center),
+    ];
+    let now = berlin(6, 30); // 07:30 in Berlin
+    let mut l = Ladder::new(rungs.clone()).wait_for_open(Duration::from_secs(3600));
+    l.start(now);
+    assert_eq!(dialled(&drain(&mut l)), ["hotline#1"]);
+    l.handle_input(now, ended(Outcome::Rejected, false));
+    let out = drain(&mut l);
+    assert!(
+        matches!(&out[1], Output::Skipped { contact, .. } if contact == "local-center"),
+        "{out:?}"
+    );
+    let opens = berlin(7, 0);
+    assert_eq!(
+        out.last(),
+        Some(&Output::WaitingForOpen {
+            contact: "local-center".into(),
+            until: opens
+        })
+    );
+    assert!(!out.iter().any(|o| matches!(o, Output::Finished(_))));
+    assert_eq!(l.poll_timeout(), Some(opens));
+    l.handle_timeout(berlin(6, 59));
+    assert!(drain(&mut l).is_empty(), "not before it opens");
+    l.handle_timeout(opens);
+    assert_eq!(dialled(&drain(&mut l)), ["local-center#1"]);
+    l.handle_input(opens, ended(Outcome::NoAnswer, false));
+    assert_eq!(
+        drain(&mut l).last(),
+        Some(&Output::Finished(LadderEnd::Exhausted)),
+        "each closed contact is waited for once"
+    );
+
+    // Beyond the limit (or with it off) the ladder ends exhausted as before.
+    for limit in [Duration::from_secs(20 * 60), Duration::ZERO] {
+        let mut l = Ladder::new(rungs.clone()).wait_for_open(limit);
+        l.start(now);
+        drain(&mut l);
+        l.handle_input(now, ended(Outcome::Rejected, false));
+        assert_eq!(
+            drain(&mut l).last(),
+            Some(&Output::Finished(LadderEnd::Exhausted))
+        );
+    }
+
+    // Resolved while waiting: stopped, nothing dialled.
+    let mut l = Ladder::new(rungs).wait_for_open(Duration::from_secs(3600));
+    l.start(now);
+    drain(&mut l);
+    l.handle_input(now, ended(Outcome::Rejected, false));
+    drain(&mut l);
+    l.handle_input(now, Input::Stop("resolved".into()));
+    assert_eq!(
+        drain(&mut l),
+        [Output::Finished(LadderEnd::Stopped {
+            reason: "resolved".into()
+        })]
+    );
 }
 
 #[test]
@@ -753,6 +828,7 @@ mod overlap {
         let office = Hours::Windows {
             tz: "Asia/Shanghai".parse().expect("tz"),
             windows: vec![crate::dialplan::Window::parse("mon-fri 09:00-18:00").expect("w")],
+            holidays: Default::default(),
         };
         let mut l = Overlap::new(
             vec![
