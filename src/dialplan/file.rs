@@ -15,7 +15,7 @@ use super::vars::PlanVars;
 use super::{
     Contact, ContactId, Destination, Dialplan, DialplanError, DialplanId, MenuStep, PlaySource,
 };
-use crate::config::{Location, non_empty_string, positive_duration, positive_duration_opt};
+use crate::config::{Location, non_empty_string, positive_duration_opt};
 
 /// A dialplan file as written.
 #[derive(Deserialize)]
@@ -29,7 +29,7 @@ pub(super) struct DialplanFile {
     /// Default hours for its contacts.
     #[serde(default)]
     hours: Option<Spanned<Hours>>,
-    contacts: Spanned<Vec<ContactTable>>,
+    contacts: Spanned<Vec<Spanned<ContactTable>>>,
     #[serde(default)]
     briefing: PlanBriefing,
     #[serde(default)]
@@ -38,30 +38,160 @@ pub(super) struct DialplanFile {
     strategy: super::Strategy,
 }
 
-/// One `[[contacts]]` entry as written.
+/// One `[[contacts]]` entry as written: a contact of this dialplan, or `line = "id"`, a
+/// shared line from the `lines/` folder (see [`super::lines`]). Every field is optional here
+/// so that the two forms can be told apart; [`ContactTable::build`] says which are missing.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ContactTable {
-    id: Spanned<ContactId>,
-    #[serde(deserialize_with = "non_empty_string")]
-    name: String,
-    uri: Destination,
-    #[serde(deserialize_with = "non_empty_string")]
-    source: String,
-    verified_on: Spanned<VerifiedOn>,
-    #[serde(deserialize_with = "positive_duration")]
-    ring_timeout: Duration,
+pub(super) struct ContactTable {
+    /// A shared line instead of a contact written here.
+    #[serde(default)]
+    line: Option<Spanned<ContactId>>,
+    #[serde(default)]
+    id: Option<Spanned<ContactId>>,
+    #[serde(default, deserialize_with = "non_empty_opt")]
+    name: Option<String>,
+    #[serde(default)]
+    uri: Option<Destination>,
+    #[serde(default, deserialize_with = "non_empty_opt")]
+    source: Option<String>,
+    #[serde(default)]
+    verified_on: Option<Spanned<VerifiedOn>>,
+    #[serde(default, deserialize_with = "positive_duration_opt")]
+    ring_timeout: Option<Duration>,
     #[serde(default, deserialize_with = "positive_duration_opt")]
     answer_within: Option<Duration>,
-    menu: Vec<Spanned<StepTable>>,
+    #[serde(default)]
+    menu: Option<Vec<Spanned<StepTable>>>,
     /// Overrides the dialplan's hours.
     #[serde(default)]
     hours: Option<Spanned<Hours>>,
     /// Extra attempts on this contact before the ladder moves on.
     #[serde(default)]
-    retries: u32,
+    retries: Option<u32>,
     #[serde(default, deserialize_with = "positive_duration_opt")]
     retry_after: Option<Duration>,
+}
+
+fn non_empty_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    non_empty_string(d).map(Some)
+}
+
+/// What an entry of `[[contacts]]` is.
+pub(super) enum Entry {
+    Own(Box<Contact>),
+    /// `line = "id"`, where the id is written.
+    Line(ContactId, Location),
+}
+
+impl ContactTable {
+    /// The entry this table describes; `None` (with `errors`) if it cannot be built.
+    /// `at_table` is where the table starts; `base` resolves WAV and holiday files;
+    /// `default_hours` applies when the table has none.
+    pub(super) fn build(
+        self,
+        at_table: Location,
+        base: &Path,
+        at: &impl Fn(usize) -> Location,
+        default_hours: &Hours,
+        errors: &mut Vec<DialplanError>,
+    ) -> Option<Entry> {
+        if let Some(line) = self.line {
+            let extra = [
+                ("id", self.id.is_some()),
+                ("name", self.name.is_some()),
+                ("uri", self.uri.is_some()),
+                ("source", self.source.is_some()),
+                ("verified_on", self.verified_on.is_some()),
+                ("ring_timeout", self.ring_timeout.is_some()),
+                ("answer_within", self.answer_within.is_some()),
+                ("menu", self.menu.is_some()),
+                ("hours", self.hours.is_some()),
+                ("retries", self.retries.is_some()),
+                ("retry_after", self.retry_after.is_some()),
+            ];
+            if let Some((key, _)) = extra.iter().find(|(_, set)| *set) {
+                errors.push(DialplanError::Invalid {
+                    at: at(line.span().start),
+                    message: format!(
+                        "a contact with `line` takes everything from the shared line: remove `{key}` (or change it in the line's file)"
+                    ),
+                });
+                return None;
+            }
+            let location = at(line.span().start);
+            return Some(Entry::Line(line.into_inner(), location));
+        }
+        let missing = |key: &str, errors: &mut Vec<DialplanError>| {
+            errors.push(DialplanError::Invalid {
+                at: at_table.clone(),
+                message: format!("missing field `{key}` (or `line = \"id\"` for a shared line)"),
+            });
+        };
+        let required = [
+            ("id", self.id.is_some()),
+            ("name", self.name.is_some()),
+            ("uri", self.uri.is_some()),
+            ("source", self.source.is_some()),
+            ("verified_on", self.verified_on.is_some()),
+            ("ring_timeout", self.ring_timeout.is_some()),
+            ("menu", self.menu.is_some()),
+        ];
+        if let Some((key, _)) = required.iter().find(|(_, set)| !*set) {
+            missing(key, errors);
+            return None;
+        }
+        let (
+            Some(id),
+            Some(name),
+            Some(uri),
+            Some(source),
+            Some(verified_on),
+            Some(ring_timeout),
+            Some(menu),
+        ) = (
+            self.id,
+            self.name,
+            self.uri,
+            self.source,
+            self.verified_on,
+            self.ring_timeout,
+            self.menu,
+        )
+        else {
+            return None; // each was checked just above
+        };
+        let hours = match self.hours {
+            Some(h) => {
+                let span = h.span().start;
+                let mut h = h.into_inner();
+                if let Err(message) = h.load_holidays(base) {
+                    errors.push(DialplanError::Invalid {
+                        at: at(span),
+                        message,
+                    });
+                }
+                h
+            }
+            None => default_hours.clone(),
+        };
+        let menu = build_menu(menu, base, at, errors);
+        Some(Entry::Own(Box::new(Contact {
+            location: at(id.span().start),
+            id: id.into_inner(),
+            name,
+            destination: uri,
+            source,
+            verified_on: verified_on.get_ref().0,
+            verified_on_location: at(verified_on.span().start),
+            ring_timeout,
+            answer_within: self.answer_within,
+            menu,
+            hours,
+            retries: self.retries.unwrap_or(0),
+            retry_after: self.retry_after.unwrap_or_default(),
+        })))
+    }
 }
 
 /// A date, written `"2026-10-01"` or as a bare TOML date `2026-10-01`.
@@ -93,6 +223,7 @@ impl DialplanFile {
         id: DialplanId,
         path: &Path,
         text: &str,
+        lines: &super::lines::Lines,
     ) -> Result<Dialplan, Vec<DialplanError>> {
         let at = |offset: usize| Location::at_offset(path, text, offset);
         let base = path.parent().unwrap_or(Path::new(""));
@@ -112,46 +243,60 @@ impl DialplanFile {
             }
             rules.push(rule.into_inner());
         }
-        // Hours with a holiday file: read it now, relative to the dialplan.
-        let load_hours = |hours: Option<Spanned<Hours>>, errors: &mut Vec<DialplanError>| {
-            let hours = hours?;
-            let span = hours.span().start;
-            let mut hours = hours.into_inner();
-            if let Err(message) = hours.load_holidays(base) {
-                errors.push(DialplanError::Invalid {
-                    at: at(span),
-                    message,
-                });
+        let plan_hours = match self.hours {
+            Some(h) => {
+                let span = h.span().start;
+                let mut h = h.into_inner();
+                if let Err(message) = h.load_holidays(base) {
+                    errors.push(DialplanError::Invalid {
+                        at: at(span),
+                        message,
+                    });
+                }
+                h
             }
-            Some(hours)
+            None => Hours::default(),
         };
-        let plan_hours = load_hours(self.hours, &mut errors).unwrap_or_default();
         let mut contacts: Vec<Contact> = Vec::new();
         for table in self.contacts.into_inner() {
-            let location = at(table.id.span().start);
-            if let Some(first) = contacts.iter().find(|c| c.id == *table.id.get_ref()) {
+            let at_table = at(table.span().start);
+            let built = table
+                .into_inner()
+                .build(at_table, base, &at, &plan_hours, &mut errors);
+            let contact = match built {
+                None => continue,
+                Some(Entry::Own(c)) => *c,
+                Some(Entry::Line(id, location)) => match lines.get(&id) {
+                    Some(line) => {
+                        if contacts.iter().any(|c| c.id == id) {
+                            errors.push(DialplanError::Invalid {
+                                at: location,
+                                message: format!("line \"{id}\" is already on this ladder"),
+                            });
+                            continue;
+                        }
+                        line.contact.clone()
+                    }
+                    None => {
+                        errors.push(DialplanError::Invalid {
+                            at: location,
+                            message: format!(
+                                "no shared line \"{id}\" in {}",
+                                base.join(super::lines::DIR).display()
+                            ),
+                        });
+                        continue;
+                    }
+                },
+            };
+            if let Some(first) = contacts.iter().find(|c| c.id == contact.id) {
                 errors.push(DialplanError::DuplicateContact {
-                    at: location.clone(),
-                    id: table.id.get_ref().to_string(),
+                    at: contact.location.clone(),
+                    id: contact.id.to_string(),
                     first: first.location.clone(),
                 });
             }
-            let menu = build_menu(table.menu, base, &at, &mut errors);
-            contacts.push(Contact {
-                id: table.id.into_inner(),
-                name: table.name,
-                destination: table.uri,
-                source: table.source,
-                verified_on: table.verified_on.get_ref().0,
-                ring_timeout: table.ring_timeout,
-                answer_within: table.answer_within,
-                menu,
-                hours: load_hours(table.hours, &mut errors).unwrap_or_else(|| plan_hours.clone()),
-                retries: table.retries,
-                retry_after: table.retry_after.unwrap_or_default(),
-                location,
-                verified_on_location: at(table.verified_on.span().start),
-            });
+            contacts.push(contact);
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -172,7 +317,7 @@ impl DialplanFile {
 /// Turns written steps into [`MenuStep`]s, recording in `errors` steps without
 /// exactly one action, steps after `hangup`, and missing WAV files (resolved
 /// against `base`). `at` maps a byte offset to a [`Location`].
-fn build_menu(
+pub(super) fn build_menu(
     steps: Vec<Spanned<StepTable>>,
     base: &Path,
     at: &impl Fn(usize) -> Location,

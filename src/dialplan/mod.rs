@@ -8,6 +8,7 @@ mod error;
 mod file;
 mod hours;
 mod ids;
+mod lines;
 mod menu;
 mod routing;
 mod template;
@@ -28,6 +29,7 @@ pub use destination::Destination;
 pub use error::DialplanError;
 pub use hours::{Holidays, Hours, Window};
 pub use ids::{ContactId, DialplanId};
+pub use lines::{Lines, SharedLine};
 pub use menu::{BUILTIN_PROMPTS, MenuStep, PlaySource};
 pub use routing::{MatchRule, glob};
 pub use template::{MAX_DTMF_LEN, PLACEHOLDERS, Template, TemplateError};
@@ -111,12 +113,19 @@ impl Contact {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Dialplans {
     plans: Vec<Dialplan>,
+    /// Shared lines (`lines/*.toml`), which several plans may list.
+    lines: Lines,
 }
 
 impl Dialplans {
     /// The dialplans, ordered by file name.
     pub fn iter(&self) -> impl Iterator<Item = &Dialplan> {
         self.plans.iter()
+    }
+
+    /// The shared line with this contact id, if it is one.
+    pub fn line(&self, id: &str) -> Option<&SharedLine> {
+        self.lines.get(&ContactId::parse(id).ok()?)
     }
 
     /// The dialplan with this id.
@@ -153,7 +162,11 @@ impl Dialplans {
 
 /// Loads one dialplan file; its id is the file stem.
 pub fn load_file(path: &Path) -> Result<Dialplan, DialplanError> {
-    read_file(path).map_err(first)
+    let (lines, errors) = Lines::load(path.parent().unwrap_or(Path::new(".")));
+    if let Some(e) = errors.into_iter().next() {
+        return Err(e);
+    }
+    read_file(path, &lines).map_err(first)
 }
 
 /// Loads every `*.toml` in `dir` (other files are ignored), failing on the first
@@ -180,13 +193,24 @@ pub(crate) fn load_dir_collecting(dir: &Path) -> (Dialplans, Vec<DialplanError>)
         }
     };
     paths.sort();
+    let (lines, mut line_errors) = Lines::load(dir);
+    errors.append(&mut line_errors);
     let mut plans = Vec::new();
     let mut seen: HashMap<ContactId, Location> = HashMap::new();
     for path in paths {
-        match read_file(&path) {
+        match read_file(&path, &lines) {
             Ok(plan) => {
                 for contact in &plan.contacts {
-                    if let Some(first) = seen.get(&contact.id) {
+                    if lines.is_line(contact) {
+                        continue; // one line, listed by several plans
+                    }
+                    if let Some(line) = lines.get(&contact.id) {
+                        errors.push(DialplanError::DuplicateContact {
+                            at: contact.location.clone(),
+                            id: contact.id.to_string(),
+                            first: line.contact.location.clone(),
+                        });
+                    } else if let Some(first) = seen.get(&contact.id) {
                         errors.push(DialplanError::DuplicateContact {
                             at: contact.location.clone(),
                             id: contact.id.to_string(),
@@ -201,7 +225,7 @@ pub(crate) fn load_dir_collecting(dir: &Path) -> (Dialplans, Vec<DialplanError>)
             Err(file_errors) => errors.extend(file_errors),
         }
     }
-    (Dialplans { plans }, errors)
+    (Dialplans { plans, lines }, errors)
 }
 
 /// Paths of the regular `*.toml` files directly in `dir`.
@@ -217,7 +241,7 @@ fn toml_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 }
 
 /// Loads one file, returning every error found in it.
-fn read_file(path: &Path) -> Result<Dialplan, Vec<DialplanError>> {
+fn read_file(path: &Path, lines: &Lines) -> Result<Dialplan, Vec<DialplanError>> {
     let id = path
         .file_stem()
         .and_then(|stem| stem.to_str())
@@ -237,7 +261,7 @@ fn read_file(path: &Path) -> Result<Dialplan, Vec<DialplanError>> {
         let (at, message) = Location::of_toml_error(path, &text, &e);
         vec![DialplanError::Invalid { at, message }]
     })?;
-    file.into_dialplan(id, path, &text)
+    file.into_dialplan(id, path, &text, lines)
 }
 
 /// The first of a file's errors.

@@ -156,6 +156,98 @@ fn holiday_files_load_with_the_dialplan_and_their_errors_name_the_line() {
     );
 }
 
+const DELL_LINES: &str = r#"vendor = "Dell"
+
+[[lines]]
+id = "dell-prosupport"
+name = "Dell ProSupport Plus"
+uri = "+18004563355"
+source = "Dell contract letter"
+verified_on = "2026-09-14"
+ring_timeout = "45s"
+menu = [{ play = "briefing" }]
+"#;
+
+fn site_plan(site: &str, extra: &str) -> String {
+    format!(
+        "vendor = \"Dell\"\n[[match]]\nsite = \"{site}\"\n\n[[contacts]]\nline = \"dell-prosupport\"\n{extra}"
+    )
+}
+
+/// Issue 20 item 6: one vendor line in several dialplans keeps one id and one provenance.
+#[test]
+fn shared_lines_are_listed_by_several_dialplans() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("lines")).unwrap();
+    write(&dir.path().join("lines"), "dell.toml", DELL_LINES);
+    write(dir.path(), "dell-sha.toml", &site_plan("sha*", ""));
+    write(
+        dir.path(),
+        "dell-ber.toml",
+        &site_plan("ber*", &SECOND.replace("ex-vip", "dell-ber-am")),
+    );
+    let plans = load_dir(dir.path()).unwrap();
+    for id in ["dell-sha", "dell-ber"] {
+        let c = &plans.get(id).unwrap().contacts[0];
+        assert_eq!(c.id.as_str(), "dell-prosupport");
+        assert_eq!(c.source, "Dell contract letter");
+        assert!(
+            c.location.to_string().contains("lines/dell.toml:4"),
+            "{}",
+            c.location
+        );
+    }
+    assert_eq!(plans.get("dell-ber").unwrap().contacts.len(), 2);
+    assert_eq!(plans.line("dell-prosupport").unwrap().vendor, "Dell");
+    assert!(plans.line("dell-ber-am").is_none());
+
+    // A single file loads its folder's lines too.
+    let plan = load_file(&dir.path().join("dell-sha.toml")).unwrap();
+    assert_eq!(plan.contacts[0].id.as_str(), "dell-prosupport");
+}
+
+#[test]
+fn shared_line_mistakes_name_the_place() {
+    let cases = [
+        (
+            site_plan("sha*", "").replace("dell-prosupport", "dell-typo"),
+            "dell-sha.toml:6",
+            "no shared line \"dell-typo\"",
+        ),
+        (
+            site_plan("sha*", "").replace(
+                "line = \"dell-prosupport\"",
+                "line = \"dell-prosupport\"\nretries = 2",
+            ),
+            "dell-sha.toml:6",
+            "remove `retries`",
+        ),
+        (
+            site_plan("sha*", "\n[[contacts]]\nline = \"dell-prosupport\"\n"),
+            "dell-sha.toml:9",
+            "already on this ladder",
+        ),
+        (
+            site_plan("sha*", &SECOND.replace("ex-vip", "dell-prosupport")),
+            "dell-sha.toml:",
+            "duplicate contact id \"dell-prosupport\"",
+        ),
+        (
+            "vendor = \"Dell\"\n[[contacts]]\nid = \"x\"\nname = \"X\"\n".to_string(),
+            "dell-sha.toml:2",
+            "missing field `uri`",
+        ),
+    ];
+    for (plan, at, needle) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("lines")).unwrap();
+        write(&dir.path().join("lines"), "dell.toml", DELL_LINES);
+        write(dir.path(), "dell-sha.toml", &plan);
+        let e = load_dir(dir.path()).unwrap_err().to_string();
+        assert!(e.contains(at) && e.contains(needle), "{needle}: {e}");
+    }
+}
+
 /// Each case edits `GOOD` (replace the first `from` with `to`) and expects an
 /// error at `line:col` whose message contains `needle`.
 #[test]

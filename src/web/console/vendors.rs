@@ -94,14 +94,17 @@ fn score(vendor: &str, contact: Option<&str>, calls: &[&CallFact]) -> Score {
 
 /// Scorecard lines: each vendor's total, then its contacts.
 pub fn scorecard_of(svc: &Service, facts: &[CallFact]) -> Vec<Score> {
-    let vendor = |d: &str| {
-        svc.dialplans()
-            .get(d)
-            .map_or_else(|| d.to_string(), |p| p.vendor.clone())
+    let plans = svc.dialplans();
+    // A shared line is one row under its own vendor, whichever dialplan called it.
+    let vendor = |f: &CallFact| match plans.line(&f.contact) {
+        Some(line) => line.vendor.clone(),
+        None => plans
+            .get(&f.dialplan)
+            .map_or_else(|| f.dialplan.clone(), |p| p.vendor.clone()),
     };
     let mut by: BTreeMap<String, BTreeMap<String, Vec<&CallFact>>> = BTreeMap::new();
     for f in facts {
-        by.entry(vendor(&f.dialplan))
+        by.entry(vendor(f))
             .or_default()
             .entry(f.contact.clone())
             .or_default()
