@@ -36,6 +36,15 @@ pub(super) struct DialplanFile {
     vars: PlanVars,
     #[serde(default)]
     strategy: super::Strategy,
+    /// Overrides `[ladder] group_by` for this vendor.
+    #[serde(default)]
+    group_by: Option<crate::config::GroupBy>,
+    /// Calls at once per line of this dialplan (overrides `[ladder] max_calls`).
+    #[serde(default, deserialize_with = "crate::config::at_least_one_opt")]
+    max_calls: Option<u32>,
+    /// Ladders of this dialplan at once (overrides `[ladder] per_dialplan`).
+    #[serde(default, deserialize_with = "crate::config::at_least_one_opt")]
+    max_ladders: Option<u32>,
 }
 
 /// One `[[contacts]]` entry as written.
@@ -62,6 +71,9 @@ struct ContactTable {
     retries: u32,
     #[serde(default, deserialize_with = "positive_duration_opt")]
     retry_after: Option<Duration>,
+    /// Calls at once on this line (overrides the dialplan's and `[ladder] max_calls`).
+    #[serde(default, deserialize_with = "crate::config::at_least_one_opt")]
+    max_calls: Option<u32>,
 }
 
 /// A date, written `"2026-10-01"` or as a bare TOML date `2026-10-01`.
@@ -135,6 +147,7 @@ impl DialplanFile {
                 hours: table.hours.unwrap_or_else(|| self.hours.clone()),
                 retries: table.retries,
                 retry_after: table.retry_after.unwrap_or_default(),
+                max_calls: table.max_calls.or(self.max_calls),
                 location,
                 verified_on_location: at(table.verified_on.span().start),
             });
@@ -150,6 +163,8 @@ impl DialplanFile {
             briefing: self.briefing,
             vars: self.vars,
             strategy: self.strategy,
+            group_by: self.group_by,
+            max_ladders: self.max_ladders,
             path: path.to_path_buf(),
         })
     }
