@@ -1,7 +1,9 @@
 //! One task drives one incident's ladder: it feeds the pure `ladder::Ladder`, places each call
 //! it asks for, records every step in the store, and raises the fallback ticket.
 
+use super::admission::Slot;
 use super::bridge::BridgeSetup;
+use super::ladder_wait::{Waited, call_room, merge};
 use super::call_task::{SourceFactory, run_bridged_call};
 use super::dial::{CallRequest, build_call};
 use super::live::LiveSetup;
@@ -36,6 +38,8 @@ pub(super) struct Live {
     pub(super) control: mpsc::Sender<Input>,
     pub(super) step: u32,
     pub(super) call_id: String,
+    /// Its room on the line and in the dialplan's RTP share, freed when dropped.
+    pub(super) slot: Slot,
 }
 
 /// Placeholder values a menu can use, from the incident's contract, serial and asset tag
@@ -58,6 +62,7 @@ pub async fn run_ladder(
     plan: Option<String>,
     cmds: mpsc::Receiver<LadderCmd>,
     resumed: bool,
+    slot: Option<Slot>,
 ) {
     use tracing::Instrument;
     // Plain strings in the fields: JSON logs carry `"dialplan":"dell-nyc"`, not a Debug form.
@@ -66,7 +71,7 @@ pub async fn run_ladder(
         incident = %id,
         dialplan = plan.as_deref().unwrap_or("unrouted")
     );
-    ladder(svc, id, incident, plan, cmds, resumed)
+    ladder(svc, id, incident, plan, cmds, resumed, slot)
         .instrument(span)
         .await
 }
@@ -107,6 +112,7 @@ async fn ladder(
     plan: Option<String>,
     mut cmds: mpsc::Receiver<LadderCmd>,
     resumed: bool,
+    slot: Option<Slot>,
 ) {
     let inner = svc.inner.clone();
     let store = &inner.store;
@@ -123,13 +129,14 @@ async fn ladder(
     let _ = store
         .set_ladder_state(&id, LadderState::Running, None)
         .await;
+    // Room under the delivery's and the dialplan's ladder caps first (held to the end).
+    let (_ladder_slot, mut carry) = match wait_ladder_room(&svc, &id, plan, slot, &mut cmds).await
+    {
+        Some(x) => x,
+        None => return,
+    };
     // Synthesis starts now, while the first call rings; a greeting covers a late briefing.
-    let handle = inner.briefer.prepare(&incident, plan);
-    if let Err(e) = store.set_briefing_text(&id, handle.text()).await {
-        tracing::warn!(error = %e, "cannot store the briefing text");
-    }
-    let greeting = inner.briefer.greeting(handle.language());
-    let briefing = Some(super::briefing_source::briefing_source(greeting, handle));
+    let (mut version, mut briefing) = group_briefing(&svc, &id, &incident, plan).await;
     let vars = menu_vars(&incident, &plan.vars);
     if plan.strategy == crate::dialplan::Strategy::Overlap {
         let run = super::ladder_overlap::Run {
@@ -163,6 +170,48 @@ async fn ladder(
                 Output::Dial {
                     contact, attempt, ..
                 } => {
+                    // Someone joined the group since the briefing was written: rewrite it.
+                    if svc.group_incidents(&id).is_some_and(|(v, _)| v != version) {
+                        (version, briefing) = group_briefing(&svc, &id, &incident, plan).await;
+                    }
+                    // Room on the line and in the dialplan's RTP share; a stop or a drain
+                    // while the call waits ends the step unplaced.
+                    let chan = cmds_open.then_some(&mut cmds);
+                    let (slot, waited) =
+                        match call_room(&svc, &id, plan, &incident, &contact, chan).await {
+                            Waited::Room(slot, waited) => (slot, waited),
+                            Waited::Cmd(cmd) => {
+                                let now = Utc::now();
+                                let why = match cmd {
+                                    Some(LadderCmd::Stop(reason)) => {
+                                        ladder.handle_input(now, ladder::Input::Stop(reason.clone()));
+                                        reason
+                                    }
+                                    Some(LadderCmd::Drain { until }) => {
+                                        shutdown = true;
+                                        drain_until = Some(until);
+                                        ladder.handle_input(now, ladder::Input::Drain(DRAINING.into()));
+                                        DRAINING.to_string()
+                                    }
+                                    None => {
+                                        cmds_open = false;
+                                        shutdown = true;
+                                        drain_until = Some(tokio::time::Instant::now());
+                                        ladder.handle_input(now, ladder::Input::Drain(DRAINING.into()));
+                                        DRAINING.to_string()
+                                    }
+                                };
+                                let outcome = CallOutcome {
+                                    call_id: String::new(),
+                                    result: Outcome::Failed,
+                                    reached: Vec::new(),
+                                    side: Side::Gateway,
+                                    reason: format!("not placed while waiting for room: {why}"),
+                                };
+                                ladder.handle_input(now, ladder::Input::CallEnded(outcome));
+                                continue;
+                            }
+                        };
                     let placed = place(
                         &svc,
                         &id,
@@ -171,6 +220,7 @@ async fn ladder(
                         &vars,
                         briefing.clone(),
                         true,
+                        (slot, merge(carry.take(), waited)),
                     )
                     .await;
                     match placed {
@@ -344,7 +394,103 @@ pub(super) async fn ladder_finished(
         .set_ladder_state(id, state, Some(&reason))
         .await;
     let live = json!({ "state": state, "reason": reason });
-    svc.inner.events.publish(&id.to_string(), "ladder", live);
+    svc.inner.events.publish(&id.to_string(), "ladder", live.clone());
+    // The group's members share the outcome, unless a stop cut it short: then the leader
+    // resumes for all of them and they stay grouped.
+    let members = svc.close_group(id);
+    if state != LadderState::Interrupted {
+        let reason = format!("grouped with incident {id}: {reason}");
+        for m in members {
+            let _ = svc
+                .inner
+                .store
+                .set_ladder_state(&m, state, Some(&reason))
+                .await;
+            let live = json!({ "state": state, "reason": reason });
+            svc.inner.events.publish(&m.to_string(), "ladder", live);
+        }
+    }
+}
+
+/// Waits for room under the ladder caps (per delivery, per dialplan) when the slot was
+/// queued, saying so on the incident. `None`: a stop or a drain came first (stored).
+/// Returns the slot to hold while the ladder runs, and the wait for the first step.
+async fn wait_ladder_room(
+    svc: &Service,
+    id: &IncidentId,
+    plan: &Dialplan,
+    slot: Option<Slot>,
+    cmds: &mut mpsc::Receiver<LadderCmd>,
+) -> Option<(Option<Slot>, Option<(std::time::Duration, String)>)> {
+    let Some(mut slot) = slot else {
+        return Some((None, None));
+    };
+    let Some(q) = slot.queued.clone() else {
+        return Some((Some(slot), None));
+    };
+    let inner = &svc.inner;
+    let why = super::ladder_wait::words(&q.full);
+    let reason = format!("queued: {why} (position {})", q.position);
+    let _ = inner
+        .store
+        .set_ladder_state(id, LadderState::Running, Some(&reason))
+        .await;
+    let live = json!({ "state": "queued", "reason": reason });
+    inner.events.publish(&id.to_string(), "ladder", live);
+    notify(svc, &format!("{}: incident {id} {reason}", plan.vendor)).await;
+    inner.metrics.queued("ladder", 1);
+    let r = tokio::select! {
+        w = slot.granted() => Ok(w),
+        cmd = cmds.recv() => Err(cmd),
+    };
+    inner.metrics.queued("ladder", -1);
+    match r {
+        Ok(w) => {
+            inner.metrics.queue_wait("ladder", w);
+            let _ = inner
+                .store
+                .set_ladder_state(id, LadderState::Running, None)
+                .await;
+            Some((Some(slot), Some((w, why))))
+        }
+        Err(Some(LadderCmd::Stop(reason))) => {
+            let end = LadderEnd::Stopped { reason };
+            let incident = Incident::default();
+            ladder_finished(svc, id, &incident, plan, &end, false, (0, 0)).await;
+            None
+        }
+        Err(_) => {
+            // Drain (or the service is gone): the next start resumes it from the queue.
+            let _ = inner
+                .store
+                .set_ladder_state(id, LadderState::Interrupted, Some(DRAINING))
+                .await;
+            None
+        }
+    }
+}
+
+/// The briefing for the ladder of `id`: the incident's own, or, when it leads a group, one
+/// listing every member's fault (stored as the incident's briefing text). Returns the
+/// group's version it was written for.
+async fn group_briefing(
+    svc: &Service,
+    id: &IncidentId,
+    incident: &Incident,
+    plan: &Dialplan,
+) -> (u64, Option<SourceFactory>) {
+    let inner = &svc.inner;
+    let (version, handle) = match svc.group_incidents(id) {
+        Some((v, list)) if list.len() > 1 => (v, inner.briefer.prepare_group(&list, plan)),
+        Some((v, _)) => (v, inner.briefer.prepare(incident, plan)),
+        None => (0, inner.briefer.prepare(incident, plan)),
+    };
+    if let Err(e) = inner.store.set_briefing_text(id, handle.text()).await {
+        tracing::warn!(error = %e, "cannot store the briefing text");
+    }
+    let greeting = inner.briefer.greeting(handle.language());
+    let source = super::briefing_source::briefing_source(greeting, handle);
+    (version, Some(source))
 }
 
 pub(super) fn exhausted_reason(ours: u32, failed: u32) -> String {
@@ -400,6 +546,7 @@ pub(super) async fn place(
     vars: &MenuVars,
     briefing: Option<SourceFactory>,
     sla_cap: bool,
+    (slot, waited): (Slot, Option<(std::time::Duration, String)>),
 ) -> Result<Live, String> {
     let inner = &svc.inner;
     let contact = plan
@@ -445,6 +592,10 @@ pub(super) async fn place(
         )
         .await
         .map_err(|e| format!("cannot store the step: {e}"))?;
+    if let Some((w, why)) = &waited {
+        let ms = w.as_millis() as u64;
+        let _ = inner.store.note_queue_wait(id, step, ms, why).await;
+    }
     if let Err(e) = inner.store.save_call(&setup.record, Some(id)).await {
         tracing::warn!(error = %e, "cannot store call start");
     }
@@ -479,6 +630,7 @@ pub(super) async fn place(
         control: tx,
         step,
         call_id,
+        slot,
     })
 }
 
