@@ -98,6 +98,10 @@ impl Groups {
         else {
             return Resolution::Alone;
         };
+        if g.members.len() == 1 {
+            // A group of one is just its own ladder.
+            return Resolution::Alone;
+        }
         g.resolved.insert(id.to_string());
         let firing = g
             .members
@@ -172,5 +176,31 @@ mod tests {
         assert_eq!(g.leader("k"), None);
         assert_eq!(g.resolve(&id("b")), Resolution::Alone);
         assert!(!g.join("k", id("d"), Incident::default()), "closed");
+    }
+
+    #[test]
+    fn a_group_of_one_resolves_like_a_lone_incident() {
+        let mut g = Groups::default();
+        g.open("k", (id("a"), Incident::default()), Vec::new());
+        assert_eq!(g.resolve(&id("a")), Resolution::Alone);
+    }
+
+    #[test]
+    fn a_restored_group_remembers_who_had_resolved() {
+        let mut g = Groups::default();
+        let members = vec![
+            (id("b"), Incident::default(), true),
+            (id("c"), Incident::default(), false),
+        ];
+        g.open("k", (id("a"), Incident::default()), members);
+        assert_eq!(g.incidents(&id("a")).map(|(_, l)| l.len()), Some(2));
+        assert_eq!(
+            g.resolve(&id("a")),
+            Resolution::Others {
+                leader: id("a"),
+                firing: 1
+            }
+        );
+        assert_eq!(g.resolve(&id("c")), Resolution::Last { leader: id("a") });
     }
 }
