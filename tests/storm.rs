@@ -27,7 +27,10 @@ async fn post(s: &Server, format: &str, body: String) -> (u16, Value) {
         .expect("post");
     let code = resp.status().as_u16();
     let text = resp.text().await.expect("body");
-    (code, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        code,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 /// The INVITEs sipp received, from its message log: Call-ID -> (first INVITE, final answer
@@ -140,7 +143,8 @@ async fn three_failed_disks_on_one_host_are_one_call_briefing_all_three() {
     let s = Server::start(&config);
 
     let payload = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/storm/alertmanager_three_disks.json"),
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/storm/alertmanager_three_disks.json"),
     )
     .expect("payload");
     let (code, v) = post(&s, "alertmanager", payload.clone()).await;
@@ -177,7 +181,11 @@ async fn three_failed_disks_on_one_host_are_one_call_briefing_all_three() {
         let (_, m) = get(&s, &format!("/v1/incidents/{id}")).await;
         assert_eq!(m["group"]["leader"], leader.as_str(), "{m:#}");
         assert_eq!(m["ladder_state"], "done", "{m:#}");
-        assert_eq!(m["calls"].as_array().map(Vec::len), Some(0), "no call of its own");
+        assert_eq!(
+            m["calls"].as_array().map(Vec::len),
+            Some(0),
+            "no call of its own"
+        );
         let page = reqwest::Client::new()
             .get(format!("{}/console/incidents/{id}", s.http))
             .header("authorization", format!("Bearer {API_TOKEN}"))
@@ -200,7 +208,13 @@ async fn three_failed_disks_on_one_host_are_one_call_briefing_all_three() {
     // Re-delivered after the call: the same three incidents, no new call.
     let (code, v) = post(&s, "alertmanager", payload).await;
     assert_eq!(code, 202);
-    assert!(v["incidents"].as_array().expect("list").iter().all(|a| a["created"] == false));
+    assert!(
+        v["incidents"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .all(|a| a["created"] == false)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -282,7 +296,10 @@ async fn a_120_fingerprint_webhook_rings_the_line_at_most_max_calls_and_another_
     assert!(most <= 2, "max_calls = 2, saw {most} at once: {calls:?}");
     assert!(calls.len() >= 4, "the queue moves on: {calls:?}");
     // A queued call's wait is on its step and in /metrics.
-    assert!(metrics.contains("hotline_queued{kind=\"call\"}"), "{metrics}");
+    assert!(
+        metrics.contains("hotline_queued{kind=\"call\"}"),
+        "{metrics}"
+    );
     assert!(
         metrics.contains("hotline_queue_wait_seconds_count{kind=\"call\"}"),
         "{metrics}"

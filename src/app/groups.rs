@@ -156,7 +156,10 @@ mod tests {
         g.open("k", (id("a"), Incident::default()), Vec::new());
         assert!(g.join("k", id("b"), Incident::default()));
         assert!(g.join("k", id("c"), Incident::default()));
-        assert_eq!(g.incidents(&id("a")).map(|(v, l)| (v, l.len())), Some((3, 3)));
+        assert_eq!(
+            g.incidents(&id("a")).map(|(v, l)| (v, l.len())),
+            Some((3, 3))
+        );
         assert_eq!(
             g.resolve(&id("a")),
             Resolution::Others {

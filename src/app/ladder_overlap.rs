@@ -5,10 +5,10 @@
 //! at once; the next start resumes after the stored steps.
 
 use super::call_task::SourceFactory;
-use super::ladder_wait::{Waited, call_room};
 use super::ladder_task::{
     LadderCmd, Live, finish_call, ladder_finished, not_placed, notify, place, resume_at,
 };
+use super::ladder_wait::{Waited, call_room};
 use super::service::Service;
 use crate::call::{CallRecord, Input, Outcome, Side};
 use crate::dialplan::{Dialplan, MenuVars};
@@ -73,8 +73,7 @@ impl Run<'_> {
                     OverlapOutput::Dial { call, contact, .. } => {
                         // Room on the line and in the RTP share (waits in order; a stop
                         // while it waits takes effect once it has room).
-                        let room =
-                            call_room(svc, id, plan, self.incident, &contact, None).await;
+                        let room = call_room(svc, id, plan, self.incident, &contact, None).await;
                         let placed = match room {
                             Waited::Room(slot, waited) => {
                                 place(

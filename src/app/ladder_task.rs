@@ -3,9 +3,9 @@
 
 use super::admission::Slot;
 use super::bridge::BridgeSetup;
-use super::ladder_wait::{Waited, call_room, merge};
 use super::call_task::{SourceFactory, run_bridged_call};
 use super::dial::{CallRequest, build_call};
+use super::ladder_wait::{Waited, call_room, merge};
 use super::live::LiveSetup;
 use super::service::Service;
 use crate::call::{CallRecord, Input, Outcome, Side};
@@ -130,8 +130,7 @@ async fn ladder(
         .set_ladder_state(&id, LadderState::Running, None)
         .await;
     // Room under the delivery's and the dialplan's ladder caps first (held to the end).
-    let (_ladder_slot, mut carry) = match wait_ladder_room(&svc, &id, plan, slot, &mut cmds).await
-    {
+    let (_ladder_slot, mut carry) = match wait_ladder_room(&svc, &id, plan, slot, &mut cmds).await {
         Some(x) => x,
         None => return,
     };
@@ -177,41 +176,42 @@ async fn ladder(
                     // Room on the line and in the dialplan's RTP share; a stop or a drain
                     // while the call waits ends the step unplaced.
                     let chan = cmds_open.then_some(&mut cmds);
-                    let (slot, waited) =
-                        match call_room(&svc, &id, plan, &incident, &contact, chan).await {
-                            Waited::Room(slot, waited) => (slot, waited),
-                            Waited::Cmd(cmd) => {
-                                let now = Utc::now();
-                                let why = match cmd {
-                                    Some(LadderCmd::Stop(reason)) => {
-                                        ladder.handle_input(now, ladder::Input::Stop(reason.clone()));
-                                        reason
-                                    }
-                                    Some(LadderCmd::Drain { until }) => {
-                                        shutdown = true;
-                                        drain_until = Some(until);
-                                        ladder.handle_input(now, ladder::Input::Drain(DRAINING.into()));
-                                        DRAINING.to_string()
-                                    }
-                                    None => {
-                                        cmds_open = false;
-                                        shutdown = true;
-                                        drain_until = Some(tokio::time::Instant::now());
-                                        ladder.handle_input(now, ladder::Input::Drain(DRAINING.into()));
-                                        DRAINING.to_string()
-                                    }
-                                };
-                                let outcome = CallOutcome {
-                                    call_id: String::new(),
-                                    result: Outcome::Failed,
-                                    reached: Vec::new(),
-                                    side: Side::Gateway,
-                                    reason: format!("not placed while waiting for room: {why}"),
-                                };
-                                ladder.handle_input(now, ladder::Input::CallEnded(outcome));
-                                continue;
-                            }
-                        };
+                    let (slot, waited) = match call_room(&svc, &id, plan, &incident, &contact, chan)
+                        .await
+                    {
+                        Waited::Room(slot, waited) => (slot, waited),
+                        Waited::Cmd(cmd) => {
+                            let now = Utc::now();
+                            let why = match cmd {
+                                Some(LadderCmd::Stop(reason)) => {
+                                    ladder.handle_input(now, ladder::Input::Stop(reason.clone()));
+                                    reason
+                                }
+                                Some(LadderCmd::Drain { until }) => {
+                                    shutdown = true;
+                                    drain_until = Some(until);
+                                    ladder.handle_input(now, ladder::Input::Drain(DRAINING.into()));
+                                    DRAINING.to_string()
+                                }
+                                None => {
+                                    cmds_open = false;
+                                    shutdown = true;
+                                    drain_until = Some(tokio::time::Instant::now());
+                                    ladder.handle_input(now, ladder::Input::Drain(DRAINING.into()));
+                                    DRAINING.to_string()
+                                }
+                            };
+                            let outcome = CallOutcome {
+                                call_id: String::new(),
+                                result: Outcome::Failed,
+                                reached: Vec::new(),
+                                side: Side::Gateway,
+                                reason: format!("not placed while waiting for room: {why}"),
+                            };
+                            ladder.handle_input(now, ladder::Input::CallEnded(outcome));
+                            continue;
+                        }
+                    };
                     let placed = place(
                         &svc,
                         &id,
@@ -394,7 +394,9 @@ pub(super) async fn ladder_finished(
         .set_ladder_state(id, state, Some(&reason))
         .await;
     let live = json!({ "state": state, "reason": reason });
-    svc.inner.events.publish(&id.to_string(), "ladder", live.clone());
+    svc.inner
+        .events
+        .publish(&id.to_string(), "ladder", live.clone());
     // The group's members share the outcome, unless a stop cut it short: then the leader
     // resumes for all of them and they stay grouped.
     let members = svc.close_group(id);

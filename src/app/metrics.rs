@@ -238,7 +238,10 @@ impl Metrics {
                 "hotline_queue_wait_seconds_bucket{{kind=\"{kind}\",le=\"+Inf\"}} {count}"
             );
             let _ = writeln!(o, "hotline_queue_wait_seconds_sum{{kind=\"{kind}\"}} {sum}");
-            let _ = writeln!(o, "hotline_queue_wait_seconds_count{{kind=\"{kind}\"}} {count}");
+            let _ = writeln!(
+                o,
+                "hotline_queue_wait_seconds_count{{kind=\"{kind}\"}} {count}"
+            );
         }
         let _ = writeln!(o, "# HELP hotline_calls_active Calls in progress.");
         let _ = writeln!(o, "# TYPE hotline_calls_active gauge");

@@ -28,8 +28,8 @@ mod sidecar;
 mod sim_hold;
 mod sim_vendor;
 mod speech;
-mod storm;
 pub mod store_lock;
+mod storm;
 mod ticket_retry;
 
 pub use brief::{BriefArgs, BriefError, brief, load_incident};

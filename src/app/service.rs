@@ -373,10 +373,7 @@ impl Service {
             (None, _) => "unrouted: fallback ticket".into(),
         };
         if let Some(key) = &key {
-            self.inner
-                .store
-                .join_group(&up.id, &up.id, key)
-                .await?;
+            self.inner.store.join_group(&up.id, &up.id, key).await?;
             self.groups()
                 .open(key, (up.id.clone(), incident.clone()), Vec::new());
         }

@@ -15,7 +15,11 @@ impl Service {
 
     /// The group an incident on `plan` belongs to (`group_by` of the dialplan or
     /// `[ladder]`; the line is the dialplan's first contact's `uri`).
-    pub(super) fn group_key(&self, incident: &Incident, plan: &crate::dialplan::Dialplan) -> Option<String> {
+    pub(super) fn group_key(
+        &self,
+        incident: &Incident,
+        plan: &crate::dialplan::Dialplan,
+    ) -> Option<String> {
         let by = plan.group_by.unwrap_or(self.inner.cfg().ladder.group_by);
         let line = plan.contacts.first()?.destination.to_string();
         crate::ladder::group_key(incident, &line, by)
@@ -39,8 +43,12 @@ impl Service {
         self.groups().join(key, member.clone(), incident);
         let data = serde_json::json!({ "leader": leader.to_string(), "member": member.to_string(),
             "summary": summary });
-        self.inner.events.publish(&leader.to_string(), "grouped", data.clone());
-        self.inner.events.publish(&member.to_string(), "grouped", data);
+        self.inner
+            .events
+            .publish(&leader.to_string(), "grouped", data.clone());
+        self.inner
+            .events
+            .publish(&member.to_string(), "grouped", data);
         Ok(format!(
             "grouped with incident {leader} (same vendor line and asset): its call covers this fault"
         ))

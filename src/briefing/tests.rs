@@ -311,8 +311,12 @@ fn a_group_briefing_lists_every_fault_once_with_the_worst_severity() {
     // The rest is the first incident's.
     let one = text::render(&a, &config(), Language::En, None);
     assert_eq!(
-        en.lines().filter(|l| !l.starts_with("Fault") && !l.starts_with("Severity")).count(),
-        one.lines().filter(|l| !l.starts_with("Fault") && !l.starts_with("Severity")).count()
+        en.lines()
+            .filter(|l| !l.starts_with("Fault") && !l.starts_with("Severity"))
+            .count(),
+        one.lines()
+            .filter(|l| !l.starts_with("Fault") && !l.starts_with("Severity"))
+            .count()
     );
     let zh = text::render_group(&[a.clone(), b], &config(), Language::Zh, None);
     assert!(zh.contains("同一设备共2个故障。故障1："), "{zh}");

@@ -42,7 +42,10 @@ pub enum Admit {
     Granted,
     /// Waiting; `position` counts from 1 among all waiting tickets, `full` is the first limit
     /// without room (its key and cap), for the words.
-    Queued { position: usize, full: Limit },
+    Queued {
+        position: usize,
+        full: Limit,
+    },
 }
 
 /// A queued ticket let in by a release.
@@ -199,7 +202,10 @@ mod tests {
     fn one_call_per_line_the_rest_wait_in_order_and_none_is_dropped() {
         let t0 = Instant::now();
         let mut a = Admission::new();
-        assert_eq!(a.request(t0, 1, vec![line(1)], Priority::Normal), Admit::Granted);
+        assert_eq!(
+            a.request(t0, 1, vec![line(1)], Priority::Normal),
+            Admit::Granted
+        );
         for t in 2..=5 {
             let got = a.request(t0, t, vec![line(1)], Priority::Normal);
             assert_eq!(
@@ -250,7 +256,12 @@ mod tests {
     fn a_full_line_does_not_hold_up_another_line() {
         let t0 = Instant::now();
         let mut a = Admission::new();
-        let dell = |t| (t, vec![Limit::new("line:dell", 1), Limit::new("plan:dell", 10)]);
+        let dell = |t| {
+            (
+                t,
+                vec![Limit::new("line:dell", 1), Limit::new("plan:dell", 10)],
+            )
+        };
         let (t, l) = dell(1);
         assert_eq!(a.request(t0, t, l, Priority::Normal), Admit::Granted);
         for t in 2..100 {
@@ -279,9 +290,13 @@ mod tests {
         };
         assert_eq!(req(&mut a, 1, "a"), Admit::Granted);
         assert_eq!(req(&mut a, 2, "a"), Admit::Granted);
-        assert!(matches!(req(&mut a, 3, "a"), Admit::Queued { full, .. } if full.key == "delivery:a"));
+        assert!(
+            matches!(req(&mut a, 3, "a"), Admit::Queued { full, .. } if full.key == "delivery:a")
+        );
         assert_eq!(req(&mut a, 4, "b"), Admit::Granted);
-        assert!(matches!(req(&mut a, 5, "b"), Admit::Queued { full, .. } if full.key == "plan:dell"));
+        assert!(
+            matches!(req(&mut a, 5, "b"), Admit::Queued { full, .. } if full.key == "plan:dell")
+        );
         // Ticket 1 ends: 3 (delivery a has room, plan has room) goes; 5 still waits for the plan.
         let g = a.release(t0 + Duration::from_secs(5), 1);
         assert_eq!(g.iter().map(|g| g.ticket).collect::<Vec<_>>(), [3]);

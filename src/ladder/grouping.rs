@@ -12,7 +12,11 @@ pub fn asset_of(i: &Incident) -> Option<String> {
         ["host", "hostname", "instance"]
             .iter()
             .find_map(|k| i.labels.get(*k))
-            .map(|v| v.rsplit_once(':').map_or(v.as_str(), |(h, _)| h).to_string())
+            .map(|v| {
+                v.rsplit_once(':')
+                    .map_or(v.as_str(), |(h, _)| h)
+                    .to_string()
+            })
     };
     [a.tag.clone(), a.serial.clone(), a.instance_id.clone()]
         .into_iter()
@@ -58,7 +62,11 @@ mod tests {
         let k = group_key(&a, "sip:dell@x", GroupBy::Asset);
         assert_eq!(k.as_deref(), Some("sip:dell@x asset=at-004711"));
         assert_eq!(k, group_key(&b, "sip:dell@x", GroupBy::Asset));
-        assert_ne!(k, group_key(&b, "sip:hpe@x", GroupBy::Asset), "another line");
+        assert_ne!(
+            k,
+            group_key(&b, "sip:hpe@x", GroupBy::Asset),
+            "another line"
+        );
     }
 
     #[test]

@@ -25,7 +25,10 @@ async fn a_group_survives_a_reopen_and_only_its_leader_resumes() {
         store.join_group(&a.id, &a.id, key).await.expect("lead");
         store.join_group(&b.id, &a.id, key).await.expect("join");
         // Joining twice changes nothing.
-        store.join_group(&b.id, &b.id, "other").await.expect("again");
+        store
+            .join_group(&b.id, &b.id, "other")
+            .await
+            .expect("again");
         store
             .set_ladder_state(&a.id, LadderState::Running, None)
             .await
@@ -47,7 +50,12 @@ async fn a_group_survives_a_reopen_and_only_its_leader_resumes() {
             .await
             .expect("step");
         store
-            .note_queue_wait(&a.id, seq, 1500, "the line sip:hpe@x has its 1 call at once")
+            .note_queue_wait(
+                &a.id,
+                seq,
+                1500,
+                "the line sip:hpe@x has its 1 call at once",
+            )
             .await
             .expect("wait");
         (a.id, b.id)
@@ -55,7 +63,11 @@ async fn a_group_survives_a_reopen_and_only_its_leader_resumes() {
     let store = Store::open(&path).await.expect("reopen");
     let found = store.interrupted_on_start().await.expect("marks");
     let resumed: Vec<_> = found.incidents.iter().map(|i| i.id.clone()).collect();
-    assert_eq!(resumed, vec![leader.clone()], "the member rides on its leader");
+    assert_eq!(
+        resumed,
+        vec![leader.clone()],
+        "the member rides on its leader"
+    );
     for id in [&leader, &member] {
         let v = store.incident(id).await.expect("view").expect("some");
         let g = v.group.expect("grouped");
@@ -67,7 +79,12 @@ async fn a_group_survives_a_reopen_and_only_its_leader_resumes() {
     }
     let v = store.incident(&leader).await.expect("view").expect("some");
     assert_eq!(v.ladder[0].queued_ms, Some(1500));
-    assert!(v.ladder[0].queue_reason.as_deref().is_some_and(|r| r.contains("1 call")));
+    assert!(
+        v.ladder[0]
+            .queue_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("1 call"))
+    );
     let m = store.incident(&member).await.expect("view").expect("some");
     assert_eq!(m.row.ladder_state, LadderState::Grouped);
 }
