@@ -67,12 +67,11 @@ fn sipp_calls(log: &str) -> HashMap<String, (f64, Option<f64>)> {
         let received = dir.contains("received");
         if received && first.starts_with("INVITE ") {
             calls.entry(call_id).or_insert((t, None));
-        } else if (!received && first.starts_with("SIP/2.0 ") && !first.starts_with("SIP/2.0 1"))
-            || (received && first.starts_with("CANCEL "))
+        } else if ((!received && first.starts_with("SIP/2.0 ") && !first.starts_with("SIP/2.0 1"))
+            || (received && first.starts_with("CANCEL ")))
+            && let Some(c) = calls.get_mut(&call_id)
         {
-            if let Some(c) = calls.get_mut(&call_id) {
-                c.1.get_or_insert(t);
-            }
+            c.1.get_or_insert(t);
         }
     }
     calls

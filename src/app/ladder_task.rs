@@ -540,6 +540,8 @@ pub(super) async fn not_placed(
 /// Places one call of the ladder, or says why it could not be set up. A menu placeholder
 /// with no value (or one that cannot be keyed) fails here, before anything is dialled.
 /// `sla_cap`: ringing stops at the contact's SLA (sequential); else at its ring_timeout.
+/// `room`: the call's slot under the caps, and how long it waited for it.
+#[allow(clippy::too_many_arguments)] // each is one plain input of placing a call
 pub(super) async fn place(
     svc: &Service,
     id: &IncidentId,
