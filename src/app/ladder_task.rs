@@ -5,7 +5,7 @@ use super::admission::Slot;
 use super::bridge::BridgeSetup;
 use super::call_task::{SourceFactory, run_bridged_call};
 use super::dial::{CallRequest, build_call};
-use super::ladder_wait::{Waited, call_room, merge};
+use super::ladder_wait::{Waited, call_room, group_briefing, merge, wait_ladder_room};
 use super::live::LiveSetup;
 use super::service::Service;
 use crate::call::{CallRecord, Input, Outcome, Side};
@@ -29,7 +29,7 @@ pub enum LadderCmd {
 }
 
 /// The ladder's reason while a graceful stop drains it.
-const DRAINING: &str = "hotline stopped; the ladder resumes on the next start";
+pub(super) const DRAINING: &str = "hotline stopped; the ladder resumes on the next start";
 /// The hangup reason when the drain time runs out (the SIP Reason header and the timeline).
 const DRAIN_OVER: &str = "hotline restarting: drain time over";
 
@@ -412,87 +412,6 @@ pub(super) async fn ladder_finished(
             svc.inner.events.publish(&m.to_string(), "ladder", live);
         }
     }
-}
-
-/// Waits for room under the ladder caps (per delivery, per dialplan) when the slot was
-/// queued, saying so on the incident. `None`: a stop or a drain came first (stored).
-/// Returns the slot to hold while the ladder runs, and the wait for the first step.
-async fn wait_ladder_room(
-    svc: &Service,
-    id: &IncidentId,
-    plan: &Dialplan,
-    slot: Option<Slot>,
-    cmds: &mut mpsc::Receiver<LadderCmd>,
-) -> Option<(Option<Slot>, Option<(std::time::Duration, String)>)> {
-    let Some(mut slot) = slot else {
-        return Some((None, None));
-    };
-    let Some(q) = slot.queued.clone() else {
-        return Some((Some(slot), None));
-    };
-    let inner = &svc.inner;
-    let why = super::ladder_wait::words(&q.full);
-    let reason = format!("queued: {why} (position {})", q.position);
-    let _ = inner
-        .store
-        .set_ladder_state(id, LadderState::Running, Some(&reason))
-        .await;
-    let live = json!({ "state": "queued", "reason": reason });
-    inner.events.publish(&id.to_string(), "ladder", live);
-    notify(svc, &format!("{}: incident {id} {reason}", plan.vendor)).await;
-    inner.metrics.queued("ladder", 1);
-    let r = tokio::select! {
-        w = slot.granted() => Ok(w),
-        cmd = cmds.recv() => Err(cmd),
-    };
-    inner.metrics.queued("ladder", -1);
-    match r {
-        Ok(w) => {
-            inner.metrics.queue_wait("ladder", w);
-            let _ = inner
-                .store
-                .set_ladder_state(id, LadderState::Running, None)
-                .await;
-            Some((Some(slot), Some((w, why))))
-        }
-        Err(Some(LadderCmd::Stop(reason))) => {
-            let end = LadderEnd::Stopped { reason };
-            let incident = Incident::default();
-            ladder_finished(svc, id, &incident, plan, &end, false, (0, 0)).await;
-            None
-        }
-        Err(_) => {
-            // Drain (or the service is gone): the next start resumes it from the queue.
-            let _ = inner
-                .store
-                .set_ladder_state(id, LadderState::Interrupted, Some(DRAINING))
-                .await;
-            None
-        }
-    }
-}
-
-/// The briefing for the ladder of `id`: the incident's own, or, when it leads a group, one
-/// listing every member's fault (stored as the incident's briefing text). Returns the
-/// group's version it was written for.
-async fn group_briefing(
-    svc: &Service,
-    id: &IncidentId,
-    incident: &Incident,
-    plan: &Dialplan,
-) -> (u64, Option<SourceFactory>) {
-    let inner = &svc.inner;
-    let (version, handle) = match svc.group_incidents(id) {
-        Some((v, list)) if list.len() > 1 => (v, inner.briefer.prepare_group(&list, plan)),
-        Some((v, _)) => (v, inner.briefer.prepare(incident, plan)),
-        None => (0, inner.briefer.prepare(incident, plan)),
-    };
-    if let Err(e) = inner.store.set_briefing_text(id, handle.text()).await {
-        tracing::warn!(error = %e, "cannot store the briefing text");
-    }
-    let greeting = inner.briefer.greeting(handle.language());
-    let source = super::briefing_source::briefing_source(greeting, handle);
-    (version, Some(source))
 }
 
 pub(super) fn exhausted_reason(ours: u32, failed: u32) -> String {
