@@ -317,3 +317,84 @@ async fn a_120_fingerprint_webhook_rings_the_line_at_most_max_calls_and_another_
     let why = step["queue_reason"].as_str().unwrap_or("");
     assert!(why.contains("2 calls at once"), "{step:#}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_call_stops_only_when_every_member_has_resolved() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let ring = Sipp::start(dir.path(), "uas_noanswer.xml", "u1", &[]);
+    let config = serve_config(dir.path(), "");
+    let plan = format!(
+        "vendor = \"HPE\"\n[[match]]\nvendor = \"HPE\"\n{}",
+        contact("hpe-hotline", ring.port, "30s", "")
+    );
+    std::fs::write(dir.path().join("dialplans/hpe.toml"), plan).expect("plan");
+    let s = Server::start(&config);
+    let alert = |fp: &str, status: &str, disk: &str| {
+        json!({"fingerprint": fp, "status": status, "severity": "critical",
+               "asset": {"tag": "AT-004711", "vendor": "HPE"},
+               "fault": {"summary": format!("physical disk {disk} failed")}})
+    };
+    let both = json!([
+        alert("fp-a", "firing", "1I:1:3"),
+        alert("fp-b", "firing", "1I:1:4")
+    ]);
+    let (code, v) = post(&s, "generic", both.to_string()).await;
+    assert_eq!(code, 202, "{v:#}");
+    let leader = v["incidents"][0]["id"].as_str().expect("id").to_string();
+    let member = v["incidents"][1]["id"].as_str().expect("id").to_string();
+    assert!(
+        v["incidents"][1]["action"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("grouped with incident")),
+        "{v:#}"
+    );
+    // The group's one call rings.
+    let end = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, inc) = get(&s, &format!("/v1/incidents/{leader}")).await;
+        if inc["calls"].as_array().is_some_and(|c| !c.is_empty()) {
+            break;
+        }
+        assert!(Instant::now() < end, "no call: {inc:#}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The leader's own alert resolves: the member still fires, the call rings on.
+    let (_, v) = post(
+        &s,
+        "generic",
+        alert("fp-a", "resolved", "1I:1:3").to_string(),
+    )
+    .await;
+    let action = v["incidents"][0]["action"].as_str().unwrap_or("");
+    assert!(action.contains("goes on for 1"), "{v:#}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (_, inc) = get(&s, &format!("/v1/incidents/{leader}")).await;
+    assert_eq!(inc["ladder_state"], "running", "{inc:#}");
+    assert!(
+        inc["calls"][0]["result"].is_null(),
+        "still ringing: {inc:#}"
+    );
+    // The last one resolves: the call is cancelled, both incidents say why.
+    let (_, v) = post(
+        &s,
+        "generic",
+        alert("fp-b", "resolved", "1I:1:4").to_string(),
+    )
+    .await;
+    assert_eq!(
+        v["incidents"][0]["action"],
+        "resolved: the group's ladder stopped"
+    );
+    let done = settled(&s, &leader, Duration::from_secs(20)).await;
+    assert_eq!(done["ladder_state"], "stopped", "{done:#}");
+    assert_eq!(done["calls"][0]["result"], "cancelled", "{done:#}");
+    let (_, m) = get(&s, &format!("/v1/incidents/{member}")).await;
+    assert_eq!(m["ladder_state"], "stopped", "{m:#}");
+    assert!(
+        m["ladder_reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with(&format!("grouped with incident {leader}"))),
+        "{m:#}"
+    );
+    assert_eq!(ring.wait(Duration::from_secs(10)), 0, "sipp saw the CANCEL");
+}
