@@ -144,10 +144,19 @@ impl Service {
                 "resolved: ladder stopped".into()
             }
             Resolution::Others { leader, firing } => {
-                format!(
+                let words = format!(
                     "resolved: the call of group {leader} goes on for {firing} incident(s) \
                      still firing"
-                )
+                );
+                if leader == *id {
+                    // The store marked it stopped as it resolved; its ladder runs on.
+                    let _ = self
+                        .inner
+                        .store
+                        .set_ladder_state(id, LadderState::Running, Some(&words))
+                        .await;
+                }
+                words
             }
             Resolution::Last { leader } => {
                 let why = format!("{reason} (every incident of the group)");
