@@ -80,8 +80,16 @@ impl Service {
                 members.push((m.id.clone(), v.row.incident.clone(), resolved));
             }
         }
-        self.groups()
-            .open(&g.key, (leader.clone(), incident.clone()), members);
+        let leader_resolved = g
+            .members
+            .iter()
+            .any(|m| m.id == *leader && m.status != Status::Firing);
+        let mut groups = self.groups();
+        groups.open(&g.key, (leader.clone(), incident.clone()), members);
+        if leader_resolved {
+            // It resumed for its members; its own alert is over.
+            groups.resolve(leader);
+        }
     }
 
     /// Room for a ladder of `plan`: at most `max_ladders` / `[ladder] per_dialplan` of the

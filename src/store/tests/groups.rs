@@ -88,3 +88,33 @@ async fn a_group_survives_a_reopen_and_only_its_leader_resumes() {
     let m = store.incident(&member).await.expect("view").expect("some");
     assert_eq!(m.row.ladder_state, LadderState::Grouped);
 }
+
+#[tokio::test]
+async fn a_resolved_leader_resumes_while_a_member_still_fires() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("hotline.db");
+    let leader = {
+        let store = Store::open(&path).await.expect("open");
+        let a = store
+            .upsert_firing(&incident("alertmanager", "disk-3"), 1)
+            .await
+            .expect("a");
+        let b = store
+            .upsert_firing(&incident("alertmanager", "disk-4"), 1)
+            .await
+            .expect("b");
+        store.join_group(&a.id, &a.id, "k").await.expect("lead");
+        store.join_group(&b.id, &a.id, "k").await.expect("join");
+        store.resolve("disk-3", "resolved").await.expect("resolve");
+        // The service keeps the leader's ladder running for the member.
+        store
+            .set_ladder_state(&a.id, LadderState::Running, Some("group goes on"))
+            .await
+            .expect("running");
+        a.id
+    };
+    let store = Store::open(&path).await.expect("reopen");
+    let found = store.interrupted_on_start().await.expect("marks");
+    let resumed: Vec<_> = found.incidents.iter().map(|i| i.id.clone()).collect();
+    assert_eq!(resumed, vec![leader]);
+}
