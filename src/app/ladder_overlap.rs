@@ -8,6 +8,7 @@ use super::call_task::SourceFactory;
 use super::ladder_task::{
     LadderCmd, Live, finish_call, ladder_finished, not_placed, notify, place, resume_at,
 };
+use super::ladder_wait::{Waited, call_room};
 use super::service::Service;
 use crate::call::{CallRecord, Input, Outcome, Side};
 use crate::dialplan::{Dialplan, MenuVars};
@@ -70,26 +71,37 @@ impl Run<'_> {
             while let Some(out) = ladder.poll_output() {
                 match out {
                     OverlapOutput::Dial { call, contact, .. } => {
-                        let placed = place(
-                            svc,
-                            id,
-                            plan,
-                            (&contact, 1),
-                            self.vars,
-                            self.briefing.clone(),
-                            false,
-                        )
-                        .await;
+                        // Room on the line and in the RTP share (waits in order; a stop
+                        // while it waits takes effect once it has room).
+                        let room = call_room(svc, id, plan, self.incident, &contact, None).await;
+                        let placed = match room {
+                            Waited::Room(slot, waited) => {
+                                place(
+                                    svc,
+                                    id,
+                                    plan,
+                                    (&contact, 1),
+                                    self.vars,
+                                    self.briefing.clone(),
+                                    false,
+                                    (slot, waited),
+                                )
+                                .await
+                            }
+                            Waited::Cmd(_) => Err("no room for the call".to_string()),
+                        };
                         match placed {
                             Ok(Live {
                                 task,
                                 control,
                                 step,
                                 call_id,
+                                slot,
                             }) => {
                                 let tx = done_tx.clone();
                                 tokio::spawn(async move {
                                     let rec = task.await;
+                                    drop(slot);
                                     let _ = tx.send((call, rec)).await;
                                 });
                                 let r = Ringing {

@@ -1,9 +1,11 @@
 //! One task drives one incident's ladder: it feeds the pure `ladder::Ladder`, places each call
 //! it asks for, records every step in the store, and raises the fallback ticket.
 
+use super::admission::Slot;
 use super::bridge::BridgeSetup;
 use super::call_task::{SourceFactory, run_bridged_call};
 use super::dial::{CallRequest, build_call};
+use super::ladder_wait::{Waited, call_room, group_briefing, merge, wait_ladder_room};
 use super::live::LiveSetup;
 use super::service::Service;
 use crate::call::{CallRecord, Input, Outcome, Side};
@@ -27,7 +29,7 @@ pub enum LadderCmd {
 }
 
 /// The ladder's reason while a graceful stop drains it.
-const DRAINING: &str = "hotline stopped; the ladder resumes on the next start";
+pub(super) const DRAINING: &str = "hotline stopped; the ladder resumes on the next start";
 /// The hangup reason when the drain time runs out (the SIP Reason header and the timeline).
 const DRAIN_OVER: &str = "hotline restarting: drain time over";
 
@@ -36,6 +38,8 @@ pub(super) struct Live {
     pub(super) control: mpsc::Sender<Input>,
     pub(super) step: u32,
     pub(super) call_id: String,
+    /// Its room on the line and in the dialplan's RTP share, freed when dropped.
+    pub(super) slot: Slot,
 }
 
 /// Placeholder values a menu can use, from the incident's contract, serial and asset tag
@@ -58,6 +62,7 @@ pub async fn run_ladder(
     plan: Option<String>,
     cmds: mpsc::Receiver<LadderCmd>,
     resumed: bool,
+    slot: Option<Slot>,
 ) {
     use tracing::Instrument;
     // Plain strings in the fields: JSON logs carry `"dialplan":"dell-nyc"`, not a Debug form.
@@ -66,7 +71,7 @@ pub async fn run_ladder(
         incident = %id,
         dialplan = plan.as_deref().unwrap_or("unrouted")
     );
-    ladder(svc, id, incident, plan, cmds, resumed)
+    ladder(svc, id, incident, plan, cmds, resumed, slot)
         .instrument(span)
         .await
 }
@@ -107,6 +112,7 @@ async fn ladder(
     plan: Option<String>,
     mut cmds: mpsc::Receiver<LadderCmd>,
     resumed: bool,
+    slot: Option<Slot>,
 ) {
     let inner = svc.inner.clone();
     let store = &inner.store;
@@ -123,13 +129,13 @@ async fn ladder(
     let _ = store
         .set_ladder_state(&id, LadderState::Running, None)
         .await;
+    // Room under the delivery's and the dialplan's ladder caps first (held to the end).
+    let (_ladder_slot, mut carry) = match wait_ladder_room(&svc, &id, plan, slot, &mut cmds).await {
+        Some(x) => x,
+        None => return,
+    };
     // Synthesis starts now, while the first call rings; a greeting covers a late briefing.
-    let handle = inner.briefer.prepare(&incident, plan);
-    if let Err(e) = store.set_briefing_text(&id, handle.text()).await {
-        tracing::warn!(error = %e, "cannot store the briefing text");
-    }
-    let greeting = inner.briefer.greeting(handle.language());
-    let briefing = Some(super::briefing_source::briefing_source(greeting, handle));
+    let (mut version, mut briefing) = group_briefing(&svc, &id, &incident, plan).await;
     let vars = menu_vars(&incident, &plan.vars);
     if plan.strategy == crate::dialplan::Strategy::Overlap {
         let run = super::ladder_overlap::Run {
@@ -165,6 +171,49 @@ async fn ladder(
                 Output::Dial {
                     contact, attempt, ..
                 } => {
+                    // Someone joined the group since the briefing was written: rewrite it.
+                    if svc.group_incidents(&id).is_some_and(|(v, _)| v != version) {
+                        (version, briefing) = group_briefing(&svc, &id, &incident, plan).await;
+                    }
+                    // Room on the line and in the dialplan's RTP share; a stop or a drain
+                    // while the call waits ends the step unplaced.
+                    let chan = cmds_open.then_some(&mut cmds);
+                    let (slot, waited) = match call_room(&svc, &id, plan, &incident, &contact, chan)
+                        .await
+                    {
+                        Waited::Room(slot, waited) => (slot, waited),
+                        Waited::Cmd(cmd) => {
+                            let now = Utc::now();
+                            let why = match cmd {
+                                Some(LadderCmd::Stop(reason)) => {
+                                    ladder.handle_input(now, ladder::Input::Stop(reason.clone()));
+                                    reason
+                                }
+                                Some(LadderCmd::Drain { until }) => {
+                                    shutdown = true;
+                                    drain_until = Some(until);
+                                    ladder.handle_input(now, ladder::Input::Drain(DRAINING.into()));
+                                    DRAINING.to_string()
+                                }
+                                None => {
+                                    cmds_open = false;
+                                    shutdown = true;
+                                    drain_until = Some(tokio::time::Instant::now());
+                                    ladder.handle_input(now, ladder::Input::Drain(DRAINING.into()));
+                                    DRAINING.to_string()
+                                }
+                            };
+                            let outcome = CallOutcome {
+                                call_id: String::new(),
+                                result: Outcome::Failed,
+                                reached: Vec::new(),
+                                side: Side::Gateway,
+                                reason: format!("not placed while waiting for room: {why}"),
+                            };
+                            ladder.handle_input(now, ladder::Input::CallEnded(outcome));
+                            continue;
+                        }
+                    };
                     let placed = place(
                         &svc,
                         &id,
@@ -173,6 +222,7 @@ async fn ladder(
                         &vars,
                         briefing.clone(),
                         true,
+                        (slot, merge(carry.take(), waited)),
                     )
                     .await;
                     match placed {
@@ -361,7 +411,24 @@ pub(super) async fn ladder_finished(
         .set_ladder_state(id, state, Some(&reason))
         .await;
     let live = json!({ "state": state, "reason": reason });
-    svc.inner.events.publish(&id.to_string(), "ladder", live);
+    svc.inner
+        .events
+        .publish(&id.to_string(), "ladder", live.clone());
+    // The group's members share the outcome, unless a stop cut it short: then the leader
+    // resumes for all of them and they stay grouped.
+    let members = svc.close_group(id);
+    if state != LadderState::Interrupted {
+        let reason = format!("grouped with incident {id}: {reason}");
+        for m in members {
+            let _ = svc
+                .inner
+                .store
+                .set_ladder_state(&m, state, Some(&reason))
+                .await;
+            let live = json!({ "state": state, "reason": reason });
+            svc.inner.events.publish(&m.to_string(), "ladder", live);
+        }
+    }
 }
 
 pub(super) fn exhausted_reason(ours: u32, failed: u32) -> String {
@@ -409,6 +476,8 @@ pub(super) async fn not_placed(
 /// Places one call of the ladder, or says why it could not be set up. A menu placeholder
 /// with no value (or one that cannot be keyed) fails here, before anything is dialled.
 /// `sla_cap`: ringing stops at the contact's SLA (sequential); else at its ring_timeout.
+/// `room`: the call's slot under the caps, and how long it waited for it.
+#[allow(clippy::too_many_arguments)] // each is one plain input of placing a call
 pub(super) async fn place(
     svc: &Service,
     id: &IncidentId,
@@ -417,6 +486,7 @@ pub(super) async fn place(
     vars: &MenuVars,
     briefing: Option<SourceFactory>,
     sla_cap: bool,
+    (slot, waited): (Slot, Option<(std::time::Duration, String)>),
 ) -> Result<Live, String> {
     let inner = &svc.inner;
     let contact = plan
@@ -462,6 +532,10 @@ pub(super) async fn place(
         )
         .await
         .map_err(|e| format!("cannot store the step: {e}"))?;
+    if let Some((w, why)) = &waited {
+        let ms = w.as_millis() as u64;
+        let _ = inner.store.note_queue_wait(id, step, ms, why).await;
+    }
     if let Err(e) = inner.store.save_call(&setup.record, Some(id)).await {
         tracing::warn!(error = %e, "cannot store call start");
     }
@@ -496,6 +570,7 @@ pub(super) async fn place(
         control: tx,
         step,
         call_id,
+        slot,
     })
 }
 

@@ -18,7 +18,14 @@ struct Inner {
     tickets: BTreeMap<String, u64>,
     active_calls: i64,
     refused: RefusedWindow,
+    /// Waiting now, by kind (`ladder`, `call`): bounded labels.
+    queued: BTreeMap<&'static str, i64>,
+    /// Time waited for room, by kind.
+    queue_waits: BTreeMap<&'static str, ([u64; WAIT_BUCKETS.len()], u64, f64)>,
 }
+
+/// Queue wait histogram bucket bounds, seconds.
+const WAIT_BUCKETS: [f64; 9] = [1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0];
 
 /// Requests refused for want of a valid token, per minute: the first few get an access-log
 /// row each, the rest one summary row (security review finding 6: a flood of refused
@@ -124,6 +131,25 @@ impl Metrics {
         }
     }
 
+    /// A ladder or call (`kind`) started (+1) or stopped (-1) waiting for room under the caps.
+    pub fn queued(&self, kind: &'static str, delta: i64) {
+        *self.lock().queued.entry(kind).or_default() += delta;
+    }
+
+    /// A ladder or call (`kind`) got its room after waiting `waited`.
+    pub fn queue_wait(&self, kind: &'static str, waited: std::time::Duration) {
+        let t = waited.as_secs_f64();
+        let mut m = self.lock();
+        let e = m.queue_waits.entry(kind).or_default();
+        for (i, b) in WAIT_BUCKETS.iter().enumerate() {
+            if t <= *b {
+                e.0[i] += 1;
+            }
+        }
+        e.1 += 1;
+        e.2 += t;
+    }
+
     /// The ladder of `dialplan` moved to its next contact.
     pub fn escalation(&self, dialplan: &str) {
         *self.lock().escalations.entry(dialplan.into()).or_default() += 1;
@@ -182,6 +208,39 @@ impl Metrics {
                 "hotline_calls_total{{dialplan=\"{}\",result=\"{}\",side=\"{side}\"}} {n}",
                 esc(d),
                 esc(r)
+            );
+        }
+        let _ = writeln!(
+            o,
+            "# HELP hotline_queued Ladders and calls waiting for room under the caps (per line, \
+             per delivery, per dialplan, RTP share), by kind."
+        );
+        let _ = writeln!(o, "# TYPE hotline_queued gauge");
+        for kind in ["ladder", "call"] {
+            let n = m.queued.get(kind).copied().unwrap_or(0);
+            let _ = writeln!(o, "hotline_queued{{kind=\"{kind}\"}} {n}");
+        }
+        let _ = writeln!(
+            o,
+            "# HELP hotline_queue_wait_seconds Time a ladder or call waited for room, by kind."
+        );
+        let _ = writeln!(o, "# TYPE hotline_queue_wait_seconds histogram");
+        for (kind, (b, count, sum)) in &m.queue_waits {
+            for (i, le) in WAIT_BUCKETS.iter().enumerate() {
+                let _ = writeln!(
+                    o,
+                    "hotline_queue_wait_seconds_bucket{{kind=\"{kind}\",le=\"{le}\"}} {}",
+                    b[i]
+                );
+            }
+            let _ = writeln!(
+                o,
+                "hotline_queue_wait_seconds_bucket{{kind=\"{kind}\",le=\"+Inf\"}} {count}"
+            );
+            let _ = writeln!(o, "hotline_queue_wait_seconds_sum{{kind=\"{kind}\"}} {sum}");
+            let _ = writeln!(
+                o,
+                "hotline_queue_wait_seconds_count{{kind=\"{kind}\"}} {count}"
             );
         }
         let _ = writeln!(o, "# HELP hotline_calls_active Calls in progress.");

@@ -1,5 +1,6 @@
 //! Wiring: sockets, tasks and the CLI commands. Everything with I/O that is not SIP lives here.
 
+mod admission;
 pub mod bridge;
 mod brief;
 mod briefing_source;
@@ -7,8 +8,10 @@ mod call_listener;
 mod call_task;
 mod demo;
 mod dial;
+mod groups;
 mod ladder_overlap;
 mod ladder_task;
+mod ladder_wait;
 mod listen;
 pub mod live;
 mod metrics;
@@ -26,6 +29,7 @@ mod sim_hold;
 mod sim_vendor;
 mod speech;
 pub mod store_lock;
+mod storm;
 mod ticket_retry;
 
 pub use brief::{BriefArgs, BriefError, brief, load_incident};

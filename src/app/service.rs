@@ -1,6 +1,8 @@
 //! The service behind `hotline serve`: incidents in (deduplicated, stored durably), routed to
 //! one dialplan, its ladder run as a task; resolve stops it. Shared by the HTTP routes.
 
+use super::admission::{Gate, Slot};
+use super::groups::Groups;
 use super::ladder_task::{LadderCmd, run_ladder};
 use super::metrics::Metrics;
 use super::notify::Outbound;
@@ -61,6 +63,23 @@ pub(super) struct Inner {
     pub events: super::live::LiveHub,
     /// Console sign-in sessions.
     pub sessions: crate::web::sessions::Sessions,
+    /// Ladders waiting for room: per webhook delivery, per dialplan.
+    pub ladder_gate: Gate,
+    /// Calls waiting for room: per vendor line, per dialplan's RTP share.
+    pub call_gate: Gate,
+    /// Groups whose leader's ladder runs or waits.
+    pub(super) groups: Mutex<Groups>,
+    /// Numbers webhook deliveries (the per-delivery cap's key).
+    deliveries: std::sync::atomic::AtomicU64,
+}
+
+/// A ladder to start once its whole delivery is stored (so a group formed within one
+/// delivery is complete before its briefing is written).
+pub(super) struct PendingStart {
+    pub(super) id: IncidentId,
+    pub(super) incident: Incident,
+    pub(super) plan: Option<String>,
+    pub(super) slot: Option<Slot>,
 }
 
 /// One consistent pair: a reload replaces both at once.
@@ -146,6 +165,10 @@ impl Service {
                 side_calls: 0.into(),
                 events: Default::default(),
                 sessions: Default::default(),
+                ladder_gate: Gate::default(),
+                call_gate: Gate::default(),
+                groups: Mutex::new(Groups::default()),
+                deliveries: 0.into(),
             }),
         }
     }
@@ -204,8 +227,54 @@ impl Service {
         incident: Incident,
         raw_size: usize,
     ) -> Result<Accepted, ServiceError> {
+        let mut all = self.ingest_delivery(vec![incident], raw_size).await?;
+        Ok(all.remove(0))
+    }
+
+    /// Takes every incident of one webhook delivery: each stored before this returns; those
+    /// that share a vendor line and asset with a running or queued ladder join it (one call);
+    /// at most `[ladder] per_delivery` of the delivery's ladders run at once, the rest wait.
+    /// Ladders start once the whole delivery is stored.
+    pub async fn ingest_delivery(
+        &self,
+        incidents: Vec<Incident>,
+        raw_size: usize,
+    ) -> Result<Vec<Accepted>, ServiceError> {
+        let delivery = self
+            .inner
+            .deliveries
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut starts = Vec::new();
+        let mut out = Vec::new();
+        let mut failed = None;
+        for i in incidents {
+            match self.ingest_one(i, raw_size, delivery, &mut starts).await {
+                Ok(a) => out.push(a),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        // Even when a later incident failed: the stored ones get their ladders.
+        for s in starts {
+            self.spawn_ladder(s, false);
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
+    }
+
+    async fn ingest_one(
+        &self,
+        incident: Incident,
+        raw_size: usize,
+        delivery: u64,
+        starts: &mut Vec<PendingStart>,
+    ) -> Result<Accepted, ServiceError> {
         match incident.status {
-            Status::Firing => self.firing(incident, raw_size).await,
+            Status::Firing => self.firing(incident, raw_size, delivery, starts).await,
             Status::Resolved => {
                 let id = self
                     .inner
@@ -215,9 +284,7 @@ impl Service {
                 let action = match &id {
                     Some(id) => {
                         self.resolved(id, "resolved at the source");
-                        self.stop_ladder(id, "incident resolved at the source")
-                            .await;
-                        "resolved: ladder stopped".to_string()
+                        self.stop_for(id, "incident resolved at the source").await
                     }
                     None => "no firing incident with this fingerprint".to_string(),
                 };
@@ -242,7 +309,7 @@ impl Service {
                         )
                         .await?;
                 } else {
-                    self.stop_ladder(&up.id, "acknowledged at the source").await;
+                    self.stop_for(&up.id, "acknowledged at the source").await;
                 }
                 Ok(Accepted {
                     id: up.id.to_string(),
@@ -255,13 +322,17 @@ impl Service {
         }
     }
 
-    async fn firing(&self, incident: Incident, raw_size: usize) -> Result<Accepted, ServiceError> {
+    async fn firing(
+        &self,
+        incident: Incident,
+        raw_size: usize,
+        delivery: u64,
+        starts: &mut Vec<PendingStart>,
+    ) -> Result<Accepted, ServiceError> {
         let up = self.inner.store.upsert_firing(&incident, raw_size).await?;
-        let plan = self
-            .inner
-            .plans()
-            .route(&incident)
-            .map(|p| p.id.as_str().to_string());
+        let plans = self.inner.plans();
+        let routed = plans.route(&incident);
+        let plan = routed.map(|p| p.id.as_str().to_string());
         if !up.created {
             return Ok(Accepted {
                 id: up.id.to_string(),
@@ -278,14 +349,48 @@ impl Service {
         self.inner
             .metrics
             .incident(&incident.source, plan.as_deref().unwrap_or("unrouted"));
-        let action = match &plan {
+        // Same vendor line and asset as a running or queued ladder: join its call.
+        let key = routed.and_then(|p| self.group_key(&incident, p));
+        if let Some(key) = &key {
+            let leader = self.groups().leader(key);
+            if let Some(leader) = leader {
+                let action = self.join(&up.id, &leader, key, incident).await?;
+                return Ok(Accepted {
+                    id: up.id.to_string(),
+                    status: Status::Firing,
+                    dialplan: plan,
+                    created: true,
+                    action,
+                });
+            }
+        }
+        let slot = routed.map(|p| self.ladder_slot(p, &incident, Some(delivery)));
+        let action = match (&plan, &slot) {
             _ if self.is_stopping() => {
                 "queued: hotline is restarting; the ladder starts when it is back".into()
             }
-            Some(p) => format!("calling the {p} ladder"),
-            None => "unrouted: fallback ticket".into(),
+            (Some(p), Some(s)) if s.queued.is_some() => {
+                let q = s.queued.as_ref().expect("guarded");
+                format!(
+                    "queued: {} (position {}); the {p} ladder starts when one ends",
+                    super::ladder_wait::words(&q.full),
+                    q.position
+                )
+            }
+            (Some(p), _) => format!("calling the {p} ladder"),
+            (None, _) => "unrouted: fallback ticket".into(),
         };
-        self.start_ladder(up.id.clone(), incident, plan.clone(), false);
+        if let Some(key) = &key {
+            self.inner.store.join_group(&up.id, &up.id, key).await?;
+            self.groups()
+                .open(key, (up.id.clone(), incident.clone()), Vec::new());
+        }
+        starts.push(PendingStart {
+            id: up.id.clone(),
+            incident,
+            plan: plan.clone(),
+            slot,
+        });
         Ok(Accepted {
             id: up.id.to_string(),
             status: Status::Firing,
@@ -304,7 +409,8 @@ impl Service {
     }
 
     /// Starts the ladder task of an incident (or its fallback when unrouted); `resumed`: a
-    /// stop cut it short and it picks up where it was.
+    /// stop cut it short and it picks up where it was. It waits for room under the
+    /// dialplan's ladder cap first.
     pub(super) fn start_ladder(
         &self,
         id: IncidentId,
@@ -312,19 +418,42 @@ impl Service {
         plan: Option<String>,
         resumed: bool,
     ) {
+        let plans = self.inner.plans();
+        let slot = plan
+            .as_deref()
+            .and_then(|p| plans.get(p))
+            .map(|p| self.ladder_slot(p, &incident, None));
+        let start = PendingStart {
+            id,
+            incident,
+            plan,
+            slot,
+        };
+        self.spawn_ladder(start, resumed);
+    }
+
+    fn spawn_ladder(&self, start: PendingStart, resumed: bool) {
         if self.is_stopping() {
             return;
         }
+        let PendingStart {
+            id,
+            incident,
+            plan,
+            slot,
+        } = start;
         let (tx, rx) = mpsc::channel(8);
         self.ladders().insert(id.to_string(), tx);
         let svc = self.clone();
         tokio::spawn(async move {
-            run_ladder(svc.clone(), id.clone(), incident, plan, rx, resumed).await;
+            run_ladder(svc.clone(), id.clone(), incident, plan, rx, resumed, slot).await;
             svc.ladders().remove(id.as_str());
+            // A group whose ladder ended without ladder_finished (unrouted, stopped queued).
+            svc.groups().close(&id);
         });
     }
 
-    async fn stop_ladder(&self, id: &IncidentId, reason: &str) {
+    pub(super) async fn stop_ladder(&self, id: &IncidentId, reason: &str) {
         let tx = self.ladders().get(id.as_str()).cloned();
         if let Some(tx) = tx {
             let _ = tx.send(LadderCmd::Stop(reason.to_string())).await;
@@ -344,7 +473,7 @@ impl Service {
             .resolve(&view.row.fingerprint, reason)
             .await?;
         self.resolved(id, reason);
-        self.stop_ladder(id, reason).await;
+        self.stop_for(id, reason).await;
         Ok(())
     }
 
@@ -481,6 +610,7 @@ impl Service {
             let incident = view.row.incident.clone();
             // The ladder task marks it running again as it starts.
             tracing::warn!(incident = %i.id, "resuming a ladder a stop cut short");
+            self.restore_group(&i.id, &incident).await;
             self.start_ladder(i.id.clone(), incident, i.dialplan.clone(), true);
             n += 1;
         }

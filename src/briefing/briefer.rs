@@ -140,6 +140,22 @@ impl Briefer {
         )
     }
 
+    /// The briefing text for a group of incidents on one asset (one call for all of them).
+    pub fn text_group(&self, incidents: &[Incident], plan: &PlanBriefing) -> String {
+        text::render_group(
+            incidents,
+            &self.inner.config,
+            plan.language,
+            plan.template.as_ref(),
+        )
+    }
+
+    /// [`Briefer::prepare`] for a group: one briefing listing every fault.
+    pub fn prepare_group(&self, incidents: &[Incident], dialplan: &Dialplan) -> BriefingHandle {
+        let text = self.text_group(incidents, &dialplan.briefing);
+        self.prepare_text(text, &dialplan.briefing)
+    }
+
     /// Speaks `text` with the engine `kind` (or the default), through the cache.
     pub async fn speak(
         &self,
@@ -177,7 +193,11 @@ impl Briefer {
 
     /// [`Briefer::prepare`] with a `[briefing]` table instead of a whole dialplan.
     pub fn prepare_with(&self, incident: &Incident, plan: &PlanBriefing) -> BriefingHandle {
-        let text: Arc<str> = Arc::from(self.text(incident, plan));
+        self.prepare_text(self.text(incident, plan), plan)
+    }
+
+    fn prepare_text(&self, text: String, plan: &PlanBriefing) -> BriefingHandle {
+        let text: Arc<str> = Arc::from(text);
         let (tx, rx) = watch::channel(None);
         let this = self.clone();
         let (spoken, language, engine) = (text.clone(), plan.language, plan.engine);

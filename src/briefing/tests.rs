@@ -289,3 +289,40 @@ async fn handle_can_be_polled_and_greeting_is_ready_first() {
     let clip = handle.ready().await.unwrap();
     assert!(Arc::ptr_eq(&clip, &handle.try_ready().unwrap().unwrap()));
 }
+
+#[test]
+fn a_group_briefing_lists_every_fault_once_with_the_worst_severity() {
+    let mut a = incident();
+    a.fault.summary = "RAID degraded, disk in bay three failed".into();
+    a.severity = crate::incident::Severity::Warning;
+    let mut b = a.clone();
+    b.fault.summary = "RAID degraded, disk in bay four failed".into();
+    b.severity = crate::incident::Severity::Critical;
+    let dup = a.clone();
+    let en = text::render_group(&[a.clone(), b.clone(), dup], &config(), Language::En, None);
+    assert!(
+        en.contains(
+            "Fault: 2 faults on this asset. Fault 1: RAID degraded, disk in bay three failed. \
+             Fault 2: RAID degraded, disk in bay four failed."
+        ),
+        "{en}"
+    );
+    assert!(en.contains("Severity: critical."), "{en}");
+    // The rest is the first incident's.
+    let one = text::render(&a, &config(), Language::En, None);
+    assert_eq!(
+        en.lines()
+            .filter(|l| !l.starts_with("Fault") && !l.starts_with("Severity"))
+            .count(),
+        one.lines()
+            .filter(|l| !l.starts_with("Fault") && !l.starts_with("Severity"))
+            .count()
+    );
+    let zh = text::render_group(&[a.clone(), b], &config(), Language::Zh, None);
+    assert!(zh.contains("同一设备共2个故障。故障1："), "{zh}");
+    // One incident: the plain briefing.
+    assert_eq!(
+        text::render_group(std::slice::from_ref(&a), &config(), Language::En, None),
+        one
+    );
+}

@@ -73,6 +73,21 @@ pub fn render(
     lang: Language,
     template: Option<&BriefingTemplate>,
 ) -> String {
+    render_group(std::slice::from_ref(incident), config, lang, template)
+}
+
+/// The briefing for several incidents on one asset (a group: one call for all): the first
+/// one's fields, every fault in `{summary}` ("3 faults. Fault 1: …. Fault 2: …") and the
+/// highest severity. One incident renders as [`render`].
+pub fn render_group(
+    incidents: &[Incident],
+    config: &BriefingConfig,
+    lang: Language,
+    template: Option<&BriefingTemplate>,
+) -> String {
+    let Some(incident) = incidents.first() else {
+        return String::new();
+    };
     let default;
     let template = match template {
         Some(t) => t,
@@ -87,7 +102,20 @@ pub fn render(
             &default
         }
     };
-    let fields = fields(incident, config, lang);
+    let mut fields = fields(incident, config, lang);
+    if let Some(summary) = group_summary(incidents, lang) {
+        fields.insert("summary", summary);
+        let worst = incidents.iter().map(|i| i.severity).max();
+        if let Some(s) = worst.filter(|s| *s != incident.severity) {
+            let one = Incident {
+                severity: s,
+                ..Incident::default()
+            };
+            if let Some(v) = self::fields(&one, config, lang).remove("severity") {
+                fields.insert("severity", v);
+            }
+        }
+    }
     let mut lines = Vec::new();
     'line: for line in &template.lines {
         let mut out = String::new();
@@ -110,6 +138,34 @@ pub fn render(
         }
     }
     lines.join("\n")
+}
+
+/// Every distinct fault of a group, numbered; `None` for a single fault.
+fn group_summary(incidents: &[Incident], lang: Language) -> Option<String> {
+    let mut faults: Vec<String> = Vec::new();
+    for i in incidents {
+        if let Some(f) = free(Some(&i.fault.summary), lang)
+            && !faults.contains(&f)
+        {
+            faults.push(f);
+        }
+    }
+    if faults.len() < 2 {
+        return None;
+    }
+    let n = faults.len();
+    let listed: Vec<String> = faults
+        .iter()
+        .enumerate()
+        .map(|(k, f)| match lang {
+            Language::En => format!("Fault {}: {f}", k + 1),
+            Language::Zh => format!("故障{}：{f}", k + 1),
+        })
+        .collect();
+    Some(match lang {
+        Language::En => format!("{n} faults on this asset. {}", listed.join(". ")),
+        Language::Zh => format!("同一设备共{n}个故障。{}", listed.join("。")),
+    })
 }
 
 /// An incident label, normalized, unless its name or value looks secret.

@@ -2,6 +2,7 @@
 
 mod bridge;
 mod briefing;
+mod caps;
 mod duration;
 mod error;
 mod locate;
@@ -25,6 +26,8 @@ use serde::de::{Deserializer, Error};
 
 pub use bridge::BridgeConfig;
 pub use briefing::{BriefingConfig, EngineKind, Language};
+pub use caps::{GroupBy, rtp_calls};
+pub(crate) use caps::{at_least_one, at_least_one_opt};
 pub use duration::{DurationError, parse_duration};
 pub(crate) use duration::{positive as positive_duration, positive_opt as positive_duration_opt};
 pub use error::ConfigError;

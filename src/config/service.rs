@@ -200,6 +200,36 @@ pub struct LadderConfig {
     /// `briefing_played`, `operator_joined`.
     #[serde(default = "default_reached", deserialize_with = "reached_list")]
     pub reached: Vec<crate::ladder::Reached>,
+    /// Incidents on the same vendor line that also share this join one call (`asset`,
+    /// `site`, `none`); a dialplan may set its own.
+    #[serde(default)]
+    pub group_by: super::GroupBy,
+    /// Calls at once per vendor line (a contact's `uri`); a dialplan or contact may set its
+    /// own. The rest wait in order (critical first, then arrival).
+    #[serde(
+        default = "super::caps::default_max_calls",
+        deserialize_with = "super::at_least_one"
+    )]
+    pub max_calls: u32,
+    /// Ladders one webhook delivery may run at once; the rest wait (said in the 202).
+    #[serde(
+        default = "super::caps::default_per_delivery",
+        deserialize_with = "super::at_least_one"
+    )]
+    pub per_delivery: u32,
+    /// Ladders one dialplan may run at once (a dialplan's `max_ladders` overrides).
+    #[serde(
+        default = "super::caps::default_per_dialplan",
+        deserialize_with = "super::at_least_one"
+    )]
+    pub per_dialplan: u32,
+    /// The share of `[media] rtp_ports`, in percent, one dialplan's calls may hold at once,
+    /// so a storm on one vendor leaves ports for the others.
+    #[serde(
+        default = "super::caps::default_rtp_share",
+        deserialize_with = "super::caps::percent"
+    )]
+    pub rtp_share_percent: u32,
     /// When every contact left is outside its hours, wait this long at most for one to open
     /// (e.g. the local service center at 08:00) and call it then, instead of ending the
     /// ladder exhausted with a P0 ticket. `"0s"` never waits.
@@ -272,6 +302,11 @@ impl Default for LadderConfig {
             ticket_retry: default_ticket_retry(),
             reached: default_reached(),
             wait_for_open: default_wait_for_open(),
+            group_by: Default::default(),
+            max_calls: super::caps::default_max_calls(),
+            per_delivery: super::caps::default_per_delivery(),
+            per_dialplan: super::caps::default_per_dialplan(),
+            rtp_share_percent: super::caps::default_rtp_share(),
         }
     }
 }

@@ -332,3 +332,51 @@ fn ladder_reached_defaults_to_every_fact_and_refuses_an_empty_list() {
     let err = load(&write(dir.path(), &text)).unwrap_err().to_string();
     assert!(err.contains("unknown variant `human_heard`"), "{err}");
 }
+
+#[test]
+fn storm_caps_have_defaults_and_refuse_zero() {
+    use crate::config::GroupBy;
+    let dir = tempfile::tempdir().unwrap();
+    let config = load(&write(dir.path(), GOOD)).unwrap();
+    let l = &config.ladder;
+    assert_eq!(
+        (
+            l.group_by,
+            l.max_calls,
+            l.per_delivery,
+            l.per_dialplan,
+            l.rtp_share_percent
+        ),
+        (GroupBy::Asset, 1, 10, 20, 50)
+    );
+    let text = format!(
+        "{GOOD}\n[ladder]\ngroup_by = \"site\"\nmax_calls = 3\nper_delivery = 4\n\
+         per_dialplan = 5\nrtp_share_percent = 25\n"
+    );
+    let l = load(&write(dir.path(), &text)).unwrap().ladder;
+    assert_eq!(
+        (
+            l.group_by,
+            l.max_calls,
+            l.per_delivery,
+            l.per_dialplan,
+            l.rtp_share_percent
+        ),
+        (GroupBy::Site, 3, 4, 5, 25)
+    );
+    for bad in [
+        "max_calls = 0",
+        "per_delivery = 0",
+        "rtp_share_percent = 0",
+        "rtp_share_percent = 101",
+        "group_by = \"rack\"",
+    ] {
+        let text = format!("{GOOD}\n[ladder]\n{bad}\n");
+        assert!(load(&write(dir.path(), &text)).is_err(), "{bad}");
+    }
+    // 20000-20999: 500 even ports; half of them for one dialplan's calls.
+    let r = config.media.rtp_ports;
+    let ports = u32::from((r.end - r.start) / 2 + 1);
+    assert_eq!(crate::config::rtp_calls(ports, 50), 250);
+    assert_eq!(crate::config::rtp_calls(1, 50), 1, "never none");
+}

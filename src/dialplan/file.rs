@@ -36,6 +36,15 @@ pub(super) struct DialplanFile {
     vars: PlanVars,
     #[serde(default)]
     strategy: super::Strategy,
+    /// Overrides `[ladder] group_by` for this vendor.
+    #[serde(default)]
+    group_by: Option<crate::config::GroupBy>,
+    /// Calls at once per line of this dialplan (overrides `[ladder] max_calls`).
+    #[serde(default, deserialize_with = "crate::config::at_least_one_opt")]
+    max_calls: Option<u32>,
+    /// Ladders of this dialplan at once (overrides `[ladder] per_dialplan`).
+    #[serde(default, deserialize_with = "crate::config::at_least_one_opt")]
+    max_ladders: Option<u32>,
 }
 
 /// One `[[contacts]]` entry as written: a contact of this dialplan, or `line = "id"`, a
@@ -71,6 +80,9 @@ pub(super) struct ContactTable {
     retries: Option<u32>,
     #[serde(default, deserialize_with = "positive_duration_opt")]
     retry_after: Option<Duration>,
+    /// Calls at once on this line (overrides the dialplan's and `[ladder] max_calls`).
+    #[serde(default, deserialize_with = "crate::config::at_least_one_opt")]
+    max_calls: Option<u32>,
 }
 
 fn non_empty_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
@@ -94,6 +106,7 @@ impl ContactTable {
         base: &Path,
         at: &impl Fn(usize) -> Location,
         default_hours: &Hours,
+        default_max_calls: Option<u32>,
         errors: &mut Vec<DialplanError>,
     ) -> Option<Entry> {
         if let Some(line) = self.line {
@@ -109,6 +122,7 @@ impl ContactTable {
                 ("hours", self.hours.is_some()),
                 ("retries", self.retries.is_some()),
                 ("retry_after", self.retry_after.is_some()),
+                ("max_calls", self.max_calls.is_some()),
             ];
             if let Some((key, _)) = extra.iter().find(|(_, set)| *set) {
                 errors.push(DialplanError::Invalid {
@@ -190,6 +204,7 @@ impl ContactTable {
             hours,
             retries: self.retries.unwrap_or(0),
             retry_after: self.retry_after.unwrap_or_default(),
+            max_calls: self.max_calls.or(default_max_calls),
         })))
     }
 }
@@ -262,7 +277,7 @@ impl DialplanFile {
             let at_table = at(table.span().start);
             let built = table
                 .into_inner()
-                .build(at_table, base, &at, &plan_hours, &mut errors);
+                .build(at_table, base, &at, &plan_hours, self.max_calls, &mut errors);
             let contact = match built {
                 None => continue,
                 Some(Entry::Own(c)) => *c,
@@ -309,6 +324,8 @@ impl DialplanFile {
             briefing: self.briefing,
             vars: self.vars,
             strategy: self.strategy,
+            group_by: self.group_by,
+            max_ladders: self.max_ladders,
             path: path.to_path_buf(),
         })
     }

@@ -129,7 +129,7 @@ impl Lines {
             let at_table = at(table.span().start);
             match table
                 .into_inner()
-                .build(at_table.clone(), base, &at, &hours, &mut errors)
+                .build(at_table.clone(), base, &at, &hours, None, &mut errors)
             {
                 Some(Entry::Own(contact)) => {
                     let contact = *contact;

@@ -55,6 +55,11 @@ pub struct Dialplan {
     pub vars: PlanVars,
     /// How the ladder walks the contacts (`strategy`, default sequential).
     pub strategy: Strategy,
+    /// What incidents on one line must share to join one call (`group_by`; `None`: the
+    /// `[ladder]` default).
+    pub group_by: Option<crate::config::GroupBy>,
+    /// Ladders of this dialplan at once (`max_ladders`; `None`: `[ladder] per_dialplan`).
+    pub max_ladders: Option<u32>,
     /// The file it was loaded from.
     pub path: PathBuf,
 }
@@ -96,6 +101,9 @@ pub struct Contact {
     pub retries: u32,
     /// Pause before a retry.
     pub retry_after: Duration,
+    /// Calls at once on this line (the contact's or its dialplan's `max_calls`; `None`:
+    /// `[ladder] max_calls`).
+    pub max_calls: Option<u32>,
     /// Where the contact's `id` is written.
     pub location: Location,
     /// Where its `verified_on` is written.

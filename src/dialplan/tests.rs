@@ -731,3 +731,36 @@ fn vars_table_fills_defaults_and_refuses_letters_unless_told() {
     let s = Template::parse("1{serial_digits}").unwrap();
     assert!(v.check(&s).unwrap_err().contains("no serial"));
 }
+
+#[test]
+fn max_calls_per_contact_overrides_the_dialplans_and_group_by_is_per_dialplan() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = "vendor = \"Example Corp\"\ngroup_by = \"site\"\nmax_calls = 2\nmax_ladders = 7\n";
+    let second = SECOND.replace("menu = []", "menu = []\nmax_calls = 5");
+    let path = write(
+        dir.path(),
+        "example.toml",
+        &format!("{head}{}{second}", &GOOD[23..]),
+    );
+    let plan = load_file(&path).unwrap();
+    assert_eq!(plan.group_by, Some(crate::config::GroupBy::Site));
+    assert_eq!(plan.max_ladders, Some(7));
+    let calls: Vec<_> = plan.contacts.iter().map(|c| c.max_calls).collect();
+    assert_eq!(calls, [Some(2), Some(5)]);
+    // None set: the [ladder] defaults apply.
+    let path = write(
+        dir.path(),
+        "plain.toml",
+        &GOOD.replace("ex-hotline", "plain-1"),
+    );
+    let plan = load_file(&path).unwrap();
+    assert_eq!((plan.group_by, plan.max_ladders), (None, None));
+    assert_eq!(plan.contacts[0].max_calls, None);
+    let bad = GOOD.replace("menu = [", "max_calls = 0\nmenu = [");
+    let path = write(
+        dir.path(),
+        "zero.toml",
+        &bad.replace("ex-hotline", "zero-1"),
+    );
+    assert!(load_file(&path).is_err());
+}

@@ -5,8 +5,12 @@
 //! the briefing played once in full, an operator joined, the menu completed; which of them
 //! count is `[ladder] reached`) stops the ladder, however it ends afterwards. Exhausted → the fallback (a P0 ticket). A graceful stop drains
 //! it (no new step; the call in progress may still take the incident); the next start resumes
-//! it where it stopped (`resume.rs`).
+//! it where it stopped (`resume.rs`). Call storms: `grouping.rs` names which incidents share
+//! one call (same line and asset or site), `admission.rs` queues ladders and calls under caps
+//! (per line, per delivery, per dialplan, a dialplan's RTP share), critical first.
 
+mod admission;
+mod grouping;
 mod machine;
 mod overlap;
 mod reached;
@@ -14,6 +18,8 @@ mod resume;
 #[cfg(test)]
 mod tests;
 
+pub use admission::{Admission, Admit, Grant, Limit, Priority};
+pub use grouping::{asset_of, group_key};
 pub use machine::{CallOutcome, Input, Ladder, LadderEnd, Output, Rung};
 pub use overlap::{LOST_RACE, Overlap, OverlapInput, OverlapOutput};
 pub use reached::{Reached, reached_in};

@@ -200,6 +200,7 @@ fn view(db: &mut Db, id: &IncidentId) -> Result<Option<IncidentView>, StoreError
         ladder: steps_of(&tx, id.as_str())?,
         calls: calls_of(&tx, id.as_str())?,
         tickets: tickets_of(&tx, id.as_str())?,
+        group: super::groups::group_of(&tx, id.as_str())?,
         row,
     };
     tx.commit()?;

@@ -57,11 +57,15 @@ fn mark(db: &mut Db, now: DateTime<Utc>) -> Result<Interrupted, StoreError> {
     }
 
     // Every firing incident a stop cut short, and routed ones whose ladder never started (a
-    // webhook taken while a graceful stop drained).
+    // webhook taken while a graceful stop drained); a resolved group leader whose members
+    // still fire too (its ladder calls for them).
     let resumable: Vec<(String, String, Option<String>)> = {
         let mut stmt = tx.prepare(
             "SELECT id, fingerprint, dialplan FROM incidents
-             WHERE status = 'firing'
+             WHERE (status = 'firing'
+                    OR id IN (SELECT g.leader_id FROM incident_groups g
+                              JOIN incidents m ON m.id = g.member_id
+                              WHERE m.status = 'firing'))
                AND (ladder_state = 'interrupted'
                     OR (ladder_state = 'pending' AND route IS NOT NULL))
              ORDER BY id",

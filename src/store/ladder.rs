@@ -15,7 +15,7 @@ pub(super) fn steps_of(
 ) -> Result<Vec<LadderStep>, StoreError> {
     let mut stmt = conn.prepare(
         "SELECT seq, contact, attempt, started_at, outcome, reason, call_id, ended_at,
-                interrupted
+                interrupted, queued_ms, queue_reason
          FROM ladder_steps WHERE incident_id = ?1 ORDER BY seq",
     )?;
     let mut rows = stmt.query([incident_id])?;
@@ -34,6 +34,8 @@ pub(super) fn steps_of(
             call_id: r.get(6)?,
             ended_at: parse_ts_opt("ended_at", r.get(7)?)?,
             interrupted: r.get(8)?,
+            queued_ms: r.get::<_, Option<i64>>(9)?.map(|v| v.max(0) as u64),
+            queue_reason: r.get(10)?,
         });
     }
     Ok(out)
@@ -69,6 +71,27 @@ impl Store {
                 )?;
                 tx.commit()?;
                 Ok(seq)
+            })
+            .await
+    }
+
+    /// Records that step `seq`'s call waited `queued_ms` for room before it was placed.
+    pub async fn note_queue_wait(
+        &self,
+        id: &IncidentId,
+        seq: u32,
+        queued_ms: u64,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        let (id, reason) = (id.clone(), reason.to_string());
+        self.worker
+            .call(move |db| {
+                db.conn.execute(
+                    "UPDATE ladder_steps SET queued_ms = ?3, queue_reason = ?4
+                     WHERE incident_id = ?1 AND seq = ?2",
+                    params![id.as_str(), seq, queued_ms as i64, reason],
+                )?;
+                Ok(())
             })
             .await
     }

@@ -32,6 +32,7 @@ mod calls;
 mod codec;
 mod dialogs;
 mod error;
+mod groups;
 mod id;
 mod incidents;
 mod interrupted;
@@ -53,9 +54,9 @@ pub use codec::ts as format_ts;
 pub use error::StoreError;
 pub use id::IncidentId;
 pub use model::{
-    Delivery, IncidentFilter, IncidentRow, IncidentView, Interrupted, InterruptedCall,
-    InterruptedIncident, LadderState, LadderStep, NewStep, RecordingFile, Route, StepEnd,
-    StoredCall, StoredDialog, StoredEvent, TicketAttempt, Upserted,
+    Delivery, Group, GroupMember, IncidentFilter, IncidentRow, IncidentView, Interrupted,
+    InterruptedCall, InterruptedIncident, LadderState, LadderStep, NewStep, RecordingFile, Route,
+    StepEnd, StoredCall, StoredDialog, StoredEvent, TicketAttempt, Upserted,
 };
 pub use tickets::PendingTicket;
 

@@ -53,6 +53,8 @@ pub enum LadderState {
     Interrupted,
     /// Stopped on purpose: the incident resolved, or an operator stopped it.
     Stopped,
+    /// Joined another incident's ladder (same vendor line and asset): that call covers it.
+    Grouped,
 }
 
 impl LadderState {
@@ -65,6 +67,7 @@ impl LadderState {
             LadderState::Exhausted => "exhausted",
             LadderState::Interrupted => "interrupted",
             LadderState::Stopped => "stopped",
+            LadderState::Grouped => "grouped",
         }
     }
 
@@ -76,6 +79,7 @@ impl LadderState {
             "exhausted" => LadderState::Exhausted,
             "interrupted" => LadderState::Interrupted,
             "stopped" => LadderState::Stopped,
+            "grouped" => LadderState::Grouped,
             _ => {
                 return Err(StoreError::BadColumn {
                     column: "ladder_state",
@@ -221,6 +225,10 @@ pub struct LadderStep {
     pub ended_at: Option<DateTime<Utc>>,
     /// A stop cut this step's call short (a crash, or the drain time of a graceful stop).
     pub interrupted: bool,
+    /// How long the call waited for room before it was placed (caps), if it waited.
+    pub queued_ms: Option<u64>,
+    /// What it waited for ("line sip:… busy (1 call at once)").
+    pub queue_reason: Option<String>,
 }
 
 /// One POST of a fallback P0 ticket.
@@ -246,6 +254,28 @@ pub struct IncidentView {
     /// Oldest first, each with its events and recording.
     pub calls: Vec<StoredCall>,
     pub tickets: Vec<TicketAttempt>,
+    /// The group this incident belongs to (one call for several incidents), if any.
+    pub group: Option<Group>,
+}
+
+/// Incidents on one vendor line and asset (or site) served by one ladder: the leader's.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Group {
+    /// The incident whose ladder calls for the whole group.
+    pub leader: IncidentId,
+    /// What they share (the line and the asset or site).
+    pub key: String,
+    /// Every member, the leader first, then in joining order.
+    pub members: Vec<GroupMember>,
+}
+
+/// One incident of a group.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct GroupMember {
+    pub id: IncidentId,
+    pub status: Status,
+    pub summary: String,
+    pub joined_at: DateTime<Utc>,
 }
 
 impl StoredCall {

@@ -93,10 +93,9 @@ async fn handle(
             }
             _ => ApiError::new(StatusCode::BAD_REQUEST, e.to_string()),
         })?;
-    let mut accepted = Vec::new();
-    for i in incidents {
-        accepted.push(svc.ingest(i, body.len()).await?);
-    }
+    // One delivery: groups form within it before any ladder starts; its ladders share the
+    // per-delivery cap.
+    let accepted = svc.ingest_delivery(incidents, body.len()).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::json!({ "incidents": accepted })),

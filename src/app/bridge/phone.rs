@@ -88,6 +88,7 @@ pub async fn call_operator(
         hours: Hours::Always,
         retries: 0,
         retry_after: Duration::ZERO,
+        max_calls: None,
         location: crate::config::Location {
             file: "hotline.toml".into(),
             line: 0,
@@ -112,6 +113,8 @@ pub async fn call_operator(
         briefing,
         vars: Default::default(),
         strategy: Default::default(),
+        group_by: None,
+        max_ladders: None,
         path: "hotline.toml".into(),
     };
     let (in_tx, in_rx) = mpsc::channel(LEG_IN_PACKETS);

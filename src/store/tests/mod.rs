@@ -1,6 +1,7 @@
 //! Store tests, on in-memory databases and on files in temporary folders. None is timed.
 
 mod calls;
+mod groups;
 mod incidents;
 mod migrations;
 mod restart;

@@ -384,6 +384,9 @@ pub async fn page(
             let _ = write!(b, "<dt>{k}</dt><dd>{}</dd>", esc(val));
         }
     }
+    if let Some(g) = &v.group {
+        b.push_str(&super::group_rows(g, &i.id));
+    }
     b.push_str("</dl></div>");
 
     // Ownership and notes.
@@ -467,7 +470,7 @@ pub async fn page(
             secs(Some(since)),
             secs(took),
             esc(&outcome),
-            esc(s.reason.as_deref().unwrap_or("")),
+            esc(&super::step_reason(s)),
             call
         );
     }

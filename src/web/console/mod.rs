@@ -5,6 +5,7 @@
 
 mod access;
 mod calls;
+mod group;
 mod incidents;
 mod live;
 mod phase;
@@ -22,6 +23,8 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::Deserialize;
 use sha2::Digest as _;
 use std::fmt::Write as _;
+
+pub use group::{group_rows, step_reason};
 
 /// The console pages (behind the auth layer).
 pub fn routes() -> Router<Service> {
