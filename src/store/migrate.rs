@@ -29,6 +29,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "0003_recovery.sql",
         sql: include_str!("../../migrations/0003_recovery.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_labels.sql",
+        sql: include_str!("../../migrations/0004_labels.sql"),
+    },
 ];
 
 /// The schema version this build writes.
