@@ -13,6 +13,7 @@ mod support;
 use hotline::listen::silero::SileroModel;
 use hotline::listen::{Event, Listener, PromptLibrary, Recorded, Thresholds};
 use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -103,10 +104,22 @@ async fn still_a_machine_is_stored_chained_shown_and_learned() {
     let mut vendor = Command::new(env!("CARGO_BIN_EXE_hotline"))
         .args(["sim-vendor", "--bind", &format!("127.0.0.1:{port}")])
         .args(["--ring", "500ms", "--hold", "9s", "--hangup-after", "90s"])
+        .env("RUST_LOG", "hotline=info")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("start sim-vendor");
+    // Its voices are synthesized before it answers: wait for it to say it is ready.
+    let mut lines = BufReader::new(vendor.stderr.take().expect("stderr")).lines();
+    for line in lines.by_ref() {
+        if line
+            .expect("sim-vendor stderr")
+            .contains("simulated vendor line ready")
+        {
+            break;
+        }
+    }
+    std::thread::spawn(move || lines.for_each(drop));
     let config = serve_config(dir.path(), "[bridge]\njoin_ttl = \"10m\"\n");
     let plan = format!(
         "vendor = \"HPE\"\n[[match]]\nvendor = \"HPE\"\n{}",
@@ -119,8 +132,6 @@ async fn still_a_machine_is_stored_chained_shown_and_learned() {
         .replace("sip:support@", "sip:hold@"),
     );
     std::fs::write(dir.path().join("dialplans/hpe.toml"), plan).expect("plan");
-    // Let sim-vendor bind before the call.
-    std::thread::sleep(Duration::from_millis(800));
     let s = Server::start(&config);
     let (code, v) = post(&s, "/v1/dialplans/hpe/dial", json!({})).await;
     assert_eq!(code, 202, "{v:#}");
