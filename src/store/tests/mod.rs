@@ -2,6 +2,7 @@
 
 mod calls;
 mod incidents;
+mod labels;
 mod migrations;
 mod restart;
 
