@@ -298,3 +298,110 @@ async fn still_a_machine_is_stored_chained_shown_and_learned() {
         "{text}"
     );
 }
+
+/// Waits for the incident's first call to be answered (joinable); returns its id.
+async fn answered_call(s: &Server, incident: &str) -> String {
+    let end = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, inc) = get(s, &format!("/v1/incidents/{incident}")).await;
+        if let Some(id) = inc["calls"][0]["call_id"].as_str() {
+            let (_, call) = get(s, &format!("/v1/calls/{id}")).await;
+            if call["bridge"]["live"] == true {
+                return id.to_string();
+            }
+        }
+        assert!(Instant::now() < end, "no answered call: {inc:#}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A vendor the listener never finds a person on (sipp echoing hotline's own silence): the
+/// operator's "a person is here" is the human stage (evidence "operator"), ends the hold and
+/// the person is briefed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_is_here_is_the_human_stage_when_the_listener_has_none() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(Path::new(&chromium).exists(), "{chromium} is missing");
+    let dir = tempfile::tempdir().expect("tmp");
+    let vendor = Sipp::start(dir.path(), "uas_echo.xml", "u1", &["-rtp_echo"]);
+    let config = serve_config(dir.path(), "[bridge]\njoin_ttl = \"10m\"\n");
+    let plan = format!(
+        "vendor = \"HPE\"\n[[match]]\nvendor = \"HPE\"\n{}",
+        contact(
+            "support",
+            vendor.port,
+            "30s",
+            r#"{ wait = "human", timeout = "60s" }, { play = "briefing" }, { hangup = true }"#
+        ),
+    );
+    std::fs::write(dir.path().join("dialplans/hpe.toml"), plan).expect("plan");
+    let s = Server::start(&config);
+    let (code, v) = post(&s, "/v1/dialplans/hpe/dial", json!({})).await;
+    assert_eq!(code, 202, "{v:#}");
+    let incident = v["id"].as_str().expect("id").to_string();
+    let call_id = answered_call(&s, &incident).await;
+    let (code, m) = post(&s, &format!("/v1/calls/{call_id}/join"), json!({})).await;
+    assert_eq!(code, 201, "{m}");
+    let join = format!("{}{}", s.http, m["path"].as_str().expect("link"));
+    let mut cmd = tokio::process::Command::new("node");
+    cmd.current_dir(root.join("tests/browser"))
+        .args(["truth.mjs", &join, "-", "person"])
+        .env("CHROMIUM", &chromium)
+        .kill_on_drop(true);
+    let out = tokio::time::timeout(Duration::from_secs(90), cmd.output())
+        .await
+        .expect("the browser finishes within 90 s")
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let b: Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}")).unwrap_or_default();
+    assert!(
+        b["error"].is_null() && b["ended"] == true,
+        "browser: {b}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(b["labelled"], "noted: a person is here");
+    settled(&s, &incident, Duration::from_secs(30)).await;
+    let (_, call) = get(&s, &format!("/v1/calls/{call_id}")).await;
+    assert_eq!(call["labels"][0]["label"], "person", "{:#}", call["labels"]);
+    let rec = &call["record"];
+    assert_eq!(
+        rec["human"]["evidence"],
+        json!(["operator"]),
+        "{:#}",
+        rec["human"]
+    );
+    assert_eq!(rec["human"]["confidence"], 1.0);
+    assert!(rec["human"]["disputed"].is_null());
+    assert!(rec["stages"]["human"].is_string());
+    assert_eq!(rec["sla"]["basis"], "human");
+    let events = rec["events"].as_array().expect("events");
+    let at = |kind: &str| {
+        events
+            .iter()
+            .position(|e| e["kind"] == kind)
+            .unwrap_or_else(|| panic!("{kind} missing"))
+    };
+    let label = &events[at("operator_label")];
+    assert_eq!(
+        (label["label"].as_str(), label["listener_human"].as_bool()),
+        (Some("person"), Some(false))
+    );
+    assert!(at("operator_label") < at("human_detected"));
+    let briefing = events
+        .iter()
+        .position(|e| e["kind"] == "playback_started" && e["source"] == "briefing")
+        .expect("the person is briefed");
+    assert!(at("human_detected") < briefing);
+    let (code, page) = get(&s, &format!("/console/calls/{call_id}")).await;
+    assert_eq!(code, 200);
+    let page = page.as_str().expect("html");
+    assert!(
+        page.contains("an operator said so"),
+        "time to a person, by an operator"
+    );
+    assert!(page.contains("a person is here"));
+    s.terminate();
+    let (ok, text) = verify(&config);
+    assert!(ok, "verify: {text}");
+}

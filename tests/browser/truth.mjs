@@ -1,9 +1,11 @@
 // Ground truth from the join page: a listen-only leg may not label; a talking leg presses
 // "Still a machine", then hangs the vendor call up.
-// Usage: node truth.mjs <join url> <listen-only join url> ; prints one JSON line.
+// Usage: node truth.mjs <join url> <listen-only join url | -> [person|machine] ; prints one
+// JSON line. With "person" (and no listen-only link) the leg mutes, presses "A person is
+// here", waits for the human stage on the timeline, then hangs up.
 import { chromium } from "playwright-core";
 
-const [url, listenUrl] = process.argv.slice(2);
+const [url, listenUrl, label = "machine"] = process.argv.slice(2);
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   args: [
@@ -24,6 +26,7 @@ const join = async (u, name) => {
   return page;
 };
 try {
+  if (listenUrl !== "-") {
   const listener = await join(listenUrl, "Lin (listening)");
   out.listen_only_truth_disabled = await listener.evaluate(() => document.getElementById("truth").disabled);
   out.listen_only_status = await listener.evaluate(async () => {
@@ -32,11 +35,13 @@ try {
     });
     return r.status;
   });
+  }
   const page = await join(url, "Ada (on call)");
+  if (label === "person") await page.click("#mute");
   out.truth_disabled = await page.evaluate(() => document.getElementById("truth").disabled);
   out.buttons = await page.evaluate(() => [
     document.getElementById("person").textContent, document.getElementById("machine").textContent]);
-  await page.click("#machine");
+  await page.click(label === "person" ? "#person" : "#machine");
   await page.waitForFunction(() => window.hotline.labelled, null, { timeout: 10000 });
   out.labelled = await page.evaluate(() => document.getElementById("labelled").textContent);
   out.bad_label_status = await page.evaluate(async () => {
@@ -48,6 +53,10 @@ try {
   // The label reaches the call's timeline (the page polls it) before the call ends.
   await page.waitForFunction(
     () => document.getElementById("timeline").textContent.includes("operator_label"), null, { timeout: 10000 });
+  if (label === "person") {
+    await page.waitForFunction(
+      () => document.getElementById("timeline").textContent.includes("human_detected"), null, { timeout: 10000 });
+  }
   await page.click("#hangup");
   await page.waitForFunction(() => !window.hotline.leg, null, { timeout: 15000 });
   out.ended = true;
