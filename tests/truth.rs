@@ -214,6 +214,8 @@ async fn still_a_machine_is_stored_chained_shown_and_learned() {
     let (code, page) = get(&s, &format!("/console/calls/{call_id}")).await;
     assert_eq!(code, 200);
     let page = page.as_str().expect("html").to_string();
+    // Kept for a look (chromium --headless --screenshot target/truth-console-call.html).
+    let _ = std::fs::write(root.join("target/truth-console-call.html"), &page);
     for needle in [
         "id='band'",
         "band-music",

@@ -90,7 +90,9 @@ pub fn fold(events: &[StoredEvent], zero: f64, dur: f64) -> Band {
                     .is_some_and(|a| a.iter().any(|v| v == "operator"));
             }
             "operator_label" if e.event["disputed"] == true => b.disputed = true,
-            "recording" => recordings.push(e.offset_ms),
+            // The listener's own judgements only: speech an operator's "still a machine"
+            // made a recording stays as the listener heard it (the mark says disputed).
+            "recording" if e.event["why"] != "operator_label" => recordings.push(e.offset_ms),
             _ => {}
         }
     }
@@ -288,9 +290,19 @@ mod tests {
             "operator_label",
             json!({ "label": "machine", "by": "bridge L1", "listener_human": true, "disputed": true }),
         ));
+        evs.push(ev(
+            18_500.0,
+            "recording",
+            json!({ "why": "operator_label" }),
+        ));
         let b = fold(&evs, 500.0, 29_500.0);
         assert!(b.disputed);
         assert_eq!(b.spans[4].class, Class::Person, "history is not rewritten");
+        assert_eq!(
+            b.spans[5].class,
+            Class::Person,
+            "nor the reply the label made a recording"
+        );
         assert!(html(&b, 29_500.0).contains("disputed"));
     }
 
