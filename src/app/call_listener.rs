@@ -59,6 +59,18 @@ impl CallListener {
         self.listener.probe_finished(now);
     }
 
+    /// An operator's label (ground truth): the listener learns a wrong person as recordings
+    /// of this contact, or stops deciding once told a person is there.
+    pub fn labelled(&mut self, now: Instant, label: crate::call::Label) {
+        match label {
+            crate::call::Label::Machine => {
+                let n = self.listener.operator_says_machine(now);
+                tracing::info!(learned = n, "operator: still a machine");
+            }
+            crate::call::Label::Person => self.listener.operator_says_person(now),
+        }
+    }
+
     /// What was heard since the last call: timeline entries and inputs for the call core.
     pub fn drain(&mut self) -> Vec<Heard> {
         self.pending.drain(..).map(translate).collect()

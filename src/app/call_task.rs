@@ -654,6 +654,11 @@ impl Driver {
                     l.set_probing(on);
                 }
             }
+            MediaCommand::Labelled(label) => {
+                if let Some(l) = &mut self.tap.listen {
+                    l.labelled(Instant::now(), label);
+                }
+            }
             MediaCommand::Stop => {
                 self.media.stop();
                 self.pacer.stop();

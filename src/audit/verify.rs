@@ -1,7 +1,7 @@
 //! Recomputes the chain and every sealed file; names each difference.
 
 use super::{CallSeal, FileHash, KIND_CALL, KIND_EDIT, hash_file, sha256_hex};
-use crate::store::{ChainEntry, GENESIS, IncidentField, Store, StoreError};
+use crate::store::{ChainEntry, GENESIS, IncidentField, KIND_LABEL, Store, StoreError};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
@@ -40,6 +40,13 @@ pub enum Problem {
     CallNotSealed { call_id: String },
     /// A notes or ownership field differs from its last chained edit.
     FieldChanged { incident_id: String, field: String },
+    /// An operator's label differs from its chain entry, or one of the two is missing
+    /// (`how`: changed, removed, not_chained).
+    LabelChanged {
+        call_id: String,
+        seq: u64,
+        how: &'static str,
+    },
     /// A head hash written down earlier is no longer in the chain: it was rewritten.
     AnchorMissing { hash: String },
 }
@@ -84,6 +91,20 @@ impl fmt::Display for Problem {
                 f,
                 "the recorded head {hash} is not in the chain: the chain was rewritten"
             ),
+            Problem::LabelChanged { call_id, seq, how } => match *how {
+                "removed" => write!(
+                    f,
+                    "call {call_id}: the operator label of chain entry {seq} was removed"
+                ),
+                "not_chained" => write!(
+                    f,
+                    "call {call_id}: an operator label (entry {seq}) is in no chain entry"
+                ),
+                _ => write!(
+                    f,
+                    "call {call_id}: the operator label differs from chain entry {seq}"
+                ),
+            },
             Problem::FieldChanged { incident_id, field } => write!(
                 f,
                 "incident {incident_id}: {field} differs from its last recorded edit"
@@ -100,7 +121,8 @@ impl Problem {
             | Problem::FileRemoved { call_id, .. }
             | Problem::RecordChanged { call_id }
             | Problem::CallRemoved { call_id }
-            | Problem::CallNotSealed { call_id } => Some(call_id),
+            | Problem::CallNotSealed { call_id }
+            | Problem::LabelChanged { call_id, .. } => Some(call_id),
             _ => None,
         }
     }
@@ -266,6 +288,7 @@ pub async fn verify_anchored(
     // Recordings deleted by the retention policy, by call: the hash the tombstone names.
     let mut tombstones: HashMap<String, super::FileHash> = HashMap::new();
     let mut edits: HashMap<(String, String), Option<String>> = HashMap::new();
+    let mut labels: BTreeMap<u64, &ChainEntry> = BTreeMap::new();
     for e in &chain {
         match e.kind.as_str() {
             KIND_CALL => {
@@ -277,6 +300,9 @@ pub async fn verify_anchored(
                 if let Ok(t) = serde_json::from_str::<super::retention::Tombstone>(&e.payload) {
                     tombstones.insert(t.call_id, t.wav);
                 }
+            }
+            KIND_LABEL => {
+                labels.insert(e.seq, e);
             }
             KIND_EDIT => {
                 if let Ok(v) = serde_json::from_str::<serde_json::Value>(&e.payload) {
@@ -364,6 +390,7 @@ pub async fn verify_anchored(
             path: f.to_string_lossy().into_owned(),
         });
     }
+    check_labels(store, &labels, &mut r.problems).await?;
     for (id, values) in store.incident_fields().await? {
         for (field, now) in IncidentField::ALL.iter().zip(values) {
             let key = (id.clone(), field.column().to_string());
@@ -382,6 +409,44 @@ pub async fn verify_anchored(
         }
     }
     Ok(r)
+}
+
+/// Each stored label against its chain entry (call, time, label, who), and each chained
+/// label against the store.
+async fn check_labels(
+    store: &Store,
+    chained: &BTreeMap<u64, &ChainEntry>,
+    out: &mut Vec<Problem>,
+) -> Result<(), StoreError> {
+    let stored = store.all_call_labels().await?;
+    for l in &stored {
+        let how = match chained.get(&l.seq) {
+            None => "not_chained",
+            Some(e)
+                if e.subject != l.call_id
+                    || e.at != crate::store::format_ts(l.at)
+                    || e.payload != crate::store::label_payload(&l.label, &l.by) =>
+            {
+                "changed"
+            }
+            Some(_) => continue,
+        };
+        out.push(Problem::LabelChanged {
+            call_id: l.call_id.clone(),
+            seq: l.seq,
+            how,
+        });
+    }
+    for (seq, e) in chained {
+        if !stored.iter().any(|l| l.seq == *seq) {
+            out.push(Problem::LabelChanged {
+                call_id: e.subject.clone(),
+                seq: *seq,
+                how: "removed",
+            });
+        }
+    }
+    Ok(())
 }
 
 /// A path compared without `./` prefixes, and absolute where it exists.

@@ -162,6 +162,15 @@ pub enum EventKind {
         evidence: Vec<String>,
         onset_ms_before: u64,
     },
+    /// An operator labelled the line (ground truth). `listener_human`: whether a person had
+    /// been detected then; `disputed`: the label says machine where a person was detected
+    /// (the detection stays in the record, flagged).
+    OperatorLabel {
+        label: String,
+        by: String,
+        listener_human: bool,
+        disputed: bool,
+    },
     /// `wait = "human"` ran out.
     NoHuman {
         waited_ms: u64,
@@ -235,6 +244,7 @@ impl EventKind {
             EventKind::ProbeSent => "probe_sent",
             EventKind::ReplyHeard => "reply_heard",
             EventKind::HumanDetected { .. } => "human_detected",
+            EventKind::OperatorLabel { .. } => "operator_label",
             EventKind::NoHuman { .. } => "no_human",
             EventKind::Ended { .. } => "ended",
             EventKind::Interrupted { .. } => "interrupted",

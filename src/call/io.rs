@@ -58,6 +58,34 @@ pub enum Heard {
     },
 }
 
+/// What an operator on the bridge says is on the vendor's side of the line (ground truth for
+/// the listener's person decision).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Label {
+    /// "a person is here".
+    Person,
+    /// "still a machine" (music, a recording, an IVR).
+    Machine,
+}
+
+impl Label {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Label::Person => "person",
+            Label::Machine => "machine",
+        }
+    }
+
+    /// `"person"` or `"machine"`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "person" => Some(Label::Person),
+            "machine" => Some(Label::Machine),
+            _ => None,
+        }
+    }
+}
+
 /// Inputs to [`super::Call::handle_input`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Input {
@@ -87,6 +115,11 @@ pub enum Input {
     TakeOver,
     /// The listener heard something (menu steps `wait = "prompt"` / `"human"` act on it).
     Heard(Heard),
+    /// An operator on the bridge labelled the line (`by`: who, as the store has it).
+    Labelled {
+        label: Label,
+        by: String,
+    },
 }
 
 /// A request the edge must build and send.
@@ -146,6 +179,9 @@ pub enum MediaCommand {
     /// The listener's hold mode: on, unknown speech after a pause asks for the probe line;
     /// off, speech is the IVR.
     Probing(bool),
+    /// Tell the listener what an operator labelled the line (it learns a wrong person as a
+    /// recording, or stops deciding once told a person is there).
+    Labelled(Label),
     /// Stop sending and receiving.
     Stop,
 }

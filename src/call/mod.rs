@@ -25,8 +25,8 @@ pub use digest::{
 pub use event::EventKind;
 pub use ids::{Branch, CallId, Method, RequestHandle, Tag};
 pub use io::{
-    DialogState, Heard, Input, MediaCommand, OutRequest, OutResponse, Outgoing, Output, Request,
-    Response,
+    DialogState, Heard, Input, Label, MediaCommand, OutRequest, OutResponse, Outgoing, Output,
+    Request, Response,
 };
 pub use machine::{BRIEFING, BriefingPolicy, Call, CallParams, PROBE, RingLimit};
 pub use menu::MenuStep;

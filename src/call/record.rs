@@ -94,6 +94,10 @@ pub enum SlaBasis {
 pub struct Human {
     pub confidence: f32,
     pub evidence: Vec<String>,
+    /// An operator said "still a machine" after this detection (the detection is kept as
+    /// made; the label is beside it, on the timeline and in the store).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub disputed: bool,
 }
 
 /// The SLA verdict for time to answer (or to a person).
@@ -284,6 +288,7 @@ impl CallRecord {
                 self.human = Some(Human {
                     confidence: *confidence,
                     evidence: evidence.clone(),
+                    disputed: false,
                 });
                 if self.sla.basis == SlaBasis::Human {
                     self.sla.met = Some(to_human <= self.answer_within);
@@ -296,6 +301,11 @@ impl CallRecord {
             EventKind::SoundEnded { sound } if sound == "music" => {
                 self.add_hold(at);
                 stage = false;
+            }
+            EventKind::OperatorLabel { disputed: true, .. } => {
+                if let Some(h) = &mut self.human {
+                    h.disputed = true;
+                }
             }
             EventKind::MenuDone => self.stages.menu_done = Some(utc),
             EventKind::Ended { .. } => {

@@ -1196,6 +1196,156 @@ fn listener_inputs_outside_their_steps_do_nothing() {
     assert_eq!(s.sent_requests(Method::Bye).len(), 1);
 }
 
+fn label(label: Label) -> Input {
+    Input::Labelled {
+        label,
+        by: "bridge L1 (Ada)".into(),
+    }
+}
+
+fn labels(out: &[Output]) -> Vec<(String, bool, bool)> {
+    out.iter()
+        .filter_map(|o| match o {
+            Output::Event {
+                kind:
+                    EventKind::OperatorLabel {
+                        label,
+                        listener_human,
+                        disputed,
+                        ..
+                    },
+                ..
+            } => Some((label.clone(), *listener_human, *disputed)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_person_is_here_ends_the_hold_with_the_operators_human_stage() {
+    let mut s = listening_call(vec![
+        MenuStep::WaitHuman(Duration::from_secs(1200)),
+        MenuStep::Play(BRIEFING.into()),
+    ]);
+    s.advance(Duration::from_secs(90));
+    let out = s.input(label(Label::Person));
+    assert_eq!(labels(&out), [("person".to_string(), false, false)]);
+    assert!(out.contains(&Output::Media(MediaCommand::Labelled(Label::Person))));
+    assert!(out.contains(&Output::Media(MediaCommand::Probing(false))));
+    assert!(out.iter().any(|o| matches!(
+        o,
+        Output::Event {
+            kind: EventKind::HumanDetected {
+                onset_ms_before: 0,
+                evidence,
+                ..
+            },
+            ..
+        } if evidence == &["operator".to_string()]
+    )));
+    assert!(
+        out.iter().any(
+            |o| matches!(o, Output::Media(MediaCommand::Play { source }) if source == BRIEFING)
+        ),
+        "the person is briefed"
+    );
+    // The listener's own decision afterwards changes nothing.
+    let onset = s.now;
+    let out = s.input(heard(Heard::Human {
+        onset,
+        confidence: 93,
+        evidence: vec![],
+    }));
+    assert!(out.is_empty(), "{out:?}");
+    let out = s.input(label(Label::Person));
+    assert_eq!(labels(&out), [("person".to_string(), true, false)]);
+    assert_eq!(
+        s.events()
+            .iter()
+            .filter(|e| **e == "human_detected")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn still_a_machine_after_the_listeners_person_disputes_it_and_keeps_it() {
+    let mut s = listening_call(vec![
+        MenuStep::WaitHuman(Duration::from_secs(1200)),
+        MenuStep::Play(BRIEFING.into()),
+    ]);
+    let onset = s.now;
+    s.advance(Duration::from_secs(3));
+    s.input(heard(Heard::Human {
+        onset,
+        confidence: 93,
+        evidence: vec!["reply_to_probe (600 ms)".into()],
+    }));
+    let out = s.input(label(Label::Machine));
+    assert_eq!(labels(&out), [("machine".to_string(), true, true)]);
+    assert!(out.contains(&Output::Media(MediaCommand::Labelled(Label::Machine))));
+    assert!(!out.iter().any(|o| matches!(
+        o,
+        Output::Event {
+            kind: EventKind::HumanDetected { .. },
+            ..
+        }
+    )));
+    // The record keeps the detection, flagged; the label stands beside it.
+    let t0 = Instant::now();
+    let mut r = CallRecord::new(
+        "c1",
+        "hpe",
+        "hpe-hotline",
+        "sip:x@y",
+        Duration::from_secs(30),
+        "r.wav",
+        Clock::now(),
+    );
+    r.judge_on_human();
+    let at = |ms: u64| t0 + Duration::from_millis(ms);
+    r.push(
+        at(0),
+        EventKind::InviteSent {
+            cseq: 1,
+            authenticated: false,
+        },
+    );
+    r.push(
+        at(9_000),
+        EventKind::HumanDetected {
+            confidence: 0.93,
+            evidence: vec!["reply_to_probe (600 ms)".into()],
+            onset_ms_before: 3_000,
+        },
+    );
+    r.push(
+        at(20_000),
+        EventKind::OperatorLabel {
+            label: "machine".into(),
+            by: "bridge L1 (Ada)".into(),
+            listener_human: true,
+            disputed: true,
+        },
+    );
+    let v = serde_json::to_value(&r).expect("json");
+    assert_eq!(v["human"]["disputed"], true);
+    assert_eq!(v["human"]["confidence"], 0.93f32 as f64);
+    assert_eq!(v["time_to_human_ms"], 6_000);
+    assert_eq!(v["events"][2]["kind"], "operator_label");
+    assert_eq!(v["events"][2]["by"], "bridge L1 (Ada)");
+}
+
+#[test]
+fn still_a_machine_with_no_person_detected_is_no_dispute() {
+    let mut s = listening_call(vec![MenuStep::WaitHuman(Duration::from_secs(1200))]);
+    let out = s.input(label(Label::Machine));
+    assert_eq!(labels(&out), [("machine".to_string(), false, false)]);
+    assert!(!s.events().contains(&"human_detected"));
+    s.advance(Duration::from_secs(600));
+    assert!(s.sent_requests(Method::Bye).is_empty(), "still holding");
+}
+
 #[test]
 fn the_record_times_the_person_back_dated_and_judges_the_sla_on_them() {
     let t0 = Instant::now();

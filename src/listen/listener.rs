@@ -10,6 +10,8 @@ use super::thresholds::Thresholds;
 use super::vad::{CHUNK, Vad};
 use std::time::{Duration, Instant};
 
+mod operator;
+
 /// Samples per frame (20 ms at 8 kHz).
 pub const FRAME: usize = 160;
 const FRAME_DUR: Duration = Duration::from_millis(20);
@@ -55,6 +57,8 @@ pub enum Recorded {
     TalkedOverProbe,
     /// Nobody replied to the probe.
     NoReply,
+    /// An operator on the bridge said "still a machine" while it sounded.
+    OperatorLabel,
 }
 
 impl Recorded {
@@ -66,6 +70,7 @@ impl Recorded {
             Recorded::MusicResumed => "music_resumed",
             Recorded::TalkedOverProbe => "talked_over_probe",
             Recorded::NoReply => "no_reply",
+            Recorded::OperatorLabel => "operator_label",
         }
     }
 }
@@ -180,6 +185,11 @@ pub struct Listener {
     /// Onset of the first unknown speech in the current probe round (the person's first words).
     chain: Option<(Instant, (Sound, Duration))>,
     probe_talked_over: bool,
+    /// The person's first words, once decided (by the listener or an operator).
+    person: Option<Instant>,
+    /// Recent closed speech segments that were not learned (unknown speech, the person):
+    /// (onset, landmarks), newest last; an operator's "still a machine" learns them.
+    unlearned: std::collections::VecDeque<(Instant, Vec<(Hash, u32)>)>,
     started: bool,
     /// Recent frames: (start, level dBFS), newest last, for back-dating a speech onset to
     /// where the sound rose out of silence.
@@ -218,6 +228,8 @@ impl Listener {
             decision: Decision::Listening,
             chain: None,
             probe_talked_over: false,
+            person: None,
+            unlearned: std::collections::VecDeque::new(),
             started: false,
             levels: std::collections::VecDeque::with_capacity(ONSET_LOOKBACK + PAUSE_FRAMES + 1),
             model_chunks: 0,
@@ -654,6 +666,7 @@ impl Listener {
                 if self.known > 0 {
                     confidence += 0.04;
                 }
+                self.person = Some(first);
                 ev.push(Event::Human {
                     onset: first,
                     at: now,
@@ -674,8 +687,16 @@ impl Listener {
         // than the fingerprint fan-out cannot be matched reliably.
         let learn = matches!(seg.recorded, Some(r) if r != Recorded::KnownPrompt)
             && !matches!(self.decision, Decision::Decided);
-        if learn && seg.landmarks.len() as u32 >= 2 * FAN_FRAMES as u32 {
+        if seg.landmarks.len() < 2 * FAN_FRAMES {
+            return;
+        }
+        if learn {
             self.lib.add(&seg.landmarks, Origin::ThisCall);
+        } else if seg.recorded.is_none() {
+            if self.unlearned.len() == operator::UNLEARNED_KEPT {
+                self.unlearned.pop_front();
+            }
+            self.unlearned.push_back((seg.onset, seg.landmarks));
         }
     }
 }

@@ -120,6 +120,116 @@ fn speech_after_hold_probe_and_reply_is_a_person_back_dated_to_the_first_words()
     assert!(evidence.contains(&Evidence::AfterHold { ms: 10_000 }));
 }
 
+/// Hold music, a greeting, the probe, a reply: the listener decides on a person.
+fn a_person_answers(l: &mut Listener, t0: Instant) -> Vec<(Duration, Event)> {
+    l.set_probing(true);
+    let mut ev = feed(l, t0, Duration::ZERO, &music(1, 10.0));
+    ev.extend(feed(l, t0, secs(10.0), &speech(21, 3.0)));
+    ev.extend(feed(l, t0, secs(13.0), &quiet(0.6)));
+    l.probe_started(t0 + secs(13.6));
+    ev.extend(feed(l, t0, secs(13.6), &quiet(1.4)));
+    l.probe_finished(t0 + secs(15.0));
+    ev.extend(feed(l, t0, secs(15.0), &quiet(0.5)));
+    ev.extend(feed(l, t0, secs(15.5), &speech(22, 2.0)));
+    ev
+}
+
+/// The greeting played again on the contact's next call: the events.
+fn next_call(lib: PromptLibrary, t0: Instant) -> Vec<(Duration, Event)> {
+    let mut l = Listener::new(fake(), lib, Thresholds::default());
+    l.set_probing(true);
+    let mut ev = feed(&mut l, t0, Duration::ZERO, &music(4, 3.0));
+    ev.extend(feed(&mut l, t0, secs(3.0), &speech(21, 3.0)));
+    ev.extend(feed(&mut l, t0, secs(6.0), &quiet(1.0)));
+    ev
+}
+
+fn known(ev: &[(Duration, Event)]) -> bool {
+    has(ev, |e| {
+        matches!(
+            e,
+            Event::Recorded {
+                why: Recorded::KnownPrompt,
+                ..
+            }
+        )
+    })
+}
+
+#[test]
+fn still_a_machine_after_a_person_learns_their_words_as_recordings_of_the_contact() {
+    let t0 = Instant::now();
+    let mut l = Listener::new(fake(), PromptLibrary::default(), Thresholds::default());
+    let ev = a_person_answers(&mut l, t0);
+    assert!(has(&ev, |e| matches!(e, Event::Human { .. })), "{ev:?}");
+    assert_eq!(l.person(), Some(t0 + secs(10.0)));
+    // The operator: "still a machine". The greeting (closed) is learned now, the reply
+    // (still sounding) when it ends; the decision starts over.
+    assert_eq!(l.operator_says_machine(t0 + secs(17.5)), 1);
+    assert_eq!(l.person(), None);
+    let mut ev = feed(&mut l, t0, secs(17.5), &quiet(1.0));
+    ev.extend(feed(&mut l, t0, secs(18.5), &music(5, 2.0)));
+    assert!(
+        has(&ev, |e| matches!(
+            e,
+            Event::Recorded {
+                why: Recorded::OperatorLabel,
+                ..
+            }
+        )),
+        "the reply is judged a recording when it ends: {ev:?}"
+    );
+    let lib = l.into_library();
+    assert_eq!(lib.len(), 2, "greeting and reply");
+    // The contact's next call knows the greeting from the start: no probe, no person.
+    let ev = next_call(lib, t0);
+    assert!(known(&ev), "{ev:?}");
+    assert!(!has(&ev, |e| matches!(e, Event::ProbeWanted { .. })));
+}
+
+#[test]
+fn without_a_label_the_person_is_never_learned() {
+    let t0 = Instant::now();
+    let mut l = Listener::new(fake(), PromptLibrary::default(), Thresholds::default());
+    a_person_answers(&mut l, t0);
+    feed(&mut l, t0, secs(17.5), &quiet(1.0));
+    let lib = l.into_library();
+    assert_eq!(lib.len(), 0);
+    let ev = next_call(lib, t0);
+    assert!(!known(&ev));
+    assert!(has(&ev, |e| matches!(e, Event::ProbeWanted { .. })));
+    // "still a machine" with no person decided learns nothing.
+    let mut l = Listener::new(fake(), PromptLibrary::default(), Thresholds::default());
+    l.set_probing(true);
+    feed(&mut l, t0, Duration::ZERO, &music(1, 3.0));
+    assert_eq!(l.operator_says_machine(t0 + secs(3.0)), 0);
+}
+
+#[test]
+fn a_person_is_here_ends_the_decision_before_the_listener_makes_it() {
+    let t0 = Instant::now();
+    let mut l = Listener::new(fake(), PromptLibrary::default(), Thresholds::default());
+    l.set_probing(true);
+    let mut ev = feed(&mut l, t0, Duration::ZERO, &music(1, 5.0));
+    ev.extend(feed(&mut l, t0, secs(5.0), &speech(21, 3.0)));
+    ev.extend(feed(&mut l, t0, secs(8.0), &quiet(0.6)));
+    assert!(has(&ev, |e| matches!(e, Event::ProbeWanted { .. })));
+    l.operator_says_person(t0 + secs(8.6));
+    let onset = l.person().expect("decided") - t0;
+    assert!(
+        onset >= secs(5.0) && onset <= secs(5.1),
+        "their words, not the click: {onset:?}"
+    );
+    // More speech: no probe asked, no second decision, and the person is not learned.
+    let mut ev = feed(&mut l, t0, secs(8.6), &speech(22, 2.0));
+    ev.extend(feed(&mut l, t0, secs(10.6), &quiet(1.0)));
+    assert!(!has(&ev, |e| matches!(
+        e,
+        Event::ProbeWanted { .. } | Event::Human { .. }
+    )));
+    assert_eq!(l.into_library().len(), 0);
+}
+
 #[test]
 fn music_back_after_speech_is_an_announcement_and_its_repeat_is_known() {
     let t0 = Instant::now();

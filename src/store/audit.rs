@@ -72,7 +72,7 @@ pub fn entry_hash(
 }
 
 /// Appends an entry inside an open transaction (the caller commits).
-fn append(
+pub(super) fn append(
     tx: &rusqlite::Transaction<'_>,
     kind: &str,
     subject: &str,

@@ -34,6 +34,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "0004_groups.sql",
         sql: include_str!("../../migrations/0004_groups.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_labels.sql",
+        sql: include_str!("../../migrations/0005_labels.sql"),
+    },
 ];
 
 /// The schema version this build writes.

@@ -36,6 +36,7 @@ mod groups;
 mod id;
 mod incidents;
 mod interrupted;
+mod labels;
 mod ladder;
 mod migrate;
 mod model;
@@ -53,6 +54,7 @@ pub use backup::{ChainHead, backup_database};
 pub use codec::ts as format_ts;
 pub use error::StoreError;
 pub use id::IncidentId;
+pub use labels::{CallLabel, KIND_LABEL, label_payload};
 pub use model::{
     Delivery, Group, GroupMember, IncidentFilter, IncidentRow, IncidentView, Interrupted,
     InterruptedCall, InterruptedIncident, LadderState, LadderStep, NewStep, RecordingFile, Route,

@@ -110,9 +110,12 @@ pub async fn call(
         .call(&id)
         .await?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no call {id}")))?;
+    let labels = svc.store().call_labels(&id).await?;
     let mut v = serde_json::json!(c);
     if let Some(o) = v.as_object_mut() {
         o.insert("bridge".into(), super::join::call_view(&svc, &id));
+        // Operators' ground truth ("a person is here" / "still a machine"), each chained.
+        o.insert("labels".into(), serde_json::json!(labels));
     }
     Ok(Json(v))
 }

@@ -1,7 +1,7 @@
 //! The operator bridge over HTTP. A join link is its own credential (random, single use,
 //! expiring): `GET /join/{token}` serves the page, `POST /join/{token}/offer` uses the token
 //! and answers the browser's WebRTC offer; the leg then acts with its own secret under
-//! `/leg/{secret}/…` (state, mute, dtmf, takeover, hangup, owner, leave). People with a
+//! `/leg/{secret}/…` (state, mute, dtmf, takeover, hangup, owner, truth, leave). People with a
 //! token that may write (admins, operators; not auditors) mint links with
 //! `POST /v1/calls/{id}/join`.
 
@@ -136,9 +136,11 @@ pub struct ActionBody {
     digits: Option<String>,
     vendor_case: Option<String>,
     engineer: Option<String>,
+    /// `truth`: "person" or "machine".
+    label: Option<String>,
 }
 
-/// `POST /leg/{secret}/{action}`: mute, dtmf, takeover, hangup, owner, leave.
+/// `POST /leg/{secret}/{action}`: mute, dtmf, takeover, hangup, owner, truth, leave.
 pub async fn action(
     State(svc): State<Service>,
     Path((secret, action)): Path<(String, String)>,
@@ -232,6 +234,22 @@ pub async fn action(
                 engineer,
             }
         }
+        "truth" => {
+            talker("label the call")?;
+            let label = b
+                .label
+                .as_deref()
+                .and_then(crate::call::Label::parse)
+                .ok_or_else(|| {
+                    ApiError::new(StatusCode::BAD_REQUEST, "label: \"person\" or \"machine\"")
+                })?;
+            let by = leg_name(&s);
+            // Stored and chained first: the label is evidence even if the call ends now.
+            svc.store()
+                .label_call(&s.call.call_id, label.as_str(), &by)
+                .await?;
+            BridgeCmd::Label { label, by }
+        }
         other => {
             return Err(ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -245,6 +263,22 @@ pub async fn action(
         .await
         .map_err(|_| ApiError::new(StatusCode::GONE, "the call has ended"))?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Who a leg is, as labels and the timeline name it: "bridge L1 (Ada)" (the name the
+/// operator typed on joining, from the call's timeline).
+fn leg_name(s: &LegSession) -> String {
+    let leg = s.leg.to_string();
+    let name = s.call.timeline.borrow().iter().find_map(|e| match &e.kind {
+        crate::call::EventKind::OperatorJoined { leg: l, name, .. } if *l == leg => {
+            Some(name.clone())
+        }
+        _ => None,
+    });
+    match name {
+        Some(n) if n != leg => format!("bridge {leg} ({n})"),
+        _ => format!("bridge {leg}"),
+    }
 }
 
 /// Body of `POST /v1/calls/{id}/join`.

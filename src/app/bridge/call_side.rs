@@ -146,6 +146,7 @@ impl CallBridge {
             BridgeCmd::Hangup { leg } => Some(Action::Input(Input::Hangup(format!(
                 "operator {leg} hung up"
             )))),
+            BridgeCmd::Label { label, by } => Some(Action::Input(Input::Labelled { label, by })),
             BridgeCmd::LinkMinted { listen_only } => {
                 Some(Action::Event(EventKind::JoinLinkMinted { listen_only }))
             }

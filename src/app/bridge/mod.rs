@@ -65,6 +65,12 @@ pub enum BridgeCmd {
         vendor_case: Option<String>,
         engineer: Option<String>,
     },
+    /// An operator labelled the line ("a person is here" / "still a machine"); already
+    /// stored with the call and chained.
+    Label {
+        label: crate::call::Label,
+        by: String,
+    },
     /// A writer minted a join link; the timeline notes it (without the token).
     LinkMinted {
         listen_only: bool,

@@ -6,7 +6,7 @@ use crate::call::io::Heard;
 
 impl Call {
     /// The step running now, if the call is up.
-    fn running_step(&self) -> Option<&MenuStep> {
+    pub(super) fn running_step(&self) -> Option<&MenuStep> {
         match &self.state {
             State::Confirmed(d) => match d.menu {
                 MenuProgress::Running(i) => self.p.menu.get(i),
@@ -96,6 +96,7 @@ impl Call {
                 self.timers.stop(Timer::MenuStep);
                 self.out
                     .push_back(Output::Media(MediaCommand::Probing(false)));
+                self.human = true;
                 self.emit(
                     now,
                     EventKind::HumanDetected {

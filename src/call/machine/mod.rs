@@ -11,6 +11,7 @@ mod menu_walk;
 mod requests;
 mod responses;
 mod teardown;
+mod truth;
 
 use super::digest::{AuthFailure, AuthPolicy, DigestSession};
 use super::event::EventKind;
@@ -184,6 +185,8 @@ pub struct Call {
     digest: DigestSession,
     /// The listener reports speech right now.
     speaking: bool,
+    /// A person was detected (by the listener, or labelled by an operator).
+    human: bool,
 }
 
 impl Call {
@@ -223,6 +226,7 @@ impl Call {
             operator_on_line: false,
             digest: DigestSession::default(),
             speaking: false,
+            human: false,
             p,
         };
         call.invite.req.branch = call.new_branch();
@@ -311,6 +315,7 @@ impl Call {
             Input::OperatorJoined => self.operator_on_line = true,
             Input::TakeOver => self.take_over(now),
             Input::Heard(h) => self.heard(now, h),
+            Input::Labelled { label, by } => self.labelled(now, label, by),
         }
     }
 

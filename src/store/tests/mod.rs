@@ -3,6 +3,7 @@
 mod calls;
 mod groups;
 mod incidents;
+mod labels;
 mod migrations;
 mod restart;
 

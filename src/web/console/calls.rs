@@ -1,6 +1,7 @@
 //! One call: the staged clocks against the SLA with a verdict, the integrity state, the
-//! two-channel player with its waveform (peaks computed once, cached in the store) and
-//! event marks that seek, and every timeline event.
+//! two-channel player with its waveform (peaks computed once, cached in the store), the band
+//! of what the vendor channel was doing (band.rs) and event marks that seek, the operators'
+//! labels, and every timeline event.
 
 use super::incidents::check_badge;
 use super::{PageError, esc, secs, url, when};
@@ -224,7 +225,26 @@ pub async fn page(
     );
     // The verdict.
     let sla_ms = rec["sla"]["answer_within_ms"].as_u64();
+    let to_human = rec["time_to_human_ms"].as_u64();
+    let on_human = rec["sla"]["basis"] == "human";
     let (cls, text) = match (c.sla_met, c.time_to_answer_ms) {
+        (Some(met), tta) if on_human => (
+            if met { "met" } else { "missed" },
+            match to_human {
+                Some(h) => format!(
+                    "SLA {}: a person in {} (answered in {}, limit {})",
+                    if met { "met" } else { "missed" },
+                    secs(Some(h)),
+                    secs(tta),
+                    secs(sla_ms)
+                ),
+                None => format!(
+                    "SLA missed: no person on the line (answered in {}, limit {})",
+                    secs(tta),
+                    secs(sla_ms)
+                ),
+            },
+        ),
         (Some(true), tta) => (
             "met",
             format!(
@@ -267,6 +287,27 @@ pub async fn page(
         esc(c.reason.as_deref().unwrap_or("")),
         esc(&c.uri)
     );
+    // Time to a person and hold time (when the listener ran).
+    if let Some(h) = to_human {
+        let _ = write!(
+            b,
+            "<dt>Time to a person</dt><dd id='time-to-human'>{}{}</dd>",
+            secs(Some(h)),
+            match &rec["human"] {
+                v if v["disputed"] == true => " <span class='bad'>disputed by an operator</span>",
+                v if v["evidence"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|e| e == "operator")) =>
+                {
+                    " <span class='muted'>(an operator said so)</span>"
+                }
+                _ => "",
+            }
+        );
+    }
+    if let Some(h) = rec["hold_ms"].as_u64() {
+        let _ = write!(b, "<dt>Hold</dt><dd id='hold'>{}</dd>", secs(Some(h)));
+    }
     let check = verify_call(svc.store(), &c.call_id).await?;
     let _ = write!(
         b,
@@ -292,7 +333,14 @@ pub async fn page(
     b.push_str(&super::live::buttons(&svc, &who, &c.call_id));
 
     // Staged clocks.
-    let names = ["invite_sent", "ringing", "answered", "menu_done", "ended"];
+    let names = [
+        "invite_sent",
+        "ringing",
+        "answered",
+        "human",
+        "menu_done",
+        "ended",
+    ];
     let stages: Vec<(&str, Option<DateTime<Utc>>)> =
         names.iter().map(|n| (*n, stage(rec, n))).collect();
     b.push_str("<h2>Staged clocks</h2>");
@@ -361,12 +409,39 @@ pub async fn page(
                 }
             }
             b.push_str("<div class='head' id='head'></div></div>");
+            if let Some(z) = zero {
+                let band = super::band::fold(&c.events, z, dur * 1000.0);
+                if !band.spans.is_empty() {
+                    b.push_str(&super::band::html(&band, dur * 1000.0));
+                }
+            }
             b.push_str(
                 "<p class='muted'>Click an event mark, an event's time or the waveform to seek. \
                  The player fetches only the ranges it plays.</p>",
             );
         }
         None => b.push_str("<p class='muted'>No readable recording.</p>"),
+    }
+
+    // Operators' labels (ground truth), beside the listener's decision.
+    let labels = svc.store().call_labels(&c.call_id).await?;
+    if !labels.is_empty() {
+        b.push_str("<h2>Operator labels</h2><div class='scroll'><table id='labels'><tr><th>At (UTC)</th><th>Label</th><th>By</th><th class='num'>Chain entry</th></tr>");
+        for l in &labels {
+            let _ = write!(
+                b,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td class='num'>{}</td></tr>",
+                when(&l.at),
+                if l.label == "person" {
+                    "a person is here"
+                } else {
+                    "still a machine"
+                },
+                esc(&l.by),
+                l.seq
+            );
+        }
+        b.push_str("</table></div>");
     }
 
     // Timeline.

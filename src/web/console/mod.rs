@@ -4,6 +4,7 @@
 //! Every route sits behind `web::auth::layer`, except the login form.
 
 mod access;
+mod band;
 mod calls;
 mod group;
 mod incidents;
@@ -248,6 +249,12 @@ pre{white-space:pre-wrap;word-break:break-word;background:#f3f4f6;padding:.6rem;
 .wave .mark span{position:absolute;top:2px;left:4px;font-size:10px;color:#ffd54f;white-space:nowrap;pointer-events:none}
 .wave .head{position:absolute;top:0;bottom:0;width:2px;background:#fff;left:0;pointer-events:none}
 .wave .lab{position:absolute;left:6px;font-size:11px;color:#9ab;pointer-events:none}
+.band{position:relative;width:100%;height:20px;margin-top:4px}
+.band svg{position:absolute;inset:0;width:100%;height:100%;border-radius:3px}
+.band .human{position:absolute;top:-2px;bottom:-2px;border-left:2px solid #fff;padding-left:4px;font-size:11px;line-height:24px;color:#fff;white-space:nowrap;pointer-events:none}
+.band .human.disputed{border-left-style:dashed;color:#ffcc80}
+.legend{font-size:12px;margin:.3rem 0}
+.legend .sw{display:inline-block;width:.9em;height:.9em;border-radius:2px;vertical-align:-1px;margin:0 .25em 0 .6em}
 audio{width:100%;margin:.5rem 0}
 @media (max-width:640px){body{font-size:14px}main{padding:.5rem}th,td{padding:.3rem}.hide-s{display:none}}
 "#;
