@@ -5,12 +5,13 @@
 //! at once; the next start resumes after the stored steps.
 
 use super::call_task::SourceFactory;
+use super::call_watch;
 use super::ladder_task::{
     LadderCmd, Live, finish_call, ladder_finished, not_placed, notify, place, resume_at,
 };
 use super::service::Service;
 use crate::call::{CallRecord, Input, Outcome, Side};
-use crate::dialplan::{Dialplan, MenuVars};
+use crate::dialplan::{Dialplan, MenuStep, MenuVars};
 use crate::incident::Incident;
 use crate::ladder::{CallOutcome, LOST_RACE, Overlap, OverlapInput, OverlapOutput, Rung};
 use crate::store::{IncidentId, NewStep, StepEnd};
@@ -19,8 +20,6 @@ use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-/// How often ringing calls are checked for an answer.
-const ANSWER_POLL: Duration = Duration::from_millis(100);
 /// The ladder's reason when a graceful stop ends it.
 const STOPPING: &str = "hotline stopped; the ladder resumes on the next start";
 
@@ -39,6 +38,8 @@ struct Ringing {
     step: u32,
     call_id: String,
     answered: bool,
+    /// The listener detected a person on it (reported once).
+    person: bool,
 }
 
 impl Run<'_> {
@@ -52,8 +53,15 @@ impl Run<'_> {
             .iter()
             .map(|c| c.answer_within_or(cfg.sla.answer_within))
             .collect();
-        let mut ladder =
-            Overlap::new(Rung::from_dialplan(plan), slas).stop_when(&cfg.ladder.reached);
+        // Contacts whose menu holds for a person are judged on time to a human.
+        let human = plan
+            .contacts
+            .iter()
+            .map(|c| c.menu.iter().any(|s| matches!(s, MenuStep::WaitHuman(_))))
+            .collect();
+        let mut ladder = Overlap::new(Rung::from_dialplan(plan), slas)
+            .stop_when(&cfg.ladder.reached)
+            .judged_on_human(human, cfg.ladder.human_sla_miss);
         if resumed {
             let at = resume_at(svc, id, plan).await;
             ladder.start_at(Utc::now(), at.rung);
@@ -97,6 +105,7 @@ impl Run<'_> {
                                     step,
                                     call_id,
                                     answered: false,
+                                    person: false,
                                 };
                                 calls.insert(call, r);
                             }
@@ -185,7 +194,8 @@ impl Run<'_> {
             let wait = escalate
                 .and_then(|t| (t - Utc::now()).to_std().ok())
                 .unwrap_or(Duration::ZERO);
-            let ringing = calls.values().any(|c| !c.answered);
+            // Polled until each call has answered and had its person.
+            let watching = calls.values().any(|c| !c.answered || !c.person);
             tokio::select! {
                 Some((call, rec)) = done_rx.recv() => {
                     if let Some(c) = calls.remove(&call) {
@@ -205,11 +215,19 @@ impl Run<'_> {
                         }
                     }
                 },
-                _ = tokio::time::sleep(ANSWER_POLL), if ringing => {
+                _ = tokio::time::sleep(call_watch::POLL), if watching => {
                     for (call, c) in calls.iter_mut() {
-                        if !c.answered && inner.bridge.call(&c.call_id).is_some() {
+                        let Some(news) = call_watch::watch(&inner.bridge, &c.call_id) else {
+                            continue;
+                        };
+                        if !c.answered {
                             c.answered = true;
                             ladder.handle_input(Utc::now(), OverlapInput::Answered { call: *call });
+                        }
+                        if news.person && !c.person {
+                            c.person = true;
+                            call_watch::ring_on_human(svc, &c.call_id);
+                            ladder.handle_input(Utc::now(), OverlapInput::Person { call: *call });
                         }
                     }
                 }

@@ -5,6 +5,7 @@ mod brief;
 mod briefing_source;
 mod call_listener;
 mod call_task;
+mod call_watch;
 mod demo;
 mod dial;
 mod ladder_overlap;

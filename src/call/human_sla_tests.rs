@@ -86,10 +86,7 @@ fn a_person_after_the_miss_does_not_undo_it() {
 
 #[test]
 fn a_call_judged_on_the_answer_or_already_over_names_no_human_miss() {
-    let mut p = params(
-        vec![MenuStep::WaitHuman(Duration::from_secs(1200))],
-        false,
-    );
+    let mut p = params(vec![MenuStep::WaitHuman(Duration::from_secs(1200))], false);
     p.max_duration = Duration::from_secs(3600);
     let mut s = Sim::new(p);
     s.answer();
@@ -99,7 +96,10 @@ fn a_call_judged_on_the_answer_or_already_over_names_no_human_miss() {
     let mut s = holding_call();
     s.input(Input::Hangup("resolved".into()));
     s.advance(Duration::from_secs(120));
-    assert!(misses(&s).is_empty(), "a call on its way out misses nothing");
+    assert!(
+        misses(&s).is_empty(),
+        "a call on its way out misses nothing"
+    );
 }
 
 #[test]

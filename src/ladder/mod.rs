@@ -7,6 +7,9 @@
 //! it (no new step; the call in progress may still take the incident); the next start resumes
 //! it where it stopped (`resume.rs`).
 
+mod human;
+#[cfg(test)]
+mod human_tests;
 mod machine;
 mod overlap;
 mod reached;
@@ -14,6 +17,7 @@ mod resume;
 #[cfg(test)]
 mod tests;
 
+pub use human::{HumanSlaMiss, human_sla_reason};
 pub use machine::{CallOutcome, Input, Ladder, LadderEnd, Output, Rung};
 pub use overlap::{LOST_RACE, Overlap, OverlapInput, OverlapOutput};
 pub use reached::{Reached, reached_in};

@@ -307,6 +307,20 @@ fn each_case_is_caught_with_its_file_and_line() {
             says: "operator al: bad uri \"555-0100\"",
         },
         Case {
+            name: "ring_on_human names an unknown operator",
+            config: &[(
+                "[dialplans]",
+                "[[operators]]\nid = \"al\"\nname = \"Al\"\nuri = \"sip:al@127.0.0.1\"\n\
+                 [bridge]\nring_on_human = [\"al\", \"oncall-primary\"]\n[dialplans]",
+            )],
+            plan: &[],
+            extra_plan: None,
+            kind: Kind::Error,
+            file: "hotline.toml",
+            line_of: "\"oncall-primary\"",
+            says: "[bridge] ring_on_human names \"oncall-primary\", which is no [[operators]] id",
+        },
+        Case {
             name: "fallback_url without a scheme",
             config: &[(
                 "\"https://tickets.example.net/p0\"",
