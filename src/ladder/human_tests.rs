@@ -287,7 +287,7 @@ fn person_briefed_is_the_briefing_played_after_a_person_was_detected() {
     };
     assert_eq!(
         reached_in(&record(true)),
-        [Reached::BriefingPlayed, Reached::PersonBriefed]
+        [Reached::PersonBriefed, Reached::BriefingPlayed]
     );
     assert_eq!(reached_in(&record(false)), [Reached::BriefingPlayed]);
     assert_eq!(Reached::PersonBriefed.name(), "person_briefed");

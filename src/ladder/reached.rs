@@ -62,10 +62,11 @@ pub fn reached_in(rec: &CallRecord) -> Vec<Reached> {
             EventKind::OperatorTookOver { .. } => took_over = true,
             EventKind::HumanDetected { .. } => person = true,
             EventKind::PlaybackFinished { source } if source == BRIEFING && !took_over => {
-                add(Reached::BriefingPlayed);
+                // The stronger fact first: a ladder counting both names the person.
                 if person {
                     add(Reached::PersonBriefed);
                 }
+                add(Reached::BriefingPlayed);
             }
             EventKind::OperatorJoined {
                 listen_only: false, ..
