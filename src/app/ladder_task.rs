@@ -553,6 +553,7 @@ pub(super) async fn finish_call(
     inner
         .metrics
         .call(plan.id.as_str(), &result_name, side, tta);
+    inner.metrics.human(&rec);
     let end = StepEnd {
         outcome: Some(result),
         reason: reason.clone(),

@@ -174,7 +174,7 @@ fn shipped_files_are_valid() {
     let (_, demo) = plans.contact("demo-line").unwrap();
     assert_eq!(
         demo.destination.request_uri(None).unwrap(),
-        "sip:support@127.0.0.1:5090"
+        "sip:hold@127.0.0.1:5090"
     );
 
     let report = check(Path::new(SHIPPED), day("2026-11-26"), DEFAULT_MAX_AGE);
