@@ -74,6 +74,8 @@ impl Run<'_> {
         let mut shutdown = false;
         let mut cmds_open = true;
         let (mut failed_calls, mut ours) = (0u32, 0u32);
+        // The on-call phones were rung (at the first person).
+        let mut rung = false;
         loop {
             while let Some(out) = ladder.poll_output() {
                 match out {
@@ -226,7 +228,11 @@ impl Run<'_> {
                         }
                         if news.person && !c.person {
                             c.person = true;
-                            call_watch::ring_on_human(svc, &c.call_id);
+                            // On-call phones go to the first person only (the winner).
+                            if !rung {
+                                rung = true;
+                                call_watch::ring_on_human(svc, &c.call_id);
+                            }
                             ladder.handle_input(Utc::now(), OverlapInput::Person { call: *call });
                         }
                     }
