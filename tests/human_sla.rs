@@ -190,3 +190,89 @@ async fn no_person_within_the_sla_hangs_up_and_the_next_contact_gets_the_person(
     drop(s);
     let _ = phone.wait(Duration::from_secs(10));
 }
+
+/// `strategy = "overlap"`: the first contact answers at once and holds past its 4 s SLA; the
+/// second is dialled then while the first holds on; the first call with a *person* wins (not
+/// the first 200 OK) and the holding one is hung up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overlap_the_first_call_with_a_person_wins_not_the_first_answer() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let slow = sim_vendor("40s", "90s");
+    let quick = sim_vendor("1s", "35s");
+    let config = serve_config(dir.path(), "");
+    let menu = r#"{ wait = "human", timeout = "60s" }, { play = "briefing" }, { hangup = true }"#;
+    let plan = format!(
+        "vendor = \"HPE\"\nstrategy = \"overlap\"\n[[match]]\nvendor = \"HPE\"\n{}{}",
+        contact("hotline", slow.1, "4s", menu),
+        contact("vip", quick.1, "40s", menu),
+    )
+    .replace("sip:hotline@", "sip:hold@")
+    .replace("sip:vip@", "sip:hold@");
+    std::fs::write(dir.path().join("dialplans/hpe.toml"), plan).expect("plan");
+    let s = Server::start(&config);
+    let body = serde_json::json!({
+        "fingerprint": "fp-human-overlap",
+        "status": "firing",
+        "severity": "critical",
+        "asset": {"tag": "AT-2", "vendor": "HPE"},
+        "fault": {"summary": "disk failed"}
+    });
+    let resp = reqwest::Client::new()
+        .post(format!("{}/v1/hooks/generic", s.http))
+        .header("authorization", format!("Bearer {HOOK_TOKEN}"))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status().as_u16(), 202);
+    let v: Value = serde_json::from_str(&resp.text().await.expect("body")).expect("json");
+    let id = v["incidents"][0]["id"].as_str().expect("id").to_string();
+    let inc = settled(&s, &id, Duration::from_secs(90)).await;
+    let steps = inc["ladder"].as_array().expect("steps");
+    let by = |c: &str| {
+        steps
+            .iter()
+            .find(|s| s["contact"] == c)
+            .unwrap_or_else(|| panic!("no step for {c}: {inc:#}"))
+    };
+    println!(
+        "overlap: hotline {} ({}), vip {} ({}); {}",
+        by("hotline")["outcome"],
+        by("hotline")["reason"],
+        by("vip")["outcome"],
+        by("vip")["reason"],
+        inc["ladder_reason"]
+    );
+    assert_eq!(inc["ladder_state"], "done", "{inc:#}");
+    let reason = inc["ladder_reason"].as_str().unwrap_or("");
+    assert!(reason.starts_with("taken by vip"), "{reason}");
+    // The hotline was answered (by its IVR) and held, yet lost to the person on vip.
+    assert_eq!(by("hotline")["outcome"], "answered", "{inc:#}");
+    assert_eq!(by("hotline")["reason"], "another contact answered first");
+    let calls = inc["calls"].as_array().expect("calls");
+    let hotline = calls
+        .iter()
+        .find(|c| c["record"]["contact"] == "hotline")
+        .expect("hotline call");
+    assert!(at(hotline, "sla_missed").is_some());
+    assert!(at(hotline, "human_detected").is_none());
+    let vip = calls
+        .iter()
+        .find(|c| c["record"]["contact"] == "vip")
+        .expect("vip call");
+    assert!(at(vip, "human_detected").is_some());
+    // The hotline hung up only after the person on vip, not at vip's 200 OK.
+    let t = |c: &Value, k: &str| {
+        chrono::DateTime::parse_from_rfc3339(c["record"]["stages"][k].as_str().expect("stage"))
+            .expect("rfc3339")
+    };
+    let bye = events(hotline)
+        .into_iter()
+        .find(|e| e["kind"] == "bye_sent")
+        .and_then(|e| e["at"].as_str().map(str::to_string))
+        .expect("hotline hung up");
+    let bye = chrono::DateTime::parse_from_rfc3339(&bye).expect("rfc3339");
+    assert!(bye > t(vip, "answered"), "not at vip's 200 OK");
+    assert!(bye >= t(vip, "human"), "at vip's person");
+}
