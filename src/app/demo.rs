@@ -1,8 +1,9 @@
 //! `hotline demo`: the main job on embedded defaults. A simulated vendor line on loopback,
 //! `hotline serve` in-process, the shipped Alertmanager payload posted to its webhook: the
 //! incident routes to `dialplans/demo.toml`, the ladder calls down its contacts (busy, no
-//! answer within the SLA, answered), briefs, records; then the alert resolves. Prints what
-//! happened and where to look.
+//! answer within the SLA, then the hold line: a prompt, hold music, a person), briefs the
+//! person, records; then the alert resolves. Prints what happened (time to answer, to a
+//! human, the hold, the SLA verdict on its basis) and where to look.
 
 use super::serve::{ServeArgs, start};
 use super::sim_vendor::{SimVendorArgs, sim_vendor};
@@ -26,10 +27,10 @@ pub async fn demo(args: DemoArgs) -> Result<Value, String> {
     let vendor = SimVendorArgs {
         bind: args.vendor,
         transport: Transport::Udp,
-        ring: Duration::from_millis(1500),
+        ring: Duration::from_millis(1000),
         digit_timeout: Duration::from_secs(12),
         hangup_after: Duration::from_secs(90),
-        hold: Duration::from_secs(12),
+        hold: Duration::from_secs(8),
     };
     tokio::spawn(async move {
         if let Err(e) = sim_vendor(vendor, Some(tx)).await {
@@ -129,11 +130,16 @@ pub async fn demo(args: DemoArgs) -> Result<Value, String> {
     let _ = stop_tx.send(());
     let _ = server.await;
 
+    eprintln!("calls:");
+    for c in &view.calls {
+        eprintln!("  {}: {}", c.contact, call_summary(&c.record));
+    }
     let calls: Vec<Value> = view
         .calls
         .iter()
         .map(|c| {
             json!({
+                "summary": call_summary(&c.record),
                 "call_id": c.call_id,
                 "contact": c.contact,
                 "uri": c.uri,
@@ -160,4 +166,64 @@ pub async fn demo(args: DemoArgs) -> Result<Value, String> {
             "verify": "hotline verify --config hotline.toml",
         }
     }))
+}
+
+/// One line per call from its record: "answered 0.3 s, human after 14.2 s (hold 12.6 s), SLA
+/// (person within 30 s) met".
+pub fn call_summary(rec: &Value) -> String {
+    let secs = |v: &Value| v.as_f64().map(|ms| format!("{:.1} s", ms / 1000.0));
+    let within = rec["sla"]["answer_within_ms"]
+        .as_f64()
+        .map(|ms| format!("{} s", ms / 1000.0))
+        .unwrap_or_default();
+    let mut parts = Vec::new();
+    match secs(&rec["time_to_answer_ms"]) {
+        Some(a) => parts.push(format!("answered {a}")),
+        None => {
+            let why = rec["termination"]["reason"]
+                .as_str()
+                .unwrap_or("not answered");
+            parts.push(format!("not answered ({why})"));
+        }
+    }
+    let human = rec["sla"]["basis"] == "human";
+    if let Some(h) = secs(&rec["time_to_human_ms"]) {
+        let hold = secs(&rec["hold_ms"]).unwrap_or_else(|| "0.0 s".into());
+        parts.push(format!("human after {h} (hold {hold})"));
+    } else if human && rec["time_to_answer_ms"].is_u64() {
+        parts.push("no person".into());
+    }
+    let what = if human { "person" } else { "answer" };
+    let verdict = match rec["sla"]["met"].as_bool() {
+        Some(true) => "met",
+        Some(false) => "missed",
+        None => "no verdict",
+    };
+    parts.push(format!("SLA ({what} within {within}) {verdict}"));
+    parts.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn the_summary_reads_time_to_a_human_on_its_basis() {
+        let held = json!({
+            "time_to_answer_ms": 312, "time_to_human_ms": 14_200, "hold_ms": 12_600,
+            "sla": {"basis": "human", "answer_within_ms": 30_000, "met": true}
+        });
+        assert_eq!(
+            super::call_summary(&held),
+            "answered 0.3 s, human after 14.2 s (hold 12.6 s), SLA (person within 30 s) met"
+        );
+        let busy = json!({
+            "termination": {"reason": "486 Busy Here"},
+            "sla": {"basis": "answer", "answer_within_ms": 5_000, "met": false}
+        });
+        assert_eq!(
+            super::call_summary(&busy),
+            "not answered (486 Busy Here), SLA (answer within 5 s) missed"
+        );
+    }
 }

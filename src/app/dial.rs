@@ -428,7 +428,8 @@ pub async fn build_call(
         &recording.display().to_string(),
         Clock::now(),
     );
-    if menu.iter().any(|s| matches!(s, MenuStep::WaitHuman(_))) {
+    let human_basis = menu.iter().any(|s| matches!(s, MenuStep::WaitHuman(_)));
+    if human_basis {
         record.judge_on_human();
     }
     let params = CallParams {
@@ -455,6 +456,7 @@ pub async fn build_call(
         },
         // 96 random bits: branches cannot be guessed from anything a reader can see.
         branch_key: format!("{:024x}", rand::random::<u128>() >> 32),
+        human_sla: human_basis.then_some(answer_within),
     };
     let setup = CallSetup {
         sip,

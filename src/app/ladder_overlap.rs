@@ -5,13 +5,14 @@
 //! at once; the next start resumes after the stored steps.
 
 use super::call_task::SourceFactory;
+use super::call_watch;
 use super::ladder_task::{
     LadderCmd, Live, finish_call, ladder_finished, not_placed, notify, place, resume_at,
 };
 use super::ladder_wait::{Waited, call_room};
 use super::service::Service;
 use crate::call::{CallRecord, Input, Outcome, Side};
-use crate::dialplan::{Dialplan, MenuVars};
+use crate::dialplan::{Dialplan, MenuStep, MenuVars};
 use crate::incident::Incident;
 use crate::ladder::{CallOutcome, LOST_RACE, Overlap, OverlapInput, OverlapOutput, Rung};
 use crate::store::{IncidentId, NewStep, StepEnd};
@@ -20,8 +21,6 @@ use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-/// How often ringing calls are checked for an answer.
-const ANSWER_POLL: Duration = Duration::from_millis(100);
 /// The ladder's reason when a graceful stop ends it.
 const STOPPING: &str = "hotline stopped; the ladder resumes on the next start";
 
@@ -40,6 +39,8 @@ struct Ringing {
     step: u32,
     call_id: String,
     answered: bool,
+    /// The listener detected a person on it (reported once).
+    person: bool,
 }
 
 impl Run<'_> {
@@ -53,8 +54,15 @@ impl Run<'_> {
             .iter()
             .map(|c| c.answer_within_or(cfg.sla.answer_within))
             .collect();
-        let mut ladder =
-            Overlap::new(Rung::from_dialplan(plan), slas).stop_when(&cfg.ladder.reached);
+        // Contacts whose menu holds for a person are judged on time to a human.
+        let human = plan
+            .contacts
+            .iter()
+            .map(|c| c.menu.iter().any(|s| matches!(s, MenuStep::WaitHuman(_))))
+            .collect();
+        let mut ladder = Overlap::new(Rung::from_dialplan(plan), slas)
+            .stop_when(&cfg.ladder.reached)
+            .judged_on_human(human, cfg.ladder.human_sla_miss);
         if resumed {
             let at = resume_at(svc, id, plan).await;
             ladder.start_at(Utc::now(), at.rung);
@@ -67,6 +75,8 @@ impl Run<'_> {
         let mut shutdown = false;
         let mut cmds_open = true;
         let (mut failed_calls, mut ours) = (0u32, 0u32);
+        // The on-call phones were rung (at the first person).
+        let mut rung = false;
         loop {
             while let Some(out) = ladder.poll_output() {
                 match out {
@@ -109,6 +119,7 @@ impl Run<'_> {
                                     step,
                                     call_id,
                                     answered: false,
+                                    person: false,
                                 };
                                 calls.insert(call, r);
                             }
@@ -197,7 +208,8 @@ impl Run<'_> {
             let wait = escalate
                 .and_then(|t| (t - Utc::now()).to_std().ok())
                 .unwrap_or(Duration::ZERO);
-            let ringing = calls.values().any(|c| !c.answered);
+            // Polled until each call has answered and had its person.
+            let watching = calls.values().any(|c| !c.answered || !c.person);
             tokio::select! {
                 Some((call, rec)) = done_rx.recv() => {
                     if let Some(c) = calls.remove(&call) {
@@ -217,11 +229,23 @@ impl Run<'_> {
                         }
                     }
                 },
-                _ = tokio::time::sleep(ANSWER_POLL), if ringing => {
+                _ = tokio::time::sleep(call_watch::POLL), if watching => {
                     for (call, c) in calls.iter_mut() {
-                        if !c.answered && inner.bridge.call(&c.call_id).is_some() {
+                        let Some(news) = call_watch::watch(&inner.bridge, &c.call_id) else {
+                            continue;
+                        };
+                        if !c.answered {
                             c.answered = true;
                             ladder.handle_input(Utc::now(), OverlapInput::Answered { call: *call });
+                        }
+                        if news.person && !c.person {
+                            c.person = true;
+                            // On-call phones go to the first person only (the winner).
+                            if !rung {
+                                rung = true;
+                                call_watch::ring_on_human(svc, &c.call_id);
+                            }
+                            ladder.handle_input(Utc::now(), OverlapInput::Person { call: *call });
                         }
                     }
                 }

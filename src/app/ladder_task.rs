@@ -4,6 +4,7 @@
 use super::admission::Slot;
 use super::bridge::BridgeSetup;
 use super::call_task::{SourceFactory, run_bridged_call};
+use super::call_watch::{self, CallNews};
 use super::dial::{CallRequest, build_call};
 use super::ladder_wait::{Waited, call_room, group_briefing, merge, wait_ladder_room};
 use super::live::LiveSetup;
@@ -150,7 +151,8 @@ async fn ladder(
     }
     let mut ladder = Ladder::new(Rung::from_dialplan(plan))
         .stop_when(&svc.config().ladder.reached)
-        .wait_for_open(svc.config().ladder.wait_for_open);
+        .wait_for_open(svc.config().ladder.wait_for_open)
+        .on_human_sla_miss(svc.config().ladder.human_sla_miss);
     if resumed {
         let at = resume_at(&svc, &id, plan).await;
         ladder.resume(Utc::now(), &at);
@@ -158,6 +160,8 @@ async fn ladder(
         ladder.start(Utc::now());
     }
     let mut live: Option<Live> = None;
+    // What the live call has told the ladder so far (a person, an SLA miss).
+    let mut told = CallNews::default();
     let mut shutdown = false;
     // While draining: when the live call is hung up.
     let mut drain_until: Option<tokio::time::Instant> = None;
@@ -226,7 +230,10 @@ async fn ladder(
                     )
                     .await;
                     match placed {
-                        Ok(l) => live = Some(l),
+                        Ok(l) => {
+                            told = CallNews::default();
+                            live = Some(l)
+                        }
                         Err(why) => {
                             // Not dialled: stored as a failed step, and the ladder goes on.
                             let reason = format!("call could not be set up: {why}");
@@ -322,6 +329,12 @@ async fn ladder(
                         let _ = l.control.send(input).await;
                     }
                 }
+                Output::HangUp { reason } => {
+                    if let Some(l) = &live {
+                        notify(&svc, &format!("{}: {reason}: hanging up", plan.vendor)).await;
+                        let _ = l.control.send(Input::Hangup(reason)).await;
+                    }
+                }
                 Output::Finished(end) => {
                     let failures = (ours, failed_calls);
                     ladder_finished(&svc, &id, &incident, plan, &end, shutdown, failures).await;
@@ -370,6 +383,19 @@ async fn ladder(
                 }
             }
             _ = tokio::time::sleep(wait), if retry.is_some() => ladder.handle_timeout(Utc::now()),
+            _ = tokio::time::sleep(call_watch::POLL), if live.is_some() => {
+                let l = live.as_ref().expect("guarded");
+                if let Some(news) = call_watch::watch(&inner.bridge, &l.call_id) {
+                    if news.person && !told.person {
+                        told.person = true;
+                        call_watch::ring_on_human(&svc, &l.call_id);
+                    }
+                    if let (Some(within), None) = (news.human_sla_missed, told.human_sla_missed) {
+                        told.human_sla_missed = Some(within);
+                        ladder.handle_input(Utc::now(), ladder::Input::HumanSlaMissed { within });
+                    }
+                }
+            }
         }
     }
 }
@@ -618,6 +644,7 @@ pub(super) async fn finish_call(
     inner
         .metrics
         .call(plan.id.as_str(), &result_name, side, tta);
+    inner.metrics.human(&rec);
     let end = StepEnd {
         outcome: Some(result),
         reason: reason.clone(),

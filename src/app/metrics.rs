@@ -8,6 +8,41 @@ use std::sync::Mutex;
 /// Time-to-answer histogram bucket bounds, seconds.
 const TTA_BUCKETS: [f64; 10] = [1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 120.0];
 
+/// Time to a person and hold time histogram bucket bounds, seconds (holds run to minutes).
+const HOLD_BUCKETS: [f64; 11] = [
+    5.0, 10.0, 20.0, 30.0, 45.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0,
+];
+
+/// One histogram series: cumulative buckets over [`HOLD_BUCKETS`], count, sum.
+#[derive(Default)]
+struct Hold {
+    b: [u64; HOLD_BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+impl Hold {
+    fn observe(&mut self, t: f64) {
+        for (i, le) in HOLD_BUCKETS.iter().enumerate() {
+            if t <= *le {
+                self.b[i] += 1;
+            }
+        }
+        self.count += 1;
+        self.sum += t;
+    }
+
+    /// `name{labels,le=..}` lines, then `_sum` and `_count`.
+    fn render(&self, o: &mut String, name: &str, labels: &str) {
+        for (i, le) in HOLD_BUCKETS.iter().enumerate() {
+            let _ = writeln!(o, "{name}_bucket{{{labels},le=\"{le}\"}} {}", self.b[i]);
+        }
+        let _ = writeln!(o, "{name}_bucket{{{labels},le=\"+Inf\"}} {}", self.count);
+        let _ = writeln!(o, "{name}_sum{{{labels}}} {}", self.sum);
+        let _ = writeln!(o, "{name}_count{{{labels}}} {}", self.count);
+    }
+}
+
 #[derive(Default)]
 struct Inner {
     incidents: BTreeMap<(String, String), u64>,
@@ -15,6 +50,11 @@ struct Inner {
     calls: BTreeMap<(String, String, &'static str), u64>,
     tta: BTreeMap<String, ([u64; TTA_BUCKETS.len()], u64, f64)>,
     escalations: BTreeMap<String, u64>,
+    /// By (dialplan, contact): INVITE to a person's first words; hold music heard.
+    to_human: BTreeMap<(String, String), Hold>,
+    hold: BTreeMap<(String, String), Hold>,
+    /// SLA verdicts by (dialplan, basis, verdict).
+    sla: BTreeMap<(String, &'static str, &'static str), u64>,
     tickets: BTreeMap<String, u64>,
     active_calls: i64,
     refused: RefusedWindow,
@@ -150,6 +190,32 @@ impl Metrics {
         e.2 += t;
     }
 
+    /// A call's figures on time to a person (its record's `time_to_human_ms`, `hold_ms`) and
+    /// its SLA verdict on its basis (`answer` or `human`; no verdict, no count).
+    pub fn human(&self, rec: &crate::call::CallRecord) {
+        let mut m = self.lock();
+        let key = (rec.dialplan.clone(), rec.contact.clone());
+        if let Some(ms) = rec.time_to_human_ms {
+            m.to_human
+                .entry(key.clone())
+                .or_default()
+                .observe(ms as f64 / 1000.0);
+        }
+        if let Some(ms) = rec.hold_ms {
+            m.hold.entry(key).or_default().observe(ms as f64 / 1000.0);
+        }
+        if let Some(met) = rec.sla.met {
+            let basis = match rec.sla.basis {
+                crate::call::SlaBasis::Answer => "answer",
+                crate::call::SlaBasis::Human => "human",
+            };
+            let verdict = if met { "met" } else { "missed" };
+            *m.sla
+                .entry((rec.dialplan.clone(), basis, verdict))
+                .or_default() += 1;
+        }
+    }
+
     /// The ladder of `dialplan` moved to its next contact.
     pub fn escalation(&self, dialplan: &str) {
         *self.lock().escalations.entry(dialplan.into()).or_default() += 1;
@@ -278,6 +344,39 @@ impl Metrics {
         }
         let _ = writeln!(
             o,
+            "# HELP hotline_time_to_human_seconds INVITE sent to a person's first words (menus \
+             with wait = \"human\"), by dialplan and contact."
+        );
+        let _ = writeln!(o, "# TYPE hotline_time_to_human_seconds histogram");
+        for ((d, c), h) in &m.to_human {
+            let labels = format!("dialplan=\"{}\",contact=\"{}\"", esc(d), esc(c));
+            h.render(&mut o, "hotline_time_to_human_seconds", &labels);
+        }
+        let _ = writeln!(
+            o,
+            "# HELP hotline_hold_seconds Hold music heard before the person (or in the whole \
+             call), by dialplan and contact."
+        );
+        let _ = writeln!(o, "# TYPE hotline_hold_seconds histogram");
+        for ((d, c), h) in &m.hold {
+            let labels = format!("dialplan=\"{}\",contact=\"{}\"", esc(d), esc(c));
+            h.render(&mut o, "hotline_hold_seconds", &labels);
+        }
+        let _ = writeln!(
+            o,
+            "# HELP hotline_sla_total SLA verdicts, by dialplan, basis (answer: the 200 OK; \
+             human: a person on the line) and verdict."
+        );
+        let _ = writeln!(o, "# TYPE hotline_sla_total counter");
+        for ((d, basis, verdict), n) in &m.sla {
+            let _ = writeln!(
+                o,
+                "hotline_sla_total{{dialplan=\"{}\",basis=\"{basis}\",verdict=\"{verdict}\"}} {n}",
+                esc(d)
+            );
+        }
+        let _ = writeln!(
+            o,
             "# HELP hotline_escalations_total Moves to the next contact of a ladder."
         );
         let _ = writeln!(o, "# TYPE hotline_escalations_total counter");
@@ -343,5 +442,76 @@ mod tests {
         assert!(t.contains(
             "hotline_calls_total{dialplan=\"hpe\",result=\"failed\",side=\"gateway\"} 1"
         ));
+    }
+
+    #[test]
+    fn renders_time_to_a_human_hold_and_sla_by_basis() {
+        use crate::call::{CallRecord, Clock, EventKind};
+        use std::time::{Duration, Instant};
+        let m = super::Metrics::default();
+        let t0 = Instant::now();
+        let ms = |n: u64| t0 + Duration::from_millis(n);
+        let mut r = CallRecord::new(
+            "c1",
+            "hpe",
+            "hpe-hotline",
+            "sip:x@y",
+            Duration::from_secs(30),
+            "r.wav",
+            Clock::now(),
+        );
+        r.judge_on_human();
+        let invite = EventKind::InviteSent {
+            cseq: 1,
+            authenticated: false,
+        };
+        r.push(ms(0), invite.clone());
+        r.push(ms(300), EventKind::Answered { code: 200 });
+        let music = |started| {
+            let sound = "music".to_string();
+            if started {
+                EventKind::SoundStarted { sound }
+            } else {
+                EventKind::SoundEnded { sound }
+            }
+        };
+        r.push(ms(5_000), music(true));
+        r.push(ms(17_000), music(false));
+        r.push(
+            ms(20_000),
+            EventKind::HumanDetected {
+                confidence: 0.9,
+                evidence: vec![],
+                onset_ms_before: 2_000,
+            },
+        );
+        m.human(&r);
+        // An answer-basis call that missed: counted apart.
+        let mut a = CallRecord::new(
+            "c2",
+            "hpe",
+            "hpe-vip",
+            "sip:x@y",
+            Duration::from_secs(5),
+            "r.wav",
+            Clock::now(),
+        );
+        a.push(ms(0), invite);
+        a.push(ms(9_000), EventKind::Answered { code: 200 });
+        m.human(&a);
+        let t = m.render();
+        let series = "dialplan=\"hpe\",contact=\"hpe-hotline\"";
+        for line in [
+            format!("hotline_time_to_human_seconds_bucket{{{series},le=\"20\"}} 1"),
+            format!("hotline_time_to_human_seconds_bucket{{{series},le=\"10\"}} 0"),
+            format!("hotline_time_to_human_seconds_sum{{{series}}} 18"),
+            format!("hotline_hold_seconds_bucket{{{series},le=\"20\"}} 1"),
+            format!("hotline_hold_seconds_sum{{{series}}} 12"),
+            "hotline_sla_total{dialplan=\"hpe\",basis=\"human\",verdict=\"met\"} 1".into(),
+            "hotline_sla_total{dialplan=\"hpe\",basis=\"answer\",verdict=\"missed\"} 1".into(),
+        ] {
+            assert!(t.contains(&line), "{line} in\n{t}");
+        }
+        assert!(!t.contains("contact=\"hpe-vip\""), "no person, no series");
     }
 }

@@ -6,6 +6,7 @@ mod brief;
 mod briefing_source;
 mod call_listener;
 mod call_task;
+mod call_watch;
 mod demo;
 mod dial;
 mod groups;

@@ -175,6 +175,12 @@ pub enum EventKind {
     NoHuman {
         waited_ms: u64,
     },
+    /// The SLA ran out before what it is measured to happened (`basis` human: no person on
+    /// the line `within_ms` after the INVITE). The verdict is a miss from here on.
+    SlaMissed {
+        basis: super::record::SlaBasis,
+        within_ms: u64,
+    },
     Ended {
         result: Outcome,
     },
@@ -246,6 +252,7 @@ impl EventKind {
             EventKind::HumanDetected { .. } => "human_detected",
             EventKind::OperatorLabel { .. } => "operator_label",
             EventKind::NoHuman { .. } => "no_human",
+            EventKind::SlaMissed { .. } => "sla_missed",
             EventKind::Ended { .. } => "ended",
             EventKind::Interrupted { .. } => "interrupted",
             EventKind::ByeFailed { .. } => "bye_failed",

@@ -17,6 +17,8 @@ mod termination;
 mod timer;
 
 #[cfg(test)]
+mod human_sla_tests;
+#[cfg(test)]
 mod tests;
 
 pub use digest::{
@@ -32,6 +34,6 @@ pub use machine::{BRIEFING, BriefingPolicy, Call, CallParams, PROBE, RingLimit};
 pub use menu::MenuStep;
 pub use orphan_bye::{ByeEnd, ByeOutput, ByeTx};
 pub use phase::{Phase, PhaseTracker};
-pub use record::{CallRecord, Clock, MediaStats, TimelineEvent};
+pub use record::{CallRecord, Clock, MediaStats, SlaBasis, TimelineEvent};
 pub use termination::{Outcome, Party, Side, Termination};
 pub use timer::Timer;

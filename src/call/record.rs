@@ -82,7 +82,7 @@ pub struct Stages {
 
 /// What the SLA is measured to: the 200 OK, or a person on the line (a contact whose menu
 /// has `wait = "human"`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SlaBasis {
     Answer,
@@ -307,6 +307,9 @@ impl CallRecord {
                     h.disputed = true;
                 }
             }
+            // The SLA ran out with no person (the core's `HumanSla` timer): a miss at once,
+            // not at the end of the hold.
+            EventKind::SlaMissed { .. } => self.sla.met = Some(false),
             EventKind::MenuDone => self.stages.menu_done = Some(utc),
             EventKind::Ended { .. } => {
                 self.add_hold(at);
@@ -342,8 +345,13 @@ impl CallRecord {
 
     /// Records how the call ended. An unanswered call that ended on our side (or that we
     /// withdrew) has no SLA verdict: the vendor never had the chance to answer.
+    /// A miss already on the timeline (`sla_missed`) stands: the vendor had the whole SLA.
     pub fn terminate(&mut self, t: Termination) {
-        if self.stages.answered.is_none() && t.side() != super::Side::Vendor {
+        let missed = self
+            .events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::SlaMissed { .. }));
+        if self.stages.answered.is_none() && t.side() != super::Side::Vendor && !missed {
             self.sla.met = None;
         }
         self.termination = Some(t);

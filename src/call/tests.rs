@@ -13,10 +13,10 @@ fn sdp_with(dir: &str) -> String {
     ANSWER_SDP.replace("a=sendrecv", dir)
 }
 
-struct Sim {
-    call: Call,
-    now: Instant,
-    log: Vec<Output>,
+pub(super) struct Sim {
+    pub(super) call: Call,
+    pub(super) now: Instant,
+    pub(super) log: Vec<Output>,
     handles: u64,
 }
 
@@ -24,7 +24,7 @@ fn trunk() -> std::net::SocketAddr {
     "127.0.0.1:5060".parse().expect("literal")
 }
 
-fn params(menu: Vec<MenuStep>, reliable: bool) -> CallParams {
+pub(super) fn params(menu: Vec<MenuStep>, reliable: bool) -> CallParams {
     CallParams {
         call_id: CallId("abc123".into()),
         local_tag: Tag("ltag".into()),
@@ -41,11 +41,12 @@ fn params(menu: Vec<MenuStep>, reliable: bool) -> CallParams {
         }),
         briefing: BriefingPolicy::default(),
         branch_key: "k7f3a9c2e".into(),
+        human_sla: None,
     }
 }
 
 impl Sim {
-    fn new(p: CallParams) -> Self {
+    pub(super) fn new(p: CallParams) -> Self {
         let now = Instant::now();
         let mut s = Self {
             call: Call::new(p, now),
@@ -57,7 +58,7 @@ impl Sim {
         s
     }
 
-    fn drain(&mut self) -> Vec<Output> {
+    pub(super) fn drain(&mut self) -> Vec<Output> {
         let mut v = Vec::new();
         while let Some(o) = self.call.poll_output() {
             v.push(o);
@@ -67,7 +68,7 @@ impl Sim {
     }
 
     /// Advances simulated time by `d`, firing timers on the way.
-    fn advance(&mut self, d: Duration) -> Vec<Output> {
+    pub(super) fn advance(&mut self, d: Duration) -> Vec<Output> {
         let end = self.now + d;
         while let Some(t) = self.call.poll_timeout() {
             if t > end {
@@ -80,7 +81,7 @@ impl Sim {
         self.drain()
     }
 
-    fn input(&mut self, i: Input) -> Vec<Output> {
+    pub(super) fn input(&mut self, i: Input) -> Vec<Output> {
         self.call.handle_input(self.now, i);
         self.drain()
     }
@@ -123,7 +124,7 @@ impl Sim {
         })
     }
 
-    fn invite_resp(&self, status: u16, sdp: Option<&str>) -> Input {
+    pub(super) fn invite_resp(&self, status: u16, sdp: Option<&str>) -> Input {
         self.resp(status, Method::Invite, self.invite_cseq(), sdp)
     }
 
@@ -139,7 +140,7 @@ impl Sim {
         })
     }
 
-    fn sent_requests(&self, m: Method) -> Vec<OutRequest> {
+    pub(super) fn sent_requests(&self, m: Method) -> Vec<OutRequest> {
         self.log
             .iter()
             .filter_map(|o| match o {
@@ -165,7 +166,7 @@ impl Sim {
             .collect()
     }
 
-    fn events(&self) -> Vec<&'static str> {
+    pub(super) fn events(&self) -> Vec<&'static str> {
         self.log
             .iter()
             .filter_map(|o| match o {
@@ -176,7 +177,7 @@ impl Sim {
             .collect()
     }
 
-    fn media(&self) -> Vec<MediaCommand> {
+    pub(super) fn media(&self) -> Vec<MediaCommand> {
         self.log
             .iter()
             .filter_map(|o| match o {
@@ -191,7 +192,7 @@ impl Sim {
     }
 
     /// Rings then answers, returning with the call confirmed.
-    fn answer(&mut self) {
+    pub(super) fn answer(&mut self) {
         let r = self.invite_resp(180, None);
         self.input(r);
         self.advance(Duration::from_millis(1500));
@@ -922,7 +923,7 @@ fn briefing_call(repeats: u8) -> Sim {
     s
 }
 
-fn plays(s: &Sim) -> usize {
+pub(super) fn plays(s: &Sim) -> usize {
     s.media()
         .iter()
         .filter(|m| matches!(m, MediaCommand::Play { .. }))

@@ -41,9 +41,12 @@ pub enum Timer {
     MaxDuration,
     /// After the briefing: if the far end stays silent this long, play it again.
     BriefingSilence,
+    /// A contact judged on time to a person (its menu waits for a human): the SLA
+    /// (`answer_within`, counted from the INVITE) runs out here if no person is on the line.
+    HumanSla,
 }
 
-const ALL: [Timer; 12] = [
+const ALL: [Timer; 13] = [
     Timer::A,
     Timer::B,
     Timer::D,
@@ -56,6 +59,7 @@ const ALL: [Timer; 12] = [
     Timer::MenuStep,
     Timer::MaxDuration,
     Timer::BriefingSilence,
+    Timer::HumanSla,
 ];
 
 /// A deadline per named timer.

@@ -15,6 +15,10 @@ pub struct BridgeConfig {
     pub public_url: Option<String>,
     /// Address the browser legs' ICE candidates use (default: `[media] advertise`).
     pub webrtc_ip: Option<IpAddr>,
+    /// `[[operators]]` ids whose phones are rung into a ladder call the moment the listener
+    /// detects a person on it (never during the hold). Checked by `hotline check`.
+    #[serde(default)]
+    pub ring_on_human: Vec<String>,
 }
 
 fn default_ttl() -> Duration {
@@ -27,6 +31,7 @@ impl Default for BridgeConfig {
             join_ttl: default_ttl(),
             public_url: None,
             webrtc_ip: None,
+            ring_on_human: Vec::new(),
         }
     }
 }

@@ -197,9 +197,13 @@ pub struct LadderConfig {
     pub ticket_retry: Duration,
     /// When a call has reached the vendor and stops the ladder (any one of these); a far-end
     /// hang-up after that is a successful end. Default: all of `menu_completed`,
-    /// `briefing_played`, `operator_joined`.
+    /// `briefing_played`, `operator_joined`, `person_briefed`.
     #[serde(default = "default_reached", deserialize_with = "reached_list")]
     pub reached: Vec<crate::ladder::Reached>,
+    /// A call judged on time to a person with none on the line within its SLA: `escalate`
+    /// (default; like a no-answer) or `keep` (record the miss only).
+    #[serde(default)]
+    pub human_sla_miss: crate::ladder::HumanSlaMiss,
     /// Incidents on the same vendor line that also share this join one call (`asset`,
     /// `site`, `none`); a dialplan may set its own.
     #[serde(default)]
@@ -256,7 +260,8 @@ fn reached_list<'de, D: serde::Deserializer<'de>>(
     let list = Vec::<crate::ladder::Reached>::deserialize(d)?;
     if list.is_empty() {
         return Err(serde::de::Error::custom(
-            "reached must name at least one of menu_completed, briefing_played, operator_joined",
+            "reached must name at least one of menu_completed, briefing_played, operator_joined, \
+             person_briefed",
         ));
     }
     Ok(list)
@@ -307,6 +312,7 @@ impl Default for LadderConfig {
             per_delivery: super::caps::default_per_delivery(),
             per_dialplan: super::caps::default_per_dialplan(),
             rtp_share_percent: super::caps::default_rtp_share(),
+            human_sla_miss: Default::default(),
         }
     }
 }

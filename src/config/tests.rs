@@ -328,6 +328,17 @@ fn ladder_reached_defaults_to_every_fact_and_refuses_an_empty_list() {
     let text = format!("{GOOD}\n[ladder]\nreached = []\n");
     let err = load(&write(dir.path(), &text)).unwrap_err().to_string();
     assert!(err.contains("reached must name at least one"), "{err}");
+    let text =
+        format!("{GOOD}\n[ladder]\nreached = [\"person_briefed\"]\nhuman_sla_miss = \"keep\"\n");
+    let config = load(&write(dir.path(), &text)).unwrap();
+    assert_eq!(config.ladder.reached, [Reached::PersonBriefed]);
+    assert_eq!(
+        config.ladder.human_sla_miss,
+        crate::ladder::HumanSlaMiss::Keep
+    );
+    let text = format!("{GOOD}\n[ladder]\nhuman_sla_miss = \"hang_up\"\n");
+    let err = load(&write(dir.path(), &text)).unwrap_err().to_string();
+    assert!(err.contains("unknown variant `hang_up`"), "{err}");
     let text = format!("{GOOD}\n[ladder]\nreached = [\"human_heard\"]\n");
     let err = load(&write(dir.path(), &text)).unwrap_err().to_string();
     assert!(err.contains("unknown variant `human_heard`"), "{err}");

@@ -1,6 +1,6 @@
 //! See the module docs.
 
-use super::Reached;
+use super::{HumanSlaMiss, Reached};
 use crate::call::{Outcome, Side};
 use crate::dialplan::{Dialplan, Hours};
 use chrono::{DateTime, Utc};
@@ -49,6 +49,10 @@ pub struct CallOutcome {
 pub enum Input {
     /// The call started by the last `Dial` ended.
     CallEnded(CallOutcome),
+    /// The call in progress is judged on time to a person and none was on the line within
+    /// its SLA (`within`, from the INVITE): the core's `sla_missed`. With
+    /// `[ladder] human_sla_miss = "escalate"` it is hung up and the next contact called.
+    HumanSlaMissed { within: Duration },
     /// The incident resolved (or an operator stopped the ladder).
     Stop(String),
     /// hotline is stopping gracefully: take no new step; a call in progress goes on (the
@@ -105,6 +109,11 @@ pub enum Output {
     CancelCall {
         reason: String,
     },
+    /// Hang the call in progress up, answered or not (BYE, or CANCEL while ringing): it
+    /// missed its SLA on time to a person and the ladder moves on.
+    HangUp {
+        reason: String,
+    },
     Finished(LadderEnd),
 }
 
@@ -114,6 +123,9 @@ enum State {
     Calling {
         rung: usize,
         attempt: u32,
+        /// Hung up for an SLA miss on time to a person: when it ends, the next contact
+        /// (the contact's retries do not apply: a retry would hold again).
+        escalated: bool,
     },
     /// Waiting `retry_after` before the next attempt on the same contact.
     Waiting {
@@ -146,6 +158,8 @@ pub struct Ladder {
     wait_for_open: Duration,
     /// Contacts skipped for their hours in this run, and not yet waited for.
     closed: Vec<usize>,
+    /// What an SLA miss on time to a person does (`[ladder] human_sla_miss`).
+    on_human_miss: HumanSlaMiss,
 }
 
 impl Ladder {
@@ -158,6 +172,7 @@ impl Ladder {
             stop_when: Reached::DEFAULT.to_vec(),
             wait_for_open: Duration::ZERO,
             closed: Vec::new(),
+            on_human_miss: HumanSlaMiss::default(),
         }
     }
 
@@ -165,6 +180,13 @@ impl Ladder {
     /// wait_for_open`) rather than ending exhausted; each contact is waited for once.
     pub fn wait_for_open(mut self, d: Duration) -> Self {
         self.wait_for_open = d;
+        self
+    }
+
+    /// What an SLA miss on time to a person does (`[ladder] human_sla_miss`; default
+    /// escalate).
+    pub fn on_human_sla_miss(mut self, policy: HumanSlaMiss) -> Self {
+        self.on_human_miss = policy;
         self
     }
 
@@ -243,6 +265,19 @@ impl Ladder {
     pub fn handle_input(&mut self, now: DateTime<Utc>, input: Input) {
         match input {
             Input::CallEnded(o) => self.call_ended(now, o),
+            Input::HumanSlaMissed { within } => {
+                if let State::Calling {
+                    escalated: escalated @ false,
+                    ..
+                } = &mut self.state
+                    && self.on_human_miss == HumanSlaMiss::Escalate
+                {
+                    *escalated = true;
+                    self.out.push_back(Output::HangUp {
+                        reason: super::human_sla_reason(within),
+                    });
+                }
+            }
             Input::Stop(reason) => match std::mem::replace(&mut self.state, State::Done) {
                 State::Calling { .. } => {
                     self.out.push_back(Output::CancelCall {
@@ -260,7 +295,7 @@ impl Ladder {
                 _ => self.finish(LadderEnd::Stopped { reason }),
             },
             Input::Drain(reason) => match std::mem::replace(&mut self.state, State::Done) {
-                State::Calling { rung, attempt } => {
+                State::Calling { rung, attempt, .. } => {
                     self.state = State::Draining {
                         rung,
                         attempt,
@@ -277,7 +312,11 @@ impl Ladder {
 
     fn call_ended(&mut self, now: DateTime<Utc>, o: CallOutcome) {
         match std::mem::replace(&mut self.state, State::Done) {
-            State::Calling { rung, attempt } => {
+            State::Calling {
+                rung,
+                attempt,
+                escalated,
+            } => {
                 let contact = self.rungs[rung].contact.clone();
                 if let Some(by) = self.took(&o) {
                     return self.finish(LadderEnd::Taken {
@@ -292,7 +331,10 @@ impl Ladder {
                     outcome: o,
                 });
                 let r = &self.rungs[rung];
-                if attempt <= r.retries {
+                if escalated {
+                    // Hung up for no person within the SLA: the next contact at once.
+                    self.try_rung(now, rung + 1, 1);
+                } else if attempt <= r.retries {
                     if r.retry_after.is_zero() {
                         self.try_rung(now, rung, attempt + 1);
                     } else {
@@ -342,7 +384,11 @@ impl Ladder {
                     contact: r.contact.clone(),
                     attempt,
                 });
-                self.state = State::Calling { rung, attempt };
+                self.state = State::Calling {
+                    rung,
+                    attempt,
+                    escalated: false,
+                };
                 return;
             }
             self.out.push_back(Output::Skipped {

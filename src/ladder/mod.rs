@@ -1,6 +1,7 @@
 //! The escalation ladder of one incident as a pure, time-injected state machine (like
 //! `crate::call`): try the dialplan's contacts in order; busy, no answer, rejected, failed or
-//! an SLA miss moves to the next contact at once (after the contact's own retries); a contact
+//! an SLA miss moves to the next contact at once (after the contact's own retries; a miss on
+//! time to a person, `human.rs`, hangs the holding call up and skips them); a contact
 //! outside its hours is skipped with a reason; a call that reached the vendor (`reached.rs`:
 //! the briefing played once in full, an operator joined, the menu completed; which of them
 //! count is `[ladder] reached`) stops the ladder, however it ends afterwards. Exhausted → the fallback (a P0 ticket). A graceful stop drains
@@ -11,6 +12,9 @@
 
 mod admission;
 mod grouping;
+mod human;
+#[cfg(test)]
+mod human_tests;
 mod machine;
 mod overlap;
 mod reached;
@@ -20,6 +24,7 @@ mod tests;
 
 pub use admission::{Admission, Admit, Grant, Limit, Priority};
 pub use grouping::{asset_of, group_key};
+pub use human::{HumanSlaMiss, human_sla_reason};
 pub use machine::{CallOutcome, Input, Ladder, LadderEnd, Output, Rung};
 pub use overlap::{LOST_RACE, Overlap, OverlapInput, OverlapOutput};
 pub use reached::{Reached, reached_in};

@@ -7,9 +7,14 @@
 //! no contact is left. `retries` do not apply here: the ladder never calls back a contact it
 //! has moved past.
 //!
+//! A contact judged on time to a person (its menu has `wait = "human"`) under
+//! `[ladder] human_sla_miss = "escalate"`: its 200 OK wins nothing (a vendor answers at once
+//! with a menu and hold music); its SLA runs on while it holds, the next contact starts at the
+//! miss, and the first call with a person on the line wins; the others are hung up.
+//!
 //! Driven by `app::ladder_overlap` for a dialplan with `strategy = "overlap"`.
 
-use super::{CallOutcome, LadderEnd, Reached, Rung};
+use super::{CallOutcome, HumanSlaMiss, LadderEnd, Reached, Rung};
 use chrono::{DateTime, Utc};
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -19,6 +24,8 @@ use std::time::Duration;
 pub enum OverlapInput {
     /// A 2xx: this call was answered.
     Answered { call: u32 },
+    /// The listener detected a person on this call (`human_detected`).
+    Person { call: u32 },
     /// This call ended.
     Ended { call: u32, outcome: CallOutcome },
     /// The incident resolved (or an operator stopped the ladder): cancel every call.
@@ -59,6 +66,8 @@ struct Active {
     rung: usize,
     /// When the next contact starts if this one is still unanswered (the newest call only).
     escalate_at: Option<DateTime<Utc>>,
+    /// Wins only with a person on the line, not at its 200 OK.
+    wants_person: bool,
 }
 
 /// One incident's ladder under the overlap strategy.
@@ -67,6 +76,8 @@ pub struct Overlap {
     rungs: Vec<Rung>,
     /// The SLA of each rung (`answer_within`, the contact's or the default).
     slas: Vec<Duration>,
+    /// Rungs judged on time to a person that win only with one (see the module docs).
+    wants_person: Vec<bool>,
     stop_when: Vec<Reached>,
     next_rung: usize,
     next_call: u32,
@@ -86,6 +97,7 @@ impl Overlap {
         Self {
             rungs,
             slas,
+            wants_person: Vec::new(),
             stop_when: Reached::DEFAULT.to_vec(),
             next_rung: 0,
             next_call: 1,
@@ -100,6 +112,17 @@ impl Overlap {
     /// Which facts stop the ladder (`[ladder] reached`).
     pub fn stop_when(mut self, reached: &[Reached]) -> Self {
         self.stop_when = reached.to_vec();
+        self
+    }
+
+    /// Which rungs are judged on time to a person (`human[i]` for `rungs[i]`), and what a
+    /// miss does: under [`HumanSlaMiss::Escalate`] those calls win only with a person on the
+    /// line; under `Keep` they win at the 200 OK like the others.
+    pub fn judged_on_human(mut self, human: Vec<bool>, policy: HumanSlaMiss) -> Self {
+        self.wants_person = match policy {
+            HumanSlaMiss::Escalate => human,
+            HumanSlaMiss::Keep => Vec::new(),
+        };
         self
     }
 
@@ -134,7 +157,8 @@ impl Overlap {
         self.done
     }
 
-    /// The newest call missed its SLA: the next contact starts, the call keeps ringing.
+    /// The newest call missed its SLA: the next contact starts, the call keeps ringing (or
+    /// holding, for a call that waits for a person).
     pub fn handle_timeout(&mut self, now: DateTime<Utc>) {
         if self.poll_timeout().is_none_or(|t| now < t) {
             return;
@@ -150,7 +174,18 @@ impl Overlap {
             return;
         }
         match input {
-            OverlapInput::Answered { call } => self.answered(call),
+            OverlapInput::Answered { call } => {
+                let holding = self.calls.iter().any(|a| a.call == call && a.wants_person);
+                if !holding {
+                    self.answered(call)
+                }
+            }
+            OverlapInput::Person { call } => {
+                let waits = self.calls.iter().any(|a| a.call == call && a.wants_person);
+                if waits {
+                    self.answered(call)
+                }
+            }
             OverlapInput::Ended { call, outcome } => self.ended(now, call, outcome),
             OverlapInput::Stop(reason) => {
                 if self.stopping.is_some() {
@@ -267,6 +302,7 @@ impl Overlap {
                 call,
                 rung,
                 escalate_at: Some(now + chrono::Duration::from_std(sla).unwrap_or_default()),
+                wants_person: self.wants_person.get(rung).copied().unwrap_or(false),
             });
             self.out.push_back(OverlapOutput::Dial {
                 call,

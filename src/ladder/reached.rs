@@ -1,8 +1,7 @@
 //! When a call has reached the vendor: the facts an answered call can establish, read from its
 //! record. `[ladder] reached` names which of them stop the ladder (any one is enough); after
 //! that, however the call ends (the far end hanging up included) the incident is taken, not
-//! escalated. A new fact (a person heard and briefed, from the listener) is one more variant
-//! here and one more arm in [`reached_in`].
+//! escalated.
 
 use crate::call::{BRIEFING, CallRecord, EventKind};
 use serde::{Deserialize, Serialize};
@@ -19,14 +18,18 @@ pub enum Reached {
     BriefingPlayed,
     /// An operator who can speak (not a listen-only leg) joined the call.
     OperatorJoined,
+    /// The listener detected a person (`human_detected`) and the briefing then played to
+    /// its end: a person at the vendor heard it (never the hold music).
+    PersonBriefed,
 }
 
 impl Reached {
-    /// `[ladder] reached` when not set: any of the three.
-    pub const DEFAULT: [Reached; 3] = [
+    /// `[ladder] reached` when not set: any of them.
+    pub const DEFAULT: [Reached; 4] = [
         Reached::MenuCompleted,
         Reached::BriefingPlayed,
         Reached::OperatorJoined,
+        Reached::PersonBriefed,
     ];
 
     /// The name used in the config and in reason texts.
@@ -35,6 +38,7 @@ impl Reached {
             Reached::MenuCompleted => "menu_completed",
             Reached::BriefingPlayed => "briefing_played",
             Reached::OperatorJoined => "operator_joined",
+            Reached::PersonBriefed => "person_briefed",
         }
     }
 }
@@ -47,6 +51,7 @@ pub fn reached_in(rec: &CallRecord) -> Vec<Reached> {
         return out;
     }
     let mut took_over = false;
+    let mut person = false;
     let mut add = |r: Reached| {
         if !out.contains(&r) {
             out.push(r);
@@ -55,8 +60,13 @@ pub fn reached_in(rec: &CallRecord) -> Vec<Reached> {
     for e in &rec.events {
         match &e.kind {
             EventKind::OperatorTookOver { .. } => took_over = true,
+            EventKind::HumanDetected { .. } => person = true,
             EventKind::PlaybackFinished { source } if source == BRIEFING && !took_over => {
-                add(Reached::BriefingPlayed)
+                // The stronger fact first: a ladder counting both names the person.
+                if person {
+                    add(Reached::PersonBriefed);
+                }
+                add(Reached::BriefingPlayed);
             }
             EventKind::OperatorJoined {
                 listen_only: false, ..

@@ -299,6 +299,11 @@ pub struct CallFact {
     pub result: Option<String>,
     pub started_at: Option<DateTime<Utc>>,
     pub time_to_answer_ms: Option<u64>,
+    /// INVITE to a person's first words, and hold music heard (from the record).
+    pub time_to_human_ms: Option<u64>,
+    pub hold_ms: Option<u64>,
+    /// What `sla_met` was judged on: the 200 OK, or a person on the line.
+    pub sla_basis: crate::call::SlaBasis,
     pub sla_met: Option<bool>,
     pub ended: bool,
     /// A stop cut the call short (`ended` stays false): recovered and sealed at the next start.
@@ -331,7 +336,7 @@ fn call_facts(
 ) -> Result<Vec<CallFact>, StoreError> {
     let mut stmt = db.conn.prepare(
         "SELECT call_id, incident_id, dialplan, contact, result, started_at, time_to_answer_ms,
-                sla_met, ended_at IS NOT NULL, interrupted, code, reason
+                sla_met, ended_at IS NOT NULL, interrupted, code, reason, record_json
          FROM calls
          WHERE (?1 IS NULL OR COALESCE(started_at, updated_at) >= ?1)
            AND (?2 IS NULL OR COALESCE(started_at, updated_at) < ?2)
@@ -340,7 +345,15 @@ fn call_facts(
     let mut rows = stmt.query(params![from.map(ts), to.map(ts)])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
+        // The human figures live in the record (portable SQL: no JSON functions).
+        let rec: serde_json::Value =
+            serde_json::from_str(&r.get::<_, String>(12)?).unwrap_or_default();
+        let sla_basis = serde_json::from_value(rec["sla"]["basis"].clone())
+            .unwrap_or(crate::call::SlaBasis::Answer);
         out.push(CallFact {
+            time_to_human_ms: rec["time_to_human_ms"].as_u64(),
+            hold_ms: rec["hold_ms"].as_u64(),
+            sla_basis,
             call_id: r.get(0)?,
             incident_id: r.get(1)?,
             dialplan: r.get(2)?,

@@ -59,6 +59,29 @@ impl Call {
         }
     }
 
+    /// [`Timer::HumanSla`] fired: no person within the SLA. The verdict is a miss now (the
+    /// record reads `sla_missed`), whatever happens later; the call goes on (the ladder
+    /// decides whether it is hung up, `[ladder] human_sla_miss`).
+    pub(super) fn human_sla_over(&mut self, now: Instant) {
+        let live = matches!(
+            self.state,
+            State::Calling | State::Proceeding { .. } | State::Confirmed(_)
+        );
+        let Some(within) = self.p.human_sla else {
+            return;
+        };
+        if self.person || !live {
+            return;
+        }
+        self.emit(
+            now,
+            EventKind::SlaMissed {
+                basis: crate::call::record::SlaBasis::Human,
+                within_ms: within.as_millis() as u64,
+            },
+        );
+    }
+
     pub(super) fn heard(&mut self, now: Instant, h: Heard) {
         let step = self.running_step().cloned();
         match h {
@@ -93,6 +116,8 @@ impl Call {
                 if !matches!(step, Some(MenuStep::WaitHuman(_))) {
                     return;
                 }
+                self.person = true;
+                self.timers.stop(Timer::HumanSla);
                 self.timers.stop(Timer::MenuStep);
                 self.out
                     .push_back(Output::Media(MediaCommand::Probing(false)));

@@ -53,6 +53,10 @@ pub struct CallParams {
     /// never derivable from the Call-ID, which the timeline, logs and notify messages show
     /// (RFC 3261 §8.1.1.7; security review finding 3).
     pub branch_key: String,
+    /// A contact judged on time to a person (its menu has `wait = "human"`): its SLA
+    /// `answer_within`, counted from the INVITE ([`Timer::HumanSla`]). `None`: judged on the
+    /// 200 OK.
+    pub human_sla: Option<Duration>,
 }
 
 /// The limit that stops the ringing: the contact's `ring_timeout`, or (in a ladder, when it
@@ -187,6 +191,8 @@ pub struct Call {
     speaking: bool,
     /// A person was detected (by the listener, or labelled by an operator).
     human: bool,
+    /// A person was detected on the line (`wait = "human"` finished on them).
+    person: bool,
 }
 
 impl Call {
@@ -227,12 +233,16 @@ impl Call {
             digest: DigestSession::default(),
             speaking: false,
             human: false,
+            person: false,
             p,
         };
         call.invite.req.branch = call.new_branch();
         call.send_invite(now);
         call.timers
             .set(Timer::RingTimeout, now + call.p.ring_timeout);
+        if let Some(sla) = call.p.human_sla {
+            call.timers.set(Timer::HumanSla, now + sla);
+        }
         call
     }
 
@@ -488,6 +498,7 @@ impl Call {
             }
             Timer::D => self.finished = true,
             Timer::MenuStep => self.wait_over(now),
+            Timer::HumanSla => self.human_sla_over(now),
             Timer::BriefingSilence => {
                 let heard = matches!(&self.state, State::Confirmed(d) if d.heard);
                 if heard {

@@ -151,6 +151,15 @@ fn operators(cfg: &Config, doc: &Located, report: &mut Report) {
                 .push(format!("{at}: duplicate operator id \"{}\"", op.id));
         }
     }
+    // `[bridge] ring_on_human` names operators by id: each must be one.
+    for (i, id) in cfg.bridge.ring_on_human.iter().enumerate() {
+        if !cfg.operators.iter().any(|o| &o.id == id) {
+            let at = doc.at(&[Seg::Key("bridge"), Seg::Key("ring_on_human"), Seg::At(i)]);
+            report.errors.push(format!(
+                "{at}: [bridge] ring_on_human names \"{id}\", which is no [[operators]] id"
+            ));
+        }
+    }
 }
 
 /// URLs hotline calls or hands out: absolute `http(s)://host...`.

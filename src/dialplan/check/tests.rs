@@ -174,7 +174,7 @@ fn shipped_files_are_valid() {
     let (_, demo) = plans.contact("demo-line").unwrap();
     assert_eq!(
         demo.destination.request_uri(None).unwrap(),
-        "sip:support@127.0.0.1:5090"
+        "sip:hold@127.0.0.1:5090"
     );
 
     let report = check(Path::new(SHIPPED), day("2026-11-26"), DEFAULT_MAX_AGE);
@@ -305,6 +305,20 @@ fn each_case_is_caught_with_its_file_and_line() {
             file: "hotline.toml",
             line_of: "\"555-0100\"",
             says: "operator al: bad uri \"555-0100\"",
+        },
+        Case {
+            name: "ring_on_human names an unknown operator",
+            config: &[(
+                "[dialplans]",
+                "[[operators]]\nid = \"al\"\nname = \"Al\"\nuri = \"sip:al@127.0.0.1\"\n\
+                 [bridge]\nring_on_human = [\"al\", \"oncall-primary\"]\n[dialplans]",
+            )],
+            plan: &[],
+            extra_plan: None,
+            kind: Kind::Error,
+            file: "hotline.toml",
+            line_of: "\"oncall-primary\"",
+            says: "[bridge] ring_on_human names \"oncall-primary\", which is no [[operators]] id",
         },
         Case {
             name: "fallback_url without a scheme",

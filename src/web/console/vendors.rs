@@ -1,5 +1,6 @@
 //! The vendor scorecard: per vendor and contact, calls, answer rate, p50 / p95 time to
-//! answer and SLA compliance, as a table, a small SVG chart, CSV and JSON. Only calls whose
+//! answer, median / p90 time to a person and hold time (contacts whose menu waits for a
+//! human) and SLA compliance on each call's own basis (the 200 OK, or a person), as a table, a small SVG chart, CSV and JSON. Only calls whose
 //! end was the vendor's count; our own failures (credentials, trunk, hotline stopped) and
 //! calls we withdrew are counted apart ([`crate::call::Side`]).
 
@@ -35,8 +36,16 @@ pub struct Score {
     pub answer_rate: Option<f64>,
     pub p50_answer_ms: Option<u64>,
     pub p95_answer_ms: Option<u64>,
-    /// Calls with an SLA verdict, and how many met it.
+    /// Calls with a person on the line; median / p90 INVITE to their first words.
+    pub humans: u32,
+    pub p50_human_ms: Option<u64>,
+    pub p90_human_ms: Option<u64>,
+    /// Median hold music heard before the person (or in the call), over calls that held.
+    pub p50_hold_ms: Option<u64>,
+    /// Calls with an SLA verdict, and how many met it (each on its own basis).
     pub sla_calls: u32,
+    /// Of `sla_calls`, those judged on time to a person.
+    pub sla_human_calls: u32,
     pub sla_met: u32,
     pub sla_compliance: Option<f64>,
     /// Calls that ended on our side (401/407, trunk unreachable, hotline stopped…): not
@@ -73,6 +82,17 @@ fn score(vendor: &str, contact: Option<&str>, calls: &[&CallFact]) -> Score {
         .filter_map(|c| c.time_to_answer_ms)
         .collect();
     tta.sort_unstable();
+    let sorted = |f: fn(&CallFact) -> Option<u64>| {
+        let mut v: Vec<u64> = ended.iter().filter_map(|c| f(c)).collect();
+        v.sort_unstable();
+        v
+    };
+    let tth = sorted(|c| c.time_to_human_ms);
+    let hold = sorted(|c| c.hold_ms);
+    let sla_human_calls = ended
+        .iter()
+        .filter(|c| c.sla_met.is_some() && c.sla_basis == crate::call::SlaBasis::Human)
+        .count() as u32;
     let sla_calls = ended.iter().filter(|c| c.sla_met.is_some()).count() as u32;
     let sla_met = ended.iter().filter(|c| c.sla_met == Some(true)).count() as u32;
     let ratio = |a: u32, b: u32| (b > 0).then(|| a as f64 / b as f64);
@@ -84,7 +104,12 @@ fn score(vendor: &str, contact: Option<&str>, calls: &[&CallFact]) -> Score {
         answer_rate: ratio(answered, ended.len() as u32),
         p50_answer_ms: percentile(&tta, 0.50),
         p95_answer_ms: percentile(&tta, 0.95),
+        humans: tth.len() as u32,
+        p50_human_ms: percentile(&tth, 0.50),
+        p90_human_ms: percentile(&tth, 0.90),
+        p50_hold_ms: percentile(&hold, 0.50),
         sla_calls,
+        sla_human_calls,
         sla_met,
         sla_compliance: ratio(sla_met, sla_calls),
         gateway_failures: apart(Side::Gateway),
@@ -190,7 +215,12 @@ pub async fn scorecard(
                         f(r.answer_rate),
                         n(r.p50_answer_ms),
                         n(r.p95_answer_ms),
+                        r.humans.to_string(),
+                        n(r.p50_human_ms),
+                        n(r.p90_human_ms),
+                        n(r.p50_hold_ms),
                         r.sla_calls.to_string(),
+                        r.sla_human_calls.to_string(),
                         r.sla_met.to_string(),
                         f(r.sla_compliance),
                         r.gateway_failures.to_string(),
@@ -207,7 +237,12 @@ pub async fn scorecard(
                     "answer_rate",
                     "p50_answer_ms",
                     "p95_answer_ms",
+                    "humans",
+                    "p50_human_ms",
+                    "p90_human_ms",
+                    "p50_hold_ms",
                     "sla_calls",
+                    "sla_human_calls",
                     "sla_met",
                     "sla_compliance",
                     "gateway_failures",
@@ -238,13 +273,16 @@ pub async fn scorecard(
     let _ = write!(
         b,
         "<p>Export: <a href='/console/vendors?{qs}format=csv'>CSV</a> · <a href='/console/vendors?{qs}format=json'>JSON</a>. \
-         Counted: ended calls whose end was the vendor's; time to answer from INVITE sent to 200 OK. \
+         Counted: ended calls whose end was the vendor's; time to answer from INVITE sent to 200 OK; \
+         time to a person from INVITE sent to their first words (menus that wait for a human), \
+         and the SLA judged on that for them. \
          Not counted (last column): our failures (credentials refused, trunk unreachable, \
          hotline stopped, call not set up) and calls we withdrew (incident resolved).</p>"
     );
     b.push_str(
         "<div class='scroll'><table id='scorecard'><tr><th>Vendor / contact</th><th class='num'>Calls</th>\
-         <th class='num'>Answered</th><th class='num'>p50</th><th class='num'>p95</th><th class='num'>SLA met</th>\
+         <th class='num'>Answered</th><th class='num'>p50</th><th class='num'>p95</th>\
+         <th class='num'>To a person p50 / p90</th><th class='num'>Hold p50</th><th class='num'>SLA met</th>\
          <th class='num'>Not the vendor's</th></tr>",
     );
     for r in &rows {
@@ -255,13 +293,18 @@ pub async fn scorecard(
         let _ = write!(
             b,
             "<tr><td>{name}</td><td class='num'>{}</td><td class='num'>{} ({})</td><td class='num'>{}</td>\
-             <td class='num'>{}</td><td class='num'>{} of {} ({})</td>\
+             <td class='num'>{}</td><td class='num'>{} / {}</td><td class='num'>{}</td>\
+             <td class='num' title='{} of them judged on time to a person'>{} of {} ({})</td>\
              <td class='num' title='our failures · withdrawn'>{} ours · {} withdrawn</td></tr>",
             r.calls,
             r.answered,
             pct(r.answer_rate),
             secs(r.p50_answer_ms),
             secs(r.p95_answer_ms),
+            secs(r.p50_human_ms),
+            secs(r.p90_human_ms),
+            secs(r.p50_hold_ms),
+            r.sla_human_calls,
             r.sla_met,
             r.sla_calls,
             pct(r.sla_compliance),
@@ -270,7 +313,7 @@ pub async fn scorecard(
         );
     }
     if rows.is_empty() {
-        b.push_str("<tr><td colspan='7' class='muted'>No calls in this range.</td></tr>");
+        b.push_str("<tr><td colspan='9' class='muted'>No calls in this range.</td></tr>");
     }
     b.push_str("</table></div>");
     let contacts: Vec<&Score> = rows.iter().filter(|r| r.contact.is_some()).collect();
@@ -294,6 +337,9 @@ mod tests {
             result: Some(result.into()),
             started_at: None,
             time_to_answer_ms: (result == "answered").then_some(9_000),
+            time_to_human_ms: None,
+            hold_ms: None,
+            sla_basis: crate::call::SlaBasis::Answer,
             sla_met,
             ended: !interrupted,
             interrupted,
@@ -317,6 +363,35 @@ mod tests {
         assert_eq!(s.answer_rate, Some(0.5));
         assert_eq!((s.sla_met, s.sla_calls), (1, 2));
         assert_eq!((s.gateway_failures, s.withdrawn), (2, 1));
+    }
+
+    #[test]
+    fn time_to_a_person_and_hold_from_the_calls_that_had_one() {
+        let human = |ms: u64, hold: u64, met: bool| CallFact {
+            time_to_human_ms: Some(ms),
+            hold_ms: Some(hold),
+            sla_basis: crate::call::SlaBasis::Human,
+            ..fact("answered", Side::Vendor, Some(met), false)
+        };
+        let facts = [
+            human(14_000, 12_000, true),
+            human(20_000, 18_000, true),
+            human(95_000, 90_000, false),
+            // Held, nobody came (hung up at the SLA miss): a hold, no person.
+            CallFact {
+                hold_ms: Some(30_000),
+                sla_basis: crate::call::SlaBasis::Human,
+                ..fact("answered", Side::Vendor, Some(false), false)
+            },
+            fact("answered", Side::Vendor, Some(true), false),
+        ];
+        let refs: Vec<&CallFact> = facts.iter().collect();
+        let s = score("HPE", None, &refs);
+        assert_eq!(s.humans, 3);
+        assert_eq!(s.p50_human_ms, Some(20_000));
+        assert_eq!(s.p90_human_ms, Some(95_000));
+        assert_eq!(s.p50_hold_ms, Some(18_000), "median of 12, 18, 30, 90 s");
+        assert_eq!((s.sla_met, s.sla_calls, s.sla_human_calls), (3, 5, 4));
     }
 
     #[test]
