@@ -10,6 +10,7 @@ mod dial;
 mod ladder_overlap;
 mod ladder_task;
 mod listen;
+pub mod listen_pool;
 pub mod live;
 mod metrics;
 mod notify;

@@ -162,6 +162,11 @@ pub enum EventKind {
         evidence: Vec<String>,
         onset_ms_before: u64,
     },
+    /// The listener's worker fell a second behind and dropped received audio unheard
+    /// (`dropped` frames so far on this call). Sampled.
+    ListenerBehind {
+        dropped: u64,
+    },
     /// `wait = "human"` ran out.
     NoHuman {
         waited_ms: u64,
@@ -235,6 +240,7 @@ impl EventKind {
             EventKind::ProbeSent => "probe_sent",
             EventKind::ReplyHeard => "reply_heard",
             EventKind::HumanDetected { .. } => "human_detected",
+            EventKind::ListenerBehind { .. } => "listener_behind",
             EventKind::NoHuman { .. } => "no_human",
             EventKind::Ended { .. } => "ended",
             EventKind::Interrupted { .. } => "interrupted",
