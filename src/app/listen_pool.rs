@@ -78,21 +78,12 @@ pub struct ListenPool {
 impl ListenPool {
     /// `threads` workers (at least one), each call allowed `queue_frames` waiting frames.
     pub fn new(threads: usize, queue_frames: usize) -> std::io::Result<ListenPool> {
-        Self::with_cpu_share(threads, queue_frames, None)
-    }
-
-    /// [`ListenPool::new`] with each worker held to `cpu_share` of a core (0..1).
-    pub fn with_cpu_share(
-        threads: usize,
-        queue_frames: usize,
-        cpu_share: Option<f64>,
-    ) -> std::io::Result<ListenPool> {
         let mut workers = Vec::new();
         for i in 0..threads.max(1) {
             let (tx, rx) = mpsc::channel();
             std::thread::Builder::new()
                 .name(format!("listen-{i}"))
-                .spawn(move || work(rx, cpu_share))?;
+                .spawn(move || work(rx))?;
             workers.push(tx);
         }
         Ok(ListenPool {
@@ -107,10 +98,7 @@ impl ListenPool {
         static POOL: OnceLock<Option<ListenPool>> = OnceLock::new();
         POOL.get_or_init(|| {
             let n = std::thread::available_parallelism().map_or(1, |n| n.get());
-            let share = std::env::var("HOTLINE_LISTEN_CPU")
-                .ok()
-                .and_then(|v| v.parse().ok());
-            ListenPool::with_cpu_share(n, QUEUE_FRAMES, share)
+            ListenPool::new(n, QUEUE_FRAMES)
                 .inspect_err(|e| tracing::warn!(error = %e, "listener threads not started"))
                 .ok()
         })
@@ -228,10 +216,9 @@ impl Drop for ListenHandle {
 }
 
 /// A worker: its calls' listeners, fed in the order the jobs arrive.
-fn work(rx: mpsc::Receiver<Job>, cpu_share: Option<f64>) {
+fn work(rx: mpsc::Receiver<Job>) {
     lower_priority();
     let mut calls: HashMap<u64, Slot> = HashMap::new();
-    let mut budget = cpu_share.and_then(Budget::start);
     loop {
         let Job { call, msg } = match rx.try_recv() {
             Ok(job) => job,
@@ -243,9 +230,6 @@ fn work(rx: mpsc::Receiver<Job>, cpu_share: Option<f64>) {
             }
             Err(mpsc::TryRecvError::Disconnected) => return,
         };
-        if let Some(b) = &mut budget {
-            b.keep();
-        }
         match msg {
             Msg::Open(slot) => {
                 calls.insert(call, *slot);
@@ -275,57 +259,6 @@ fn work(rx: mpsc::Receiver<Job>, cpu_share: Option<f64>) {
 /// How often an idle worker looks for work (its listeners' decisions wait at most this long
 /// on top of their own hangovers).
 const POLL: Duration = Duration::from_millis(10);
-
-/// A cap on a worker's CPU: after each window it sleeps off what it used beyond its share.
-struct Budget {
-    share: f64,
-    cpu0: Duration,
-    wall0: Instant,
-}
-
-/// Budget windows.
-const WINDOW: Duration = Duration::from_millis(50);
-
-impl Budget {
-    fn start(share: f64) -> Option<Budget> {
-        (share > 0.0 && share < 1.0).then_some(())?;
-        Some(Budget {
-            share,
-            cpu0: thread_cpu()?,
-            wall0: Instant::now(),
-        })
-    }
-
-    fn keep(&mut self) {
-        let wall = self.wall0.elapsed();
-        if wall < WINDOW {
-            return;
-        }
-        let Some(cpu) = thread_cpu() else { return };
-        let allowed = (cpu - self.cpu0).div_f64(self.share);
-        if allowed > wall {
-            std::thread::sleep(allowed - wall);
-        }
-        self.cpu0 = thread_cpu().unwrap_or(cpu);
-        self.wall0 = Instant::now();
-    }
-}
-
-/// CPU time this thread has used.
-fn thread_cpu() -> Option<Duration> {
-    #[cfg(target_os = "linux")]
-    {
-        let mut t = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: a pointer to a live timespec; the clock id is a constant.
-        let r = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
-        (r == 0).then(|| Duration::new(t.tv_sec as u64, t.tv_nsec as u32))
-    }
-    #[cfg(not(target_os = "linux"))]
-    None
-}
 
 impl Slot {
     fn handle(&mut self, msg: Msg) {
