@@ -4,8 +4,13 @@
 //!
 //! `cargo bench --bench calls` (release). Knobs: HOTLINE_BENCH_CALLS (500),
 //! HOTLINE_BENCH_HOLD_SECS (20), HOTLINE_BENCH_RATE (calls started per second, 100),
-//! HOTLINE_BENCH_LISTEN (1: the listener runs on every call, as in production, hearing the
-//! echoed briefing; 0: without it, to compare CPU and jitter).
+//! HOTLINE_BENCH_LISTEN (1: the listener runs on every call, as in production; 0: without
+//! it, to compare CPU and jitter). Each call plays hold music (Debian's Asterisk hold-music
+//! files, looped for the whole hold) and the echo sends it back: the vendor's channel is hold
+//! music throughout, every frame above the energy gate, so the listener's model runs on all
+//! of it (the worst case for its cost). Prints CPU per call on hold, the listener's dropped
+//! frames and its lag (receipt of a frame -> heard: what its decisions wait on top of their
+//! own hangovers).
 //! HOTLINE_BENCH_LIVE (0; 1: each call also publishes its live state as `serve` does: the
 //! call row saved at each phase through `app::live`, into a SQLite store on disk).
 
@@ -59,6 +64,25 @@ fn quantile(v: &mut [u64], q: f64) -> u64 {
     v[(((v.len() as f64) * q).ceil() as usize).clamp(1, v.len()) - 1]
 }
 
+/// The Asterisk hold-music files (Debian's asterisk-moh-opsound-wav), 8 kHz, one after another.
+fn hold_music() -> Vec<i16> {
+    let dir = "/usr/share/asterisk/moh";
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{dir}: {e} (apt-get install asterisk-moh-opsound-wav)"))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "wav"))
+        .collect();
+    files.sort();
+    let music: Vec<i16> = files
+        .iter()
+        .flat_map(|p| {
+            hotline::media::source::load_wav(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        })
+        .collect();
+    assert!(!music.is_empty(), "no hold music in {dir}");
+    music
+}
+
 fn main() {
     let n = env("HOTLINE_BENCH_CALLS", 500) as usize;
     let hold = env("HOTLINE_BENCH_HOLD_SECS", 20);
@@ -106,16 +130,18 @@ fn main() {
             "vendor = \"sipp echo\"\n[[contacts]]\nid = \"echo\"\nname = \"echo\"\n\
              uri = \"sip:echo@127.0.0.1:{sip_port}\"\nsource = \"bench\"\n\
              verified_on = \"2026-11-01\"\nring_timeout = \"30s\"\n\
-             menu = [{{ play = \"briefing\" }}, {{ wait = \"{hold}s\" }}, {{ hangup = true }}]\n"
+             menu = [{{ play = \"briefing\" }}, {{ hangup = true }}]\n"
         ),
     )
     .expect("dialplan");
-    // One "briefing" shared by every call: a 5 s sweep of tones.
-    let briefing: Arc<[i16]> = (0..40_000)
-        .map(|i| {
-            let f = 300.0 + (i / 8000) as f32 * 400.0;
-            ((i as f32 * f * std::f32::consts::TAU / 8000.0).sin() * 8000.0) as i16
-        })
+    // One "briefing" shared by every call: `hold` seconds of hold music, all five Asterisk
+    // files in turn (looped).
+    let music = hold_music();
+    let briefing: Arc<[i16]> = music
+        .iter()
+        .cycle()
+        .take(hold as usize * 8000)
+        .copied()
         .collect();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -213,11 +239,20 @@ fn main() {
         max_up = max_up.max(up);
     }
     let mut jitter = Histogram::default();
+    let mut listener_lag = hotline::media::histogram::LogHistogram::default();
+    let (mut listener_dropped, mut behind_events) = (0, 0);
     let mut lateness = Histogram::default();
     let mut first_rtp: Vec<u64> = Vec::new();
     let (mut skipped, mut late, mut lost, mut sent, mut recv) = (0, 0, 0, 0, 0);
     for r in &records {
         jitter.merge(&r.media.jitter);
+        listener_lag.merge(&r.media.listener_lag);
+        listener_dropped += r.media.listener_frames_dropped;
+        behind_events += r
+            .events
+            .iter()
+            .filter(|e| e.kind.name() == "listener_behind")
+            .count();
         lateness.merge(&r.media.lateness);
         first_rtp.extend(r.media.answer_to_first_rtp_us);
         skipped += r.media.frames_skipped;
@@ -276,6 +311,23 @@ fn main() {
         wall,
         100.0 * (cpu1 - cpu0) / wall
     );
+    // Answered calls spend the hold playing (and hearing) music.
+    let on_hold = answered.len().max(1) as f64 * hold as f64;
+    println!(
+        "  CPU per call on hold      {:.2} % of one core ({:.1} ms of CPU per call-second)",
+        100.0 * (cpu1 - cpu0) / on_hold,
+        1000.0 * (cpu1 - cpu0) / on_hold
+    );
+    if listen {
+        println!(
+            "  listener                  frames dropped {listener_dropped} ({behind_events} \
+             'listener behind' events); lag p50 {} us, p99 {} us, max {} us ({} frames heard)",
+            listener_lag.quantile_us(0.5),
+            listener_lag.quantile_us(0.99),
+            listener_lag.max_us(),
+            listener_lag.count()
+        );
+    }
     println!(
         "  RSS                       {} KiB base, {} KiB peak, {:.1} KiB per call",
         rss0,

@@ -243,6 +243,8 @@ async fn drive(
                 let now = Instant::now();
                 d.pace(now).await;
                 d.call.handle_timeout(now);
+                // The listener's worker answers between packets: its news each tick.
+                d.heard(now);
             }
             msg = inbound.recv() => match msg {
                 Some(m) => d.inbound(m),
@@ -692,11 +694,20 @@ impl Driver {
                 Err(e) => self.tap.error = Some(e.to_string()),
             }
         }
-        if let (Some(l), Some(path)) = (self.tap.listen.take(), self.prompts.take()) {
-            let lib = l.into_library();
-            let saved = tokio::task::spawn_blocking(move || save_prompts(&path, &lib)).await;
-            if let Ok(Err(e)) = saved {
-                tracing::warn!(error = %e, "prompt library not saved");
+        if let Some(l) = self.tap.listen.take() {
+            let m = &mut self.record.media;
+            m.listener_frames_dropped = l.dropped();
+            if let Some(done) = l.finish().await {
+                m.listener_lag_p99_us = Some(done.lag.quantile_us(0.99));
+                m.listener_lag = done.lag;
+                if let Some(path) = self.prompts.take() {
+                    let lib = done.library;
+                    let saved =
+                        tokio::task::spawn_blocking(move || save_prompts(&path, &lib)).await;
+                    if let Ok(Err(e)) = saved {
+                        tracing::warn!(error = %e, "prompt library not saved");
+                    }
+                }
             }
         }
         if let Some(e) = &self.tap.error {

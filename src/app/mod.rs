@@ -14,6 +14,7 @@ mod ladder_overlap;
 mod ladder_task;
 mod ladder_wait;
 mod listen;
+pub mod listen_pool;
 pub mod live;
 mod metrics;
 mod notify;

@@ -171,6 +171,11 @@ pub enum EventKind {
         listener_human: bool,
         disputed: bool,
     },
+    /// The listener's worker fell a second behind and dropped received audio unheard
+    /// (`dropped` frames so far on this call). Sampled.
+    ListenerBehind {
+        dropped: u64,
+    },
     /// `wait = "human"` ran out.
     NoHuman {
         waited_ms: u64,
@@ -251,6 +256,7 @@ impl EventKind {
             EventKind::ReplyHeard => "reply_heard",
             EventKind::HumanDetected { .. } => "human_detected",
             EventKind::OperatorLabel { .. } => "operator_label",
+            EventKind::ListenerBehind { .. } => "listener_behind",
             EventKind::NoHuman { .. } => "no_human",
             EventKind::SlaMissed { .. } => "sla_missed",
             EventKind::Ended { .. } => "ended",

@@ -134,11 +134,20 @@ pub struct MediaStats {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub answer_to_first_rtp_us: Option<u64>,
     pub recording_late_samples: u64,
+    /// Received frames the listener never heard: its worker was a second behind (the call's
+    /// pacing is never held up for it).
+    pub listener_frames_dropped: u64,
+    /// Receipt of a frame -> the listener done with it (the delay its decisions carry on top
+    /// of the listener's own), microseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listener_lag_p99_us: Option<u64>,
     /// The full histograms, for aggregating across calls.
     #[serde(skip)]
     pub jitter: crate::media::histogram::Histogram,
     #[serde(skip)]
     pub lateness: crate::media::histogram::Histogram,
+    #[serde(skip)]
+    pub listener_lag: crate::media::histogram::LogHistogram,
 }
 
 /// Everything known about one call; printed by `hotline dial`, kept as the sidecar JSON.

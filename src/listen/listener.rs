@@ -585,6 +585,15 @@ impl Listener {
         }
         match self.decision {
             Decision::Decided => {}
+            // hotline began its probe inside this speech's closing pause, before the hangover
+            // confirmed the end: the probe already answers this speech. (Offline, the probe's
+            // first frame and the frame that ends the hangover can land in either order: the
+            // vendor's channel is placed on the media clock to within a frame.)
+            Decision::Probing => {
+                if self.chain.is_none() {
+                    self.chain = Some((onset, after));
+                }
+            }
             _ => {
                 if self.chain.is_none() {
                     self.chain = Some((onset, after));

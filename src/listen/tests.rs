@@ -230,6 +230,33 @@ fn a_person_is_here_ends_the_decision_before_the_listener_makes_it() {
     assert_eq!(l.into_library().len(), 0);
 }
 
+/// The probe's first frame can come before the frame that ends the speech's hangover (a call
+/// recording read offline: the vendor's channel is placed to within a frame of hotline's).
+/// The probe still answers that speech, and the reply finds the person.
+#[test]
+fn a_probe_begun_in_the_closing_pause_still_answers_the_speech() {
+    let t0 = Instant::now();
+    let mut l = Listener::new(fake(), PromptLibrary::default(), Thresholds::default());
+    l.set_probing(true);
+    let mut ev = feed(&mut l, t0, Duration::ZERO, &music(1, 10.0));
+    ev.extend(feed(&mut l, t0, secs(10.0), &speech(2, 1.5)));
+    // 200 ms into the pause; the hangover would confirm the end at 11.9 s.
+    ev.extend(feed(&mut l, t0, secs(11.5), &quiet(0.2)));
+    l.probe_started(t0 + secs(11.7));
+    ev.extend(feed(&mut l, t0, secs(11.7), &quiet(1.4)));
+    l.probe_finished(t0 + secs(13.1));
+    ev.extend(feed(&mut l, t0, secs(13.1), &quiet(0.5)));
+    ev.extend(feed(&mut l, t0, secs(13.6), &speech(3, 1.0)));
+    let onset = ev
+        .iter()
+        .find_map(|(_, e)| match e {
+            Event::Human { onset, .. } => Some(*onset),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("a person: {ev:?}"));
+    assert_eq!(onset - t0, secs(10.0), "back-dated to the first words");
+}
+
 #[test]
 fn music_back_after_speech_is_an_announcement_and_its_repeat_is_known() {
     let t0 = Instant::now();
