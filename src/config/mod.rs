@@ -36,7 +36,8 @@ pub use secret::Secret;
 pub use service::{
     AfterRestart, HttpConfig, LadderConfig, OperatorPhone, Role, StoreConfig, TokenConfig,
 };
-pub use sip::{SipAuth, SipConfig, SipRegister, Transport};
+pub use crate::media::srtp::SrtpMode;
+pub use sip::{SipAuth, SipConfig, SipRegister, SipTls, Transport};
 pub use sip_uri::SipUri;
 
 /// The whole of `hotline.toml`. Relative paths in it are already resolved
@@ -86,6 +87,9 @@ pub struct MediaConfig {
     pub advertise: IpAddr,
     /// Local ports for RTP.
     pub rtp_ports: PortRange,
+    /// SDES-SRTP (RFC 4568): `off` (default), `optional` or `required`.
+    #[serde(default)]
+    pub srtp: SrtpMode,
 }
 
 /// The `[recording]` section.
@@ -129,6 +133,9 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     config.recording.dir = base.join(&config.recording.dir);
     config.dialplans.dir = base.join(&config.dialplans.dir);
     config.store.path = base.join(&config.store.path);
+    if let Some(ca) = config.sip.tls.as_mut().and_then(|t| t.ca_file.as_mut()) {
+        *ca = base.join(&*ca);
+    }
     Ok(config)
 }
 
