@@ -5,8 +5,8 @@ use crate::call::{AuthPolicy, CallId, CallParams, CallRecord, Clock, MenuStep, P
 use crate::config::{self, Config};
 use crate::dialplan::{self, Contact, Dialplan, MenuStep as PlanStep, PlaySource};
 use crate::media::source::{AudioSource, ToneSource, load_wav};
-use crate::recording::sidecar::recording_path;
 use crate::media::srtp::{LocalSrtp, MasterKey};
+use crate::recording::sidecar::recording_path;
 use crate::sip::{Credentials, Endpoint, SipContext, Transport};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};

@@ -23,6 +23,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::{Deserializer, Error};
 
+pub use crate::media::srtp::SrtpMode;
 pub use bridge::BridgeConfig;
 pub use briefing::{BriefingConfig, EngineKind, Language};
 pub use duration::{DurationError, parse_duration};
@@ -36,7 +37,6 @@ pub use secret::Secret;
 pub use service::{
     AfterRestart, HttpConfig, LadderConfig, OperatorPhone, Role, StoreConfig, TokenConfig,
 };
-pub use crate::media::srtp::SrtpMode;
 pub use sip::{SipAuth, SipConfig, SipRegister, SipTls, Transport};
 pub use sip_uri::SipUri;
 

@@ -619,7 +619,7 @@ m=audio 9000 RTP/AVP 0\r\n";
     fn answer_to_reinvite() {
         let neg = negotiate(&parse(ASTERISK).unwrap()).unwrap();
         let addr = IpAddr::V4(Ipv4Addr::new(198, 51, 100, 7));
-        let text = answer(addr, 40000, 42, 2, &neg, Direction::RecvOnly);
+        let text = answer(addr, 40000, 42, 2, &neg, Direction::RecvOnly, None);
         assert!(text.contains("m=audio 40000 RTP/AVP 8 96\r\n"));
         assert!(text.contains("a=rtpmap:96 telephone-event/8000\r\n"));
         assert!(text.contains("a=recvonly\r\n"));
@@ -634,7 +634,7 @@ m=audio 9000 RTP/AVP 0\r\n";
             dtmf_pt: None,
             ..neg
         };
-        let text = answer(addr, 40000, 42, 3, &no_dtmf, Direction::SendRecv);
+        let text = answer(addr, 40000, 42, 3, &no_dtmf, Direction::SendRecv, None);
         assert!(text.contains("m=audio 40000 RTP/AVP 8\r\n"));
         assert!(!text.contains("telephone-event"));
     }
@@ -677,5 +677,57 @@ m=audio 9000 RTP/AVP 0\r\n";
         ] {
             let _ = parse(text);
         }
+    }
+
+    #[test]
+    fn sdes_offer_and_answer() {
+        use crate::media::srtp::{Crypto, MasterKey, Suite};
+        let addr = IpAddr::V4(Ipv4Addr::new(198, 51, 100, 7));
+        let ours = [
+            Crypto {
+                tag: 1,
+                suite: Suite::AesCm128HmacSha1_80,
+                key: MasterKey([1; 30]),
+            },
+            Crypto {
+                tag: 2,
+                suite: Suite::AesCm128HmacSha1_32,
+                key: MasterKey([2; 30]),
+            },
+        ];
+        let required = offer_with(addr, 40000, 1, 1, &ours, true);
+        assert!(required.contains("m=audio 40000 RTP/SAVP 0 8 101\r\n"));
+        let sd = parse(&required).unwrap();
+        assert!(sd.secure_profile());
+        assert_eq!(sd.crypto, ours.to_vec());
+        let optional = offer_with(addr, 40000, 1, 1, &ours, false);
+        assert!(optional.contains("m=audio 40000 RTP/AVP 0 8 101\r\n"));
+        assert_eq!(parse(&optional).unwrap().crypto.len(), 2);
+        // A far-end offer with an unusable attribute first: the usable one is negotiated.
+        let far = format!(
+            "{}a=crypto:1 AES_256_CM_HMAC_SHA1_80 inline:{}\r\n{}",
+            required.split("a=crypto").next().unwrap(),
+            "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAx",
+            ours[1].line()
+        );
+        let neg = negotiate(&parse(&far).unwrap()).unwrap();
+        assert_eq!(neg.crypto, Some(ours[1]));
+        assert!(neg.savp);
+        let text = answer(
+            addr,
+            40000,
+            1,
+            2,
+            &neg,
+            Direction::SendRecv,
+            Some((&ours[1], true)),
+        );
+        assert!(text.contains("m=audio 40000 RTP/SAVP 0 101\r\n"), "{text}");
+        assert!(text.ends_with(&ours[1].line()));
+        // Plain offers are unchanged.
+        assert_eq!(
+            offer(addr, 40000, 1, 1),
+            offer_with(addr, 40000, 1, 1, &[], false)
+        );
     }
 }

@@ -328,10 +328,14 @@ mod tests {
         // A lifetime is accepted; an MKI, session parameters or an unknown suite are not.
         let b64 = STANDARD.encode([7u8; KEY_LEN]);
         assert!(Crypto::parse(&format!("2 AES_CM_128_HMAC_SHA1_32 inline:{b64}|2^31")).is_some());
-        assert!(Crypto::parse(&format!("1 AES_CM_128_HMAC_SHA1_80 inline:{b64}|2^31|1:4")).is_none());
         assert!(
-            Crypto::parse(&format!("1 AES_CM_128_HMAC_SHA1_80 inline:{b64} UNENCRYPTED_SRTP"))
-                .is_none()
+            Crypto::parse(&format!("1 AES_CM_128_HMAC_SHA1_80 inline:{b64}|2^31|1:4")).is_none()
+        );
+        assert!(
+            Crypto::parse(&format!(
+                "1 AES_CM_128_HMAC_SHA1_80 inline:{b64} UNENCRYPTED_SRTP"
+            ))
+            .is_none()
         );
         assert!(Crypto::parse(&format!("1 AES_256_CM_HMAC_SHA1_80 inline:{b64}")).is_none());
         assert!(Crypto::parse("1 AES_CM_128_HMAC_SHA1_80 inline:c2hvcnQ=").is_none());
@@ -382,7 +386,11 @@ mod tests {
             );
             let plain = rtp(1, &[0x55; 160]);
             let wire = a.protect(&plain).expect("protect");
-            let tag = if suite == Suite::AesCm128HmacSha1_80 { 10 } else { 4 };
+            let tag = if suite == Suite::AesCm128HmacSha1_80 {
+                10
+            } else {
+                4
+            };
             assert_eq!(wire.len(), plain.len() + tag);
             assert_ne!(&wire[12..172], &plain[12..], "payload encrypted");
             assert_eq!(b.unprotect(&wire).expect("unprotect"), plain);

@@ -5,6 +5,7 @@
 use super::decode::{DecodeError, Decoded, decode};
 use super::encode::encode_response_raw;
 use super::redact::redact;
+use super::tls::TlsClient;
 use crate::call::RequestHandle;
 use std::collections::HashMap;
 use std::io;
@@ -12,7 +13,6 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use super::tls::TlsClient;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream, UdpSocket};
 use tokio::sync::mpsc;
@@ -437,12 +437,7 @@ impl Endpoint {
         }
     }
 
-    async fn tcp_read_loop(
-        self,
-        mut r: Reader,
-        peer: SocketAddr,
-        idle: Option<Duration>,
-    ) {
+    async fn tcp_read_loop(self, mut r: Reader, peer: SocketAddr, idle: Option<Duration>) {
         let mut buf: Vec<u8> = Vec::with_capacity(4096);
         let mut chunk = vec![0u8; 16384];
         let reason = loop {

@@ -80,7 +80,9 @@ mod tests {
             .await
             .expect("tls route");
         assert_eq!(d.port(), 5061);
-        let (e, _) = super::resolve_host("sip:127.0.0.1", true).await.expect("tls");
+        let (e, _) = super::resolve_host("sip:127.0.0.1", true)
+            .await
+            .expect("tls");
         assert_eq!(e.port(), 5061);
     }
 }
