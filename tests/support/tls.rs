@@ -40,18 +40,42 @@ impl TestPki {
         openssl(
             dir,
             &[
-                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                "-nodes", "-keyout", &ca_key, "-out", &ca, "-days", "2", "-subj",
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                &ca_key,
+                "-out",
+                &ca,
+                "-days",
+                "2",
+                "-subj",
                 &format!("/CN=hotline test CA {tag}"),
-                "-addext", "basicConstraints=critical,CA:TRUE",
-                "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
             ],
         );
         openssl(
             dir,
             &[
-                "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                "-keyout", &key, "-out", &csr, "-subj", &format!("/CN={dns}"),
+                "req",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                &key,
+                "-out",
+                &csr,
+                "-subj",
+                &format!("/CN={dns}"),
             ],
         );
         std::fs::write(
@@ -65,8 +89,21 @@ impl TestPki {
         openssl(
             dir,
             &[
-                "x509", "-req", "-in", &csr, "-CA", &ca, "-CAkey", &ca_key,
-                "-CAcreateserial", "-out", &cert, "-days", "2", "-extfile", &ext,
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                &ca,
+                "-CAkey",
+                &ca_key,
+                "-CAcreateserial",
+                "-out",
+                &cert,
+                "-days",
+                "2",
+                "-extfile",
+                &ext,
             ],
         );
         TestPki {
@@ -205,29 +242,26 @@ pub fn tone_8k(path: &Path, hz: f32, ms: u32) {
     w.finalize().expect("finalize");
 }
 
-/// Energy of `hz` in `s` relative to its total energy (Goertzel): near 1 for a clean tone.
+/// Share of `s`'s energy at `hz` (Goertzel over 20 ms blocks, weighted by block energy,
+/// so a jitter buffer's gaps do not matter): near 1 for a clean tone.
 pub fn tone_share(s: &[i16], hz: f32) -> f64 {
-    if s.is_empty() {
-        return 0.0;
-    }
     let w = 2.0 * std::f64::consts::PI * hz as f64 / 8000.0;
     let coeff = 2.0 * w.cos();
-    let (mut s1, mut s2) = (0.0f64, 0.0f64);
-    let mut total = 0.0f64;
-    for x in s {
-        let x = *x as f64;
-        total += x * x;
-        let s0 = x + coeff * s1 - s2;
-        s2 = s1;
-        s1 = s0;
+    let (mut tone, mut total) = (0.0f64, 0.0f64);
+    for block in s.chunks_exact(160) {
+        let (mut s1, mut s2, mut e) = (0.0f64, 0.0f64, 0.0f64);
+        for x in block {
+            let x = *x as f64;
+            e += x * x;
+            let s0 = x + coeff * s1 - s2;
+            s2 = s1;
+            s1 = s0;
+        }
+        // A pure tone of N samples gives power = energy * N / 2.
+        tone += (s1 * s1 + s2 * s2 - coeff * s1 * s2) / 80.0;
+        total += e;
     }
-    let power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
-    // A pure tone of N samples gives power = total * N / 2.
-    if total == 0.0 {
-        0.0
-    } else {
-        power / (total * s.len() as f64 / 2.0)
-    }
+    if total == 0.0 { 0.0 } else { tone / total }
 }
 
 /// UDP payloads in a libpcap file captured on `lo` (Linux cooked or Ethernet framing):
