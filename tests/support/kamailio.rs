@@ -155,6 +155,28 @@ request_route {{
     )
 }
 
+const TLS_MODULE: &str = "/usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so";
+
+/// Debian ships Kamailio's TLS module apart (`kamailio-tls-modules`): installed here when
+/// absent (the README test command installs it too).
+fn ensure_tls_module() {
+    if Path::new(TLS_MODULE).exists() {
+        return;
+    }
+    let status = Command::new("sh")
+        .args([
+            "-c",
+            "$(command -v sudo) sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+             kamailio-tls-modules'",
+        ])
+        .status();
+    assert!(
+        Path::new(TLS_MODULE).exists(),
+        "kamailio's tls module is missing and apt-get install kamailio-tls-modules failed \
+         ({status:?})"
+    );
+}
+
 /// The TLS proxy's config (see [`Kamailio::start_tls`]).
 fn tls_config(port: u16, tls_cfg: &Path) -> String {
     let udp = port + 1;
@@ -228,6 +250,7 @@ impl Kamailio {
     /// from `port` + 1 to their Request-URI; in-dialog requests back to hotline go over the
     /// TLS connection hotline opened (Kamailio looks it up by our Contact's address).
     pub fn start_tls(dir: &Path, cert: &Path, key: &Path) -> Kamailio {
+        ensure_tls_module();
         let tls_cfg = dir.join("kamailio-tls.cfg");
         std::fs::write(
             &tls_cfg,
