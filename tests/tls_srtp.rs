@@ -34,7 +34,7 @@ struct Capture {
 impl Capture {
     fn start(dir: &Path) -> Capture {
         let file = dir.join("rtp.pcap");
-        let child = Command::new("tshark")
+        let mut child = Command::new("tshark")
             .args([
                 "-i",
                 "lo",
@@ -60,6 +60,8 @@ impl Capture {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("tshark did not start capturing");
     }
 
