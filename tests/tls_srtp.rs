@@ -277,3 +277,120 @@ fn srtp_optional_falls_back_to_plain_rtp() {
     let (_l, right) = recording(&v, &s);
     assert!(tone_share(&right[4000.min(right.len())..], 700.0) > 0.8);
 }
+
+/// A Python with pjsua2: the system's, else a venv under the target's tmp folder with PyPI's
+/// `pjsua2-python` installed into it (once).
+fn pjsua2_python() -> std::path::PathBuf {
+    let works = |py: &Path| {
+        Command::new(py)
+            .args(["-c", "import pjsua2"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let system = Path::new("python3");
+    if works(system) {
+        return system.to_path_buf();
+    }
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pjsua2-venv");
+    let py = venv.join("bin/python");
+    if !works(&py) {
+        let made = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status();
+        let installed = Command::new(&py)
+            .args(["-m", "pip", "install", "-q", "pjsua2-python"])
+            .status();
+        assert!(
+            works(&py),
+            "pjsua2 unavailable: python3 -m venv ({made:?}) + pip install pjsua2-python \
+             ({installed:?})"
+        );
+    }
+    py
+}
+
+/// pjsua2 (PyPI `pjsua2-python`, pjsip 2.15) as the far end, dialled directly at a `sips:`
+/// URI: TLS to its listener (certificate checked against the test CA, by IP address), SDES
+/// SRTP mandatory on its side; both tones cross.
+#[test]
+fn tls_and_srtp_direct_to_pjsua2() {
+    let py = pjsua2_python();
+    let dir = tempfile::tempdir().expect("tmp");
+    let pki = TestPki::new(dir.path(), "good", "trunk.test");
+    let far_tone = dir.path().join("far.wav");
+    tone_8k(&far_tone, 700.0, 20_000);
+    let heard = dir.path().join("pjsua-heard.wav");
+    let out = dir.path().join("pjsua.log");
+    let port = free_port(false);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pjsua/uas_tls_srtp.py");
+    let mut pj = Command::new(&py)
+        .arg(&script)
+        .arg(port.to_string())
+        .arg(&pki.cert)
+        .arg(&pki.key)
+        .arg(&far_tone)
+        .arg(&heard)
+        .arg("30")
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(std::fs::File::create(&out).expect("log")))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn pjsua2");
+    let log = || std::fs::read_to_string(&out).unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !log().contains("READY") {
+        assert!(
+            Instant::now() < deadline,
+            "pjsua2 did not start:\n{}",
+            log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let s = setup(
+        "tls",
+        port,
+        "10s",
+        r#"{ wait = "3s" }, { hangup = true }"#,
+        &format!("[sip.tls]\nca_file = \"{}\"\n", pki.ca.display()),
+    );
+    let plan = s.dir.path().join("dialplans/t.toml");
+    let text = std::fs::read_to_string(&plan).expect("plan");
+    std::fs::write(&plan, text.replace("uri = \"sip:", "uri = \"sips:")).expect("plan");
+    let cfg = std::fs::read_to_string(&s.config).expect("config");
+    std::fs::write(
+        &s.config,
+        cfg.replace(
+            "rtp_ports = \"30000-39998\"",
+            "rtp_ports = \"30000-39998\"\nsrtp = \"required\"",
+        ),
+    )
+    .expect("config");
+    let ours = s.dir.path().join("ours.wav");
+    tone_8k(&ours, 1000.0, 2_000);
+    let (code, v) = dial(&s, &["--play", ours.to_str().expect("path")]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !log().contains("EXIT") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = pj.kill();
+    let _ = pj.wait();
+    assert_eq!(code, 0, "{v:#}\npjsua2:\n{}", log());
+    assert_eq!(v["termination"]["result"], "answered");
+    assert!(kinds(&v).contains(&"media_secured".to_string()), "{v:#}");
+    let (_l, right) = recording(&v, &s);
+    let share = tone_share(&right[8000.min(right.len())..], 700.0);
+    assert!(
+        share > 0.8,
+        "pjsua2's 700 Hz tone in our recording: share {share:.2}"
+    );
+    let mut r = hound::WavReader::open(&heard).expect("pjsua2 recording");
+    let rate = r.spec().sample_rate as f32;
+    let theirs: Vec<i16> = r.samples::<i16>().map(|x| x.expect("sample")).collect();
+    let share = tone_share(&theirs, 1000.0 * 8000.0 / rate);
+    assert!(
+        share > 0.5,
+        "pjsua2 heard our tone: share {share:.2} at {rate} Hz"
+    );
+}

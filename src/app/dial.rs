@@ -426,7 +426,12 @@ pub async fn build_call(
         local_tag: Tag(format!("{:016x}", rand::random::<u64>())),
         from_uri: format!("sip:{}@{from_host}", cfg.sip.from_user),
         request_uri: request_uri.clone(),
-        contact: format!("sip:{}@{}{tp}", cfg.sip.from_user, via),
+        // RFC 3261 §8.1.1.8: a sips: Request-URI needs a sips: Contact.
+        contact: if request_uri.to_ascii_lowercase().starts_with("sips:") {
+            format!("sips:{}@{}", cfg.sip.from_user, via)
+        } else {
+            format!("sip:{}@{}{tp}", cfg.sip.from_user, via)
+        },
         via,
         transport,
         user_agent,
