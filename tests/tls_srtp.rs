@@ -316,6 +316,23 @@ fn pjsua2_python() -> std::path::PathBuf {
 /// SRTP mandatory on its side; both tones cross.
 #[test]
 fn tls_and_srtp_direct_to_pjsua2() {
+    let (v, _log) = call_pjsua2(None, r#"{ wait = "3s" }, { hangup = true }"#);
+    assert_eq!(v["termination"]["result"], "answered");
+}
+
+/// pjsua2 hangs up: its BYE reaches hotline over the TLS connection hotline opened (pjsip
+/// finds it by our Contact's address), and the call ends as the far end's doing.
+#[test]
+fn far_end_bye_arrives_over_our_tls_connection() {
+    let (v, log) = call_pjsua2(Some(3), r#"{ wait = "500ms" }"#);
+    assert!(log.contains("HANGUP"), "{log}");
+    assert_eq!(v["termination"]["hangup_by"], "remote", "{v:#}");
+    assert!(kinds(&v).contains(&"bye_received".to_string()), "{v:#}");
+}
+
+/// One call to pjsua2 over TLS with SRTP required; checks both directions' audio and returns
+/// the record and pjsua2's log.
+fn call_pjsua2(hangup_after: Option<u32>, menu: &str) -> (serde_json::Value, String) {
     let py = pjsua2_python();
     let dir = tempfile::tempdir().expect("tmp");
     let pki = TestPki::new(dir.path(), "good", "trunk.test");
@@ -333,6 +350,7 @@ fn tls_and_srtp_direct_to_pjsua2() {
         .arg(&far_tone)
         .arg(&heard)
         .arg("30")
+        .args(hangup_after.map(|s| s.to_string()))
         .stdin(Stdio::null())
         .stdout(Stdio::from(std::fs::File::create(&out).expect("log")))
         .stderr(Stdio::null())
@@ -352,7 +370,7 @@ fn tls_and_srtp_direct_to_pjsua2() {
         "tls",
         port,
         "10s",
-        r#"{ wait = "3s" }, { hangup = true }"#,
+        menu,
         &format!("[sip.tls]\nca_file = \"{}\"\n", pki.ca.display()),
     );
     let plan = s.dir.path().join("dialplans/t.toml");
@@ -377,7 +395,6 @@ fn tls_and_srtp_direct_to_pjsua2() {
     let _ = pj.kill();
     let _ = pj.wait();
     assert_eq!(code, 0, "{v:#}\npjsua2:\n{}", log());
-    assert_eq!(v["termination"]["result"], "answered");
     assert!(kinds(&v).contains(&"media_secured".to_string()), "{v:#}");
     let (_l, right) = recording(&v, &s);
     let share = tone_share(&right[8000.min(right.len())..], 700.0);
@@ -393,4 +410,5 @@ fn tls_and_srtp_direct_to_pjsua2() {
         share > 0.5,
         "pjsua2 heard our tone: share {share:.2} at {rate} Hz"
     );
+    (v, log())
 }

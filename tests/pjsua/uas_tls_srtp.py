@@ -3,7 +3,10 @@ on 127.0.0.1, answers every call with mandatory SDES-SRTP, plays a WAV into it a
 what it hears. Prints READY once listening and CALL <state> lines; exits after the call ends
 or after the timeout.
 
-usage: uas_tls_srtp.py PORT CERT KEY PLAY.wav RECORD.wav TIMEOUT_S
+usage: uas_tls_srtp.py PORT CERT KEY PLAY.wav RECORD.wav TIMEOUT_S [HANGUP_AFTER_S]
+
+With HANGUP_AFTER_S it hangs up that long after the answer: its BYE goes to our Contact,
+which pjsip reaches over the TLS connection hotline opened.
 """
 
 import sys
@@ -12,6 +15,8 @@ import time
 import pjsua2 as pj
 
 port, cert, key, play, record, timeout = sys.argv[1:7]
+hangup_after = float(sys.argv[7]) if len(sys.argv) > 7 else None
+confirmed_at = None
 done = False
 calls = []
 
@@ -23,9 +28,11 @@ class Call(pj.Call):
         self.recorder = None
 
     def onCallState(self, prm):
-        global done
+        global done, confirmed_at
         ci = self.getInfo()
         print("CALL", ci.stateText, flush=True)
+        if ci.state == pj.PJSIP_INV_STATE_CONFIRMED:
+            confirmed_at = time.time()
         if ci.state == pj.PJSIP_INV_STATE_DISCONNECTED:
             done = True
 
@@ -86,8 +93,18 @@ acc = Account()
 acc.create(a)
 print("READY", flush=True)
 end = time.time() + float(timeout)
+hung_up = False
 while not done and time.time() < end:
     ep.libHandleEvents(20)
+    if (
+        hangup_after is not None
+        and confirmed_at is not None
+        and not hung_up
+        and time.time() > confirmed_at + hangup_after
+    ):
+        hung_up = True
+        print("HANGUP", flush=True)
+        calls[-1].hangup(pj.CallOpParam())
 for c in calls:
     c.recorder = None
     c.player = None
