@@ -677,6 +677,7 @@ impl Driver {
         m.packets_late = late;
         m.packets_duplicate = dup;
         m.packets_foreign = s.packets_foreign;
+        m.packets_unauthenticated = s.packets_unauthenticated;
         m.sip_responses_rejected = self.foreign_responses.count() + self.call.rejected_responses();
         m.frames_skipped = self.pacer.skipped;
         m.send_jitter_p50_us = self.pacer.jitter.quantile_us(0.5);
