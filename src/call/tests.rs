@@ -1467,3 +1467,39 @@ fn srtp_optional_takes_a_plain_answer() {
     ));
     assert!(s.call.termination().is_none());
 }
+
+#[test]
+fn srtp_reoffer_is_answered_with_our_key_and_a_plain_one_refused_when_required() {
+    use crate::media::srtp::SrtpMode;
+    let mut s = Sim::new(srtp_params(SrtpMode::Required));
+    let attr = format!("2 AES_CM_128_HMAC_SHA1_32 inline:{FAR_KEY}");
+    let sdp = answer_sdp(Some(&attr), "RTP/SAVP");
+    let r = s.invite_resp(200, Some(&sdp));
+    s.input(r);
+    let starts = |s: &Sim| {
+        s.media()
+            .iter()
+            .filter(|m| matches!(m, MediaCommand::Start { .. }))
+            .count()
+    };
+    assert_eq!(starts(&s), 1);
+    // Hold with the same key: answered RTP/SAVP with our key for that suite and their tag.
+    let hold = answer_sdp(Some(&attr), "RTP/SAVP").replace("a=sendrecv", "a=sendonly");
+    let r = s.request(Method::Invite, 2, Some(&hold));
+    s.input(r);
+    let ok = s.responses().last().cloned().expect("response");
+    assert_eq!(ok.status, 200);
+    let body = ok.sdp.expect("answer sdp");
+    assert!(body.contains("RTP/SAVP"), "{body}");
+    assert!(
+        body.contains("a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:"),
+        "{body}"
+    );
+    assert!(!body.contains(FAR_KEY), "our key, not theirs");
+    assert_eq!(starts(&s), 1, "same keys, same address: media goes on");
+    // A re-offer without keys: refused, media untouched.
+    let r = s.request(Method::Invite, 3, Some(ANSWER_SDP));
+    s.input(r);
+    assert_eq!(s.responses().last().map(|r| r.status), Some(488));
+    assert_eq!(starts(&s), 1);
+}
