@@ -15,7 +15,6 @@ use crate::media::source::AudioSource;
 use crate::recording::{Channel, Recorder};
 use crate::sip::{
     Decoded, Endpoint, Inbound, InboundRequest, SipContext, encode_request, encode_response,
-    resolve,
 };
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -277,6 +276,7 @@ async fn drive(
 /// Where a request with this target and route set goes (RFC 3261 §8.1.2: the first route,
 /// else the target; everything via the proxy when forced).
 async fn destination(
+    ep: &Endpoint,
     force_proxy: bool,
     proxy: SocketAddr,
     r: &crate::call::OutRequest,
@@ -284,9 +284,9 @@ async fn destination(
     if force_proxy {
         Ok(proxy)
     } else if let Some(route) = r.routes.first() {
-        resolve(route).await
+        ep.resolve(route).await
     } else if let Some(t) = &r.target {
-        resolve(t).await
+        ep.resolve(t).await
     } else {
         Ok(proxy)
     }
@@ -525,7 +525,7 @@ impl Driver {
             auth: Vec::new(),
             reason: None,
         };
-        let destination = match destination(self.force_proxy, self.dest, &probe).await {
+        let destination = match destination(&self.ep, self.force_proxy, self.dest, &probe).await {
             Ok(a) => a.to_string(),
             Err(e) => {
                 tracing::warn!(error = %e, "dialog not persisted: no destination");
@@ -563,7 +563,7 @@ impl Driver {
                         return;
                     }
                 };
-                match destination(self.force_proxy, self.dest, r).await {
+                match destination(&self.ep, self.force_proxy, self.dest, r).await {
                     Ok(d) => (bytes, d),
                     Err(e) => {
                         self.call
@@ -606,8 +606,14 @@ impl Driver {
                 codec,
                 codec_pt,
                 dtmf_pt,
+                srtp,
                 ..
             } => {
+                if let Err(e) = self.media.set_srtp(srtp.as_ref()) {
+                    self.call
+                        .handle_input(Instant::now(), Input::TransportError(e.to_string()));
+                    return;
+                }
                 self.media.start(Peer {
                     remote,
                     codec,
@@ -678,6 +684,7 @@ impl Driver {
         m.packets_late = late;
         m.packets_duplicate = dup;
         m.packets_foreign = s.packets_foreign;
+        m.packets_unauthenticated = s.packets_unauthenticated;
         m.sip_responses_rejected = self.foreign_responses.count() + self.call.rejected_responses();
         m.frames_skipped = self.pacer.skipped;
         m.send_jitter_p50_us = self.pacer.jitter.quantile_us(0.5);

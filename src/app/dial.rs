@@ -5,8 +5,9 @@ use crate::call::{AuthPolicy, CallId, CallParams, CallRecord, Clock, MenuStep, P
 use crate::config::{self, Config};
 use crate::dialplan::{self, Contact, Dialplan, MenuStep as PlanStep, PlaySource};
 use crate::media::source::{AudioSource, ToneSource, load_wav};
+use crate::media::srtp::{LocalSrtp, MasterKey};
 use crate::recording::sidecar::recording_path;
-use crate::sip::{Credentials, Endpoint, SipContext, Transport, resolve};
+use crate::sip::{Credentials, Endpoint, SipContext, Transport};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -118,9 +119,9 @@ pub async fn prepare(
     let user_agent = user_agent_of(&cfg);
     let ep = match endpoint {
         Some(ep) => ep,
-        None => Endpoint::bind(cfg.sip.bind, transport, &user_agent)
+        None => bind_endpoint(&cfg, transport, &user_agent)
             .await
-            .map_err(|e| DialError::Setup(format!("cannot bind sip {}: {e}", cfg.sip.bind)))?,
+            .map_err(DialError::Setup)?,
     };
     let req = CallRequest {
         plan,
@@ -210,7 +211,9 @@ pub async fn dial(args: DialArgs) -> Result<CallRecord, DialError> {
         // The registrar is reached through the proxy when there is one.
         let dest = match &p.config.sip.proxy {
             Some(_) => p.setup.dest,
-            None => resolve(reg.registrar.as_str())
+            None => p
+                .endpoint
+                .resolve(reg.registrar.as_str())
                 .await
                 .map_err(DialError::Setup)?,
         };
@@ -269,7 +272,45 @@ pub fn transport_of(cfg: &Config) -> Transport {
     match cfg.sip.transport {
         config::Transport::Udp => Transport::Udp,
         config::Transport::Tcp => Transport::Tcp,
+        config::Transport::Tls => Transport::Tls,
     }
+}
+
+/// Binds the SIP endpoint `[sip]` asks for (TLS with its `[sip.tls]` trust).
+pub async fn bind_endpoint(
+    cfg: &Config,
+    transport: Transport,
+    user_agent: &str,
+) -> Result<Endpoint, String> {
+    let bound = match transport {
+        Transport::Tls => {
+            let tls = crate::sip::TlsClient::new(&tls_settings(cfg)).map_err(|e| e.to_string())?;
+            Endpoint::bind_tls(cfg.sip.bind, user_agent, tls).await
+        }
+        other => Endpoint::bind(cfg.sip.bind, other, user_agent).await,
+    };
+    bound.map_err(|e| format!("cannot bind sip {}: {e}", cfg.sip.bind))
+}
+
+/// `[sip.tls]` as the SIP edge takes it.
+pub fn tls_settings(cfg: &Config) -> crate::sip::TlsSettings {
+    let t = cfg.sip.tls.as_ref();
+    crate::sip::TlsSettings {
+        ca_file: t.and_then(|t| t.ca_file.clone()),
+        server_name: t.and_then(|t| t.server_name.clone()),
+    }
+}
+
+/// Our SRTP side for one call: the policy and fresh keys from the CSPRNG (`None` when off).
+fn local_srtp(mode: crate::media::srtp::SrtpMode) -> Result<Option<LocalSrtp>, DialError> {
+    if mode == crate::media::srtp::SrtpMode::Off {
+        return Ok(None);
+    }
+    let key = || MasterKey::generate().map_err(DialError::Setup);
+    Ok(Some(LocalSrtp {
+        mode,
+        keys: [key()?, key()?],
+    }))
 }
 
 /// The User-Agent the config asks for.
@@ -371,8 +412,8 @@ pub async fn build_call(
     let transport = ep.transport();
     let user_agent = user_agent_of(cfg);
     let dest = match &cfg.sip.proxy {
-        Some(p) => resolve(p.as_str()).await,
-        None => resolve(&request_uri).await,
+        Some(p) => ep.resolve(p.as_str()).await,
+        None => ep.resolve(&request_uri).await,
     }
     .map_err(DialError::Setup)?;
     let advertise = cfg.media.advertise;
@@ -389,18 +430,19 @@ pub async fn build_call(
         .port();
     let call_id = format!("{:032x}", rand::random::<u128>());
     let via = SocketAddr::new(advertise, ep.local_addr().port());
-    let tp = if transport == Transport::Tcp {
-        ";transport=tcp"
-    } else {
-        ""
-    };
+    let tp = transport.uri_param();
     let from_host = trunk.clone().unwrap_or_else(|| host(advertise));
     let sip = SipContext {
         call_id: CallId(call_id.clone()),
         local_tag: Tag(format!("{:016x}", rand::random::<u64>())),
         from_uri: format!("sip:{}@{from_host}", cfg.sip.from_user),
         request_uri: request_uri.clone(),
-        contact: format!("sip:{}@{}{tp}", cfg.sip.from_user, via),
+        // RFC 3261 §8.1.1.8: a sips: Request-URI needs a sips: Contact.
+        contact: if request_uri.to_ascii_lowercase().starts_with("sips:") {
+            format!("sips:{}@{}", cfg.sip.from_user, via)
+        } else {
+            format!("sip:{}@{}{tp}", cfg.sip.from_user, via)
+        },
         via,
         transport,
         user_agent,
@@ -454,6 +496,7 @@ pub async fn build_call(
             repeat_on_star: plan.briefing.repeat_on_star,
             ..Default::default()
         },
+        srtp: local_srtp(cfg.media.srtp)?,
         // 96 random bits: branches cannot be guessed from anything a reader can see.
         branch_key: format!("{:024x}", rand::random::<u128>() >> 32),
         human_sla: human_basis.then_some(answer_within),

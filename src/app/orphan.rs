@@ -52,13 +52,25 @@ pub async fn end_dialog(ep: &Endpoint, cfg: &Config, d: &StoredDialog, reason: &
             "the dialog's transport is not the one configured now; sending over the current one"
         );
     }
+    if ep.transport() == crate::sip::Transport::Tls {
+        // The names the trunk's certificate is checked against (a restart forgot them):
+        // learnt again from the dialog's URIs and the proxy.
+        let proxy = cfg.sip.proxy.as_ref().map(|p| p.as_str().to_string());
+        for uri in d.route_set.iter().chain(&d.remote_target).chain(&proxy) {
+            let _ = ep.resolve(uri).await;
+        }
+    }
     let via = SocketAddr::new(cfg.media.advertise, ep.local_addr().port());
     let ctx = SipContext {
         call_id: CallId(d.call_id.clone()),
         local_tag: Tag(d.local_tag.clone()),
         from_uri: d.local_uri.clone(),
         request_uri: d.remote_uri.clone(),
-        contact: format!("sip:{}@{via}", cfg.sip.from_user),
+        contact: format!(
+            "sip:{}@{via}{}",
+            cfg.sip.from_user,
+            ep.transport().uri_param()
+        ),
         via,
         transport: ep.transport(),
         user_agent: super::dial::user_agent_of(cfg),

@@ -3,7 +3,7 @@
 
 use super::service::Service;
 use crate::config::Config;
-use crate::sip::{Credentials, Endpoint, RegisterConfig, RegistrationState, Transport, resolve};
+use crate::sip::{Credentials, Endpoint, RegisterConfig, RegistrationState};
 use std::fmt::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Mutex, OnceLock};
@@ -42,8 +42,8 @@ pub async fn register_config(
         return Ok(None);
     };
     let dest = match &cfg.sip.proxy {
-        Some(p) => resolve(p.as_str()).await?,
-        None => resolve(reg.registrar.as_str()).await?,
+        Some(p) => ep.resolve(p.as_str()).await?,
+        None => ep.resolve(reg.registrar.as_str()).await?,
     };
     let advertise = cfg.media.advertise;
     let host = match advertise {
@@ -51,11 +51,7 @@ pub async fn register_config(
         IpAddr::V6(v6) => format!("[{v6}]"),
     };
     let from_host = cfg.sip.trunk_domain().map_or(host, str::to_string);
-    let tp = if ep.transport() == Transport::Tcp {
-        ";transport=tcp"
-    } else {
-        ""
-    };
+    let tp = ep.transport().uri_param();
     let via = SocketAddr::new(advertise, ep.local_addr().port());
     Ok(Some(RegisterConfig {
         registrar: reg.registrar.as_str().to_string(),

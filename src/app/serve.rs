@@ -3,7 +3,6 @@
 //! second: exit at once).
 
 use super::service::Service;
-use crate::sip::Endpoint;
 use crate::store::Store;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -102,9 +101,7 @@ pub async fn start(args: &ServeArgs) -> Result<Started, String> {
         .map_err(|e| format!("{}: {e}", cfg.store.path.display()))?;
     let transport = super::dial::transport_of(&cfg);
     let ua = super::dial::user_agent_of(&cfg);
-    let ep = Endpoint::bind(cfg.sip.bind, transport, &ua)
-        .await
-        .map_err(|e| format!("cannot bind sip {}: {e}", cfg.sip.bind))?;
+    let ep = super::dial::bind_endpoint(&cfg, transport, &ua).await?;
     let listener = tokio::net::TcpListener::bind(cfg.http.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", cfg.http.listen))?;

@@ -157,6 +157,20 @@ async fn answer(
             }
         }
     }
+    // An offer with SDES keys is answered with ours (the simulated line takes SRTP).
+    let srtp = match neg.crypto {
+        Some(theirs) => {
+            let local = crate::media::srtp::LocalSrtp {
+                mode: crate::media::srtp::SrtpMode::Optional,
+                keys: [
+                    crate::media::srtp::MasterKey::generate()?,
+                    crate::media::srtp::MasterKey::generate()?,
+                ],
+            };
+            Some(local.answer_offer(&theirs))
+        }
+        None => None,
+    };
     let answer = sdp::answer(
         local_rtp.ip(),
         local_rtp.port(),
@@ -164,10 +178,14 @@ async fn answer(
         1,
         &neg,
         sdp::Direction::SendRecv,
+        srtp.as_ref().map(|(attr, _)| (attr, neg.savp)),
     );
     let ok = uas::respond(&invite, 200, &tag, &contact, ua, Some(&answer));
     send(ok.clone()).await?;
     let mut media = MediaSession::new(rand::random(), rand::random(), rand::random());
+    media
+        .set_srtp(srtp.as_ref().map(|(_, keys)| keys))
+        .map_err(|e| e.to_string())?;
     media.start(Peer {
         remote: neg.remote,
         codec: neg.codec,
@@ -308,5 +326,7 @@ fn choose(offer: &sdp::SessionDescription) -> Option<sdp::Negotiated> {
         dtmf_pt,
         remote: SocketAddr::new(offer.connection, offer.port),
         direction: sdp::Direction::SendRecv,
+        crypto: offer.crypto.first().copied(),
+        savp: offer.secure_profile(),
     })
 }

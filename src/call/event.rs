@@ -106,6 +106,10 @@ pub enum EventKind {
     MediaLatched {
         from: String,
     },
+    /// Media runs as SRTP with keys from the SDP (RFC 4568); never the keys themselves.
+    MediaSecured {
+        suite: String,
+    },
     MaxDuration,
     /// The operator bridge: a join link was minted for this call.
     JoinLinkMinted {
@@ -239,6 +243,7 @@ impl EventKind {
             EventKind::PlaybackFinished { .. } => "playback_finished",
             EventKind::BriefingRepeated { .. } => "briefing_repeated",
             EventKind::MediaFirstTx { .. } => "media_first_tx",
+            EventKind::MediaSecured { .. } => "media_secured",
             EventKind::MediaFirstRx { .. } => "media_first_rx",
             EventKind::MediaLatched { .. } => "media_latched",
             EventKind::MaxDuration => "max_duration",

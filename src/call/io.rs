@@ -167,6 +167,8 @@ pub enum MediaCommand {
         codec: crate::media::g711::Codec,
         codec_pt: crate::media::rtp::PayloadType,
         dtmf_pt: Option<crate::media::rtp::PayloadType>,
+        /// SDES-SRTP keys; `None`: plain RTP.
+        srtp: Option<crate::media::srtp::SrtpKeys>,
     },
     /// The far end changed direction (hold/unhold); `Direction` is ours after negotiation.
     Direction(Direction),

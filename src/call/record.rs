@@ -120,6 +120,9 @@ pub struct MediaStats {
     pub packets_duplicate: u64,
     /// RTP from a source other than the SDP's (or the NAT latch): dropped.
     pub packets_foreign: u64,
+    /// SRTP packets that failed authentication (or replays): dropped. Shown when any were.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub packets_unauthenticated: u64,
     /// SIP responses from an address we sent nothing to, or answering no transaction of ours.
     pub sip_responses_rejected: u64,
     /// Frames the pacer skipped because the task ran too late to catch up.
@@ -365,4 +368,8 @@ impl CallRecord {
         }
         self.termination = Some(t);
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

@@ -40,6 +40,7 @@ pub(super) fn params(menu: Vec<MenuStep>, reliable: bool) -> CallParams {
             trunk: trunk(),
         }),
         briefing: BriefingPolicy::default(),
+        srtp: None,
         branch_key: "k7f3a9c2e".into(),
         human_sla: None,
     }
@@ -1511,4 +1512,145 @@ fn an_unanswered_call_that_failed_on_our_side_has_no_sla_verdict() {
     assert_eq!(ours.sla.met, None);
     let theirs = rec(Termination::from_final(486, "Busy Here"));
     assert_eq!(theirs.sla.met, Some(false));
+}
+
+fn srtp_params(mode: crate::media::srtp::SrtpMode) -> CallParams {
+    use crate::media::srtp::{LocalSrtp, MasterKey};
+    let mut p = params(vec![MenuStep::Wait(Duration::from_secs(60))], false);
+    p.srtp = Some(LocalSrtp {
+        mode,
+        keys: [MasterKey([1; 30]), MasterKey([2; 30])],
+    });
+    p
+}
+
+/// The far end's answer, with this `a=crypto` attribute (if any) and profile.
+fn answer_sdp(crypto: Option<&str>, proto: &str) -> String {
+    let mut s = ANSWER_SDP.replace("RTP/AVP", proto);
+    if let Some(c) = crypto {
+        s.push_str(&format!("a=crypto:{c}\r\n"));
+    }
+    s
+}
+
+const FAR_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd";
+
+#[test]
+fn srtp_offer_carries_keys_per_policy() {
+    use crate::media::srtp::SrtpMode;
+    let s = Sim::new(srtp_params(SrtpMode::Required));
+    let offer = s.sent_requests(Method::Invite)[0].sdp.clone().expect("sdp");
+    assert!(offer.contains("RTP/SAVP 0 8 101"), "{offer}");
+    assert!(offer.contains("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"));
+    assert!(offer.contains("a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:"));
+    let s = Sim::new(srtp_params(SrtpMode::Optional));
+    let offer = s.sent_requests(Method::Invite)[0].sdp.clone().expect("sdp");
+    assert!(offer.contains("RTP/AVP 0 8 101") && offer.contains("a=crypto:1 "));
+    let s = Sim::new(params(vec![], false));
+    let offer = s.sent_requests(Method::Invite)[0].sdp.clone().expect("sdp");
+    assert!(!offer.contains("crypto"));
+}
+
+#[test]
+fn srtp_answer_keys_start_secure_media() {
+    use crate::media::srtp::{MasterKey, SrtpMode, Suite};
+    let mut s = Sim::new(srtp_params(SrtpMode::Required));
+    let sdp = answer_sdp(
+        Some(&format!("2 AES_CM_128_HMAC_SHA1_32 inline:{FAR_KEY}")),
+        "RTP/SAVP",
+    );
+    let r = s.invite_resp(200, Some(&sdp));
+    s.input(r);
+    let Some(MediaCommand::Start {
+        srtp: Some(keys), ..
+    }) = s.media().first().cloned()
+    else {
+        panic!("secure media start: {:?}", s.media())
+    };
+    assert_eq!(keys.suite, Suite::AesCm128HmacSha1_32);
+    assert_eq!(
+        keys.ours,
+        MasterKey([2; 30]),
+        "our key for the tag answered"
+    );
+    assert!(s.call.termination().is_none());
+    assert!(s.log.iter().any(|o| matches!(o,
+        Output::Event { kind: EventKind::MediaSecured { suite }, .. } if suite == "AES_CM_128_HMAC_SHA1_32")));
+}
+
+#[test]
+fn srtp_required_refuses_a_plain_answer() {
+    use crate::media::srtp::SrtpMode;
+    for crypto in [
+        None,
+        // A tag we did not offer with that suite.
+        Some(format!("1 AES_CM_128_HMAC_SHA1_32 inline:{FAR_KEY}")),
+    ] {
+        let mut s = Sim::new(srtp_params(SrtpMode::Required));
+        let sdp = answer_sdp(crypto.as_deref(), "RTP/AVP");
+        let r = s.invite_resp(200, Some(&sdp));
+        s.input(r);
+        assert!(
+            !s.media()
+                .iter()
+                .any(|m| matches!(m, MediaCommand::Start { .. })),
+            "no media in the clear"
+        );
+        let bye = s.sent_requests(Method::Bye);
+        assert_eq!(bye.len(), 1, "hung up at once");
+        let r = s.resp(200, Method::Bye, bye[0].cseq, None);
+        s.input(r);
+        let t = s.termination();
+        assert_eq!(t.result, Outcome::Failed);
+        assert!(t.reason.starts_with("srtp required"), "{}", t.reason);
+    }
+}
+
+#[test]
+fn srtp_optional_takes_a_plain_answer() {
+    use crate::media::srtp::SrtpMode;
+    let mut s = Sim::new(srtp_params(SrtpMode::Optional));
+    let r = s.invite_resp(200, Some(ANSWER_SDP));
+    s.input(r);
+    assert!(matches!(
+        s.media().first(),
+        Some(MediaCommand::Start { srtp: None, .. })
+    ));
+    assert!(s.call.termination().is_none());
+}
+
+#[test]
+fn srtp_reoffer_is_answered_with_our_key_and_a_plain_one_refused_when_required() {
+    use crate::media::srtp::SrtpMode;
+    let mut s = Sim::new(srtp_params(SrtpMode::Required));
+    let attr = format!("2 AES_CM_128_HMAC_SHA1_32 inline:{FAR_KEY}");
+    let sdp = answer_sdp(Some(&attr), "RTP/SAVP");
+    let r = s.invite_resp(200, Some(&sdp));
+    s.input(r);
+    let starts = |s: &Sim| {
+        s.media()
+            .iter()
+            .filter(|m| matches!(m, MediaCommand::Start { .. }))
+            .count()
+    };
+    assert_eq!(starts(&s), 1);
+    // Hold with the same key: answered RTP/SAVP with our key for that suite and their tag.
+    let hold = answer_sdp(Some(&attr), "RTP/SAVP").replace("a=sendrecv", "a=sendonly");
+    let r = s.request(Method::Invite, 2, Some(&hold));
+    s.input(r);
+    let ok = s.responses().last().cloned().expect("response");
+    assert_eq!(ok.status, 200);
+    let body = ok.sdp.expect("answer sdp");
+    assert!(body.contains("RTP/SAVP"), "{body}");
+    assert!(
+        body.contains("a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:"),
+        "{body}"
+    );
+    assert!(!body.contains(FAR_KEY), "our key, not theirs");
+    assert_eq!(starts(&s), 1, "same keys, same address: media goes on");
+    // A re-offer without keys: refused, media untouched.
+    let r = s.request(Method::Invite, 3, Some(ANSWER_SDP));
+    s.input(r);
+    assert_eq!(s.responses().last().map(|r| r.status), Some(488));
+    assert_eq!(starts(&s), 1);
 }

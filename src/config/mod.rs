@@ -24,6 +24,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::{Deserializer, Error};
 
+pub use crate::media::srtp::SrtpMode;
 pub use bridge::BridgeConfig;
 pub use briefing::{BriefingConfig, EngineKind, Language};
 pub use caps::{GroupBy, rtp_calls};
@@ -39,7 +40,7 @@ pub use secret::Secret;
 pub use service::{
     AfterRestart, HttpConfig, LadderConfig, OperatorPhone, Role, StoreConfig, TokenConfig,
 };
-pub use sip::{SipAuth, SipConfig, SipRegister, Transport};
+pub use sip::{SipAuth, SipConfig, SipRegister, SipTls, Transport};
 pub use sip_uri::SipUri;
 
 /// The whole of `hotline.toml`. Relative paths in it are already resolved
@@ -89,6 +90,9 @@ pub struct MediaConfig {
     pub advertise: IpAddr,
     /// Local ports for RTP.
     pub rtp_ports: PortRange,
+    /// SDES-SRTP (RFC 4568): `off` (default), `optional` or `required`.
+    #[serde(default)]
+    pub srtp: SrtpMode,
 }
 
 /// The `[recording]` section.
@@ -132,6 +136,9 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     config.recording.dir = base.join(&config.recording.dir);
     config.dialplans.dir = base.join(&config.dialplans.dir);
     config.store.path = base.join(&config.store.path);
+    if let Some(ca) = config.sip.tls.as_mut().and_then(|t| t.ca_file.as_mut()) {
+        *ca = base.join(&*ca);
+    }
     Ok(config)
 }
 

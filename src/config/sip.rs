@@ -32,6 +32,8 @@ pub struct SipConfig {
     pub auth: Option<SipAuth>,
     /// Registration with the trunk, if it requires one.
     pub register: Option<SipRegister>,
+    /// `[sip.tls]`: trust for `transport = "tls"` (system roots when absent).
+    pub tls: Option<SipTls>,
 }
 
 impl SipConfig {
@@ -51,6 +53,28 @@ pub enum Transport {
     Udp,
     /// SIP over TCP.
     Tcp,
+    /// SIP over TLS (default port 5061).
+    Tls,
+}
+
+/// The `[sip.tls]` section: whom a TLS trunk connection trusts.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SipTls {
+    /// PEM file of CA certificates trusted instead of the system roots (relative to the
+    /// config file).
+    #[serde(default, deserialize_with = "path_opt")]
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Name the trunk's certificate must carry (and SNI), when the proxy is configured by
+    /// address or under another name; default: the host of the URI dialled.
+    #[serde(default, deserialize_with = "domain")]
+    pub server_name: Option<String>,
+}
+
+fn path_opt<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<std::path::PathBuf>, D::Error> {
+    non_empty::path(deserializer).map(Some)
 }
 
 /// The `[sip.auth]` section: digest credentials.

@@ -156,7 +156,13 @@ fn errors_point_at_line_and_column() {
             "unknown field `format`",
         ),
         // bad values
-        ("\"udp\"", "\"tls\"", 3, 13, "unknown variant `tls`"),
+        (
+            "\"udp\"",
+            "\"sctp\"",
+            3,
+            13,
+            "unknown variant `sctp`, expected one of `udp`, `tcp`, `tls`",
+        ),
         (
             "\"127.0.0.1:5070\"",
             "\"localhost\"",
@@ -390,4 +396,34 @@ fn storm_caps_have_defaults_and_refuse_zero() {
     let ports = u32::from((r.end - r.start) / 2 + 1);
     assert_eq!(crate::config::rtp_calls(ports, 50), 250);
     assert_eq!(crate::config::rtp_calls(1, 50), 1, "never none");
+}
+
+#[test]
+fn tls_transport_trust_and_srtp_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = GOOD
+        .replacen("transport = \"udp\"", "transport = \"tls\"", 1)
+        .replacen(
+            "from_user = \"hotline\"",
+            "from_user = \"hotline\"\n[sip.tls]\nca_file = \"ca/trunk.pem\"\nserver_name = \"sip.trunk.example\"",
+            1,
+        )
+        .replacen(
+            "rtp_ports = \"20000-20999\"",
+            "rtp_ports = \"20000-20999\"\nsrtp = \"optional\"",
+            1,
+        );
+    let config = load(&write(dir.path(), &text)).expect("loads");
+    assert_eq!(config.sip.transport, Transport::Tls);
+    let tls = config.sip.tls.expect("[sip.tls]");
+    assert_eq!(
+        tls.ca_file,
+        Some(dir.path().join("ca/trunk.pem")),
+        "relative to the file"
+    );
+    assert_eq!(tls.server_name.as_deref(), Some("sip.trunk.example"));
+    assert_eq!(config.media.srtp, crate::config::SrtpMode::Optional);
+    let bad = text.replacen("srtp = \"optional\"", "srtp = \"maybe\"", 1);
+    let err = load(&write(dir.path(), &bad)).expect_err("bad srtp");
+    assert!(err.to_string().contains("unknown variant `maybe`"), "{err}");
 }

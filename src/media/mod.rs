@@ -1,5 +1,5 @@
 //! Pure media building blocks: G.711, RTP, RFC 4733 DTMF, SDP offer/answer,
-//! receive reordering, audio sources and resampling. No I/O besides WAV loading.
+//! receive reordering, audio sources and resampling, SDES-SRTP. No I/O besides WAV loading.
 
 pub mod dtmf;
 pub mod g711;
@@ -13,6 +13,7 @@ pub mod sampled;
 pub mod sdp;
 pub mod session;
 pub mod source;
+pub mod srtp;
 
 /// Narrowband telephony sample rate (G.711, RFC 3551 §4.5.14).
 pub const SAMPLE_RATE: u32 = 8000;

@@ -7,6 +7,7 @@ use thiserror::Error;
 
 use crate::media::g711::Codec;
 use crate::media::rtp::PayloadType;
+use crate::media::srtp::Crypto;
 
 /// Why an SDP body could not be used.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -96,6 +97,18 @@ pub struct SessionDescription {
     pub direction: Direction,
     /// `a=ptime`, in milliseconds.
     pub ptime: Option<u32>,
+    /// The `m=` line's transport protocol, e.g. `RTP/AVP`, `RTP/SAVP`.
+    pub protocol: String,
+    /// Usable `a=crypto` attributes (RFC 4568), in order; unusable ones are left out.
+    pub crypto: Vec<Crypto>,
+}
+
+impl SessionDescription {
+    /// `RTP/SAVP` (or `RTP/SAVPF`): the stream is SRTP or nothing.
+    pub fn secure_profile(&self) -> bool {
+        self.protocol.eq_ignore_ascii_case("RTP/SAVP")
+            || self.protocol.eq_ignore_ascii_case("RTP/SAVPF")
+    }
 }
 
 /// Telephone-event payload type we offer.
@@ -103,11 +116,25 @@ const OFFER_DTMF_PT: u8 = 101;
 
 /// Builds our initial offer: PCMU, PCMA, telephone-event/8000, 20 ms, sendrecv.
 pub fn offer(addr: IpAddr, port: u16, session_id: u64, version: u64) -> String {
+    offer_with(addr, port, session_id, version, &[], false)
+}
+
+/// Our offer with SDES keys: `RTP/SAVP` when `savp` (SRTP required), else `RTP/AVP` with
+/// the `a=crypto` lines for a peer that can take them (best-effort SRTP).
+pub fn offer_with(
+    addr: IpAddr,
+    port: u16,
+    session_id: u64,
+    version: u64,
+    crypto: &[Crypto],
+    savp: bool,
+) -> String {
     let mut s = header(addr, session_id, version);
+    let proto = if savp { "RTP/SAVP" } else { "RTP/AVP" };
     // Writing to a String cannot fail.
     let _ = write!(
         s,
-        "m=audio {port} RTP/AVP 0 8 {OFFER_DTMF_PT}\r\n\
+        "m=audio {port} {proto} 0 8 {OFFER_DTMF_PT}\r\n\
          a=rtpmap:0 PCMU/8000\r\n\
          a=rtpmap:8 PCMA/8000\r\n\
          a=rtpmap:{OFFER_DTMF_PT} telephone-event/8000\r\n\
@@ -115,6 +142,9 @@ pub fn offer(addr: IpAddr, port: u16, session_id: u64, version: u64) -> String {
          a=ptime:20\r\n\
          a=sendrecv\r\n"
     );
+    for c in crypto {
+        s.push_str(&c.line());
+    }
     s
 }
 
@@ -127,26 +157,35 @@ pub fn answer(
     version: u64,
     neg: &Negotiated,
     direction: Direction,
+    secure: Option<(&Crypto, bool)>,
 ) -> String {
     let mut s = header(local_addr, session_id, version);
     let cpt = neg.codec_pt.0;
     let name = neg.codec.name();
+    // Mirror the offer's profile (RFC 4568 §5.1.2: answer RTP/SAVP with RTP/SAVP).
+    let proto = match secure {
+        Some((_, true)) => "RTP/SAVP",
+        _ => "RTP/AVP",
+    };
     // Writing to a String cannot fail.
     let _ = match neg.dtmf_pt {
         Some(PayloadType(dpt)) => write!(
             s,
-            "m=audio {local_port} RTP/AVP {cpt} {dpt}\r\n\
+            "m=audio {local_port} {proto} {cpt} {dpt}\r\n\
              a=rtpmap:{cpt} {name}/8000\r\n\
              a=rtpmap:{dpt} telephone-event/8000\r\n\
              a=fmtp:{dpt} 0-16\r\n"
         ),
         None => write!(
             s,
-            "m=audio {local_port} RTP/AVP {cpt}\r\n\
+            "m=audio {local_port} {proto} {cpt}\r\n\
              a=rtpmap:{cpt} {name}/8000\r\n"
         ),
     };
     let _ = write!(s, "a=ptime:20\r\na={}\r\n", direction.as_str());
+    if let Some((c, _)) = secure {
+        s.push_str(&c.line());
+    }
     s
 }
 
@@ -265,6 +304,8 @@ pub fn parse(text: &str) -> Result<SessionDescription, SdpError> {
         formats,
         direction: audio.dir.or(session_dir).unwrap_or(Direction::SendRecv),
         ptime: audio.ptime.or(session_ptime),
+        protocol: audio.proto,
+        crypto: audio.crypto,
     })
 }
 
@@ -277,6 +318,8 @@ struct Audio {
     fmtp: Vec<(u8, String)>,
     dir: Option<Direction>,
     ptime: Option<u32>,
+    proto: String,
+    crypto: Vec<Crypto>,
 }
 
 impl Audio {
@@ -286,7 +329,7 @@ impl Audio {
         let port = it.next().ok_or(SdpError::BadMedia)?;
         let port = port.split('/').next().unwrap_or(port);
         let port = port.parse().map_err(|_| SdpError::BadMedia)?;
-        let _proto = it.next().ok_or(SdpError::BadMedia)?;
+        let proto = it.next().ok_or(SdpError::BadMedia)?.to_string();
         // Non-numeric or out-of-range formats cannot be RTP payload types.
         let pts = it
             .filter_map(|f| f.parse::<u8>().ok())
@@ -300,6 +343,8 @@ impl Audio {
             fmtp: Vec::new(),
             dir: None,
             ptime: None,
+            proto,
+            crypto: Vec::new(),
         })
     }
 
@@ -311,6 +356,11 @@ impl Audio {
         let arg = arg.trim();
         match name {
             "ptime" => self.ptime = arg.parse().ok(),
+            "crypto" => {
+                if let Some(c) = Crypto::parse(arg) {
+                    self.crypto.push(c);
+                }
+            }
             "rtpmap" => {
                 // <pt> <encoding>/<clock>[/<channels>]
                 let Some((pt, rest)) = arg.split_once(' ') else {
@@ -380,6 +430,10 @@ pub struct Negotiated {
     pub remote: SocketAddr,
     /// Far end's direction attribute.
     pub direction: Direction,
+    /// The far end's first usable `a=crypto` (SDES key), if any.
+    pub crypto: Option<Crypto>,
+    /// The far end used `RTP/SAVP`.
+    pub savp: bool,
 }
 
 /// Picks the codec and DTMF payload type from the far end's SDP.
@@ -414,6 +468,8 @@ pub fn negotiate(answer: &SessionDescription) -> Result<Negotiated, SdpError> {
         dtmf_pt,
         remote: SocketAddr::new(answer.connection, answer.port),
         direction: answer.direction,
+        crypto: answer.crypto.first().copied(),
+        savp: answer.secure_profile(),
     })
 }
 
@@ -563,7 +619,7 @@ m=audio 9000 RTP/AVP 0\r\n";
     fn answer_to_reinvite() {
         let neg = negotiate(&parse(ASTERISK).unwrap()).unwrap();
         let addr = IpAddr::V4(Ipv4Addr::new(198, 51, 100, 7));
-        let text = answer(addr, 40000, 42, 2, &neg, Direction::RecvOnly);
+        let text = answer(addr, 40000, 42, 2, &neg, Direction::RecvOnly, None);
         assert!(text.contains("m=audio 40000 RTP/AVP 8 96\r\n"));
         assert!(text.contains("a=rtpmap:96 telephone-event/8000\r\n"));
         assert!(text.contains("a=recvonly\r\n"));
@@ -578,7 +634,7 @@ m=audio 9000 RTP/AVP 0\r\n";
             dtmf_pt: None,
             ..neg
         };
-        let text = answer(addr, 40000, 42, 3, &no_dtmf, Direction::SendRecv);
+        let text = answer(addr, 40000, 42, 3, &no_dtmf, Direction::SendRecv, None);
         assert!(text.contains("m=audio 40000 RTP/AVP 8\r\n"));
         assert!(!text.contains("telephone-event"));
     }
@@ -621,5 +677,57 @@ m=audio 9000 RTP/AVP 0\r\n";
         ] {
             let _ = parse(text);
         }
+    }
+
+    #[test]
+    fn sdes_offer_and_answer() {
+        use crate::media::srtp::{Crypto, MasterKey, Suite};
+        let addr = IpAddr::V4(Ipv4Addr::new(198, 51, 100, 7));
+        let ours = [
+            Crypto {
+                tag: 1,
+                suite: Suite::AesCm128HmacSha1_80,
+                key: MasterKey([1; 30]),
+            },
+            Crypto {
+                tag: 2,
+                suite: Suite::AesCm128HmacSha1_32,
+                key: MasterKey([2; 30]),
+            },
+        ];
+        let required = offer_with(addr, 40000, 1, 1, &ours, true);
+        assert!(required.contains("m=audio 40000 RTP/SAVP 0 8 101\r\n"));
+        let sd = parse(&required).unwrap();
+        assert!(sd.secure_profile());
+        assert_eq!(sd.crypto, ours.to_vec());
+        let optional = offer_with(addr, 40000, 1, 1, &ours, false);
+        assert!(optional.contains("m=audio 40000 RTP/AVP 0 8 101\r\n"));
+        assert_eq!(parse(&optional).unwrap().crypto.len(), 2);
+        // A far-end offer with an unusable attribute first: the usable one is negotiated.
+        let far = format!(
+            "{}a=crypto:1 AES_256_CM_HMAC_SHA1_80 inline:{}\r\n{}",
+            required.split("a=crypto").next().unwrap(),
+            "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAx",
+            ours[1].line()
+        );
+        let neg = negotiate(&parse(&far).unwrap()).unwrap();
+        assert_eq!(neg.crypto, Some(ours[1]));
+        assert!(neg.savp);
+        let text = answer(
+            addr,
+            40000,
+            1,
+            2,
+            &neg,
+            Direction::SendRecv,
+            Some((&ours[1], true)),
+        );
+        assert!(text.contains("m=audio 40000 RTP/SAVP 0 101\r\n"), "{text}");
+        assert!(text.ends_with(&ours[1].line()));
+        // Plain offers are unchanged.
+        assert_eq!(
+            offer(addr, 40000, 1, 1),
+            offer_with(addr, 40000, 1, 1, &[], false)
+        );
     }
 }

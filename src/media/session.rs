@@ -11,6 +11,7 @@ use super::reorder::ReorderWindow;
 use super::rtp::{PayloadType, RtpPacket, RtpTs, SeqNo, Ssrc, is_rtcp};
 use super::sdp::Direction;
 use super::source::AudioSource;
+use super::srtp::{SrtpError, SrtpKeys, SrtpSession};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -140,6 +141,8 @@ pub struct SessionStats {
     pub packets_received: u64,
     pub packets_foreign: u64,
     pub packets_malformed: u64,
+    /// SRTP packets whose authentication failed (or replays): dropped.
+    pub packets_unauthenticated: u64,
 }
 
 /// One call's media. See the module docs.
@@ -165,6 +168,9 @@ pub struct MediaSession {
     pcm: Vec<i16>,
     packet: Vec<u8>,
     payload: Vec<u8>,
+    /// SDES-SRTP contexts when negotiated: every packet out (audio and RFC 4733 DTMF) is
+    /// protected, every packet in must authenticate. The taps see plain samples.
+    srtp: Option<SrtpSession>,
 }
 
 impl MediaSession {
@@ -195,7 +201,14 @@ impl MediaSession {
             pcm: Vec::with_capacity(MAX_PAYLOAD),
             packet: Vec::with_capacity(12 + MAX_PAYLOAD),
             payload: Vec::with_capacity(MAX_PAYLOAD),
+            srtp: None,
         }
+    }
+
+    /// Runs media as SRTP with these keys (`None`: plain RTP). New keys start new contexts.
+    pub fn set_srtp(&mut self, keys: Option<&SrtpKeys>) -> Result<(), SrtpError> {
+        self.srtp = keys.map(SrtpSession::new).transpose()?;
+        Ok(())
     }
 
     /// Starts (or re-targets) sending to a negotiated peer.
@@ -340,6 +353,13 @@ impl MediaSession {
             payload: &self.payload,
         }
         .write(&mut self.packet);
+        if let Some(srtp) = &mut self.srtp {
+            match srtp.protect(&self.packet) {
+                Ok(p) => self.packet = p,
+                // Never send in the clear what should be protected.
+                Err(_) => return None,
+            }
+        }
         self.seq = self.seq.next();
         self.stats.packets_sent += 1;
         if std::mem::take(&mut self.first_tx) {
@@ -415,6 +435,20 @@ impl MediaSession {
         if is_rtcp(buf) {
             return;
         }
+        let plain;
+        let buf = match &mut self.srtp {
+            Some(srtp) => match srtp.unprotect(buf) {
+                Ok(p) => {
+                    plain = p;
+                    &plain[..]
+                }
+                Err(_) => {
+                    self.stats.packets_unauthenticated += 1;
+                    return;
+                }
+            },
+            None => buf,
+        };
         let Ok(p) = RtpPacket::parse(buf) else {
             self.stats.packets_malformed += 1;
             return;

@@ -1,10 +1,11 @@
-//! The SIP transports (UDP and TCP) and the demultiplexer that hands each message to its
+//! The SIP transports (UDP, TCP and TLS) and the demultiplexer that hands each message to its
 //! call's task by Call-ID. Receive times are taken the moment a message is read, send times
 //! the moment the bytes are handed to the kernel: the timeline holds against a capture.
 
 use super::decode::{DecodeError, Decoded, decode};
 use super::encode::encode_response_raw;
 use super::redact::redact;
+use super::tls::TlsClient;
 use crate::call::RequestHandle;
 use std::collections::HashMap;
 use std::io;
@@ -12,9 +13,8 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::OwnedWriteHalf;
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpSocket, TcpStream, UdpSocket};
 use tokio::sync::mpsc;
 
 /// SIP transport.
@@ -22,6 +22,8 @@ use tokio::sync::mpsc;
 pub enum Transport {
     Udp,
     Tcp,
+    /// TCP with TLS (RFC 3261 §26.3.1); default port 5061.
+    Tls,
 }
 
 impl Transport {
@@ -30,12 +32,22 @@ impl Transport {
         match self {
             Transport::Udp => "UDP",
             Transport::Tcp => "TCP",
+            Transport::Tls => "TLS",
         }
     }
 
     /// Reliable transports need no retransmissions.
     pub fn reliable(self) -> bool {
-        self == Transport::Tcp
+        matches!(self, Transport::Tcp | Transport::Tls)
+    }
+
+    /// The `;transport=` URI parameter for our Contact (none for UDP, the default).
+    pub fn uri_param(self) -> &'static str {
+        match self {
+            Transport::Udp => "",
+            Transport::Tcp => ";transport=tcp",
+            Transport::Tls => ";transport=tls",
+        }
     }
 }
 
@@ -58,12 +70,22 @@ pub enum Inbound {
 }
 
 type CallTx = mpsc::UnboundedSender<Inbound>;
+/// The sending half of a stream connection (plain TCP or TLS).
+type Writer = Arc<tokio::sync::Mutex<Box<dyn AsyncWrite + Send + Unpin>>>;
+type Reader = Box<dyn AsyncRead + Send + Unpin>;
 
 struct Inner {
     transport: Transport,
     local: SocketAddr,
     udp: Option<UdpSocket>,
-    tcp: Mutex<HashMap<SocketAddr, Arc<tokio::sync::Mutex<OwnedWriteHalf>>>>,
+    tcp: Mutex<HashMap<SocketAddr, Writer>>,
+    /// One connection attempt at a time: two calls starting together share the connection.
+    connecting: tokio::sync::Mutex<()>,
+    /// TLS: trust, verification and SNI for the connections we open.
+    tls: Option<TlsClient>,
+    /// TLS: the host name each destination address was resolved from (verified and sent as
+    /// SNI on the connection to it).
+    names: Mutex<HashMap<SocketAddr, String>>,
     calls: Mutex<HashMap<String, CallTx>>,
     handles: AtomicU64,
     user_agent: String,
@@ -84,16 +106,41 @@ const TCP_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// peer that keeps it for in-dialog requests sends CRLF keep-alives, RFC 5626 §4.4.1).
 /// Our own connections to a trunk stay open: a call may be silent on SIP for an hour.
 const TCP_INBOUND_IDLE: Duration = Duration::from_secs(120);
+/// CRLF keep-alive on our TLS connections (RFC 5626 §4.4.1 double CRLF): NATs and trunks
+/// keep a connection that carries something at least this often.
+const TLS_KEEPALIVE: Duration = Duration::from_secs(30);
 /// Most connections others may hold open to us at once (finding 7: idle sockets used to
 /// pile up until the process ran out of file descriptors).
 const TCP_INBOUND_MAX: usize = 256;
 
 impl Endpoint {
-    /// Binds the transport and starts its receive loop.
+    /// Binds the transport and starts its receive loop. TLS trusts the system roots; see
+    /// [`Self::bind_tls`] for a CA file or a fixed server name.
     pub async fn bind(
         addr: SocketAddr,
         transport: Transport,
         user_agent: &str,
+    ) -> io::Result<Self> {
+        let tls = match transport {
+            Transport::Tls => Some(
+                TlsClient::new(&Default::default())
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?,
+            ),
+            _ => None,
+        };
+        Self::bind_with(addr, transport, user_agent, tls).await
+    }
+
+    /// Binds a TLS endpoint with its client settings.
+    pub async fn bind_tls(addr: SocketAddr, user_agent: &str, tls: TlsClient) -> io::Result<Self> {
+        Self::bind_with(addr, Transport::Tls, user_agent, Some(tls)).await
+    }
+
+    async fn bind_with(
+        addr: SocketAddr,
+        transport: Transport,
+        user_agent: &str,
+        tls: Option<TlsClient>,
     ) -> io::Result<Self> {
         let (udp, listener, local) = match transport {
             Transport::Udp => {
@@ -107,6 +154,16 @@ impl Endpoint {
                 let local = l.local_addr()?;
                 (None, Some(l), local)
             }
+            Transport::Tls => {
+                // SO_REUSEPORT: our connections to trunks leave from this port, the one our
+                // Via and Contact name, so a proxy that looks for a connection to our Contact
+                // finds (and reuses) the one we opened (RFC 5923's aim without the alias).
+                let s = stream_socket(addr)?;
+                s.bind(addr)?;
+                let l = s.listen(64)?;
+                let local = l.local_addr()?;
+                (None, Some(l), local)
+            }
         };
         let ep = Endpoint {
             inner: Arc::new(Inner {
@@ -114,6 +171,9 @@ impl Endpoint {
                 local,
                 udp,
                 tcp: Mutex::new(HashMap::new()),
+                connecting: tokio::sync::Mutex::new(()),
+                tls,
+                names: Mutex::new(HashMap::new()),
                 calls: Mutex::new(HashMap::new()),
                 handles: AtomicU64::new(1),
                 user_agent: user_agent.to_string(),
@@ -141,6 +201,22 @@ impl Endpoint {
     /// The transport in use.
     pub fn transport(&self) -> Transport {
         self.inner.transport
+    }
+
+    /// Where to send a request for `uri` (see [`super::resolve`]); over TLS the host name is
+    /// kept for the connection to that address (its certificate must name it; SNI).
+    pub async fn resolve(&self, uri: &str) -> Result<SocketAddr, String> {
+        let tls = self.inner.transport == Transport::Tls;
+        let (addr, host) = super::resolve::resolve_host(uri, tls).await?;
+        if tls {
+            self.inner
+                .names
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(addr)
+                .or_insert(host);
+        }
+        Ok(addr)
     }
 
     /// Routes messages with this Call-ID to the returned receiver until [`Self::unregister`].
@@ -192,38 +268,107 @@ impl Endpoint {
         }
     }
 
-    fn tcp_lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<SocketAddr, Arc<tokio::sync::Mutex<OwnedWriteHalf>>>>
-    {
+    fn tcp_lock(&self) -> std::sync::MutexGuard<'_, HashMap<SocketAddr, Writer>> {
         self.inner.tcp.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    async fn tcp_conn(
-        &self,
-        dest: SocketAddr,
-    ) -> io::Result<Arc<tokio::sync::Mutex<OwnedWriteHalf>>> {
+    /// The connection to `dest`: the open one (in-dialog requests reuse it), else a new one
+    /// (a dropped connection is re-opened by the next send).
+    async fn tcp_conn(&self, dest: SocketAddr) -> io::Result<Writer> {
         if let Some(c) = self.tcp_lock().get(&dest) {
             return Ok(c.clone());
         }
-        let stream = tokio::time::timeout(TCP_CONNECT_TIMEOUT, TcpStream::connect(dest))
+        let _one = self.inner.connecting.lock().await;
+        if let Some(c) = self.tcp_lock().get(&dest) {
+            return Ok(c.clone());
+        }
+        let Some(tls) = &self.inner.tls else {
+            let stream = tokio::time::timeout(TCP_CONNECT_TIMEOUT, TcpStream::connect(dest))
+                .await
+                .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "tcp connect timed out"))??;
+            let _ = stream.set_nodelay(true);
+            let (r, w) = stream.into_split();
+            return Ok(self.adopt(Box::new(r), Box::new(w), dest, None));
+        };
+        let host = self
+            .inner
+            .names
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&dest)
+            .cloned()
+            .unwrap_or_else(|| dest.ip().to_string());
+        let name = tls
+            .name_for(&host)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+        let stream = tokio::time::timeout(TCP_CONNECT_TIMEOUT, self.connect_from_us(dest))
             .await
             .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "tcp connect timed out"))??;
-        Ok(self.adopt(stream, dest, None))
+        let _ = stream.set_nodelay(true);
+        let stream = tls.handshake(stream, dest, name).await?;
+        tracing::debug!(%dest, host, "sip tls connection up");
+        let (r, w) = tokio::io::split(stream);
+        let w = self.adopt(Box::new(r), Box::new(w), dest, None);
+        self.keep_alive(dest, &w);
+        Ok(w)
+    }
+
+    /// A TCP connection to `dest` from our listening port (see `bind_with`), or from any
+    /// port when that one cannot be used for it (e.g. a TIME_WAIT of an earlier connection).
+    async fn connect_from_us(&self, dest: SocketAddr) -> io::Result<TcpStream> {
+        let local = self.inner.local;
+        if local.is_ipv4() == dest.is_ipv4() {
+            let bound = stream_socket(local).and_then(|s| s.bind(local).map(|_| s));
+            match bound {
+                Ok(s) => match s.connect(dest).await {
+                    Ok(c) => return Ok(c),
+                    Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => return Err(e),
+                    Err(e) => {
+                        tracing::debug!(%dest, error = %e, "connect from the sip port failed; any port")
+                    }
+                },
+                Err(e) => tracing::debug!(%dest, error = %e, "sip port not reusable; any port"),
+            }
+        }
+        TcpStream::connect(dest).await
+    }
+
+    /// Sends a double CRLF every [`TLS_KEEPALIVE`] while the connection is ours; a failed
+    /// write drops it (the next send reconnects) and tells the calls.
+    fn keep_alive(&self, dest: SocketAddr, w: &Writer) {
+        let ep = Arc::downgrade(&self.inner);
+        let w = Arc::downgrade(w);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(TLS_KEEPALIVE).await;
+                let (Some(inner), Some(w)) = (ep.upgrade(), w.upgrade()) else {
+                    return;
+                };
+                let ep = Endpoint { inner };
+                let current = ep.tcp_lock().get(&dest).is_some_and(|c| Arc::ptr_eq(c, &w));
+                if !current {
+                    return;
+                }
+                let r = w.lock().await.write_all(b"\r\n\r\n").await;
+                if let Err(e) = r {
+                    ep.tcp_lock().remove(&dest);
+                    ep.unreachable(dest, &format!("tls keep-alive failed: {e}"));
+                    return;
+                }
+            }
+        });
     }
 
     /// Reads a connection's messages; `inbound` (a connection someone opened to us) carries
     /// its idle limit and its slot among [`TCP_INBOUND_MAX`].
     fn adopt(
         &self,
-        stream: TcpStream,
+        r: Reader,
+        w: Box<dyn AsyncWrite + Send + Unpin>,
         peer: SocketAddr,
         inbound: Option<(Duration, tokio::sync::OwnedSemaphorePermit)>,
-    ) -> Arc<tokio::sync::Mutex<OwnedWriteHalf>> {
-        // SIP over TCP is request/response chatter: Nagle only adds delay.
-        let _ = stream.set_nodelay(true);
-        let (r, w) = stream.into_split();
-        let w = Arc::new(tokio::sync::Mutex::new(w));
+    ) -> Writer {
+        let w: Writer = Arc::new(tokio::sync::Mutex::new(w));
         self.tcp_lock().insert(peer, w.clone());
         let ep = self.clone();
         tokio::spawn(async move {
@@ -241,8 +386,23 @@ impl Endpoint {
                 return;
             };
             match l.accept().await {
+                Ok((s, peer)) if self.inner.transport == Transport::Tls => {
+                    // hotline is a TLS client only (no certificate of its own): a peer sends
+                    // in-dialog requests over the connection we opened, which leaves from
+                    // this port. Anything opened to us is closed.
+                    tracing::debug!(%peer, "inbound tls connection closed (client only)");
+                    drop((s, permit));
+                }
                 Ok((s, peer)) => {
-                    self.adopt(s, peer, Some((TCP_INBOUND_IDLE, permit)));
+                    // SIP over TCP is request/response chatter: Nagle only adds delay.
+                    let _ = s.set_nodelay(true);
+                    let (r, w) = s.into_split();
+                    self.adopt(
+                        Box::new(r),
+                        Box::new(w),
+                        peer,
+                        Some((TCP_INBOUND_IDLE, permit)),
+                    );
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "sip tcp accept failed");
@@ -277,12 +437,7 @@ impl Endpoint {
         }
     }
 
-    async fn tcp_read_loop(
-        self,
-        mut r: tokio::net::tcp::OwnedReadHalf,
-        peer: SocketAddr,
-        idle: Option<Duration>,
-    ) {
+    async fn tcp_read_loop(self, mut r: Reader, peer: SocketAddr, idle: Option<Duration>) {
         let mut buf: Vec<u8> = Vec::with_capacity(4096);
         let mut chunk = vec![0u8; 16384];
         let reason = loop {
@@ -322,8 +477,12 @@ impl Endpoint {
         self.tcp_lock().remove(&peer);
         // A call still waiting for its first response fails now; others learn about it on
         // their next send (which reconnects).
-        tracing::debug!(%peer, reason, "sip tcp connection ended");
-        self.unreachable(peer, &format!("tcp connection ended: {reason}"));
+        tracing::debug!(%peer, reason, "sip stream connection ended");
+        let what = match self.inner.transport {
+            Transport::Tls => "tls",
+            _ => "tcp",
+        };
+        self.unreachable(peer, &format!("{what} connection ended: {reason}"));
     }
 
     /// Tells every call that `to` is not there (each checks whether it is its trunk).
@@ -398,6 +557,19 @@ impl Endpoint {
         let bytes = encode_response_raw(&raw.0, status, None, None, &self.inner.user_agent, None);
         let _ = self.send(from, &bytes).await;
     }
+}
+
+/// A TCP socket for `addr`'s family with SO_REUSEADDR and SO_REUSEPORT (see `bind_with`).
+fn stream_socket(addr: SocketAddr) -> io::Result<TcpSocket> {
+    let s = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    s.set_reuseaddr(true)?;
+    #[cfg(unix)]
+    s.set_reuseport(true)?;
+    Ok(s)
 }
 
 enum Framed {

@@ -1,6 +1,6 @@
 //! The SIP edge: the only module that names the SIP stack (rsipstack's `sip` module, which is
 //! rsip's parser). It turns wire bytes into `crate::call` inputs and `call` outputs into wire
-//! bytes, and runs the UDP/TCP transports. Swapping the SIP library touches nothing else.
+//! bytes, and runs the UDP/TCP/TLS transports. Swapping the SIP library touches nothing else.
 
 mod decode;
 mod digest;
@@ -10,6 +10,7 @@ mod icmp;
 mod redact;
 mod register;
 mod resolve;
+mod tls;
 pub mod uas;
 
 pub use decode::{DecodeError, Decoded, InboundRequest, decode};
@@ -18,3 +19,4 @@ pub use endpoint::{Endpoint, Inbound, Transport};
 pub use redact::redact;
 pub use register::{RegisterConfig, RegistrationState, register_loop, register_reporting};
 pub use resolve::{host_of, resolve};
+pub use tls::{TlsClient, TlsError, TlsSettings};

@@ -155,18 +155,131 @@ request_route {{
     )
 }
 
+const TLS_MODULE: &str = "/usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so";
+
+/// Debian ships Kamailio's TLS module apart (`kamailio-tls-modules`): installed here when
+/// absent (the README test command installs it too).
+fn ensure_tls_module() {
+    if Path::new(TLS_MODULE).exists() {
+        return;
+    }
+    let status = Command::new("sh")
+        .args([
+            "-c",
+            "$(command -v sudo) sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+             kamailio-tls-modules'",
+        ])
+        .status();
+    assert!(
+        Path::new(TLS_MODULE).exists(),
+        "kamailio's tls module is missing and apt-get install kamailio-tls-modules failed \
+         ({status:?})"
+    );
+}
+
+/// The TLS proxy's config (see [`Kamailio::start_tls`]).
+fn tls_config(port: u16, tls_cfg: &Path) -> String {
+    let udp = port + 1;
+    format!(
+        r#"#!KAMAILIO
+debug=2
+log_stderror=yes
+children=2
+tcp_children=2
+enable_tls=yes
+listen=tls:127.0.0.1:{port}
+listen=udp:127.0.0.1:{udp}
+auto_aliases=no
+mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
+loadmodule "tls.so"
+loadmodule "tm.so"
+loadmodule "sl.so"
+loadmodule "rr.so"
+loadmodule "pv.so"
+loadmodule "xlog.so"
+loadmodule "maxfwd.so"
+loadmodule "siputils.so"
+loadmodule "textops.so"
+modparam("tls", "config", "{tls}")
+request_route {{
+    xlog("L_NOTICE", "HOTLINE-REQ $rm proto=$proto from=$si:$sp\n");
+    if (!mf_process_maxfwd_header("10")) {{
+        sl_send_reply("483", "Too Many Hops");
+        exit;
+    }}
+    if (has_totag()) {{
+        if (loose_route()) {{
+            t_relay();
+            exit;
+        }}
+        if (is_method("ACK") && t_check_trans()) {{
+            t_relay();
+        }}
+        exit;
+    }}
+    if (is_method("CANCEL")) {{
+        if (t_check_trans()) {{
+            t_relay();
+        }}
+        exit;
+    }}
+    if (is_method("ACK")) {{
+        exit;
+    }}
+    record_route();
+    t_relay();
+    exit;
+}}
+"#,
+        tls = tls_cfg.display()
+    )
+}
+
 impl Kamailio {
     /// Writes the config into `dir` and starts Kamailio on a free UDP port.
     pub fn start(dir: &Path, auth: &KamailioAuth<'_>) -> Kamailio {
+        Self::spawn(
+            dir,
+            |port| config(port, auth),
+            |port| std::net::UdpSocket::bind(("127.0.0.1", port)).is_err(),
+        )
+    }
+
+    /// A TLS proxy: SIP over TLS on `port` (certificate and key in PEM files; it asks no
+    /// client certificate), Record-Route (double, TLS and UDP), requests relayed over UDP
+    /// from `port` + 1 to their Request-URI; in-dialog requests back to hotline go over the
+    /// TLS connection hotline opened (Kamailio looks it up by our Contact's address).
+    pub fn start_tls(dir: &Path, cert: &Path, key: &Path) -> Kamailio {
+        ensure_tls_module();
+        let tls_cfg = dir.join("kamailio-tls.cfg");
+        std::fs::write(
+            &tls_cfg,
+            format!(
+                "[server:default]\nmethod = TLSv1.2+\nverify_certificate = no\n\
+                 require_certificate = no\nprivate_key = {}\ncertificate = {}\n\n\
+                 [client:default]\nverify_certificate = no\nrequire_certificate = no\n",
+                key.display(),
+                cert.display()
+            ),
+        )
+        .expect("write tls.cfg");
+        Self::spawn(
+            dir,
+            |port| tls_config(port, &tls_cfg),
+            |port| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        )
+    }
+
+    fn spawn(dir: &Path, make: impl Fn(u16) -> String, ready: impl Fn(u16) -> bool) -> Kamailio {
         let version = Command::new("kamailio").arg("-v").output();
         assert!(
             version.as_ref().is_ok_and(|o| o.status.success()),
             "kamailio is not installed: the test command installs Debian's kamailio ({version:?})"
         );
         for _attempt in 0..5 {
-            let port = free_port(false);
+            let port = free_port(true);
             let cfg = dir.join(format!("kamailio-{port}.cfg"));
-            std::fs::write(&cfg, config(port, auth)).expect("write kamailio.cfg");
+            std::fs::write(&cfg, make(port)).expect("write kamailio.cfg");
             let log = dir.join(format!("kamailio-{port}.log"));
             let child = Command::new("kamailio")
                 .arg("-f")
@@ -189,7 +302,7 @@ impl Kamailio {
             };
             let deadline = Instant::now() + Duration::from_secs(10);
             while Instant::now() < deadline {
-                if std::net::UdpSocket::bind(("127.0.0.1", port)).is_err() {
+                if ready(port) {
                     // Bound; the receivers start right after and read what queued.
                     std::thread::sleep(Duration::from_millis(200));
                     return k;

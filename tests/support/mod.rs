@@ -276,3 +276,4 @@ pub fn tone_wav(path: &Path, ms: u32) {
 
 pub mod kamailio;
 pub mod serve;
+pub mod tls;

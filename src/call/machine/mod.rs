@@ -24,6 +24,7 @@ use super::termination::{Outcome, Party, Termination};
 use super::timer::{T1, T2, TIMER_D_UDP, Timer, Timers};
 use crate::media::sampled::SampledCount;
 use crate::media::sdp::{self, Direction, Negotiated};
+use crate::media::srtp::{Crypto, LocalSrtp, SrtpKeys, SrtpMode};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -49,6 +50,8 @@ pub struct CallParams {
     pub auth: Option<AuthPolicy>,
     /// How the briefing (`play` of [`BRIEFING`]) repeats.
     pub briefing: BriefingPolicy,
+    /// SDES-SRTP: the policy and our keys (from the I/O edge's CSPRNG); `None`: plain RTP.
+    pub srtp: Option<LocalSrtp>,
     /// Random bits (at least 64, from the I/O edge) in every branch we create: a branch is
     /// never derivable from the Call-ID, which the timeline, logs and notify messages show
     /// (RFC 3261 §8.1.1.7; security review finding 3).
@@ -178,6 +181,8 @@ pub struct Call {
     negotiated: Option<Negotiated>,
     /// Early media was started from a 183's SDP.
     early: Option<Negotiated>,
+    /// The SRTP keys media runs with now (`None`: plain RTP).
+    media_keys: Option<SrtpKeys>,
     sdp_version: u64,
     /// Responses we gave to inbound requests, replayed on their retransmissions.
     answered: Vec<(Branch, Method, OutResponse)>,
@@ -198,7 +203,18 @@ pub struct Call {
 impl Call {
     /// Starts the call: queues the INVITE and arms its timers.
     pub fn new(p: CallParams, now: Instant) -> Self {
-        let offer = sdp::offer(p.local_media.ip(), p.local_media.port(), p.session_id, 1);
+        let (crypto, savp) = match &p.srtp {
+            Some(l) => (l.offered(), l.mode == SrtpMode::Required),
+            None => (Vec::new(), false),
+        };
+        let offer = sdp::offer_with(
+            p.local_media.ip(),
+            p.local_media.port(),
+            p.session_id,
+            1,
+            &crypto,
+            savp,
+        );
         let mut call = Self {
             state: State::Calling,
             timers: Timers::default(),
@@ -225,6 +241,7 @@ impl Call {
             rejected: SampledCount::default(),
             negotiated: None,
             early: None,
+            media_keys: None,
             sdp_version: 1,
             answered: Vec::new(),
             termination: None,
@@ -541,12 +558,32 @@ impl Call {
     }
 }
 
-fn start_media(n: &Negotiated, early: bool) -> MediaCommand {
+impl Call {
+    /// The SRTP keys an answer to our offer gives, per our policy (RFC 4568 §7.1.3).
+    /// `Err`: SRTP is required and the answer has no key naming one we offered.
+    fn answer_keys(&self, neg: &Negotiated) -> Result<Option<SrtpKeys>, String> {
+        let Some(local) = self.p.srtp.filter(|l| l.mode != SrtpMode::Off) else {
+            return Ok(None);
+        };
+        match (local.accept_answer(neg.crypto.as_ref()), local.mode) {
+            (Some(k), _) => Ok(Some(k)),
+            (None, SrtpMode::Required) => Err(match neg.crypto {
+                Some(_) => "srtp required: the answer's a=crypto names no suite/tag we offered",
+                None => "srtp required: the answer has no a=crypto (plain RTP refused)",
+            }
+            .into()),
+            (None, _) => Ok(None),
+        }
+    }
+}
+
+fn start_media(n: &Negotiated, early: bool, srtp: Option<SrtpKeys>) -> MediaCommand {
     MediaCommand::Start {
         early,
         remote: n.remote,
         codec: n.codec,
         codec_pt: n.codec_pt,
         dtmf_pt: n.dtmf_pt,
+        srtp,
     }
 }

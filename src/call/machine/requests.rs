@@ -98,6 +98,29 @@ impl Call {
                 }
             },
         };
+        // SDES in a re-offer (RFC 4568 §7.1.4): answer its key with ours for that suite;
+        // an offer without one keeps plain RTP unless SRTP is required.
+        let local = self.p.srtp.filter(|l| l.mode != SrtpMode::Off);
+        let (secure, keys) = match (req.sdp.as_deref(), local, neg.crypto) {
+            // No SDP in the re-INVITE: our answer is an offer of what runs now.
+            (None, Some(l), _) => match self.media_keys {
+                Some(k) => (Some((l.answer_offer(&crypto_of(&k)).0, neg.savp)), Some(k)),
+                None => (None, None),
+            },
+            (Some(_), Some(l), Some(theirs)) => {
+                let (attr, keys) = l.answer_offer(&theirs);
+                (Some((attr, neg.savp)), Some(keys))
+            }
+            (_, Some(l), None) if l.mode == SrtpMode::Required => {
+                self.respond(&req, 488, "Not Acceptable Here", None);
+                return;
+            }
+            (_, None, _) if neg.savp => {
+                self.respond(&req, 488, "Not Acceptable Here", None);
+                return;
+            }
+            _ => (None, None),
+        };
         self.sdp_version += 1;
         let body = sdp::answer(
             self.p.local_media.ip(),
@@ -106,6 +129,7 @@ impl Call {
             self.sdp_version,
             &neg,
             ours,
+            secure.as_ref().map(|(c, savp)| (c, *savp)),
         );
         self.emit(
             now,
@@ -113,8 +137,10 @@ impl Call {
                 direction: format!("{:?}", neg.direction).to_lowercase(),
             },
         );
-        if neg.remote != current.remote {
-            self.out.push_back(Output::Media(start_media(&neg, false)));
+        if neg.remote != current.remote || keys != self.media_keys {
+            self.out
+                .push_back(Output::Media(start_media(&neg, false, keys)));
+            self.media_keys = keys;
         }
         self.out
             .push_back(Output::Media(MediaCommand::Direction(ours)));
@@ -131,5 +157,14 @@ impl Call {
                 self.timers.set(Timer::H, now + 64 * T1);
             }
         }
+    }
+}
+
+/// The attribute that carried `keys` (to restate them in an answer without a new offer).
+fn crypto_of(keys: &SrtpKeys) -> Crypto {
+    Crypto {
+        tag: 1,
+        suite: keys.suite,
+        key: keys.theirs,
     }
 }

@@ -96,9 +96,21 @@ impl Call {
             && self.early.is_none()
             && !matches!(self.state, State::Cancelling { .. })
             && let Ok(neg) = sdp::parse(text).and_then(|d| sdp::negotiate(&d))
+            // Early media without the keys SRTP requires stays off (the answer decides).
+            && let Ok(keys) = self.answer_keys(&neg)
         {
             self.emit(now, EventKind::EarlyMedia);
-            self.out.push_back(Output::Media(start_media(&neg, true)));
+            if let Some(k) = &keys {
+                self.emit(
+                    now,
+                    EventKind::MediaSecured {
+                        suite: k.suite.name().into(),
+                    },
+                );
+            }
+            self.out
+                .push_back(Output::Media(start_media(&neg, true, keys)));
+            self.media_keys = keys;
             self.early = Some(neg);
         }
         if self.invite.cancel_wanted && !self.invite.cancel_sent {
@@ -194,7 +206,32 @@ impl Call {
             self.start_bye(now, dialog, "488 Not Acceptable Here", why);
             return;
         };
-        self.out.push_back(Output::Media(start_media(&neg, false)));
+        let keys = match self.answer_keys(&neg) {
+            Ok(k) => k,
+            Err(reason) => {
+                let why = Termination {
+                    result: Outcome::Failed,
+                    code: Some(r.status),
+                    reason,
+                    hangup_by: Some(Party::Local),
+                };
+                self.start_bye(now, dialog, "488 Not Acceptable Here", why);
+                return;
+            }
+        };
+        if let Some(k) = &keys
+            && self.media_keys.is_none()
+        {
+            self.emit(
+                now,
+                EventKind::MediaSecured {
+                    suite: k.suite.name().into(),
+                },
+            );
+        }
+        self.out
+            .push_back(Output::Media(start_media(&neg, false, keys)));
+        self.media_keys = keys;
         self.negotiated = Some(neg);
         self.timers
             .set(Timer::MaxDuration, now + self.p.max_duration);

@@ -5,6 +5,7 @@
 
 mod config_rules;
 mod plan_rules;
+mod sip_rules;
 #[cfg(test)]
 mod tests;
 
@@ -99,6 +100,7 @@ pub fn check_loaded(
     report.errors.extend(errors.iter().map(ToString::to_string));
     contact_ages(&config, &plans, opts, &mut report);
     plan_rules::check(&config, &plans, &mut report);
+    sip_rules::check(&config, &located, &plans, &mut report);
     let loaded = report.is_ok().then_some((config, plans));
     (report, loaded)
 }

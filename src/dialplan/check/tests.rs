@@ -53,10 +53,9 @@ fn config_error_stops_early() {
     let report = check(&path, day("2026-11-26"), DEFAULT_MAX_AGE);
     assert!(!report.is_ok());
     assert_eq!(report.errors.len(), 1, "{report:#?}");
-    assert!(
-        report.errors[0]
-            .ends_with("hotline.toml:3:13: unknown variant `sctp`, expected `udp` or `tcp`")
-    );
+    assert!(report.errors[0].ends_with(
+        "hotline.toml:3:13: unknown variant `sctp`, expected one of `udp`, `tcp`, `tls`"
+    ));
 }
 
 #[test]
@@ -515,4 +514,68 @@ fn a_set_secret_passes() {
     );
     let (_d, report) = run_case(&config, PLAN_A, None);
     assert_eq!(report, Report::default());
+}
+
+#[test]
+fn tls_and_srtp_settings_are_checked_with_positions() {
+    let plan = format!(
+        "vendor = \"S\"\n{}",
+        contact("secure", "sips:support@example.com", "2026-11-01")
+    );
+    // [sip.tls] with a missing CA file, a sips: proxy and a sips: contact, all without
+    // transport = "tls"; SRTP over UDP.
+    let cfg = CONFIG
+        .replace(
+            "from_user = \"hotline\"\n",
+            "from_user = \"hotline\"\nproxy = \"sips:trunk.example.com\"\n\
+             [sip.tls]\nca_file = \"missing-ca.pem\"\n",
+        )
+        .replace(
+            "rtp_ports = \"20000-20999\"\n",
+            "rtp_ports = \"20000-20999\"\nsrtp = \"required\"\n",
+        );
+    let (_dir, path) = setup(&cfg, &[("s.toml", plan.clone())]);
+    let report = check(&path, day("2026-11-26"), DEFAULT_MAX_AGE);
+    let all = format!("{report:#?}");
+    let has = |text: &str| report.errors.iter().any(|e| e.contains(text));
+    assert!(
+        has("hotline.toml:6:1: [sip.tls] is set but transport is not"),
+        "{all}"
+    );
+    assert!(has("hotline.toml:7:11: [sip.tls] ca_file"), "{all}");
+    assert!(has("missing-ca.pem"), "{all}");
+    assert!(
+        has("hotline.toml:5:9: proxy sips:trunk.example.com needs transport"),
+        "{all}"
+    );
+    assert!(
+        has("contact secure: sips:support@example.com needs [sip] transport"),
+        "{all}"
+    );
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.contains(":srtp keys travel in the SDP") || w.contains("srtp keys travel")),
+        "{all}"
+    );
+    // The same over TLS with a readable CA file: clean.
+    let (dir, path) = setup(&cfg.replace("\"udp\"", "\"tls\""), &[("s.toml", plan)]);
+    fs::write(
+        dir.path().join("missing-ca.pem"),
+        "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2W9\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let report = check(&path, day("2026-11-26"), DEFAULT_MAX_AGE);
+    assert!(
+        !report
+            .errors
+            .iter()
+            .any(|e| e.contains("tls") || e.contains("sips")),
+        "{report:#?}"
+    );
+    assert!(
+        !report.warnings.iter().any(|w| w.contains("srtp")),
+        "{report:#?}"
+    );
 }

@@ -211,3 +211,54 @@ fn inband_dtmf_without_telephone_event() {
     assert!(ev.contains(&MediaEvent::DtmfFinished));
     assert!(rec.tx[0].1.iter().any(|x| x.abs() > 1000), "tone rendered");
 }
+
+#[test]
+fn srtp_protects_audio_and_dtmf_and_refuses_forgeries() {
+    use crate::media::srtp::{MasterKey, SrtpKeys, Suite};
+    let keys = |ours: u8, theirs: u8| SrtpKeys {
+        suite: Suite::AesCm128HmacSha1_80,
+        ours: MasterKey([ours; 30]),
+        theirs: MasterKey([theirs; 30]),
+    };
+    let mut a = MediaSession::new(1, 100, 1000);
+    let mut b = MediaSession::new(2, 200, 2000);
+    a.set_srtp(Some(&keys(1, 2))).expect("srtp a");
+    b.set_srtp(Some(&keys(2, 1))).expect("srtp b");
+    let from_a: SocketAddr = "127.0.0.1:7000".parse().expect("literal");
+    a.start(peer(Some(101)));
+    b.start(Peer {
+        remote: from_a,
+        ..peer(Some(101))
+    });
+    let (mut ra, mut rb) = (Rec::default(), Rec::default());
+    a.send_dtmf("5", 100);
+    let mut wire = Vec::new();
+    for _ in 0..10 {
+        let (_, p) = owned(a.tick(&mut ra)).expect("a packet");
+        assert!(
+            p.len() == 12 + 4 + 10 || p.len() == 12 + 160 + 10,
+            "{}",
+            p.len()
+        );
+        wire.push(p);
+    }
+    for p in &wire {
+        b.receive(from_a, p, &mut rb);
+    }
+    assert!(
+        b.stats().0.packets_received >= 5,
+        "authenticated and decrypted"
+    );
+    let mut got_digit = false;
+    while let Some(e) = b.poll_event() {
+        got_digit |= matches!(e, MediaEvent::DtmfReceived { digit: '5', .. });
+    }
+    assert!(got_digit, "the RFC 4733 digit crossed protected");
+    // A replay, a forged plain packet and a tampered one are dropped.
+    b.receive(from_a, &wire[3], &mut rb);
+    b.receive(from_a, &rtp(300, 5000, 0, &[0xff; 160]), &mut rb);
+    let mut bad = wire[9].clone();
+    bad[30] ^= 0x40;
+    b.receive(from_a, &bad, &mut rb);
+    assert_eq!(b.stats().0.packets_unauthenticated, 3);
+}
