@@ -290,9 +290,7 @@ impl Slot {
                 let n = self.listener.operator_says_machine(at);
                 tracing::info!(learned = n, "operator: still a machine");
             }
-            Msg::Labelled(at, crate::call::Label::Person) => {
-                self.listener.operator_says_person(at)
-            }
+            Msg::Labelled(at, crate::call::Label::Person) => self.listener.operator_says_person(at),
             Msg::Open(_) | Msg::Finish(_) | Msg::Close => {}
         }
     }

@@ -275,9 +275,14 @@ impl DialplanFile {
         let mut contacts: Vec<Contact> = Vec::new();
         for table in self.contacts.into_inner() {
             let at_table = at(table.span().start);
-            let built = table
-                .into_inner()
-                .build(at_table, base, &at, &plan_hours, self.max_calls, &mut errors);
+            let built = table.into_inner().build(
+                at_table,
+                base,
+                &at,
+                &plan_hours,
+                self.max_calls,
+                &mut errors,
+            );
             let contact = match built {
                 None => continue,
                 Some(Entry::Own(c)) => *c,
