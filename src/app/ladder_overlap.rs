@@ -62,7 +62,8 @@ impl Run<'_> {
             .collect();
         let mut ladder = Overlap::new(Rung::from_dialplan(plan), slas)
             .stop_when(&cfg.ladder.reached)
-            .judged_on_human(human, cfg.ladder.human_sla_miss);
+            .judged_on_human(human, cfg.ladder.human_sla_miss)
+            .wait_for_open(cfg.ladder.wait_for_open);
         if resumed {
             let at = resume_at(svc, id, plan).await;
             ladder.start_at(Utc::now(), at.rung);
@@ -122,6 +123,7 @@ impl Run<'_> {
                                     person: false,
                                 };
                                 calls.insert(call, r);
+                                ladder.handle_input(Utc::now(), OverlapInput::Placed { call });
                             }
                             Err(why) => {
                                 let reason = format!("call could not be set up: {why}");
@@ -159,6 +161,20 @@ impl Run<'_> {
                         notify(
                             svc,
                             &format!("{}: {contact} skipped ({reason})", plan.vendor),
+                        )
+                        .await;
+                    }
+                    OverlapOutput::WaitingForOpen { contact, until } => {
+                        let live = serde_json::json!({ "state": "waiting_for_open",
+                            "contact": contact, "until": until });
+                        inner.events.publish(&id.to_string(), "step", live);
+                        let at = until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                        notify(
+                            svc,
+                            &format!(
+                                "{}: every contact left is outside its hours; {contact} opens at {at}: calling then",
+                                plan.vendor
+                            ),
                         )
                         .await;
                     }

@@ -175,7 +175,7 @@ pub enum EventKind {
         listener_human: bool,
         disputed: bool,
     },
-    /// The listener's worker fell a second behind and dropped received audio unheard
+    /// The listener's worker fell its queue's length behind and dropped received audio unheard
     /// (`dropped` frames so far on this call). Sampled.
     ListenerBehind {
         dropped: u64,

@@ -22,6 +22,9 @@ use std::time::Duration;
 /// Inputs, each naming the call it is about (the id from [`OverlapOutput::Dial`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OverlapInput {
+    /// This call is placed (its INVITE is leaving): its SLA counts from now, not from the
+    /// `Dial` (setup and a wait for room on the line are ours, not the vendor's).
+    Placed { call: u32 },
     /// A 2xx: this call was answered.
     Answered { call: u32 },
     /// The listener detected a person on this call (`human_detected`).
@@ -45,6 +48,12 @@ pub enum OverlapOutput {
     Skipped {
         contact: String,
         reason: String,
+    },
+    /// Nothing rings and every contact left is closed, but this one opens within `[ladder]
+    /// wait_for_open`: the ladder calls it then.
+    WaitingForOpen {
+        contact: String,
+        until: DateTime<Utc>,
     },
     /// A call ended without taking the incident.
     Failed {
@@ -86,6 +95,12 @@ pub struct Overlap {
     stopping: Option<String>,
     done: bool,
     out: VecDeque<OverlapOutput>,
+    /// How long to wait for a closed contact to open before the ladder is exhausted.
+    wait_for_open: Duration,
+    /// Rungs skipped for their hours, not yet waited for.
+    closed: Vec<usize>,
+    /// Waiting for this rung to open at this time.
+    waiting: Option<(usize, DateTime<Utc>)>,
 }
 
 /// Why a losing call is cancelled.
@@ -106,7 +121,17 @@ impl Overlap {
             stopping: None,
             done: false,
             out: VecDeque::new(),
+            wait_for_open: Duration::ZERO,
+            closed: Vec::new(),
+            waiting: None,
         }
+    }
+
+    /// Wait up to `d` for a contact skipped outside its hours to open (`[ladder]
+    /// wait_for_open`) when nothing else is left, as the sequential ladder does.
+    pub fn wait_for_open(mut self, d: Duration) -> Self {
+        self.wait_for_open = d;
+        self
     }
 
     /// Which facts stop the ladder (`[ladder] reached`).
@@ -145,12 +170,15 @@ impl Overlap {
         self.out.pop_front()
     }
 
-    /// When to call [`Overlap::handle_timeout`]: the newest call's SLA.
+    /// When to call [`Overlap::handle_timeout`]: the newest call's SLA, or the opening of
+    /// a contact the ladder waits for.
     pub fn poll_timeout(&self) -> Option<DateTime<Utc>> {
         if self.done || self.winner.is_some() || self.stopping.is_some() {
             return None;
         }
-        self.calls.iter().filter_map(|a| a.escalate_at).min()
+        let escalate = self.calls.iter().filter_map(|a| a.escalate_at).min();
+        let opens = self.waiting.map(|(_, until)| until);
+        escalate.into_iter().chain(opens).min()
     }
 
     pub fn is_done(&self) -> bool {
@@ -163,6 +191,14 @@ impl Overlap {
         if self.poll_timeout().is_none_or(|t| now < t) {
             return;
         }
+        if let Some((rung, until)) = self.waiting
+            && now >= until
+        {
+            // The contact opened: call it, and go on down from there.
+            self.waiting = None;
+            self.next_rung = rung;
+            return self.dial_next(now);
+        }
         for a in &mut self.calls {
             a.escalate_at = None;
         }
@@ -174,6 +210,16 @@ impl Overlap {
             return;
         }
         match input {
+            OverlapInput::Placed { call } => {
+                let slas = &self.slas;
+                for a in self.calls.iter_mut().filter(|a| a.call == call) {
+                    if a.escalate_at.is_some() {
+                        let sla = slas.get(a.rung).copied().unwrap_or_default();
+                        a.escalate_at =
+                            Some(now + chrono::Duration::from_std(sla).unwrap_or_default());
+                    }
+                }
+            }
             OverlapInput::Answered { call } => {
                 let holding = self.calls.iter().any(|a| a.call == call && a.wants_person);
                 if !holding {
@@ -293,6 +339,9 @@ impl Overlap {
                     contact: r.contact.clone(),
                     reason: "outside its hours".into(),
                 });
+                if !self.closed.contains(&rung) {
+                    self.closed.push(rung);
+                }
                 continue;
             }
             let call = self.next_call;
@@ -311,8 +360,25 @@ impl Overlap {
             });
             return;
         }
-        if self.calls.is_empty() {
-            self.finish(LadderEnd::Exhausted);
+        if !self.calls.is_empty() {
+            return;
+        }
+        // Nothing rings and nobody is left: wait for the first closed contact that opens soon.
+        let opening = self
+            .closed
+            .iter()
+            .filter_map(|&i| Some((self.rungs[i].hours.next_open(now, self.wait_for_open)?, i)))
+            .min();
+        match opening {
+            Some((until, rung)) => {
+                self.closed.retain(|&i| i != rung);
+                self.waiting = Some((rung, until));
+                self.out.push_back(OverlapOutput::WaitingForOpen {
+                    contact: self.rungs[rung].contact.clone(),
+                    until,
+                });
+            }
+            None => self.finish(LadderEnd::Exhausted),
         }
     }
 

@@ -641,6 +641,7 @@ mod overlap {
     use crate::call::{Outcome, Side};
     use crate::dialplan::Hours;
     use chrono::Duration as D;
+    use chrono::{TimeZone, Utc};
     use std::time::Duration;
 
     fn ladder() -> Overlap {
@@ -841,5 +842,44 @@ mod overlap {
         let o = out(&mut l);
         assert!(matches!(&o[0], OverlapOutput::Skipped { contact, .. } if contact == "local"));
         assert_eq!(dials(&o), [(1, "hotline".into())]);
+    }
+
+    /// The overlap strategy waits for a contact that opens soon as the sequential one does.
+    #[test]
+    fn a_closed_contact_that_opens_soon_is_called_when_it_opens() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 6, 30, 0).unwrap(); // 07:30 in Berlin
+        let center = Hours::Windows {
+            tz: "Europe/Berlin".parse().expect("tz"),
+            windows: vec![crate::dialplan::Window::parse("mon-fri 08:00-18:00").expect("w")],
+            holidays: Default::default(),
+        };
+        let mut l = Overlap::new(
+            vec![
+                rung("hotline", 0, 0, Hours::Always),
+                rung("center", 0, 0, center),
+            ],
+            vec![Duration::from_secs(15); 2],
+        )
+        .wait_for_open(Duration::from_secs(3600));
+        l.start(now);
+        assert_eq!(dials(&out(&mut l)), [(1, "hotline".into())]);
+        l.handle_input(now, ended(1, Outcome::Busy, vec![]));
+        let o = out(&mut l);
+        let opens = Utc.with_ymd_and_hms(2026, 11, 26, 7, 0, 0).unwrap();
+        assert!(
+            o.contains(&OverlapOutput::WaitingForOpen {
+                contact: "center".into(),
+                until: opens
+            }),
+            "{o:?}"
+        );
+        assert!(end_of(&o).is_none());
+        assert_eq!(l.poll_timeout(), Some(opens));
+        l.handle_timeout(opens);
+        assert_eq!(dials(&out(&mut l)), [(2, "center".into())]);
+        l.handle_input(opens, ended(2, Outcome::NoAnswer, vec![]));
+        let o = out(&mut l);
+        // Down from the center: nothing after it; the hotline is not called twice here.
+        assert_eq!(end_of(&o), Some(&LadderEnd::Exhausted), "{o:?}");
     }
 }
