@@ -94,17 +94,7 @@ async fn no_person_within_the_sla_hangs_up_and_the_next_contact_gets_the_person(
         "asset": {"tag": "AT-1", "vendor": "HPE"},
         "fault": {"summary": "disk failed"}
     });
-    let resp = reqwest::Client::new()
-        .post(format!("{}/v1/hooks/generic", s.http))
-        .header("authorization", format!("Bearer {HOOK_TOKEN}"))
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(resp.status().as_u16(), 202);
-    let v: Value = serde_json::from_str(&resp.text().await.expect("body")).expect("json");
-    let id = v["incidents"][0]["id"].as_str().expect("id").to_string();
+    let id = post_incident(&s, &body.to_string()).await;
     let inc = settled(&s, &id, Duration::from_secs(90)).await;
 
     let steps = inc["ladder"].as_array().expect("steps");
@@ -217,17 +207,7 @@ async fn overlap_the_first_call_with_a_person_wins_not_the_first_answer() {
         "asset": {"tag": "AT-2", "vendor": "HPE"},
         "fault": {"summary": "disk failed"}
     });
-    let resp = reqwest::Client::new()
-        .post(format!("{}/v1/hooks/generic", s.http))
-        .header("authorization", format!("Bearer {HOOK_TOKEN}"))
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(resp.status().as_u16(), 202);
-    let v: Value = serde_json::from_str(&resp.text().await.expect("body")).expect("json");
-    let id = v["incidents"][0]["id"].as_str().expect("id").to_string();
+    let id = post_incident(&s, &body.to_string()).await;
     let inc = settled(&s, &id, Duration::from_secs(90)).await;
     let steps = inc["ladder"].as_array().expect("steps");
     let by = |c: &str| {

@@ -9,20 +9,6 @@ use std::time::Duration;
 use support::serve::*;
 use support::*;
 
-async fn post_generic(s: &Server, body: &str) -> String {
-    let resp = reqwest::Client::new()
-        .post(format!("{}/v1/hooks/generic", s.http))
-        .header("content-type", "application/json")
-        .header("authorization", format!("Bearer {HOOK_TOKEN}"))
-        .body(body.to_string())
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(resp.status().as_u16(), 202);
-    let v: Value = serde_json::from_str(&resp.text().await.expect("body")).expect("json");
-    v["incidents"][0]["id"].as_str().expect("id").to_string()
-}
-
 fn incident(fingerprint: &str, serial: Option<&str>) -> String {
     let mut asset = json!({"tag": "AT-004711", "vendor": "HPE", "contract": "HPE-PC-2231-88812"});
     if let Some(s) = serial {
@@ -62,7 +48,7 @@ async fn a_vendor_hanging_up_after_the_briefing_ends_the_ladder_as_taken() {
     );
     std::fs::write(dir.path().join("dialplans/hpe.toml"), plan).expect("plan");
     let s = Server::start(&config);
-    let id = post_generic(&s, &incident("fp-reached", Some("CZJ1"))).await;
+    let id = post_incident(&s, &incident("fp-reached", Some("CZJ1"))).await;
     let inc = settled(&s, &id, Duration::from_secs(40)).await;
     assert_eq!(inc["ladder_state"], "done", "{inc:#}");
     assert_eq!(
@@ -116,7 +102,7 @@ async fn a_menu_variable_without_a_value_skips_the_call_with_the_reason() {
     );
     std::fs::write(dir.path().join("dialplans/hpe.toml"), plan).expect("plan");
     let s = Server::start(&config);
-    let id = post_generic(&s, &incident("fp-vars", None)).await;
+    let id = post_incident(&s, &incident("fp-vars", None)).await;
     let inc = settled(&s, &id, Duration::from_secs(30)).await;
     let steps = inc["ladder"].as_array().expect("steps");
     assert_eq!(steps.len(), 2, "{inc:#}");
@@ -164,7 +150,7 @@ async fn overlap_calls_the_next_contact_at_the_sla_miss_and_cancels_the_loser() 
     );
     std::fs::write(dir.path().join("dialplans/hpe.toml"), plan).expect("plan");
     let s = Server::start(&config);
-    let id = post_generic(&s, &incident("fp-overlap", Some("CZJ1"))).await;
+    let id = post_incident(&s, &incident("fp-overlap", Some("CZJ1"))).await;
     let inc = settled(&s, &id, Duration::from_secs(30)).await;
     assert_eq!(inc["ladder_state"], "done", "{inc:#}");
     assert_eq!(inc["ladder_reason"], "taken by vip (menu_completed)");

@@ -164,17 +164,7 @@ async fn each_phase_in_order_in_the_api_the_stream_and_the_console() {
         "asset": {"tag": "AT-4711", "vendor": "HPE"},
         "fault": {"summary": "RAID degraded"}
     });
-    let resp = client()
-        .post(format!("{}/v1/hooks/generic", s.http))
-        .header("authorization", format!("Bearer {HOOK_TOKEN}"))
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .expect("hook");
-    assert_eq!(resp.status().as_u16(), 202);
-    let v: Value = serde_json::from_str(&resp.text().await.expect("body")).expect("json");
-    let id = v["incidents"][0]["id"].as_str().expect("id").to_string();
+    let id = post_incident(&s, &body.to_string()).await;
 
     // Headless Chromium follows the incident page meanwhile (it reloads on the stream).
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));

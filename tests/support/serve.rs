@@ -139,6 +139,23 @@ menu = [{menu}]
 
 /// `GET path` with the admin token: the status and the JSON body (a body that is not JSON
 /// comes back as a JSON string).
+/// Posts `body` to the generic webhook as a monitoring system would; asserts the 202 and
+/// returns the first incident's id.
+pub async fn post_incident(s: &Server, body: &str) -> String {
+    let resp = reqwest::Client::new()
+        .post(format!("{}/v1/hooks/generic", s.http))
+        .header("authorization", format!("Bearer {HOOK_TOKEN}"))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status().as_u16(), 202);
+    let text = resp.text().await.expect("body");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    v["incidents"][0]["id"].as_str().expect("id").to_string()
+}
+
 pub async fn get(s: &Server, path: &str) -> (u16, serde_json::Value) {
     let resp = reqwest::Client::new()
         .get(format!("{}{path}", s.http))
