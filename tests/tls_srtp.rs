@@ -333,6 +333,10 @@ fn far_end_bye_arrives_over_our_tls_connection() {
 /// One call to pjsua2 over TLS with SRTP required; checks both directions' audio and returns
 /// the record and pjsua2's log.
 fn call_pjsua2(hangup_after: Option<u32>, menu: &str) -> (serde_json::Value, String) {
+    // One pjsua2 at a time: two at once share pjsip's default RTP ports (4000 and up), so one
+    // process can get the other's SRTP (and discards it), and both would make the venv.
+    static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
     let py = pjsua2_python();
     let dir = tempfile::tempdir().expect("tmp");
     let pki = TestPki::new(dir.path(), "good", "trunk.test");
@@ -388,8 +392,10 @@ fn call_pjsua2(hangup_after: Option<u32>, menu: &str) -> (serde_json::Value, Str
     let ours = s.dir.path().join("ours.wav");
     tone_8k(&ours, 1000.0, 2_000);
     let (code, v) = dial(&s, &["--play", ours.to_str().expect("path")]);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !log().contains("EXIT") && Instant::now() < deadline {
+    // pjsua2 exits on its own once the call is over (its recording is complete only then);
+    // killed only if it hangs.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while pj.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
     let _ = pj.kill();
@@ -408,7 +414,9 @@ fn call_pjsua2(hangup_after: Option<u32>, menu: &str) -> (serde_json::Value, Str
     let share = tone_share(&theirs, 1000.0 * 8000.0 / rate);
     assert!(
         share > 0.5,
-        "pjsua2 heard our tone: share {share:.2} at {rate} Hz"
+        "pjsua2 heard our tone: share {share:.2} at {rate} Hz ({} samples)\npjsua2:\n{}",
+        theirs.len(),
+        log()
     );
     (v, log())
 }

@@ -109,5 +109,6 @@ for c in calls:
     c.recorder = None
     c.player = None
 ep.libHandleEvents(100)
-print("EXIT", flush=True)
+# The recorder's WAV header is written when pjsip destroys it: say EXIT only after that.
 ep.libDestroy()
+print("EXIT", flush=True)
