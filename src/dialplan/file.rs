@@ -175,20 +175,7 @@ impl ContactTable {
         else {
             return None; // each was checked just above
         };
-        let hours = match self.hours {
-            Some(h) => {
-                let span = h.span().start;
-                let mut h = h.into_inner();
-                if let Err(message) = h.load_holidays(base) {
-                    errors.push(DialplanError::Invalid {
-                        at: at(span),
-                        message,
-                    });
-                }
-                h
-            }
-            None => default_hours.clone(),
-        };
+        let hours = hours_or(self.hours, default_hours, base, at, errors);
         let menu = build_menu(menu, base, at, errors);
         Some(Entry::Own(Box::new(Contact {
             location: at(id.span().start),
@@ -258,20 +245,7 @@ impl DialplanFile {
             }
             rules.push(rule.into_inner());
         }
-        let plan_hours = match self.hours {
-            Some(h) => {
-                let span = h.span().start;
-                let mut h = h.into_inner();
-                if let Err(message) = h.load_holidays(base) {
-                    errors.push(DialplanError::Invalid {
-                        at: at(span),
-                        message,
-                    });
-                }
-                h
-            }
-            None => Hours::default(),
-        };
+        let plan_hours = hours_or(self.hours, &Hours::default(), base, &at, &mut errors);
         let mut contacts: Vec<Contact> = Vec::new();
         for table in self.contacts.into_inner() {
             let at_table = at(table.span().start);
@@ -334,6 +308,29 @@ impl DialplanFile {
             path: path.to_path_buf(),
         })
     }
+}
+
+/// Written hours (with their holiday file read, relative to `base`; a bad one reported at
+/// the hours' position), or `default` when none are written.
+pub(super) fn hours_or(
+    written: Option<Spanned<Hours>>,
+    default: &Hours,
+    base: &Path,
+    at: &impl Fn(usize) -> Location,
+    errors: &mut Vec<DialplanError>,
+) -> Hours {
+    let Some(written) = written else {
+        return default.clone();
+    };
+    let span = written.span().start;
+    let mut hours = written.into_inner();
+    if let Err(message) = hours.load_holidays(base) {
+        errors.push(DialplanError::Invalid {
+            at: at(span),
+            message,
+        });
+    }
+    hours
 }
 
 /// Turns written steps into [`MenuStep`]s, recording in `errors` steps without

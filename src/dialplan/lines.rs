@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::file::{ContactTable, Entry};
+use super::file::{ContactTable, Entry, hours_or};
 use super::{Contact, ContactId, DialplanError, Hours};
 use crate::config::{Location, non_empty_string};
 
@@ -111,20 +111,7 @@ impl Lines {
         let at = |offset: usize| Location::at_offset(path, &text, offset);
         let base = path.parent().unwrap_or(Path::new(""));
         let mut errors = Vec::new();
-        let hours = match file.hours {
-            Some(h) => {
-                let span = h.span().start;
-                let mut h = h.into_inner();
-                if let Err(message) = h.load_holidays(base) {
-                    errors.push(DialplanError::Invalid {
-                        at: at(span),
-                        message,
-                    });
-                }
-                h
-            }
-            None => Hours::default(),
-        };
+        let hours = hours_or(file.hours, &Hours::default(), base, &at, &mut errors);
         for table in file.lines {
             let at_table = at(table.span().start);
             match table

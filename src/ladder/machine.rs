@@ -32,6 +32,20 @@ impl Rung {
     }
 }
 
+/// Of the `closed` rungs, the one that opens first within `within` of `now`, and when
+/// (`[ladder] wait_for_open`, shared by both strategies).
+pub(super) fn first_opening(
+    rungs: &[Rung],
+    closed: &[usize],
+    now: DateTime<Utc>,
+    within: Duration,
+) -> Option<(DateTime<Utc>, usize)> {
+    closed
+        .iter()
+        .filter_map(|&i| Some((rungs[i].hours.next_open(now, within)?, i)))
+        .min()
+}
+
 /// How one call of the ladder ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CallOutcome {
@@ -402,14 +416,7 @@ impl Ladder {
             attempt = 1;
         }
         // Nobody left to call now: wait for the first skipped contact that opens soon.
-        let opening = self
-            .closed
-            .iter()
-            .filter_map(|&i| {
-                let at = self.rungs[i].hours.next_open(now, self.wait_for_open)?;
-                Some((at, i))
-            })
-            .min();
+        let opening = first_opening(&self.rungs, &self.closed, now, self.wait_for_open);
         if let Some((until, rung)) = opening {
             self.closed.retain(|&i| i != rung);
             self.out.push_back(Output::WaitingForOpen {

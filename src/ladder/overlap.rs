@@ -364,11 +364,8 @@ impl Overlap {
             return;
         }
         // Nothing rings and nobody is left: wait for the first closed contact that opens soon.
-        let opening = self
-            .closed
-            .iter()
-            .filter_map(|&i| Some((self.rungs[i].hours.next_open(now, self.wait_for_open)?, i)))
-            .min();
+        let opening =
+            super::machine::first_opening(&self.rungs, &self.closed, now, self.wait_for_open);
         match opening {
             Some((until, rung)) => {
                 self.closed.retain(|&i| i != rung);
