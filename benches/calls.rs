@@ -14,7 +14,7 @@
 //! HOTLINE_BENCH_LIVE (0; 1: each call also publishes its live state as `serve` does: the
 //! call row saved at each phase through `app::live`, into a SQLite store on disk).
 
-use hotline::app::{DialArgs, Histogram, pcm_source, prepare, run_call};
+use hotline::runtime::{DialArgs, Histogram, pcm_source, prepare, run_call};
 use hotline::call::CallRecord;
 use std::collections::HashMap;
 use std::net::UdpSocket;
@@ -181,7 +181,7 @@ fn main() {
             ),
             false => None,
         };
-        let hub = hotline::app::live::LiveHub::default();
+        let hub = hotline::runtime::live::LiveHub::default();
         let mut tasks = Vec::new();
         let mut next = Some(first);
         for i in 0..n {
@@ -193,7 +193,7 @@ fn main() {
             };
             let mut p = p;
             if let Some(store) = &store {
-                p.setup.live = Some(hotline::app::live::LiveSetup {
+                p.setup.live = Some(hotline::runtime::live::LiveSetup {
                     store: store.clone(),
                     hub: hub.clone(),
                     incident: format!("bench-{i}"),

@@ -13,7 +13,8 @@
 //! - [`audit`]: the integrity hash chain (seal, verify), evidence zip, waveform peaks.
 //! - [`app`]: wires sockets and tasks: one task per call, the CLI commands.
 
-pub mod app;
+pub mod cli;
+pub mod runtime;
 pub mod audit;
 pub mod briefing;
 pub mod call;

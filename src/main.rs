@@ -1,7 +1,8 @@
-//! The `hotline` command: parse the CLI, set up logging, hand over to `hotline::app`.
+//! The `hotline` command: parse the CLI, set up logging, hand over to `hotline::cli`.
 
 use clap::{Parser, Subcommand};
-use hotline::app::{self, DialArgs, DialError};
+use hotline::cli;
+use hotline::runtime::{self, DialArgs, DialError};
 use hotline::call::CallRecord;
 use hotline::config::parse_duration;
 use std::collections::HashMap;
@@ -232,13 +233,13 @@ async fn main() -> ExitCode {
                 vars: vars.into_iter().collect::<HashMap<_, _>>(),
                 incident,
             };
-            match app::dial(args).await {
+            match runtime::dial(args).await {
                 Ok(r) => print_record(&r),
                 Err(e) => setup_error(e),
             }
         }
         Cmd::Serve { config, http, sip } => {
-            match app::serve(app::ServeArgs { config, http, sip }).await {
+            match cli::serve(cli::ServeArgs { config, http, sip }).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("hotline: {e}");
@@ -291,7 +292,7 @@ async fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let args = app::SimVendorArgs {
+            let args = cli::SimVendorArgs {
                 bind,
                 transport,
                 ring,
@@ -299,7 +300,7 @@ async fn main() -> ExitCode {
                 hangup_after,
                 hold,
             };
-            match app::sim_vendor(args, None).await {
+            match cli::sim_vendor(args, None).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("hotline: {e}");
@@ -313,18 +314,18 @@ async fn main() -> ExitCode {
             incident,
             out,
         } => {
-            let args = app::BriefArgs {
+            let args = cli::BriefArgs {
                 config,
                 dialplan,
                 incident,
                 out,
             };
-            match app::brief(&args).await {
+            match cli::brief(&args).await {
                 Ok(text) => {
                     println!("{text}");
                     ExitCode::SUCCESS
                 }
-                Err(e @ app::BriefError::Input(_)) => {
+                Err(e @ cli::BriefError::Input(_)) => {
                     eprintln!("hotline: {e}");
                     ExitCode::from(2)
                 }
@@ -408,7 +409,7 @@ async fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        Cmd::Listen { file } => match app::listen(&file) {
+        Cmd::Listen { file } => match cli::listen(&file) {
             Ok(text) => {
                 print!("{text}");
                 ExitCode::SUCCESS
@@ -418,7 +419,7 @@ async fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        Cmd::Demo { config, vendor } => match app::demo(app::DemoArgs { config, vendor }).await {
+        Cmd::Demo { config, vendor } => match cli::demo(cli::DemoArgs { config, vendor }).await {
             Ok(summary) => {
                 println!(
                     "{}",

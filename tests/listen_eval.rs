@@ -427,7 +427,7 @@ fn scripted_vendor_calls() {
     }
     let model = SileroModel::shared().expect("silero model");
     // hotline's probe line, as long as it is when spoken.
-    let probe = hotline::app::say(hotline::app::PROBE_LINE).expect("espeak");
+    let probe = hotline::runtime::say(hotline::runtime::PROBE_LINE).expect("espeak");
     let probe = Duration::from_millis(probe.len() as u64 / 8);
     let started = Instant::now();
     let mut libs: HashMap<usize, PromptLibrary> = HashMap::new();

@@ -4,7 +4,7 @@
 
 use super::ApiError;
 use super::auth::Principal;
-use crate::app::{ReloadError, Service};
+use crate::runtime::{ReloadError, Service};
 use crate::config::Role;
 use axum::extract::State;
 use axum::http::StatusCode;

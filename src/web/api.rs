@@ -4,7 +4,7 @@
 //! (auditors cannot POST; webhook tokens cannot read) and writes the access log.
 
 use super::ApiError;
-use crate::app::Service;
+use crate::runtime::Service;
 use crate::incident::Status;
 use crate::store::{IncidentFilter, IncidentId};
 use axum::Json;
@@ -187,7 +187,7 @@ pub async fn phone(
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let b: PhoneBody = serde_json::from_slice(&body)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
-    let phone_call = crate::app::bridge::phone::call_operator(&svc, &id, &b.operator).await?;
+    let phone_call = crate::runtime::bridge::phone::call_operator(&svc, &id, &b.operator).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(

@@ -4,7 +4,7 @@
 //! tokens read nothing. Every request that reaches this layer is written to the access log.
 
 use super::ApiError;
-use crate::app::Service;
+use crate::runtime::Service;
 use crate::config::{HttpConfig, Role};
 use crate::store::AccessEntry;
 use axum::extract::{Request, State};

@@ -33,9 +33,9 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<crate::app::ServiceError> for ApiError {
-    fn from(e: crate::app::ServiceError) -> Self {
-        use crate::app::ServiceError as E;
+impl From<crate::runtime::ServiceError> for ApiError {
+    fn from(e: crate::runtime::ServiceError) -> Self {
+        use crate::runtime::ServiceError as E;
         match e {
             E::NotFound(r) => Self::new(StatusCode::NOT_FOUND, r),
             E::BadRequest(r) => Self::new(StatusCode::BAD_REQUEST, r),
@@ -49,6 +49,6 @@ impl From<crate::app::ServiceError> for ApiError {
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
-        crate::app::ServiceError::Store(e).into()
+        crate::runtime::ServiceError::Store(e).into()
     }
 }

@@ -6,8 +6,8 @@
 //! (auditors, operators, admins) only; webhook tokens are refused.
 
 use super::ApiError;
-use crate::app::Service;
-use crate::app::live::LiveEvent;
+use crate::runtime::Service;
+use crate::runtime::live::LiveEvent;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};

@@ -1,7 +1,7 @@
 //! `POST /v1/hooks/{format}`: authenticate, parse, store durably, answer 202 with what happens.
 
 use super::ApiError;
-use crate::app::Service;
+use crate::runtime::Service;
 use crate::incident::Format;
 use axum::Json;
 use axum::body::Bytes;

@@ -6,8 +6,8 @@
 //! `POST /v1/calls/{id}/join`.
 
 use super::ApiError;
-use crate::app::Service;
-use crate::app::bridge::{BridgeCmd, JoinError, LegSession, webrtc};
+use crate::runtime::Service;
+use crate::runtime::bridge::{BridgeCmd, JoinError, LegSession, webrtc};
 use crate::store::{IncidentField, IncidentId};
 use axum::Json;
 use axum::extract::{Path, State};

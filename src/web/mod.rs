@@ -17,7 +17,7 @@ pub mod sessions;
 
 pub use error::ApiError;
 
-use crate::app::Service;
+use crate::runtime::Service;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;

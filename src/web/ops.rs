@@ -1,6 +1,6 @@
 //! `/metrics`, `/healthz`, `/readyz`.
 
-use crate::app::Service;
+use crate::runtime::Service;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -1,7 +1,7 @@
 //! The access log (who read or changed what, when) and the whole-chain verification.
 
 use super::{PageError, csv, download, esc, given, page, when};
-use crate::app::Service;
+use crate::runtime::Service;
 use crate::web::auth::Principal;
 use axum::Extension;
 use axum::extract::{Query, State};

@@ -5,7 +5,7 @@
 
 use super::incidents::check_badge;
 use super::{PageError, esc, secs, url, when};
-use crate::app::Service;
+use crate::runtime::Service;
 use crate::audit::{Peaks, compute_peaks, verify_call};
 use crate::store::StoredEvent;
 use crate::web::auth::Principal;

@@ -2,7 +2,7 @@
 //! notes, calls), notes and ownership edits, and the evidence bundle.
 
 use super::{PageError, csv, download, esc, given, parse_day, secs, sla_badge, url, when};
-use crate::app::Service;
+use crate::runtime::Service;
 use crate::audit::{CallCheck, KIND_EDIT, verify_call, zip::ZipWriter};
 use crate::store::{
     ConsoleFilter, IncidentField, IncidentId, IncidentSummary, IncidentView, LadderState,

@@ -4,7 +4,7 @@
 //! never shown on a page, in the API's call view, in the notify message or in the log.
 
 use super::{PageError, esc, url};
-use crate::app::Service;
+use crate::runtime::Service;
 use crate::web::auth::Principal;
 use axum::Form;
 use axum::extract::{Path, State};

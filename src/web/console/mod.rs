@@ -13,7 +13,7 @@ mod phase;
 mod vendors;
 
 use super::auth::{COOKIE, Principal, identify};
-use crate::app::Service;
+use crate::runtime::Service;
 use crate::config::Role;
 use axum::Router;
 use axum::extract::{Form, State};

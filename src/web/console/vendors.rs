@@ -5,7 +5,7 @@
 //! calls we withdrew are counted apart ([`crate::call::Side`]).
 
 use super::{PageError, csv, download, esc, given, page, parse_day, secs};
-use crate::app::Service;
+use crate::runtime::Service;
 use crate::call::Side;
 use crate::store::CallFact;
 use crate::web::auth::Principal;

@@ -5,7 +5,7 @@ use super::admission::Slot;
 use super::bridge::BridgeSetup;
 use super::call_task::{SourceFactory, run_bridged_call};
 use super::call_watch::{self, CallNews};
-use super::dial::{CallRequest, build_call};
+use super::build_call::{CallRequest, build_call};
 use super::ladder_wait::{Waited, call_room, group_briefing, merge, wait_ladder_room};
 use super::live::LiveSetup;
 use super::service::Service;

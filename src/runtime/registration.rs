@@ -69,7 +69,7 @@ pub async fn register_config(
             .as_ref()
             .map(|a| a.realm.clone())
             .unwrap_or_default(),
-        user_agent: super::dial::user_agent_of(cfg),
+        user_agent: super::build_call::user_agent_of(cfg),
     }))
 }
 

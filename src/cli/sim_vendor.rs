@@ -2,7 +2,7 @@
 //! It rings, answers, plays a menu prompt, waits for a digit, lets an "agent" speak, listens,
 //! and hangs up. It is not the test peer (sipp is); it reuses hotline's own media code.
 
-use super::pacer::{Due, Pacer};
+use crate::runtime::pacer::{Due, Pacer};
 use super::sim_hold::{HearTap, HoldAudio, HoldLine};
 use crate::call::{Method, Tag};
 use crate::media::g711::Codec;
@@ -37,11 +37,11 @@ struct Prompts {
 }
 
 fn prompts(hold: Duration) -> Prompts {
-    let menu = super::say(
+    let menu = crate::runtime::say(
         "Thank you for calling simulated vendor support. For hardware faults, press 1. \
          Then enter your contract number followed by the pound key.",
     );
-    let agent = super::say("Support desk, this is Alex. I have your contract. Go ahead please.");
+    let agent = crate::runtime::say("Support desk, this is Alex. I have your contract. Go ahead please.");
     let beep = || -> Arc<[i16]> {
         (0..8000)
             .map(|n| ((n as f32 * 440.0 * std::f32::consts::TAU / 8000.0).sin() * 8000.0) as i16)

@@ -2,7 +2,7 @@
 //! no new ladder step, live calls hung up at `[ladder] drain`, recordings finished and sealed;
 //! second: exit at once).
 
-use super::service::Service;
+use crate::runtime::service::Service;
 use crate::store::Store;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -24,7 +24,7 @@ pub struct Started {
     pub sip: SocketAddr,
     listener: tokio::net::TcpListener,
     /// This process's hold on the store and recordings folder.
-    lock: super::store_lock::StoreLock,
+    lock: crate::runtime::store_lock::StoreLock,
 }
 
 impl Started {
@@ -82,7 +82,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
 /// resumes interrupted ladders.
 pub async fn start(args: &ServeArgs) -> Result<Started, String> {
     // The same checks as `hotline check` (and a reload); warnings are logged.
-    let (cfg, plans, warnings) = super::reload::load_checked(args).map_err(|errors| {
+    let (cfg, plans, warnings) = crate::runtime::reload::load_checked(args).map_err(|errors| {
         format!(
             "{} errors; not starting:\n  {}",
             errors.len(),
@@ -93,15 +93,15 @@ pub async fn start(args: &ServeArgs) -> Result<Started, String> {
         tracing::warn!("{w}");
     }
     // One serve per store, taken before crash recovery touches anything.
-    let lock = super::store_lock::acquire(&cfg.store.path, &cfg.recording.dir)?;
+    let lock = crate::runtime::store_lock::acquire(&cfg.store.path, &cfg.recording.dir)?;
     // Crash recovery (WAV repair, sealing, BYE to orphaned dialogs) runs in
     // `resume_interrupted`, under this lock.
     let store = Store::open(&cfg.store.path)
         .await
         .map_err(|e| format!("{}: {e}", cfg.store.path.display()))?;
-    let transport = super::dial::transport_of(&cfg);
-    let ua = super::dial::user_agent_of(&cfg);
-    let ep = super::dial::bind_endpoint(&cfg, transport, &ua).await?;
+    let transport = crate::runtime::build_call::transport_of(&cfg);
+    let ua = crate::runtime::build_call::user_agent_of(&cfg);
+    let ep = crate::runtime::build_call::bind_endpoint(&cfg, transport, &ua).await?;
     let listener = tokio::net::TcpListener::bind(cfg.http.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", cfg.http.listen))?;
@@ -112,10 +112,10 @@ pub async fn start(args: &ServeArgs) -> Result<Started, String> {
         tracing::warn!(error = %e, "no pre-synthesized greeting");
     }
     let svc = Service::new(cfg, plans, store, ep.clone(), briefer);
-    super::reload::watch(&svc, args, warnings);
-    super::registration::start(&svc);
-    super::ticket_retry::start(&svc);
-    super::readiness::start_heartbeat(&svc);
+    crate::runtime::reload::watch(&svc, args, warnings);
+    crate::runtime::registration::start(&svc);
+    crate::runtime::ticket_retry::start(&svc);
+    crate::runtime::readiness::start_heartbeat(&svc);
     match svc.resume_interrupted().await {
         Ok(0) => {}
         Ok(n) => tracing::warn!(n, "resumed interrupted ladders"),

@@ -1,50 +1,40 @@
-//! Wiring: sockets, tasks and the CLI commands. Everything with I/O that is not SIP lives here.
+//! The runtime: sockets, tasks, shutdown (service, ladder task, call task, bridge). Everything
+//! with I/O that is not SIP or a CLI command lives here.
 
 mod admission;
 pub mod bridge;
-mod brief;
 mod briefing_source;
 mod call_listener;
 mod call_task;
 mod call_watch;
-mod demo;
-mod dial;
+pub(crate) mod build_call;
 mod groups;
 mod ladder_overlap;
 mod ladder_task;
 mod ladder_wait;
-mod listen;
 pub mod listen_pool;
 pub mod live;
 mod metrics;
 mod notify;
 mod orphan;
-mod pacer;
-mod readiness;
+pub(crate) mod pacer;
+pub(crate) mod readiness;
 mod recover;
-mod registration;
-mod reload;
-mod serve;
-mod service;
+pub(crate) mod registration;
+pub(crate) mod reload;
+pub(crate) mod service;
 mod sidecar;
-mod sim_hold;
-mod sim_vendor;
-mod speech;
+pub(crate) mod speech;
 pub mod store_lock;
 mod storm;
-mod ticket_retry;
+pub(crate) mod ticket_retry;
 
-pub use brief::{BriefArgs, BriefError, brief, load_incident};
 pub use call_task::{CallSetup, SourceFactory, pcm_source, run_bridged_call, run_call};
-pub use demo::{DemoArgs, demo};
-pub use dial::{CallRequest, DialArgs, DialError, PROBE_LINE, Prepared, build_call, dial, prepare};
+pub use build_call::{CallRequest, DialArgs, DialError, PROBE_LINE, Prepared, build_call, dial, prepare};
 pub use ladder_task::menu_vars;
-pub use listen::{ListenError, listen};
 pub use metrics::Metrics;
 pub use pacer::{Histogram, PTIME, Pacer};
 pub use recover::recover_recordings;
 pub use reload::{ReloadError, Reloaded};
-pub use serve::{ServeArgs, Started, serve, start};
 pub use service::{Accepted, Service, ServiceError};
-pub use sim_vendor::{SimVendorArgs, sim_vendor};
 pub use speech::say;

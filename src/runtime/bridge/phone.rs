@@ -4,9 +4,9 @@
 //! hotline + other operators) and is heard by the vendor; the leg leaves when either call ends.
 
 use super::{BridgeCmd, LEG_IN_PACKETS, LEG_OUT_FRAMES};
-use crate::app::call_task::{SourceFactory, run_call};
-use crate::app::dial::{CallRequest, build_call};
-use crate::app::service::{Service, ServiceError};
+use crate::runtime::call_task::{SourceFactory, run_call};
+use crate::runtime::build_call::{CallRequest, build_call};
+use crate::runtime::service::{Service, ServiceError};
 use crate::dialplan::{
     Contact, ContactId, Destination, Dialplan, DialplanId, Hours, MenuStep, PlaySource,
 };

@@ -5,7 +5,7 @@
 //! logged; settings bound at start (addresses, folders, store, speech engine, bridge) keep
 //! their running value until a restart, and the log says so.
 
-use super::serve::ServeArgs;
+use crate::cli::ServeArgs;
 use super::service::Service;
 use crate::config::Config;
 use crate::dialplan::{CheckOptions, Contact, Dialplan, Dialplans, check_loaded};

@@ -98,7 +98,7 @@ pub async fn prepare(
         }
         (None, Some(b), _) => Some(b),
         (None, None, Some(file)) => {
-            let incident = super::brief::load_incident(file, &cfg.intake.labels)
+            let incident = crate::cli::load_incident(file, &cfg.intake.labels)
                 .map_err(|e| DialError::Config(e.to_string()))?;
             vars = super::ladder_task::menu_vars(&incident, &plan.vars).values;
             let briefer = crate::briefing::Briefer::new(&cfg.briefing)
@@ -533,7 +533,7 @@ pub const PROBE_LINE: &str = "Hello, can you hear me?";
 fn probe_line() -> SourceFactory {
     static PCM: std::sync::OnceLock<Arc<[i16]>> = std::sync::OnceLock::new();
     let pcm = PCM.get_or_init(|| {
-        crate::app::speech::say(PROBE_LINE)
+        crate::runtime::speech::say(PROBE_LINE)
             .unwrap_or_else(|| vec![0; 8000])
             .into()
     });

@@ -73,7 +73,7 @@ pub async fn end_dialog(ep: &Endpoint, cfg: &Config, d: &StoredDialog, reason: &
         ),
         via,
         transport: ep.transport(),
-        user_agent: super::dial::user_agent_of(cfg),
+        user_agent: super::build_call::user_agent_of(cfg),
         credentials: cfg.sip.auth.as_ref().map(|a| Credentials {
             username: a.username.clone(),
             password: a.password.expose().to_string(),
