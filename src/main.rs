@@ -1,8 +1,8 @@
 //! The `hotline` command: parse the CLI, set up logging, hand over to `hotline::cli`.
 
 use clap::{Parser, Subcommand};
-use hotline::cli;
-use hotline::runtime::{self, DialArgs, DialError};
+use hotline::cli::{self, DialArgs};
+use hotline::runtime::DialError;
 use hotline::call::CallRecord;
 use hotline::config::parse_duration;
 use std::collections::HashMap;
@@ -233,7 +233,7 @@ async fn main() -> ExitCode {
                 vars: vars.into_iter().collect::<HashMap<_, _>>(),
                 incident,
             };
-            match runtime::dial(args).await {
+            match cli::dial(args).await {
                 Ok(r) => print_record(&r),
                 Err(e) => setup_error(e),
             }

@@ -3,6 +3,7 @@
 
 mod brief;
 mod demo;
+mod dial;
 mod listen;
 mod serve;
 mod sim_hold;
@@ -10,6 +11,7 @@ mod sim_vendor;
 
 pub use brief::{BriefArgs, BriefError, brief, load_incident};
 pub use demo::{DemoArgs, demo};
+pub use dial::{DialArgs, Prepared, dial, prepare};
 pub use listen::{ListenError, listen};
 pub use serve::{ServeArgs, Started, serve, start};
 pub use sim_vendor::{SimVendorArgs, sim_vendor};

@@ -2,20 +2,10 @@
 //! no new ladder step, live calls hung up at `[ladder] drain`, recordings finished and sealed;
 //! second: exit at once).
 
+pub use crate::runtime::ServeArgs;
 use crate::runtime::service::Service;
 use crate::store::Store;
 use std::net::SocketAddr;
-use std::path::PathBuf;
-
-/// Arguments of `hotline serve`.
-#[derive(Clone, Debug)]
-pub struct ServeArgs {
-    pub config: PathBuf,
-    /// Overrides `[http] listen`.
-    pub http: Option<SocketAddr>,
-    /// Overrides `[sip] bind`.
-    pub sip: Option<SocketAddr>,
-}
 
 /// A service that is set up and listening, not yet serving HTTP.
 pub struct Started {

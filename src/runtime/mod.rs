@@ -30,11 +30,15 @@ mod storm;
 pub(crate) mod ticket_retry;
 
 pub use call_task::{CallSetup, SourceFactory, pcm_source, run_bridged_call, run_call};
-pub use build_call::{CallRequest, DialArgs, DialError, PROBE_LINE, Prepared, build_call, dial, prepare};
+pub use briefing_source::briefing_source;
+pub use build_call::{
+    CallRequest, DialError, PROBE_LINE, bind_endpoint, build_call, transport_of,
+    user_agent_of,
+};
 pub use ladder_task::menu_vars;
 pub use metrics::Metrics;
 pub use pacer::{Histogram, PTIME, Pacer};
 pub use recover::recover_recordings;
-pub use reload::{ReloadError, Reloaded};
+pub use reload::{ReloadError, Reloaded, ServeArgs};
 pub use service::{Accepted, Service, ServiceError};
 pub use speech::say;
