@@ -5,6 +5,7 @@ mod briefing;
 mod caps;
 mod duration;
 mod error;
+pub mod intake;
 mod locate;
 mod location;
 mod non_empty;
@@ -32,6 +33,7 @@ pub(crate) use caps::{at_least_one, at_least_one_opt};
 pub use duration::{DurationError, parse_duration};
 pub(crate) use duration::{positive as positive_duration, positive_opt as positive_duration_opt};
 pub use error::ConfigError;
+pub use intake::{IntakeAuth, IntakeConfig, MIN_SECRET_CHARS, SourceAuth, TIMESTAMP_WINDOW_SECS};
 pub use locate::{Located, Seg, StringAt};
 pub use location::Location;
 pub(crate) use non_empty::string as non_empty_string;
@@ -66,7 +68,7 @@ pub struct Config {
     pub store: StoreConfig,
     /// `[intake]`: webhook label mapping and per-source auth.
     #[serde(default)]
-    pub intake: crate::incident::IntakeConfig,
+    pub intake: IntakeConfig,
     /// `[ladder]`: escalation behaviour, fallback ticket, notifications.
     #[serde(default)]
     pub ladder: LadderConfig,

@@ -21,7 +21,6 @@ pub mod fingerprint;
 mod format;
 pub mod generic;
 pub mod grafana;
-mod intake_config;
 mod json;
 mod limits;
 mod mapping;
@@ -38,9 +37,6 @@ pub mod zabbix;
 pub use auth::{AuthError, sign_hmac, verify_bearer, verify_hmac};
 pub use error::IntakeError;
 pub use format::{Format, UnknownFormat};
-pub use intake_config::{
-    IntakeAuth, IntakeConfig, MIN_SECRET_CHARS, Secret, SourceAuth, TIMESTAMP_WINDOW_SECS,
-};
 pub use json::MAX_BODY_BYTES;
 pub use limits::{MAX_LABEL_NAME_CHARS, MAX_LABELS, MAX_TEXT_CHARS, MAX_TIMELINE};
 pub use mapping::{LabelMap, Target};

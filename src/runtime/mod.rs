@@ -23,6 +23,7 @@ mod recover;
 pub(crate) mod registration;
 pub(crate) mod reload;
 pub(crate) mod service;
+pub mod sessions;
 mod sidecar;
 pub(crate) mod speech;
 pub mod store_lock;

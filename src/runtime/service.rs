@@ -62,7 +62,7 @@ pub(super) struct Inner {
     /// Each incident's live event stream (`GET /v1/incidents/{id}/events`).
     pub events: super::live::LiveHub,
     /// Console sign-in sessions.
-    pub sessions: crate::web::sessions::Sessions,
+    pub sessions: super::sessions::Sessions,
     /// Ladders waiting for room: per webhook delivery, per dialplan.
     pub ladder_gate: Gate,
     /// Calls waiting for room: per vendor line, per dialplan's RTP share.
@@ -194,7 +194,7 @@ impl Service {
     }
 
     /// The console's sign-in sessions.
-    pub fn sessions(&self) -> &crate::web::sessions::Sessions {
+    pub fn sessions(&self) -> &super::sessions::Sessions {
         &self.inner.sessions
     }
 

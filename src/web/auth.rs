@@ -14,7 +14,7 @@ use axum::response::{Html, IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-pub use super::sessions::SESSION_COOKIE as COOKIE;
+pub use crate::runtime::sessions::SESSION_COOKIE as COOKIE;
 
 /// An authenticated caller, put in the request's extensions for the handlers.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -74,7 +74,7 @@ async fn handle(
             && a.timestamp_header().is_some()
             && let Some(sig) = header(a.signature_header(f))
         {
-            let window = 2 * crate::incident::TIMESTAMP_WINDOW_SECS;
+            let window = 2 * crate::config::TIMESTAMP_WINDOW_SECS;
             let first = REPLAYS
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())

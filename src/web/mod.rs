@@ -13,7 +13,6 @@ mod hooks;
 mod join;
 pub mod listener;
 mod ops;
-pub mod sessions;
 
 pub use error::ApiError;
 

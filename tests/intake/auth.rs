@@ -1,6 +1,5 @@
-use hotline::incident::{
-    AuthError, Format, IntakeConfig, SourceAuth, sign_hmac, verify_bearer, verify_hmac,
-};
+use hotline::config::{IntakeConfig, SourceAuth};
+use hotline::incident::{AuthError, Format, sign_hmac, verify_bearer, verify_hmac};
 
 const TOKEN: &str = "s3cr3t-t0ken-0123456789";
 const SECRET: &[u8] = b"hmac-secret-0123456789";

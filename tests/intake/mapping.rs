@@ -1,4 +1,5 @@
-use hotline::incident::{Format, IntakeConfig, LabelMap, Target, alertmanager};
+use hotline::config::IntakeConfig;
+use hotline::incident::{Format, LabelMap, Target, alertmanager};
 use serde_json::json;
 
 use crate::fixture_json;

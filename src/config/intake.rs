@@ -20,8 +20,7 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{Deserializer, Error};
 
-use super::auth::{AuthError, verify_bearer, verify_hmac};
-use super::{Format, LabelMap};
+use crate::incident::{AuthError, Format, LabelMap, verify_bearer, verify_hmac};
 
 /// Shortest secret accepted in configuration.
 pub const MIN_SECRET_CHARS: usize = 16;
@@ -289,7 +288,7 @@ impl fmt::Debug for Secret {
 impl<'de> Deserialize<'de> for Secret {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         // Written inline or as `${ENV_VAR}` (resolved like every secret in hotline.toml).
-        let text = crate::config::Secret::deserialize(deserializer)?;
+        let text = super::Secret::deserialize(deserializer)?;
         Secret::new(text.expose()).map_err(D::Error::custom)
     }
 }
