@@ -179,7 +179,7 @@ fn the_record_reads_the_miss_at_once_and_keeps_it() {
     );
     r.terminate(Termination::new(
         Outcome::Cancelled,
-        crate::ladder::LOST_RACE.to_string(),
+        "another contact answered first".to_string(), // ladder::LOST_RACE (a floor above)
     ));
     assert_eq!(r.sla.met, Some(false));
 }

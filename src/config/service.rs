@@ -199,11 +199,11 @@ pub struct LadderConfig {
     /// hang-up after that is a successful end. Default: all of `menu_completed`,
     /// `briefing_played`, `operator_joined`, `person_briefed`.
     #[serde(default = "default_reached", deserialize_with = "reached_list")]
-    pub reached: Vec<crate::ladder::Reached>,
+    pub reached: Vec<super::Reached>,
     /// A call judged on time to a person with none on the line within its SLA: `escalate`
     /// (default; like a no-answer) or `keep` (record the miss only).
     #[serde(default)]
-    pub human_sla_miss: crate::ladder::HumanSlaMiss,
+    pub human_sla_miss: super::HumanSlaMiss,
     /// Incidents on the same vendor line that also share this join one call (`asset`,
     /// `site`, `none`); a dialplan may set its own.
     #[serde(default)]
@@ -249,15 +249,15 @@ fn default_ticket_retry() -> Duration {
     Duration::from_secs(60)
 }
 
-fn default_reached() -> Vec<crate::ladder::Reached> {
-    crate::ladder::Reached::DEFAULT.to_vec()
+fn default_reached() -> Vec<super::Reached> {
+    super::Reached::DEFAULT.to_vec()
 }
 
 /// A non-empty list: with none, no call could ever take an incident.
 fn reached_list<'de, D: serde::Deserializer<'de>>(
     d: D,
-) -> Result<Vec<crate::ladder::Reached>, D::Error> {
-    let list = Vec::<crate::ladder::Reached>::deserialize(d)?;
+) -> Result<Vec<super::Reached>, D::Error> {
+    let list = Vec::<super::Reached>::deserialize(d)?;
     if list.is_empty() {
         return Err(serde::de::Error::custom(
             "reached must name at least one of menu_completed, briefing_played, operator_joined, \

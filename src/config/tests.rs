@@ -324,7 +324,7 @@ fn sip_auth_realm_is_one_or_a_list() {
 
 #[test]
 fn ladder_reached_defaults_to_every_fact_and_refuses_an_empty_list() {
-    use crate::ladder::Reached;
+    use super::Reached;
     let dir = tempfile::tempdir().unwrap();
     let config = load(&write(dir.path(), GOOD)).unwrap();
     assert_eq!(config.ladder.reached, Reached::DEFAULT);
@@ -340,7 +340,7 @@ fn ladder_reached_defaults_to_every_fact_and_refuses_an_empty_list() {
     assert_eq!(config.ladder.reached, [Reached::PersonBriefed]);
     assert_eq!(
         config.ladder.human_sla_miss,
-        crate::ladder::HumanSlaMiss::Keep
+        super::HumanSlaMiss::Keep
     );
     let text = format!("{GOOD}\n[ladder]\nhuman_sla_miss = \"hang_up\"\n");
     let err = load(&write(dir.path(), &text)).unwrap_err().to_string();

@@ -4,44 +4,8 @@
 //! escalated.
 
 use crate::call::{BRIEFING, CallRecord, EventKind};
-use serde::{Deserialize, Serialize};
-
-/// One fact that shows the vendor was reached.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Reached {
-    /// The menu ran to its last step (the closing `hangup`, or its end with an operator on
-    /// the line).
-    MenuCompleted,
-    /// The briefing played once to its end (repeats are extra; a take-over that stopped it
-    /// does not count).
-    BriefingPlayed,
-    /// An operator who can speak (not a listen-only leg) joined the call.
-    OperatorJoined,
-    /// The listener detected a person (`human_detected`) and the briefing then played to
-    /// its end: a person at the vendor heard it (never the hold music).
-    PersonBriefed,
-}
-
-impl Reached {
-    /// `[ladder] reached` when not set: any of them.
-    pub const DEFAULT: [Reached; 4] = [
-        Reached::MenuCompleted,
-        Reached::BriefingPlayed,
-        Reached::OperatorJoined,
-        Reached::PersonBriefed,
-    ];
-
-    /// The name used in the config and in reason texts.
-    pub fn name(self) -> &'static str {
-        match self {
-            Reached::MenuCompleted => "menu_completed",
-            Reached::BriefingPlayed => "briefing_played",
-            Reached::OperatorJoined => "operator_joined",
-            Reached::PersonBriefed => "person_briefed",
-        }
-    }
-}
+/// The facts themselves are config values (`[ladder] reached`).
+pub use crate::config::Reached;
 
 /// The facts `rec` establishes, in the order they first happened. Only an answered call can
 /// establish any.

@@ -110,7 +110,7 @@ async fn reopen_sees_data_and_marks_interrupted_work() {
         .await
         .expect("running");
     store
-        .append_chain(crate::audit::KIND_CALL, "live", "{}")
+        .append_chain("call", "live", "{}") // audit::KIND_CALL: a seal (interrupted.rs reads kind = 'call')
         .await
         .expect("sealed");
     store
