@@ -3,6 +3,8 @@
 //! [`verify`] recomputes the chain and every file and names what was changed, added or
 //! removed. Also the evidence bundle's zip writer and the waveform peaks the console draws.
 
+#[cfg(test)]
+mod label_tests;
 mod peaks;
 pub mod retention;
 mod verify;

@@ -3,7 +3,6 @@
 mod calls;
 mod groups;
 mod incidents;
-mod labels;
 mod migrations;
 mod restart;
 
