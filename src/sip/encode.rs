@@ -2,7 +2,7 @@
 
 use super::decode::InboundRequest;
 use super::digest;
-use super::endpoint::Transport;
+use super::transport::Transport;
 use crate::call::{CallId, Method, OutRequest, OutResponse, Tag};
 use rsipstack::sip::headers::make_header;
 use rsipstack::sip::{self as rsip, HasHeaders, Header, Headers, Uri, Version};

@@ -6,6 +6,7 @@ use super::decode::{DecodeError, Decoded, decode};
 use super::encode::encode_response_raw;
 use super::redact::redact;
 use super::tls::TlsClient;
+use super::transport::Transport;
 use crate::call::RequestHandle;
 use std::collections::HashMap;
 use std::io;
@@ -16,40 +17,6 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream, UdpSocket};
 use tokio::sync::mpsc;
-
-/// SIP transport.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transport {
-    Udp,
-    Tcp,
-    /// TCP with TLS (RFC 3261 §26.3.1); default port 5061.
-    Tls,
-}
-
-impl Transport {
-    /// The name in a Via header.
-    pub fn via_name(self) -> &'static str {
-        match self {
-            Transport::Udp => "UDP",
-            Transport::Tcp => "TCP",
-            Transport::Tls => "TLS",
-        }
-    }
-
-    /// Reliable transports need no retransmissions.
-    pub fn reliable(self) -> bool {
-        matches!(self, Transport::Tcp | Transport::Tls)
-    }
-
-    /// The `;transport=` URI parameter for our Contact (none for UDP, the default).
-    pub fn uri_param(self) -> &'static str {
-        match self {
-            Transport::Udp => "",
-            Transport::Tcp => ";transport=tcp",
-            Transport::Tls => ";transport=tls",
-        }
-    }
-}
 
 /// One message for a call, stamped when it was read.
 // Moved once through a channel per message; boxing would only add an allocation.

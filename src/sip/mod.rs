@@ -11,12 +11,14 @@ mod redact;
 mod register;
 mod resolve;
 mod tls;
+mod transport;
 pub mod uas;
 
 pub use decode::{DecodeError, Decoded, InboundRequest, decode};
 pub use encode::{Credentials, SipContext, encode_request, encode_response};
-pub use endpoint::{Endpoint, Inbound, Transport};
+pub use endpoint::{Endpoint, Inbound};
 pub use redact::redact;
 pub use register::{RegisterConfig, RegistrationState, register_loop, register_reporting};
 pub use resolve::{host_of, resolve};
 pub use tls::{TlsClient, TlsError, TlsSettings};
+pub use transport::Transport;

@@ -3,7 +3,7 @@
 
 use super::decode::InboundRequest;
 use super::encode::encode_response_raw;
-use super::endpoint::Transport;
+use super::transport::Transport;
 use crate::call::Tag;
 use rsipstack::sip::headers::make_header;
 use rsipstack::sip::prelude::*;
