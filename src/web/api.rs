@@ -1,4 +1,4 @@
-//! The incident and call API. `web::auth::layer` in front of these routes identifies the
+//! The incident and call API. `web::auth_layer::layer` in front of these routes identifies the
 //! token (`[[http.tokens]]`, or `[http] api_token` as an admin; without any, only a loopback
 //! listener configured with `allow_unauthenticated_loopback` answers), checks its role
 //! (auditors cannot POST; webhook tokens cannot read) and writes the access log.

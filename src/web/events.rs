@@ -2,7 +2,7 @@
 //! (`app::live::LiveHub`): ladder steps, call phases, joins, ownership, the ladder's end and
 //! resolution. Each event's `id` numbers it within the incident; a client reconnecting with
 //! `Last-Event-ID` gets what it missed from the kept backlog, or a `reset` event (re-read
-//! `GET /v1/incidents/{id}`) when that id is no longer known. Behind `auth::layer`: readers
+//! `GET /v1/incidents/{id}`) when that id is no longer known. Behind `auth_layer::layer`: readers
 //! (auditors, operators, admins) only; webhook tokens are refused.
 
 use super::ApiError;

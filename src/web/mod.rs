@@ -1,10 +1,11 @@
 //! HTTP: webhooks in, the incident/call API, the auditor console, metrics and health
 //! (axum). Handlers are thin: they parse and hand over to `app::Service` or the store. The
-//! API and the console sit behind `auth::layer` (tokens with roles, access log).
+//! API and the console sit behind `auth_layer::layer` (tokens with roles, access log).
 
 mod admin;
 mod api;
 pub mod auth;
+mod auth_layer;
 pub mod console;
 mod error;
 mod events;
@@ -37,7 +38,7 @@ pub fn router(svc: Service) -> Router {
         .route("/v1/dialplans/{id}/dial", post(api::dial))
         .route("/v1/admin/reload", post(admin::reload))
         .merge(console::routes())
-        .layer(from_fn_with_state(svc.clone(), auth::layer));
+        .layer(from_fn_with_state(svc.clone(), auth_layer::layer));
     Router::new()
         .route("/v1/hooks/{format}", post(hooks::receive))
         .merge(people)

@@ -1,7 +1,7 @@
 //! The auditor console: server-rendered HTML (no build chain), a little plain JS on the call
 //! page for the player. Pages: incidents (list, one), calls, vendor scorecard, access log,
 //! chain verification; CSV and JSON exports of the lists; the evidence bundle per incident.
-//! Every route sits behind `web::auth::layer`, except the login form.
+//! Every route sits behind `web::auth_layer::layer`, except the login form.
 
 mod access;
 mod band;
