@@ -7,6 +7,7 @@ mod access;
 mod band;
 mod calls;
 mod group;
+mod incident_list;
 mod incidents;
 mod live;
 mod phase;
@@ -34,7 +35,7 @@ pub fn routes() -> Router<Service> {
             "/console",
             get(|| async { Redirect::to("/console/incidents") }),
         )
-        .route("/console/incidents", get(incidents::list))
+        .route("/console/incidents", get(incident_list::list))
         .route("/console/incidents/{id}", get(incidents::page))
         .route("/console/incidents/{id}/notes", post(incidents::save_notes))
         .route("/console/incidents/{id}/owner", post(incidents::save_owner))
