@@ -6,11 +6,10 @@
 
 use super::call_task::SourceFactory;
 use super::call_watch;
-use super::ladder_task::{
-    LadderCmd, Live, finish_call, ladder_finished, not_placed, notify, place, resume_at,
-};
+use super::ladder_calls::{Live, finish_call, not_placed, notify, place};
+use super::ladder_task::{ladder_finished, resume_at};
 use super::ladder_wait::{Waited, call_room};
-use super::service::Service;
+use super::service::{LadderCmd, Service};
 use crate::call::{CallRecord, Input, Outcome, Side};
 use crate::dialplan::{Dialplan, MenuStep, MenuVars};
 use crate::incident::Incident;

@@ -4,8 +4,9 @@
 
 use super::admission::Slot;
 use super::call_task::SourceFactory;
-use super::ladder_task::{DRAINING, LadderCmd, ladder_finished, notify};
-use super::service::Service;
+use super::ladder_calls::notify;
+use super::ladder_task::{DRAINING, ladder_finished};
+use super::service::{LadderCmd, Service};
 use crate::dialplan::Dialplan;
 use crate::incident::{Incident, Severity};
 use crate::ladder::{LadderEnd, Limit, Priority};
