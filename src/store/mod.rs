@@ -30,6 +30,7 @@ mod audit;
 mod backup;
 mod calls;
 mod codec;
+mod console;
 mod dialogs;
 mod error;
 mod groups;
@@ -46,12 +47,10 @@ mod worker;
 #[cfg(test)]
 mod tests;
 
-pub use audit::{
-    AccessEntry, CallFact, ChainEntry, ConsoleFilter, GENESIS, IncidentField, IncidentSummary,
-    entry_hash,
-};
+pub use audit::{AccessEntry, ChainEntry, GENESIS, IncidentField, entry_hash};
 pub use backup::{ChainHead, backup_database};
 pub use codec::ts as format_ts;
+pub use console::{CallFact, ConsoleFilter, IncidentSummary};
 pub use error::StoreError;
 pub use id::IncidentId;
 pub use labels::{CallLabel, KIND_LABEL, label_payload};
