@@ -12,7 +12,7 @@
 //! frames and its lag (receipt of a frame -> heard: what its decisions wait on top of their
 //! own hangovers).
 //! HOTLINE_BENCH_LIVE (0; 1: each call also publishes its live state as `serve` does: the
-//! call row saved at each phase through `app::live`, into a SQLite store on disk).
+//! call row saved at each phase through `runtime::live`, into a SQLite store on disk).
 
 use hotline::cli::{DialArgs, prepare};
 use hotline::runtime::{Histogram, pcm_source, run_call};

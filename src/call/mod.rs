@@ -1,7 +1,7 @@
 //! The call core: one outbound call as a pure, time-injected state machine.
 //!
 //! Nothing here touches a socket, a clock or a file. `crate::sip` turns wire messages into
-//! [`Input`]s and [`Outgoing`]s into wire messages; `crate::app` runs one task per call that
+//! [`Input`]s and [`Outgoing`]s into wire messages; `crate::runtime` runs one task per call that
 //! drives a [`Call`].
 
 mod digest;

@@ -13,7 +13,7 @@ pub const MAX_DTMF_LEN: usize = 32;
 /// [`MAX_DTMF_LEN`] the dialer logs a warning; above this the step is refused.
 pub const MAX_EXPANDED_LEN: usize = 96;
 
-/// The placeholders a ladder fills from the incident (`app::menu_vars`); `hotline dial` may
+/// The placeholders a ladder fills from the incident (`runtime::menu_vars`); `hotline dial` may
 /// add others with `--var`, so only `hotline check` holds a menu to this list.
 pub const PLACEHOLDERS: [&str; 3] = ["contract_digits", "serial_digits", "asset_digits"];
 

@@ -12,7 +12,7 @@
 //! with a menu and hold music); its SLA runs on while it holds, the next contact starts at the
 //! miss, and the first call with a person on the line wins; the others are hung up.
 //!
-//! Driven by `app::ladder_overlap` for a dialplan with `strategy = "overlap"`.
+//! Driven by `runtime::ladder_overlap` for a dialplan with `strategy = "overlap"`.
 
 use super::{CallOutcome, HumanSlaMiss, LadderEnd, Reached, Rung};
 use chrono::{DateTime, Utc};

@@ -132,7 +132,7 @@ struct Driver {
     dialog_saved: Option<tokio::task::JoinHandle<()>>,
     prompts: Option<PathBuf>,
     listen: bool,
-    /// The live state's publisher (`app::live`), off the media path.
+    /// The live state's publisher (`runtime::live`), off the media path.
     live: Option<super::live::LiveCall>,
 }
 

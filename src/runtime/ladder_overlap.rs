@@ -7,7 +7,7 @@
 use super::call_task::SourceFactory;
 use super::call_watch;
 use super::ladder_calls::{Live, finish_call, not_placed, notify, place};
-use super::ladder_task::{ladder_finished, resume_at};
+use super::ladder_end::{ladder_finished, resume_at};
 use super::ladder_wait::{Waited, call_room};
 use super::service::{LadderCmd, Service};
 use crate::call::{CallRecord, Input, Outcome, Side};

@@ -5,7 +5,7 @@
 use super::admission::Slot;
 use super::call_task::SourceFactory;
 use super::ladder_calls::notify;
-use super::ladder_task::{DRAINING, ladder_finished};
+use super::ladder_end::{DRAINING, ladder_finished};
 use super::service::{LadderCmd, Service};
 use crate::dialplan::Dialplan;
 use crate::incident::{Incident, Severity};

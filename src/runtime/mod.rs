@@ -11,6 +11,7 @@ pub(crate) mod build_call;
 mod groups;
 mod intake;
 mod ladder_calls;
+mod ladder_end;
 mod ladder_overlap;
 mod ladder_task;
 mod ladder_wait;

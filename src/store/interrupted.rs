@@ -1,7 +1,7 @@
 //! At start: what the last run left half done. Ladders that were running and calls that had
 //! not ended are marked interrupted, with a reason; every firing incident whose ladder a stop
 //! cut short (a crash, or a graceful stop that drained it) is returned to be resumed, and
-//! every interrupted call not yet sealed is returned to be recovered (`app::recover`: WAV
+//! every interrupted call not yet sealed is returned to be recovered (`runtime::recover`: WAV
 //! repaired, orphaned dialog ended with a BYE, sealed).
 
 use super::Store;
@@ -96,7 +96,7 @@ fn mark(db: &mut Db, now: DateTime<Utc>) -> Result<Interrupted, StoreError> {
             .collect::<Result<_, _>>()?
     };
     for (call_id, record_json) in open {
-        // The same marks `app::recover` puts in the sidecar, so both copies agree.
+        // The same marks `runtime::recover` puts in the sidecar, so both copies agree.
         let mut record: Value = serde_json::from_str(&record_json)?;
         record["interrupted"] = json!(true);
         record["termination"] = json!({"result": "failed", "reason": REASON});

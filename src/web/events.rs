@@ -1,5 +1,5 @@
 //! `GET /v1/incidents/{id}/events`: the incident's live events as Server-Sent Events
-//! (`app::live::LiveHub`): ladder steps, call phases, joins, ownership, the ladder's end and
+//! (`runtime::live::LiveHub`): ladder steps, call phases, joins, ownership, the ladder's end and
 //! resolution. Each event's `id` numbers it within the incident; a client reconnecting with
 //! `Last-Event-ID` gets what it missed from the kept backlog, or a `reset` event (re-read
 //! `GET /v1/incidents/{id}`) when that id is no longer known. Behind `auth_layer::layer`: readers

@@ -1,5 +1,5 @@
 //! HTTP: webhooks in, the incident/call API, the auditor console, metrics and health
-//! (axum). Handlers are thin: they parse and hand over to `app::Service` or the store. The
+//! (axum). Handlers are thin: they parse and hand over to `runtime::Service` or the store. The
 //! API and the console sit behind `auth_layer::layer` (tokens with roles, access log).
 
 mod admin;
