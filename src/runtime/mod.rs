@@ -44,6 +44,6 @@ pub use ladder_task::menu_vars;
 pub use metrics::Metrics;
 pub use pacer::{Histogram, PTIME, Pacer};
 pub use recover::recover_recordings;
-pub use reload::{ReloadError, Reloaded, ServeArgs};
-pub use service::{Accepted, Service, ServiceError};
+pub use reload::{ReloadError, Reloaded};
+pub use service::{Accepted, ServeArgs, Service, ServiceError};
 pub use speech::say;

@@ -1,7 +1,7 @@
 //! `serve` registers with the trunk when `[sip.register]` is set (RFC 3261 §10), refreshes
 //! before expiry, and keeps the state for `/readyz` and `/metrics`.
 
-use super::service::Service;
+use super::service::{RegistrationCell, RunningRegistration, Service};
 use crate::config::Config;
 use crate::sip::{Credentials, Endpoint, RegisterConfig, RegistrationState};
 use std::fmt::Write;
@@ -10,27 +10,6 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-
-/// The registration, once `serve` started it.
-#[derive(Default)]
-pub struct RegistrationCell(OnceLock<Running>);
-
-struct Running {
-    registrar: String,
-    state: watch::Receiver<RegistrationState>,
-    /// `true`: remove the binding and end.
-    stop: watch::Sender<bool>,
-    task: Mutex<Option<JoinHandle<()>>>,
-}
-
-impl RegistrationCell {
-    /// The registrar and its state now; `None` when hotline does not register.
-    pub fn get(&self) -> Option<(String, RegistrationState)> {
-        self.0
-            .get()
-            .map(|r| (r.registrar.clone(), r.state.borrow().clone()))
-    }
-}
 
 /// What to REGISTER, from the config: our address-of-record and Contact as calls use them,
 /// sent through the proxy when there is one, else to the registrar.
@@ -113,7 +92,7 @@ pub fn start(svc: &Service) {
             }
         }
     });
-    let _ = svc.inner.registration.0.set(Running {
+    let _ = svc.inner.registration.0.set(RunningRegistration {
         registrar,
         state: rx,
         stop,

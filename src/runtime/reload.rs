@@ -5,33 +5,13 @@
 //! logged; settings bound at start (addresses, folders, store, speech engine, bridge) keep
 //! their running value until a restart, and the log says so.
 
-use super::service::Service;
+use super::service::{ServeArgs, Service};
 use crate::config::Config;
 use crate::dialplan::{CheckOptions, Contact, Dialplan, Dialplans, check_loaded};
 use serde::Serialize;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::OnceLock;
-
-/// Arguments of `hotline serve`: where the config is and what overrides it; a reload reads
-/// the same files with the same overrides.
-#[derive(Clone, Debug)]
-pub struct ServeArgs {
-    pub config: PathBuf,
-    /// Overrides `[http] listen`.
-    pub http: Option<SocketAddr>,
-    /// Overrides `[sip] bind`.
-    pub sip: Option<SocketAddr>,
-}
-
-/// Where a reload reads from, and one reload at a time.
-#[derive(Default)]
-pub struct ReloadState {
-    source: OnceLock<ServeArgs>,
-    /// Held while reloading (one at a time); the warnings of the config running now, so a
-    /// reload logs only new ones.
-    gate: tokio::sync::Mutex<Vec<String>>,
-}
 
 /// What a reload did.
 #[derive(Clone, Debug, Default, Serialize)]

@@ -13,7 +13,12 @@ use crate::sip::Endpoint;
 use crate::store::{IncidentId, LadderState, Store, StoreError};
 use serde::Serialize;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use crate::sip::RegistrationState;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 use tokio::sync::mpsc;
 
 /// What happened to one incident of a webhook delivery (the 202's body).
@@ -63,9 +68,9 @@ pub(super) struct Inner {
     pub(super) ladders: Mutex<HashMap<String, mpsc::Sender<LadderCmd>>>,
     pub(super) shutting_down: std::sync::atomic::AtomicBool,
     /// Where a reload reads from (set by `serve`), one reload at a time.
-    pub reload: super::reload::ReloadState,
+    pub reload: ReloadState,
     /// The trunk registration, when `[sip.register]` is set.
-    pub registration: super::registration::RegistrationCell,
+    pub registration: RegistrationCell,
     /// Calls outside a ladder still running (operator phone legs): a graceful stop waits for
     /// them to be stored and sealed too.
     pub side_calls: std::sync::atomic::AtomicUsize,
@@ -229,5 +234,46 @@ impl Service {
 
     pub(super) fn ladders(&self) -> std::sync::MutexGuard<'_, HashMap<String, mpsc::Sender<LadderCmd>>> {
         self.inner.ladders.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Arguments of `hotline serve`: where the config is and what overrides it; a reload reads
+/// the same files with the same overrides.
+#[derive(Clone, Debug)]
+pub struct ServeArgs {
+    pub config: PathBuf,
+    /// Overrides `[http] listen`.
+    pub http: Option<SocketAddr>,
+    /// Overrides `[sip] bind`.
+    pub sip: Option<SocketAddr>,
+}
+
+/// Where a reload reads from, and one reload at a time.
+#[derive(Default)]
+pub struct ReloadState {
+    pub(super) source: OnceLock<ServeArgs>,
+    /// Held while reloading (one at a time); the warnings of the config running now, so a
+    /// reload logs only new ones.
+    pub(super) gate: tokio::sync::Mutex<Vec<String>>,
+}
+
+/// The registration, once `serve` started it.
+#[derive(Default)]
+pub struct RegistrationCell(pub(super) OnceLock<RunningRegistration>);
+
+pub(super) struct RunningRegistration {
+    pub(super) registrar: String,
+    pub(super) state: watch::Receiver<RegistrationState>,
+    /// `true`: remove the binding and end.
+    pub(super) stop: watch::Sender<bool>,
+    pub(super) task: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl RegistrationCell {
+    /// The registrar and its state now; `None` when hotline does not register.
+    pub fn get(&self) -> Option<(String, RegistrationState)> {
+        self.0
+            .get()
+            .map(|r| (r.registrar.clone(), r.state.borrow().clone()))
     }
 }
