@@ -2,7 +2,7 @@
 //! Shared by `hotline dial`, the ladder task and the operator phone legs; audio is ready
 //! before the INVITE leaves.
 
-use super::call_task::{CallSetup, SourceFactory, pcm_source, run_call};
+use super::call_task::{CallSetup, SourceFactory, pcm_source};
 use crate::call::{AuthPolicy, CallId, CallParams, CallRecord, Clock, MenuStep, PROBE, Tag};
 use crate::config::{self, Config};
 use crate::dialplan::{self, Contact, Dialplan, MenuStep as PlanStep, PlaySource};
@@ -12,11 +12,9 @@ use crate::recording::sidecar::recording_path;
 use crate::sip::{Credentials, Endpoint, SipContext, Transport};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::UdpSocket;
-use tokio::sync::mpsc;
 
 /// Why a call could not even be attempted (exit status 2).
 #[derive(Debug, thiserror::Error)]

@@ -41,7 +41,7 @@ const RESULTS: [&str; 6] = [
     "pending",
 ];
 
-fn vendor_of(svc: &Service, dialplan: Option<&str>) -> String {
+pub(super) fn vendor_of(svc: &Service, dialplan: Option<&str>) -> String {
     let plans = svc.dialplans();
     dialplan
         .and_then(|d| plans.get(d))

@@ -2,6 +2,7 @@
 //! the evidence bundle. The list is `incident_list.rs`.
 
 use super::{PageError, csv, download, esc, given, parse_day, secs, sla_badge, url, when};
+use super::incident_list::vendor_of;
 use crate::runtime::Service;
 use crate::audit::{CallCheck, KIND_EDIT, verify_call, zip::ZipWriter};
 use crate::store::{
