@@ -14,9 +14,9 @@
 //! HOTLINE_BENCH_LIVE (0; 1: each call also publishes its live state as `serve` does: the
 //! call row saved at each phase through `runtime::live`, into a SQLite store on disk).
 
+use hotline::call::CallRecord;
 use hotline::cli::{DialArgs, prepare};
 use hotline::runtime::{Histogram, pcm_source, run_call};
-use hotline::call::CallRecord;
 use std::collections::HashMap;
 use std::net::UdpSocket;
 use std::process::{Command, Stdio};

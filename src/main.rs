@@ -1,10 +1,10 @@
 //! The `hotline` command: parse the CLI, set up logging, hand over to `hotline::cli`.
 
 use clap::{Parser, Subcommand};
-use hotline::cli::{self, DialArgs};
-use hotline::runtime::DialError;
 use hotline::call::CallRecord;
+use hotline::cli::{self, DialArgs};
 use hotline::config::parse_duration;
+use hotline::runtime::DialError;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;

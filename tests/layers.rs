@@ -10,15 +10,25 @@ use std::path::{Path, PathBuf};
 /// order as the table in docs/ARCHITECTURE.md ("Floors").
 const FLOORS: &[&str] = &[
     // Pure cores: no I/O, time is an input.
-    "media", "recording", "listen", "call",
+    "media",
+    "recording",
+    "listen",
+    "call",
     // Values: webhook bodies, hotline.toml and dialplans as typed values.
-    "incident", "config", "dialplan",
+    "incident",
+    "config",
+    "dialplan",
     // The escalation ladder, pure like call/.
     "ladder",
     // Edges: speech, the SIP stack, the database, the hash chain.
-    "briefing", "sip", "store", "audit",
+    "briefing",
+    "sip",
+    "store",
+    "audit",
     // Wiring: tasks and sockets, then HTTP, then the commands.
-    "runtime", "web", "cli",
+    "runtime",
+    "web",
+    "cli",
 ];
 
 /// One import that breaks the floors.
@@ -163,7 +173,10 @@ fn imports(code: &str, depth: usize) -> Vec<(usize, String)> {
     let mut out = vec![];
     let bytes = code.as_bytes();
     let word_start = |at: usize| {
-        at == 0 || !(bytes[at - 1].is_ascii_alphanumeric() || bytes[at - 1] == b'_' || bytes[at - 1] == b'$')
+        at == 0
+            || !(bytes[at - 1].is_ascii_alphanumeric()
+                || bytes[at - 1] == b'_'
+                || bytes[at - 1] == b'$')
     };
     for (at, _) in code.match_indices("crate::") {
         if !word_start(at) {
@@ -227,7 +240,10 @@ fn check(src: &Path) -> (Vec<Upward>, Vec<String>) {
     let mut unplaced = vec![];
     for file in files {
         let rel = file.strip_prefix(src).expect("under src");
-        let parts: Vec<_> = rel.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+        let parts: Vec<_> = rel
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
         if parts.len() == 1 {
             // lib.rs (the module list) and main.rs (the binary, on top of everything).
             continue;
@@ -275,7 +291,12 @@ fn each_folder_imports_only_from_floors_below() {
     );
     let report: Vec<String> = upward
         .iter()
-        .map(|u| format!("{}:{}: {} imports {} (a floor above or beside it)", u.file, u.line, u.from, u.to))
+        .map(|u| {
+            format!(
+                "{}:{}: {} imports {} (a floor above or beside it)",
+                u.file, u.line, u.from, u.to
+            )
+        })
         .collect();
     assert!(report.is_empty(), "upward imports:\n{}", report.join("\n"));
 }
@@ -314,8 +335,11 @@ fn an_upward_import_is_named_with_its_line() {
     std::fs::create_dir_all(src.join("call")).expect("mkdir");
     std::fs::create_dir_all(src.join("web")).expect("mkdir");
     std::fs::write(src.join("lib.rs"), "pub mod call;\npub mod web;\n").expect("write");
-    std::fs::write(src.join("call/mod.rs"), "//! x\n\nuse crate::media::rtp;\nuse crate::web::router;\n")
-        .expect("write");
+    std::fs::write(
+        src.join("call/mod.rs"),
+        "//! x\n\nuse crate::media::rtp;\nuse crate::web::router;\n",
+    )
+    .expect("write");
     std::fs::write(src.join("web/mod.rs"), "use crate::call::Call;\n").expect("write");
     let (upward, unplaced) = check(src);
     assert!(unplaced.is_empty(), "{unplaced:?}");

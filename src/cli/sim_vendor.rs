@@ -2,13 +2,13 @@
 //! It rings, answers, plays a menu prompt, waits for a digit, lets an "agent" speak, listens,
 //! and hangs up. It is not the test peer (sipp is); it reuses hotline's own media code.
 
-use crate::runtime::pacer::{Due, Pacer};
 use super::sim_hold::{HearTap, HoldAudio, HoldLine};
 use crate::call::{Method, Tag};
 use crate::media::g711::Codec;
 use crate::media::rtp::PayloadType;
 use crate::media::sdp;
 use crate::media::session::{MediaEvent, MediaSession, Peer, SharedPcm};
+use crate::runtime::pacer::{Due, Pacer};
 use crate::sip::{Decoded, Endpoint, Inbound, InboundRequest, Transport, uas};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -41,7 +41,8 @@ fn prompts(hold: Duration) -> Prompts {
         "Thank you for calling simulated vendor support. For hardware faults, press 1. \
          Then enter your contract number followed by the pound key.",
     );
-    let agent = crate::runtime::say("Support desk, this is Alex. I have your contract. Go ahead please.");
+    let agent =
+        crate::runtime::say("Support desk, this is Alex. I have your contract. Go ahead please.");
     let beep = || -> Arc<[i16]> {
         (0..8000)
             .map(|n| ((n as f32 * 440.0 * std::f32::consts::TAU / 8000.0).sin() * 8000.0) as i16)

@@ -254,9 +254,7 @@ fn default_reached() -> Vec<super::Reached> {
 }
 
 /// A non-empty list: with none, no call could ever take an incident.
-fn reached_list<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Vec<super::Reached>, D::Error> {
+fn reached_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<super::Reached>, D::Error> {
     let list = Vec::<super::Reached>::deserialize(d)?;
     if list.is_empty() {
         return Err(serde::de::Error::custom(

@@ -338,10 +338,7 @@ fn ladder_reached_defaults_to_every_fact_and_refuses_an_empty_list() {
         format!("{GOOD}\n[ladder]\nreached = [\"person_briefed\"]\nhuman_sla_miss = \"keep\"\n");
     let config = load(&write(dir.path(), &text)).unwrap();
     assert_eq!(config.ladder.reached, [Reached::PersonBriefed]);
-    assert_eq!(
-        config.ladder.human_sla_miss,
-        super::HumanSlaMiss::Keep
-    );
+    assert_eq!(config.ladder.human_sla_miss, super::HumanSlaMiss::Keep);
     let text = format!("{GOOD}\n[ladder]\nhuman_sla_miss = \"hang_up\"\n");
     let err = load(&write(dir.path(), &text)).unwrap_err().to_string();
     assert!(err.contains("unknown variant `hang_up`"), "{err}");

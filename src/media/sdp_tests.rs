@@ -168,8 +168,7 @@ fn answer_to_reinvite() {
 #[test]
 fn errors() {
     assert_eq!(parse(""), Err(SdpError::BadOrigin));
-    let no_audio =
-        "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nc=IN IP4 1.2.3.4\r\nm=video 5 RTP/AVP 31\r\n";
+    let no_audio = "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nc=IN IP4 1.2.3.4\r\nm=video 5 RTP/AVP 31\r\n";
     assert_eq!(parse(no_audio), Err(SdpError::NoAudio));
     let no_c = "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nm=audio 5 RTP/AVP 0\r\n";
     assert_eq!(parse(no_c), Err(SdpError::BadConnection));

@@ -5,7 +5,7 @@
 use super::call_task::{CallSetup, SourceFactory, pcm_source};
 use crate::call::{AuthPolicy, CallId, CallParams, CallRecord, Clock, MenuStep, PROBE, Tag};
 use crate::config::{self, Config};
-use crate::dialplan::{self, Contact, Dialplan, MenuStep as PlanStep, PlaySource};
+use crate::dialplan::{Contact, Dialplan, MenuStep as PlanStep, PlaySource};
 use crate::media::source::{AudioSource, ToneSource, load_wav};
 use crate::media::srtp::{LocalSrtp, MasterKey};
 use crate::recording::sidecar::recording_path;

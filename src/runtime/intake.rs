@@ -2,21 +2,9 @@
 //! routed to one dialplan, grouped with a running or queued ladder on the same line and
 //! asset, its ladder started once the whole delivery is stored.
 
-use super::admission::{Gate, Slot};
-use super::groups::Groups;
-use super::ladder_task::run_ladder;
-use super::service::{Accepted, LadderCmd, PendingStart, Service, ServiceError};
-use super::metrics::Metrics;
-use super::notify::Outbound;
-use crate::config::Config;
-use crate::dialplan::Dialplans;
+use super::service::{Accepted, PendingStart, Service, ServiceError};
 use crate::incident::{Incident, Status};
-use crate::sip::Endpoint;
-use crate::store::{IncidentId, LadderState, Store, StoreError};
-use serde::Serialize;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
-use tokio::sync::mpsc;
+use crate::store::LadderState;
 
 impl Service {
     /// Takes one incident: durable in the store before this returns.

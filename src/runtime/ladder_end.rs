@@ -2,23 +2,13 @@
 //! event, the notify message, the fallback P0 ticket when exhausted; the drain reason; and
 //! where a ladder a stop cut short picks up again.
 
-use super::admission::Slot;
-use super::bridge::BridgeSetup;
-use super::call_task::{SourceFactory, run_bridged_call};
-use super::call_watch::{self, CallNews};
-use super::build_call::{CallRequest, build_call};
-use super::ladder_calls::{Live, finish_call, not_placed, notify, place};
-use super::live::LiveSetup;
-use super::service::{LadderCmd, Service};
-use crate::call::{CallRecord, Input, Outcome, Side};
-use crate::dialplan::{Dialplan, MenuStep, MenuVars, PlanVars};
+use super::ladder_calls::notify;
+use super::service::Service;
+use crate::dialplan::Dialplan;
 use crate::incident::Incident;
-use crate::ladder::{self, CallOutcome, Ladder, LadderEnd, Output, Rung};
-use crate::store::{IncidentId, LadderState, NewStep, StepEnd};
-use chrono::Utc;
+use crate::ladder::{self, LadderEnd, Rung};
+use crate::store::{IncidentId, LadderState};
 use serde_json::json;
-use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 
 /// The ladder's reason while a graceful stop drains it.
 pub(super) const DRAINING: &str = "hotline stopped; the ladder resumes on the next start";

@@ -2,25 +2,19 @@
 //! it asks for, records every step in the store, and raises the fallback ticket.
 
 use super::admission::Slot;
-use super::bridge::BridgeSetup;
-use super::call_task::{SourceFactory, run_bridged_call};
 use super::call_watch::{self, CallNews};
-use super::build_call::{CallRequest, build_call};
-use super::ladder_wait::{Waited, call_room, group_briefing, merge, wait_ladder_room};
 use super::ladder_calls::{Live, finish_call, not_placed, notify, place};
 use super::ladder_end::{DRAINING, fallback, ladder_finished, resume_at};
-use super::live::LiveSetup;
+use super::ladder_wait::{Waited, call_room, group_briefing, merge, wait_ladder_room};
 use super::service::{LadderCmd, Service};
-use crate::call::{CallRecord, Input, Outcome, Side};
-use crate::dialplan::{Dialplan, MenuStep, MenuVars, PlanVars};
+use crate::call::{Input, Outcome, Side};
+use crate::dialplan::{Dialplan, MenuVars, PlanVars};
 use crate::incident::Incident;
-use crate::ladder::{self, CallOutcome, Ladder, LadderEnd, Output, Rung};
+use crate::ladder::{self, CallOutcome, Ladder, Output, Rung};
 use crate::store::{IncidentId, LadderState, NewStep, StepEnd};
 use chrono::Utc;
 use serde_json::json;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
-
 
 /// The hangup reason when the drain time runs out (the SIP Reason header and the timeline).
 const DRAIN_OVER: &str = "hotline restarting: drain time over";

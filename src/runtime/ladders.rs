@@ -1,20 +1,11 @@
 //! The service's running ladders: start (after room under the caps), stop, resolve, an
 //! operator's dial, the graceful drain on shutdown, and resuming what a stop cut short.
 
-use super::admission::{Gate, Slot};
-use super::groups::Groups;
 use super::ladder_task::run_ladder;
 use super::service::{Accepted, LadderCmd, PendingStart, Service, ServiceError};
-use super::metrics::Metrics;
-use super::notify::Outbound;
-use crate::config::Config;
-use crate::dialplan::Dialplans;
 use crate::incident::{Incident, Status};
-use crate::sip::Endpoint;
-use crate::store::{IncidentId, LadderState, Store, StoreError};
-use serde::Serialize;
+use crate::store::IncidentId;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::mpsc;
 
 impl Service {
@@ -50,7 +41,7 @@ impl Service {
         self.spawn_ladder(start, resumed);
     }
 
-    fn spawn_ladder(&self, start: PendingStart, resumed: bool) {
+    pub(super) fn spawn_ladder(&self, start: PendingStart, resumed: bool) {
         if self.is_stopping() {
             return;
         }
@@ -95,7 +86,7 @@ impl Service {
         Ok(())
     }
 
-    fn resolved(&self, id: &IncidentId, reason: &str) {
+    pub(super) fn resolved(&self, id: &IncidentId, reason: &str) {
         let data = serde_json::json!({ "reason": reason, "at": chrono::Utc::now() });
         self.inner.events.publish(&id.to_string(), "resolved", data);
     }

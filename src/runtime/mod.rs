@@ -4,10 +4,10 @@
 mod admission;
 pub mod bridge;
 mod briefing_source;
+pub(crate) mod build_call;
 mod call_listener;
 mod call_task;
 mod call_watch;
-pub(crate) mod build_call;
 mod groups;
 mod intake;
 mod ladder_calls;
@@ -34,12 +34,11 @@ pub mod store_lock;
 mod storm;
 pub(crate) mod ticket_retry;
 
-pub use call_task::{CallSetup, SourceFactory, pcm_source, run_bridged_call, run_call};
 pub use briefing_source::briefing_source;
 pub use build_call::{
-    CallRequest, DialError, PROBE_LINE, bind_endpoint, build_call, transport_of,
-    user_agent_of,
+    CallRequest, DialError, PROBE_LINE, bind_endpoint, build_call, transport_of, user_agent_of,
 };
+pub use call_task::{CallSetup, SourceFactory, pcm_source, run_bridged_call, run_call};
 pub use ladder_task::menu_vars;
 pub use metrics::Metrics;
 pub use pacer::{Histogram, PTIME, Pacer};

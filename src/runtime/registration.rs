@@ -1,15 +1,14 @@
 //! `serve` registers with the trunk when `[sip.register]` is set (RFC 3261 §10), refreshes
 //! before expiry, and keeps the state for `/readyz` and `/metrics`.
 
-use super::service::{RegistrationCell, RunningRegistration, Service};
+use super::service::{RunningRegistration, Service};
 use crate::config::Config;
 use crate::sip::{Credentials, Endpoint, RegisterConfig, RegistrationState};
 use std::fmt::Write;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 /// What to REGISTER, from the config: our address-of-record and Contact as calls use them,
 /// sent through the proxy when there is one, else to the registrar.

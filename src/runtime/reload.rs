@@ -9,9 +9,6 @@ use super::service::{ServeArgs, Service};
 use crate::config::Config;
 use crate::dialplan::{CheckOptions, Contact, Dialplan, Dialplans, check_loaded};
 use serde::Serialize;
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::OnceLock;
 
 /// What a reload did.
 #[derive(Clone, Debug, Default, Serialize)]

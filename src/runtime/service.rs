@@ -10,16 +10,16 @@ use crate::config::Config;
 use crate::dialplan::Dialplans;
 use crate::incident::{Incident, Status};
 use crate::sip::Endpoint;
-use crate::store::{IncidentId, LadderState, Store, StoreError};
+use crate::sip::RegistrationState;
+use crate::store::{IncidentId, Store, StoreError};
 use serde::Serialize;
 use std::collections::HashMap;
-use crate::sip::RegistrationState;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use tokio::sync::mpsc;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tokio::sync::mpsc;
 
 /// What happened to one incident of a webhook delivery (the 202's body).
 #[derive(Clone, Debug, Serialize)]
@@ -232,7 +232,9 @@ impl Service {
         self.inner.plans()
     }
 
-    pub(super) fn ladders(&self) -> std::sync::MutexGuard<'_, HashMap<String, mpsc::Sender<LadderCmd>>> {
+    pub(super) fn ladders(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, mpsc::Sender<LadderCmd>>> {
         self.inner.ladders.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

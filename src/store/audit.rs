@@ -3,15 +3,12 @@
 //! The queries behind the incident list and the vendor scorecard are `console.rs`.
 
 use super::Store;
-use super::codec::{int, parse_outcome, parse_ts, parse_ts_opt, ts, uint};
+use super::codec::{int, parse_ts, ts, uint};
 use super::error::StoreError;
 use super::id::IncidentId;
-use super::incidents::{INCIDENT_COLUMNS, incident_row};
-use super::model::IncidentRow;
 use super::worker::Db;
-use crate::call::Side;
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, TransactionBehavior, params, params_from_iter};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 

@@ -2,17 +2,15 @@
 //! and the calls of the vendor scorecard.
 
 use super::Store;
-use super::codec::{int, parse_outcome, parse_ts, parse_ts_opt, ts, uint};
+use super::codec::{parse_outcome, parse_ts_opt, ts, uint};
 use super::error::StoreError;
-use super::id::IncidentId;
 use super::incidents::{INCIDENT_COLUMNS, incident_row};
 use super::model::IncidentRow;
 use super::worker::Db;
 use crate::call::Side;
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, TransactionBehavior, params, params_from_iter};
+use rusqlite::{params, params_from_iter};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 /// Which incidents the console lists, newest first.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

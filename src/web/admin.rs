@@ -4,8 +4,8 @@
 
 use super::ApiError;
 use super::auth::Principal;
-use crate::runtime::{ReloadError, Service};
 use crate::config::Role;
+use crate::runtime::{ReloadError, Service};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

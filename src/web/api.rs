@@ -4,8 +4,8 @@
 //! (auditors cannot POST; webhook tokens cannot read) and writes the access log.
 
 use super::ApiError;
-use crate::runtime::Service;
 use crate::incident::Status;
+use crate::runtime::Service;
 use crate::store::{IncidentFilter, IncidentId};
 use axum::Json;
 use axum::body::Body;

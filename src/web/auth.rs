@@ -5,7 +5,6 @@
 //! access log, is `auth_layer.rs`.
 
 use crate::config::{HttpConfig, Role};
-use crate::store::AccessEntry;
 use axum::http::{HeaderMap, header};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;

@@ -1,8 +1,8 @@
 //! `POST /v1/hooks/{format}`: authenticate, parse, store durably, answer 202 with what happens.
 
 use super::ApiError;
-use crate::runtime::Service;
 use crate::incident::Format;
+use crate::runtime::Service;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};

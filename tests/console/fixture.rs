@@ -2,10 +2,10 @@
 //! store (in memory or on disk) holding one incident whose ladder answered on the second
 //! step, with a real two-channel WAV and its sidecar, sealed into the chain.
 
-use hotline::runtime::Service;
 use hotline::call::{CallRecord, Clock, EventKind, Outcome, Termination};
 use hotline::incident::Incident;
 use hotline::recording::sidecar::{recording_path, write_json_atomic};
+use hotline::runtime::Service;
 use hotline::sip::{Endpoint, Transport};
 use hotline::store::{IncidentId, LadderState, NewStep, StepEnd, Store};
 use sha2::{Digest, Sha256};

@@ -4,15 +4,15 @@
 //! hotline + other operators) and is heard by the vendor; the leg leaves when either call ends.
 
 use super::{BridgeCmd, LEG_IN_PACKETS, LEG_OUT_FRAMES};
-use crate::runtime::call_task::{SourceFactory, run_call};
-use crate::runtime::build_call::{CallRequest, build_call};
-use crate::runtime::service::{Service, ServiceError};
 use crate::dialplan::{
     Contact, ContactId, Destination, Dialplan, DialplanId, Hours, MenuStep, PlaySource,
 };
 use crate::media::FRAME_SAMPLES;
 use crate::media::mixer::Frame;
 use crate::media::source::AudioSource;
+use crate::runtime::build_call::{CallRequest, build_call};
+use crate::runtime::call_task::{SourceFactory, run_call};
+use crate::runtime::service::{Service, ServiceError};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};

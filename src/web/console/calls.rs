@@ -5,8 +5,8 @@
 
 use super::incidents::check_badge;
 use super::{PageError, esc, secs, url, when};
-use crate::runtime::Service;
 use crate::audit::{Peaks, compute_peaks, verify_call};
+use crate::runtime::Service;
 use crate::store::StoredEvent;
 use crate::web::auth::Principal;
 use axum::extract::{Path, State};

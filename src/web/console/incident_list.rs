@@ -2,15 +2,11 @@
 
 use super::{PageError, csv, download, esc, given, parse_day, secs, sla_badge, url, when};
 use crate::runtime::Service;
-use crate::audit::{CallCheck, KIND_EDIT, verify_call, zip::ZipWriter};
-use crate::store::{
-    ConsoleFilter, IncidentField, IncidentId, IncidentSummary, IncidentView, LadderState,
-};
+use crate::store::{ConsoleFilter, IncidentSummary, LadderState};
 use crate::web::auth::Principal;
 use axum::Extension;
-use axum::extract::{Form, Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::extract::{Query, State};
+use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use std::fmt::Write as _;
 

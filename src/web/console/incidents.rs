@@ -1,16 +1,14 @@
 //! One incident (ladder, briefing, ownership, notes, calls), notes and ownership edits, and
 //! the evidence bundle. The list is `incident_list.rs`.
 
-use super::{PageError, csv, download, esc, given, parse_day, secs, sla_badge, url, when};
 use super::incident_list::vendor_of;
-use crate::runtime::Service;
+use super::{PageError, download, esc, given, secs, sla_badge, url, when};
 use crate::audit::{CallCheck, KIND_EDIT, verify_call, zip::ZipWriter};
-use crate::store::{
-    ConsoleFilter, IncidentField, IncidentId, IncidentSummary, IncidentView, LadderState,
-};
+use crate::runtime::Service;
+use crate::store::{IncidentField, IncidentId, IncidentView, LadderState};
 use crate::web::auth::Principal;
 use axum::Extension;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;

@@ -14,8 +14,8 @@ mod phase;
 mod vendors;
 
 use super::auth::{COOKIE, Principal, identify};
-use crate::runtime::Service;
 use crate::config::Role;
+use crate::runtime::Service;
 use axum::Router;
 use axum::extract::{Form, State};
 use axum::http::{HeaderMap, StatusCode, header};

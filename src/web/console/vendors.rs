@@ -5,8 +5,8 @@
 //! calls we withdrew are counted apart ([`crate::call::Side`]).
 
 use super::{PageError, csv, download, esc, given, page, parse_day, secs};
-use crate::runtime::Service;
 use crate::call::Side;
+use crate::runtime::Service;
 use crate::store::CallFact;
 use crate::web::auth::Principal;
 use axum::Extension;
