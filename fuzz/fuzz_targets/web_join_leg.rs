@@ -78,7 +78,7 @@ fn build() -> Harness {
         cmds: tx,
         timeline,
     });
-    let mut leg = |listen_only| {
+    let leg = |listen_only| {
         let token = svc.bridge().mint(CALL, listen_only).expect("a live call");
         svc.bridge().redeem(&token).expect("a fresh token").0
     };
