@@ -170,6 +170,21 @@ fn tls_trunk_via_kamailio_to_baresip_with_srtp() {
             "payload looks like plain audio ({distinct} byte values)"
         );
     }
+    // RTCP went too, as SRTCP (RFC 3711 §3.4: the E flag set in the index before the
+    // 80-bit tag), to baresip's RTP port + 1 or, muxed, to the RTP port.
+    let rtcp: Vec<_> = packets
+        .iter()
+        .filter(|(_, dp, p)| (*dp == to || *dp == to + 1) && p.len() > 22 && p[1] == 200)
+        .collect();
+    assert!(!rtcp.is_empty(), "no SR from hotline on the wire");
+    for (_, _, p) in &rtcp {
+        assert!(p[p.len() - 14] & 0x80 != 0, "SRTCP E flag: encrypted");
+    }
+    assert!(
+        v["media"]["rtcp"]["reports_sent"].as_u64() >= Some(1),
+        "{:#}",
+        v["media"]
+    );
     assert!(!log.contains("inline:"), "keys never reach the log");
 }
 

@@ -5,6 +5,7 @@ pub mod bridge;
 mod brief;
 mod briefing_source;
 mod call_listener;
+mod call_rtcp;
 mod call_task;
 mod call_watch;
 mod demo;

@@ -10,6 +10,7 @@ mod listening;
 mod menu_walk;
 mod requests;
 mod responses;
+mod session;
 mod teardown;
 mod truth;
 
@@ -20,6 +21,7 @@ use super::io::{
     DialogState, Input, MediaCommand, OutRequest, OutResponse, Outgoing, Output, Request, Response,
 };
 use super::menu::{MenuProgress, MenuStep};
+use super::session_timer::{self as st, Keeper, TimerRequest};
 use super::termination::{Outcome, Party, Termination};
 use super::timer::{T1, T2, TIMER_D_UDP, Timer, Timers};
 use crate::media::sampled::SampledCount;
@@ -60,6 +62,9 @@ pub struct CallParams {
     /// `answer_within`, counted from the INVITE ([`Timer::HumanSla`]). `None`: judged on the
     /// 200 OK.
     pub human_sla: Option<Duration>,
+    /// RFC 4028: the session interval our INVITE asks for (`Supported: timer`,
+    /// `Session-Expires`, `Min-SE`), seconds; `None`: no session timers offered.
+    pub session_expires: Option<u32>,
 }
 
 /// The limit that stops the ringing: the contact's `ring_timeout`, or (in a ladder, when it
@@ -140,6 +145,14 @@ struct Dialog {
     reinvite: Option<(u32, OutResponse, Duration)>,
     /// `wait = "prompt"`: a prompt has been heard since (or was sounding at) the step start.
     prompt_heard: bool,
+    /// RFC 4028: the session interval and who refreshes it; `None`: no session timer.
+    session: Option<session::Session>,
+    /// `Allow` of the 2xx named UPDATE: refreshes go as UPDATE without SDP (RFC 3311).
+    peer_update: bool,
+    /// Our refresh in flight (re-INVITE or UPDATE).
+    refresh: Option<session::RefreshTx>,
+    /// The ACK of our last re-INVITE's 2xx, re-sent if the 2xx is retransmitted.
+    refresh_ack: Option<OutRequest>,
 }
 
 #[derive(Debug)]
@@ -198,6 +211,10 @@ pub struct Call {
     human: bool,
     /// A person was detected on the line (`wait = "human"` finished on them).
     person: bool,
+    /// Our media direction now (hold / unhold by the far end).
+    direction: Direction,
+    /// A 422 was answered once already (RFC 4028 §7.3: retry once with its Min-SE).
+    interval_retried: bool,
 }
 
 impl Call {
@@ -230,6 +247,13 @@ impl Call {
                     sdp: Some(offer),
                     auth: Vec::new(),
                     reason: None,
+                    timer: p.session_expires.map(|secs| TimerRequest {
+                        expires: st::SessionExpires {
+                            secs,
+                            refresher: None,
+                        },
+                        min_se: st::MIN_SE,
+                    }),
                 },
                 interval: T1,
                 cancel_wanted: false,
@@ -251,6 +275,8 @@ impl Call {
             speaking: false,
             human: false,
             person: false,
+            direction: Direction::SendRecv,
+            interval_retried: false,
             p,
         };
         call.invite.req.branch = call.new_branch();
@@ -394,11 +420,23 @@ impl Call {
     }
 
     fn respond(&mut self, req: &Request, status: u16, reason: &'static str, sdp: Option<String>) {
+        self.respond_full(req, status, reason, sdp, None)
+    }
+
+    fn respond_full(
+        &mut self,
+        req: &Request,
+        status: u16,
+        reason: &'static str,
+        sdp: Option<String>,
+        timer: Option<st::TimerAnswer>,
+    ) {
         let resp = OutResponse {
             handle: req.handle,
             status,
             reason,
             sdp,
+            timer,
         };
         self.answered
             .push((req.branch.clone(), req.method.clone(), resp.clone()));
@@ -514,6 +552,10 @@ impl Call {
                 }
             }
             Timer::D => self.finished = true,
+            Timer::SessionRefresh => self.send_refresh(now),
+            Timer::SessionExpiry => self.session_expired(now),
+            Timer::RefreshRetransmit => self.retransmit_refresh(now),
+            Timer::RefreshTimeout => self.refresh_timed_out(now),
             Timer::MenuStep => self.wait_over(now),
             Timer::HumanSla => self.human_sla_over(now),
             Timer::BriefingSilence => {
@@ -585,5 +627,6 @@ fn start_media(n: &Negotiated, early: bool, srtp: Option<SrtpKeys>) -> MediaComm
         codec_pt: n.codec_pt,
         dtmf_pt: n.dtmf_pt,
         srtp,
+        rtcp: crate::media::rtcp::RtcpPeer::of(n),
     }
 }
