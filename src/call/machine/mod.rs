@@ -7,6 +7,7 @@
 //! (§12.2.2, §14.2, timers G/H for a far-end re-INVITE) and the walk through the vendor's menu.
 
 mod listening;
+mod media;
 mod menu_walk;
 mod requests;
 mod responses;
@@ -27,6 +28,7 @@ use super::timer::{T1, T2, TIMER_D_UDP, Timer, Timers};
 use crate::media::sampled::SampledCount;
 use crate::media::sdp::{self, Direction, Negotiated};
 use crate::media::srtp::{Crypto, LocalSrtp, SrtpKeys, SrtpMode};
+use media::start_media;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -419,30 +421,6 @@ impl Call {
             .set(Timer::Trying, now + super::timer::TRYING_TIMEOUT);
     }
 
-    fn respond(&mut self, req: &Request, status: u16, reason: &'static str, sdp: Option<String>) {
-        self.respond_full(req, status, reason, sdp, None)
-    }
-
-    fn respond_full(
-        &mut self,
-        req: &Request,
-        status: u16,
-        reason: &'static str,
-        sdp: Option<String>,
-        timer: Option<st::TimerAnswer>,
-    ) {
-        let resp = OutResponse {
-            handle: req.handle,
-            status,
-            reason,
-            sdp,
-            timer,
-        };
-        self.answered
-            .push((req.branch.clone(), req.method.clone(), resp.clone()));
-        self.send(Outgoing::Response(resp), None);
-    }
-
     fn on_timer(&mut self, now: Instant, t: Timer) {
         match t {
             Timer::A => {
@@ -597,36 +575,5 @@ impl Call {
         } else {
             self.timers.set(Timer::D, now + TIMER_D_UDP);
         }
-    }
-}
-
-impl Call {
-    /// The SRTP keys an answer to our offer gives, per our policy (RFC 4568 §7.1.3).
-    /// `Err`: SRTP is required and the answer has no key naming one we offered.
-    fn answer_keys(&self, neg: &Negotiated) -> Result<Option<SrtpKeys>, String> {
-        let Some(local) = self.p.srtp.filter(|l| l.mode != SrtpMode::Off) else {
-            return Ok(None);
-        };
-        match (local.accept_answer(neg.crypto.as_ref()), local.mode) {
-            (Some(k), _) => Ok(Some(k)),
-            (None, SrtpMode::Required) => Err(match neg.crypto {
-                Some(_) => "srtp required: the answer's a=crypto names no suite/tag we offered",
-                None => "srtp required: the answer has no a=crypto (plain RTP refused)",
-            }
-            .into()),
-            (None, _) => Ok(None),
-        }
-    }
-}
-
-fn start_media(n: &Negotiated, early: bool, srtp: Option<SrtpKeys>) -> MediaCommand {
-    MediaCommand::Start {
-        early,
-        remote: n.remote,
-        codec: n.codec,
-        codec_pt: n.codec_pt,
-        dtmf_pt: n.dtmf_pt,
-        srtp,
-        rtcp: crate::media::rtcp::RtcpPeer::of(n),
     }
 }

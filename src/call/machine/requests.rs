@@ -4,6 +4,36 @@
 use super::*;
 
 impl Call {
+    pub(super) fn respond(
+        &mut self,
+        req: &Request,
+        status: u16,
+        reason: &'static str,
+        sdp: Option<String>,
+    ) {
+        self.respond_full(req, status, reason, sdp, None)
+    }
+
+    pub(super) fn respond_full(
+        &mut self,
+        req: &Request,
+        status: u16,
+        reason: &'static str,
+        sdp: Option<String>,
+        timer: Option<st::TimerAnswer>,
+    ) {
+        let resp = OutResponse {
+            handle: req.handle,
+            status,
+            reason,
+            sdp,
+            timer,
+        };
+        self.answered
+            .push((req.branch.clone(), req.method.clone(), resp.clone()));
+        self.send(Outgoing::Response(resp), None);
+    }
+
     pub(super) fn on_request(&mut self, now: Instant, req: Request) {
         // A retransmitted request gets the same response again (§17.2).
         if req.method != Method::Ack
