@@ -268,6 +268,20 @@ fn far_end_hold_unhold_and_options() {
         "{k:?}"
     );
     assert!(k.contains(&"options_received".to_string()));
+    let marks: Vec<_> = k
+        .iter()
+        .filter(|x| *x == "hold" || *x == "unhold")
+        .collect();
+    assert_eq!(marks, ["hold", "unhold"], "{k:?}");
+    // The recording runs on through the hold, aligned: as long as media ran.
+    let (left, right) = recording(&v, &s);
+    let media_ms = offset(&v, "ended").expect("ended") - offset(&v, "answered").expect("answered");
+    let rec_ms = left.len() as f64 / 8.0;
+    assert!(
+        (rec_ms - media_ms).abs() < 200.0,
+        "recording {rec_ms} ms, media {media_ms} ms"
+    );
+    assert_eq!(left.len(), right.len());
     assert_eq!(
         sipp.wait(SIPP_WAIT),
         0,

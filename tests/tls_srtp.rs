@@ -109,7 +109,7 @@ fn tls_trunk_via_kamailio_to_baresip_with_srtp() {
             pki.ca.display()
         ),
         "required",
-        r#"{ wait = "3s" }, { hangup = true }"#,
+        r#"{ wait = "6s" }, { hangup = true }"#,
     );
     let ours = s.dir.path().join("ours.wav");
     tone_8k(&ours, 1000.0, 2_000);
@@ -170,6 +170,26 @@ fn tls_trunk_via_kamailio_to_baresip_with_srtp() {
             "payload looks like plain audio ({distinct} byte values)"
         );
     }
+    // RTCP went too, as SRTCP (RFC 3711 §3.4: the E flag set in the index before the
+    // 80-bit tag), to baresip's RTP port + 1 or, muxed, to the RTP port.
+    let rtcp: Vec<_> = packets
+        .iter()
+        .filter(|(_, dp, p)| (*dp == to || *dp == to + 1) && p.len() > 22 && p[1] == 200)
+        .collect();
+    assert!(!rtcp.is_empty(), "no SR from hotline on the wire");
+    for (_, _, p) in &rtcp {
+        assert!(p[p.len() - 14] & 0x80 != 0, "SRTCP E flag: encrypted");
+    }
+    // baresip's SRTCP came back and decrypted: its report on our stream and the round trip.
+    let r = &v["media"]["rtcp"];
+    assert!(r["reports_sent"].as_u64() >= Some(1), "{r:#}");
+    assert!(r["reports_received"].as_u64() >= Some(1), "{r:#}");
+    assert!(r["remote"]["fraction_lost"].as_f64().is_some(), "{r:#}");
+    let rtt = r["rtt_ms"].as_f64().unwrap_or(f64::NAN);
+    assert!(
+        (0.0..50.0).contains(&rtt),
+        "rtt from baresip's LSR/DLSR: {r:#}"
+    );
     assert!(!log.contains("inline:"), "keys never reach the log");
 }
 

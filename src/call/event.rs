@@ -201,6 +201,40 @@ pub enum EventKind {
     ByeFailed {
         reason: String,
     },
+    /// RFC 4028: the 2xx set a session interval; `refresher` keeps it alive ("us" or
+    /// "far end"), the other side ends the call if no refresh comes.
+    SessionTimer {
+        secs: u32,
+        refresher: String,
+    },
+    /// A 422 (Session Interval Too Small): the INVITE goes again asking for `min_se`.
+    IntervalTooSmall {
+        min_se: u32,
+    },
+    /// We refreshed the session (`method`: INVITE or UPDATE).
+    SessionRefreshSent {
+        method: String,
+        secs: u32,
+    },
+    /// A refresh succeeded (`by`: "us" or "far end"); the session runs `secs` from here.
+    SessionRefreshed {
+        by: String,
+        secs: u32,
+    },
+    /// Our refresh was refused (`code`); the session may still expire.
+    SessionRefreshFailed {
+        code: u16,
+    },
+    /// The far end was the refresher and let the session expire: we hang up.
+    SessionExpired {
+        secs: u32,
+    },
+    /// The far end put us on hold (`direction`: ours after the re-INVITE, recvonly or
+    /// inactive) or took us off it: the recording goes on, silent where no audio comes.
+    Hold {
+        direction: String,
+    },
+    Unhold,
 }
 
 impl EventKind {
@@ -267,6 +301,14 @@ impl EventKind {
             EventKind::Ended { .. } => "ended",
             EventKind::Interrupted { .. } => "interrupted",
             EventKind::ByeFailed { .. } => "bye_failed",
+            EventKind::SessionTimer { .. } => "session_timer",
+            EventKind::IntervalTooSmall { .. } => "interval_too_small",
+            EventKind::SessionRefreshSent { .. } => "session_refresh_sent",
+            EventKind::SessionRefreshed { .. } => "session_refreshed",
+            EventKind::SessionRefreshFailed { .. } => "session_refresh_failed",
+            EventKind::SessionExpired { .. } => "session_expired",
+            EventKind::Hold { .. } => "hold",
+            EventKind::Unhold => "unhold",
         }
     }
 }

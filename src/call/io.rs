@@ -4,6 +4,7 @@
 use super::digest::{Authorization, Challenge};
 use super::event::EventKind;
 use super::ids::{Branch, Method, RequestHandle, Tag};
+use super::session_timer::{TimerAnswer, TimerHeaders, TimerRequest};
 use super::termination::Termination;
 use crate::media::sdp::Direction;
 
@@ -28,6 +29,8 @@ pub struct Response {
     pub challenges: Vec<Challenge>,
     /// Where the response came from (set by the endpoint; checked before answering a challenge).
     pub source: Option<std::net::SocketAddr>,
+    /// Session-timer headers (RFC 4028) and whether `Allow` names UPDATE.
+    pub timer: TimerHeaders,
 }
 
 /// A request from the far end within our call (same Call-ID).
@@ -40,6 +43,8 @@ pub struct Request {
     pub to_tag: Option<Tag>,
     pub handle: RequestHandle,
     pub sdp: Option<String>,
+    /// Session-timer headers (RFC 4028): a far-end refresh.
+    pub timer: TimerHeaders,
 }
 
 /// What the listener on the vendor channel reports (`crate::listen`, via the call task).
@@ -139,6 +144,8 @@ pub struct OutRequest {
     pub auth: Vec<Authorization>,
     /// Reason header text (RFC 3326) for CANCEL and BYE.
     pub reason: Option<String>,
+    /// Session-timer headers (RFC 4028) with `Supported: timer`: our INVITE and refreshes.
+    pub timer: Option<TimerRequest>,
 }
 
 /// A response the edge must build for an inbound request.
@@ -148,6 +155,8 @@ pub struct OutResponse {
     pub status: u16,
     pub reason: &'static str,
     pub sdp: Option<String>,
+    /// `Session-Expires` (and `Require: timer`) in our 2xx to a far-end refresh.
+    pub timer: Option<TimerAnswer>,
 }
 
 /// A message to put on the wire.
@@ -167,8 +176,10 @@ pub enum MediaCommand {
         codec: crate::media::g711::Codec,
         codec_pt: crate::media::rtp::PayloadType,
         dtmf_pt: Option<crate::media::rtp::PayloadType>,
-        /// SDES-SRTP keys; `None`: plain RTP.
+        /// SDES-SRTP keys; `None`: plain RTP (and RTCP).
         srtp: Option<crate::media::srtp::SrtpKeys>,
+        /// Where RTCP goes (RFC 3550 §11, RFC 5761, RFC 3605).
+        rtcp: crate::media::rtcp::RtcpPeer,
     },
     /// The far end changed direction (hold/unhold); `Direction` is ours after negotiation.
     Direction(Direction),

@@ -13,11 +13,14 @@ mod menu;
 mod orphan_bye;
 mod phase;
 mod record;
+mod session_timer;
 mod termination;
 mod timer;
 
 #[cfg(test)]
 mod human_sla_tests;
+#[cfg(test)]
+mod session_tests;
 #[cfg(test)]
 mod tests;
 
@@ -35,5 +38,9 @@ pub use menu::MenuStep;
 pub use orphan_bye::{ByeEnd, ByeOutput, ByeTx};
 pub use phase::{Phase, PhaseTracker};
 pub use record::{CallRecord, Clock, MediaStats, SlaBasis, TimelineEvent};
+pub use session_timer::parse_min_se as session_timer_min_se;
+pub use session_timer::{
+    MIN_SE, Refresher, SESSION_EXPIRES, SessionExpires, TimerAnswer, TimerHeaders, TimerRequest,
+};
 pub use termination::{Outcome, Party, Side, Termination};
 pub use timer::Timer;

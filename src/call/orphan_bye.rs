@@ -71,6 +71,7 @@ impl ByeTx {
             sdp: None,
             auth: Vec::new(),
             reason: Some(reason.to_string()),
+            timer: None,
         };
         let mut tx = Self {
             req,
@@ -271,6 +272,7 @@ mod tests {
             sdp: None,
             challenges: Vec::new(),
             source: Some(trunk()),
+            timer: Default::default(),
         }
     }
 

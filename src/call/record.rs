@@ -144,6 +144,9 @@ pub struct MediaStats {
     /// of the listener's own), microseconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub listener_lag_p99_us: Option<u64>,
+    /// RTCP (RFC 3550): reports both ways, loss and jitter each way, round-trip time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rtcp: Option<crate::media::rtcp::RtcpSummary>,
     /// The full histograms, for aggregating across calls.
     #[serde(skip)]
     pub jitter: crate::media::histogram::Histogram,

@@ -5,11 +5,11 @@ use crate::media::sdp::Direction;
 
 use std::time::{Duration, Instant};
 
-const ANSWER_SDP: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+pub(super) const ANSWER_SDP: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
 m=audio 6000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n\
 a=fmtp:101 0-16\r\na=sendrecv\r\n";
 
-fn sdp_with(dir: &str) -> String {
+pub(super) fn sdp_with(dir: &str) -> String {
     ANSWER_SDP.replace("a=sendrecv", dir)
 }
 
@@ -43,6 +43,7 @@ pub(super) fn params(menu: Vec<MenuStep>, reliable: bool) -> CallParams {
         srtp: None,
         branch_key: "k7f3a9c2e".into(),
         human_sla: None,
+        session_expires: None,
     }
 }
 
@@ -109,7 +110,7 @@ impl Sim {
             .unwrap_or_else(|| self.invite_branch())
     }
 
-    fn resp(&self, status: u16, method: Method, cseq: u32, sdp: Option<&str>) -> Input {
+    pub(super) fn resp(&self, status: u16, method: Method, cseq: u32, sdp: Option<&str>) -> Input {
         Input::Response(Response {
             status,
             reason: reason(status).into(),
@@ -122,6 +123,7 @@ impl Sim {
             sdp: sdp.map(str::to_string),
             challenges: vec![],
             source: Some(trunk()),
+            timer: Default::default(),
         })
     }
 
@@ -129,7 +131,7 @@ impl Sim {
         self.resp(status, Method::Invite, self.invite_cseq(), sdp)
     }
 
-    fn request(&mut self, method: Method, cseq: u32, sdp: Option<&str>) -> Input {
+    pub(super) fn request(&mut self, method: Method, cseq: u32, sdp: Option<&str>) -> Input {
         self.handles += 1;
         Input::Request(Request {
             method,
@@ -138,6 +140,7 @@ impl Sim {
             to_tag: Some(Tag("ltag".into())),
             handle: RequestHandle(self.handles),
             sdp: sdp.map(str::to_string),
+            timer: Default::default(),
         })
     }
 
@@ -154,7 +157,7 @@ impl Sim {
             .collect()
     }
 
-    fn responses(&self) -> Vec<OutResponse> {
+    pub(super) fn responses(&self) -> Vec<OutResponse> {
         self.log
             .iter()
             .filter_map(|o| match o {
@@ -188,7 +191,7 @@ impl Sim {
             .collect()
     }
 
-    fn termination(&self) -> Termination {
+    pub(super) fn termination(&self) -> Termination {
         self.call.termination().cloned().expect("call terminated")
     }
 

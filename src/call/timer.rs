@@ -44,9 +44,17 @@ pub enum Timer {
     /// A contact judged on time to a person (its menu waits for a human): the SLA
     /// (`answer_within`, counted from the INVITE) runs out here if no person is on the line.
     HumanSla,
+    /// RFC 4028: we are the refresher; refresh the session now (half its interval).
+    SessionRefresh,
+    /// RFC 4028 §10: no refresh arrived; the session is over (BYE).
+    SessionExpiry,
+    /// Our refresh request's retransmission (UDP; doubling like Timer A / E).
+    RefreshRetransmit,
+    /// Our refresh request got no final response (64*T1, like Timer B / F).
+    RefreshTimeout,
 }
 
-const ALL: [Timer; 13] = [
+const ALL: [Timer; 17] = [
     Timer::A,
     Timer::B,
     Timer::D,
@@ -60,6 +68,10 @@ const ALL: [Timer; 13] = [
     Timer::MaxDuration,
     Timer::BriefingSilence,
     Timer::HumanSla,
+    Timer::SessionRefresh,
+    Timer::SessionExpiry,
+    Timer::RefreshRetransmit,
+    Timer::RefreshTimeout,
 ];
 
 /// A deadline per named timer.

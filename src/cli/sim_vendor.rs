@@ -329,5 +329,7 @@ fn choose(offer: &sdp::SessionDescription) -> Option<sdp::Negotiated> {
         direction: sdp::Direction::SendRecv,
         crypto: offer.crypto.first().copied(),
         savp: offer.secure_profile(),
+        rtcp_mux: false,
+        rtcp_port: None,
     })
 }

@@ -8,6 +8,7 @@ pub mod latch;
 pub mod mixer;
 pub mod reorder;
 pub mod resample;
+pub mod rtcp;
 pub mod rtp;
 pub mod sampled;
 pub mod sdp;

@@ -101,6 +101,10 @@ pub struct SessionDescription {
     pub protocol: String,
     /// Usable `a=crypto` attributes (RFC 4568), in order; unusable ones are left out.
     pub crypto: Vec<Crypto>,
+    /// `a=rtcp-mux` (RFC 5761): RTCP shares the RTP port.
+    pub rtcp_mux: bool,
+    /// `a=rtcp:<port>` (RFC 3605): RTCP's port when it is not RTP's + 1.
+    pub rtcp_port: Option<u16>,
 }
 
 impl SessionDescription {
@@ -140,7 +144,8 @@ pub fn offer_with(
          a=rtpmap:{OFFER_DTMF_PT} telephone-event/8000\r\n\
          a=fmtp:{OFFER_DTMF_PT} 0-16\r\n\
          a=ptime:20\r\n\
-         a=sendrecv\r\n"
+         a=sendrecv\r\n\
+         a=rtcp-mux\r\n"
     );
     for c in crypto {
         s.push_str(&c.line());
@@ -183,6 +188,9 @@ pub fn answer(
         ),
     };
     let _ = write!(s, "a=ptime:20\r\na={}\r\n", direction.as_str());
+    if neg.rtcp_mux {
+        s.push_str("a=rtcp-mux\r\n");
+    }
     if let Some((c, _)) = secure {
         s.push_str(&c.line());
     }
@@ -306,6 +314,8 @@ pub fn parse(text: &str) -> Result<SessionDescription, SdpError> {
         ptime: audio.ptime.or(session_ptime),
         protocol: audio.proto,
         crypto: audio.crypto,
+        rtcp_mux: audio.rtcp_mux,
+        rtcp_port: audio.rtcp_port,
     })
 }
 
@@ -320,6 +330,8 @@ struct Audio {
     ptime: Option<u32>,
     proto: String,
     crypto: Vec<Crypto>,
+    rtcp_mux: bool,
+    rtcp_port: Option<u16>,
 }
 
 impl Audio {
@@ -345,6 +357,8 @@ impl Audio {
             ptime: None,
             proto,
             crypto: Vec::new(),
+            rtcp_mux: false,
+            rtcp_port: None,
         })
     }
 
@@ -356,6 +370,9 @@ impl Audio {
         let arg = arg.trim();
         match name {
             "ptime" => self.ptime = arg.parse().ok(),
+            "rtcp-mux" => self.rtcp_mux = true,
+            // `a=rtcp:<port> [IN IP4 <addr>]`: the port only (the address is c='s).
+            "rtcp" => self.rtcp_port = arg.split_whitespace().next().and_then(|p| p.parse().ok()),
             "crypto" => {
                 if let Some(c) = Crypto::parse(arg) {
                     self.crypto.push(c);
@@ -434,6 +451,10 @@ pub struct Negotiated {
     pub crypto: Option<Crypto>,
     /// The far end used `RTP/SAVP`.
     pub savp: bool,
+    /// The far end's SDP has `a=rtcp-mux` (RFC 5761): RTCP goes on the RTP port.
+    pub rtcp_mux: bool,
+    /// Where the far end wants RTCP when not muxed (`a=rtcp`, else RTP's port + 1).
+    pub rtcp_port: Option<u16>,
 }
 
 /// Picks the codec and DTMF payload type from the far end's SDP.
@@ -470,6 +491,8 @@ pub fn negotiate(answer: &SessionDescription) -> Result<Negotiated, SdpError> {
         direction: answer.direction,
         crypto: answer.crypto.first().copied(),
         savp: answer.secure_profile(),
+        rtcp_mux: answer.rtcp_mux,
+        rtcp_port: answer.rtcp_port,
     })
 }
 

@@ -143,6 +143,8 @@ pub struct SessionStats {
     pub packets_malformed: u64,
     /// SRTP packets whose authentication failed (or replays): dropped.
     pub packets_unauthenticated: u64,
+    /// Payload octets sent (for RTCP sender reports).
+    pub octets_sent: u64,
 }
 
 /// One call's media. See the module docs.
@@ -171,6 +173,8 @@ pub struct MediaSession {
     /// SDES-SRTP contexts when negotiated: every packet out (audio and RFC 4733 DTMF) is
     /// protected, every packet in must authenticate. The taps see plain samples.
     srtp: Option<SrtpSession>,
+    /// The header of the last packet accepted from the far end, for RTCP's statistics.
+    accepted: Option<(Ssrc, SeqNo, RtpTs)>,
 }
 
 impl MediaSession {
@@ -202,6 +206,45 @@ impl MediaSession {
             packet: Vec::with_capacity(12 + MAX_PAYLOAD),
             payload: Vec::with_capacity(MAX_PAYLOAD),
             srtp: None,
+            accepted: None,
+        }
+    }
+
+    /// Our SSRC.
+    pub fn ssrc(&self) -> Ssrc {
+        self.ssrc
+    }
+
+    /// Our RTP timestamp for the media clock's position now (an SR's `rtp_time`).
+    pub fn rtp_now(&self) -> RtpTs {
+        self.ts0.wrapping_add(self.pos as u32)
+    }
+
+    /// Where RTP goes now (the SDP's address or its NAT latch); `None` before media starts.
+    pub fn send_target(&self) -> Option<SocketAddr> {
+        let peer = self.peer?;
+        Some(self.latch.as_ref().map_or(peer.remote, Latch::send_to))
+    }
+
+    /// The header of the packet the last [`MediaSession::receive`] accepted (once).
+    pub fn take_accepted(&mut self) -> Option<(Ssrc, SeqNo, RtpTs)> {
+        self.accepted.take()
+    }
+
+    /// An RTCP packet out: SRTCP when SRTP runs (RFC 3711 §3.4), else as it is. `None` if
+    /// protection failed (nothing goes out in the clear that should not).
+    pub fn protect_rtcp(&mut self, rtcp: Vec<u8>) -> Option<Vec<u8>> {
+        match &mut self.srtp {
+            Some(s) => s.protect_rtcp(&rtcp).ok(),
+            None => Some(rtcp),
+        }
+    }
+
+    /// An RTCP packet in: SRTCP-authenticated and decrypted when SRTP runs.
+    pub fn unprotect_rtcp(&mut self, buf: &[u8]) -> Option<Vec<u8>> {
+        match &mut self.srtp {
+            Some(s) => s.unprotect_rtcp(buf).ok(),
+            None => Some(buf.to_vec()),
         }
     }
 
@@ -362,6 +405,7 @@ impl MediaSession {
         }
         self.seq = self.seq.next();
         self.stats.packets_sent += 1;
+        self.stats.octets_sent += self.payload.len() as u64;
         if std::mem::take(&mut self.first_tx) {
             self.events.push_back(MediaEvent::FirstTx { to: dest });
         }
@@ -468,6 +512,7 @@ impl MediaSession {
             }
         }
         self.stats.packets_received += 1;
+        self.accepted = Some((p.ssrc, p.seq, p.ts));
         if std::mem::take(&mut self.rx.first) {
             self.events.push_back(MediaEvent::FirstRx { from });
         }

@@ -6,7 +6,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use rtc_srtp::context::Context;
-use rtc_srtp::option::srtp_replay_protection;
+use rtc_srtp::option::{srtcp_replay_protection, srtp_replay_protection};
 use rtc_srtp::protection_profile::ProtectionProfile;
 use serde::Deserialize;
 
@@ -255,7 +255,7 @@ impl SrtpSession {
                 &key.0[k..k + s],
                 profile,
                 replay.then(|| srtp_replay_protection(REPLAY_WINDOW)),
-                None,
+                replay.then(|| srtcp_replay_protection(REPLAY_WINDOW)),
                 crypto,
             )
             .map_err(|e| SrtpError::Setup(e.to_string()))
@@ -276,6 +276,22 @@ impl SrtpSession {
     pub fn protect(&mut self, rtp: &[u8]) -> Result<Vec<u8>, SrtpError> {
         self.tx
             .encrypt_rtp(rtp)
+            .map(|b| b.to_vec())
+            .map_err(|e| SrtpError::Packet(e.to_string()))
+    }
+
+    /// An RTCP compound packet -> SRTCP (RFC 3711 §3.4: encrypted, indexed, authenticated).
+    pub fn protect_rtcp(&mut self, rtcp: &[u8]) -> Result<Vec<u8>, SrtpError> {
+        self.tx
+            .encrypt_rtcp(rtcp)
+            .map(|b| b.to_vec())
+            .map_err(|e| SrtpError::Packet(e.to_string()))
+    }
+
+    /// An SRTCP packet -> RTCP, when its authentication tag is right and it is no replay.
+    pub fn unprotect_rtcp(&mut self, srtcp: &[u8]) -> Result<Vec<u8>, SrtpError> {
+        self.rx
+            .decrypt_rtcp(srtcp)
             .map(|b| b.to_vec())
             .map_err(|e| SrtpError::Packet(e.to_string()))
     }
@@ -400,6 +416,45 @@ mod tests {
             bad[20] ^= 1;
             assert!(b.unprotect(&bad).is_err());
         }
+    }
+
+    #[test]
+    fn protects_rtcp_as_srtcp() {
+        let a = SrtpKeys {
+            suite: Suite::AesCm128HmacSha1_80,
+            ours: key(1),
+            theirs: key(2),
+        };
+        let b = SrtpKeys {
+            ours: key(2),
+            theirs: key(1),
+            ..a
+        };
+        let (mut a, mut b) = (
+            SrtpSession::new(&a).expect("a"),
+            SrtpSession::new(&b).expect("b"),
+        );
+        // An RR without report blocks and an SDES CNAME "hl".
+        let rtcp = [
+            0x80, 0xc9, 0x00, 0x01, 0, 0, 0, 7, 0x81, 0xca, 0x00, 0x03, 0, 0, 0, 7, 1, 2, b'h',
+            b'l', 0, 0, 0, 0,
+        ];
+        let wire = a.protect_rtcp(&rtcp).expect("protect");
+        // RFC 3711 §3.4: E flag + 31-bit index, then the 10-byte tag.
+        assert_eq!(wire.len(), rtcp.len() + 4 + 10);
+        assert_ne!(
+            &wire[8..rtcp.len()],
+            &rtcp[8..],
+            "encrypted after the first 8 bytes"
+        );
+        assert_eq!(b.unprotect_rtcp(&wire).expect("unprotect"), rtcp);
+        assert!(b.unprotect_rtcp(&wire).is_err(), "a replay is refused");
+        let mut bad = a.protect_rtcp(&rtcp).expect("protect");
+        bad[10] ^= 1;
+        assert!(
+            b.unprotect_rtcp(&bad).is_err(),
+            "a tampered packet is refused"
+        );
     }
 
     #[test]

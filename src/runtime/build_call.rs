@@ -340,6 +340,7 @@ pub async fn build_call(
         // 96 random bits: branches cannot be guessed from anything a reader can see.
         branch_key: format!("{:024x}", rand::random::<u128>() >> 32),
         human_sla: human_basis.then_some(answer_within),
+        session_expires: Some(crate::call::SESSION_EXPIRES),
     };
     let setup = CallSetup {
         sip,

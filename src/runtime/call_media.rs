@@ -112,6 +112,7 @@ impl Driver {
                 codec_pt,
                 dtmf_pt,
                 srtp,
+                rtcp,
                 ..
             } => {
                 if let Err(e) = self.media.set_srtp(srtp.as_ref()) {
@@ -129,6 +130,7 @@ impl Driver {
                 // one packet time of the answer.
                 let now = Instant::now();
                 self.pacer.start(now);
+                self.rtcp.start(now, self.rtp.local_addr().ok(), rtcp);
                 if self.listen && self.tap.listen.is_none() {
                     // Position 0 of the media clock is now.
                     let library = self
@@ -175,6 +177,7 @@ impl Driver {
             MediaCommand::Stop => {
                 self.media.stop();
                 self.pacer.stop();
+                self.rtcp.stop();
             }
         }
     }

@@ -4,6 +4,7 @@
 
 use super::bridge::{Action, BridgeSetup, BridgeTap, CallBridge};
 use super::call_listener::CallListener;
+use super::call_rtcp::RtcpLink;
 use super::pacer::{Due, Pacer};
 use super::sidecar::Sidecar;
 use crate::call::{
@@ -134,6 +135,8 @@ struct Driver {
     listen: bool,
     /// The live state's publisher (`runtime::live`), off the media path.
     live: Option<super::live::LiveCall>,
+    /// RTCP: reports out, the far end's in (`call_rtcp.rs`).
+    rtcp: RtcpLink,
 }
 
 /// Runs the call to its end; returns the final record (also written as the sidecar).
@@ -193,9 +196,11 @@ async fn drive(
             listen: None,
         },
     };
+    let media = MediaSession::new(rand::random(), rand::random(), rand::random());
     let mut d = Driver {
         call: Call::new(setup.params, Instant::now()),
-        media: MediaSession::new(rand::random(), rand::random(), rand::random()),
+        rtcp: RtcpLink::new(media.ssrc().0),
+        media,
         pacer: Pacer::default(),
         tap,
         record: setup.record,
@@ -220,6 +225,7 @@ async fn drive(
         rtp,
     };
     let mut buf = vec![0u8; 2048];
+    let mut rtcp_buf = vec![0u8; 1500];
     let mut control_open = true;
     // One timer for the whole call, moved only when the next deadline changes: a received
     // packet (50 a second per call) does not re-register it.
@@ -230,7 +236,7 @@ async fn drive(
         if d.call.is_finished() || (d.call.termination().is_some() && !setup.linger) {
             break;
         }
-        let wake = [d.call.poll_timeout(), d.pacer.next()]
+        let wake = [d.call.poll_timeout(), d.pacer.next(), d.rtcp.poll_timeout()]
             .into_iter()
             .flatten()
             .min()
@@ -244,6 +250,7 @@ async fn drive(
             _ = &mut sleep => {
                 let now = Instant::now();
                 d.pace(now).await;
+                d.rtcp.tick(now, &mut d.media, &d.rtp).await;
                 d.call.handle_timeout(now);
                 // The listener's worker answers between packets: its news each tick.
                 d.heard(now);
@@ -255,10 +262,21 @@ async fn drive(
             r = d.rtp.recv_from(&mut buf) => {
                 let at = Instant::now();
                 if let Ok((n, from)) = r {
-                    let mut tap = BridgeTap { rec: &mut d.tap, bridge: d.bridge.as_mut() };
-                    d.media.receive(from, &buf[..n], &mut tap);
-                    d.media_events(at);
-                    d.heard(at);
+                    if crate::media::rtp::is_rtcp(&buf[..n]) {
+                        // RTCP muxed on the RTP port (RFC 5761).
+                        d.rtcp.input(at, from, &buf[..n], &mut d.media);
+                    } else {
+                        let mut tap = BridgeTap { rec: &mut d.tap, bridge: d.bridge.as_mut() };
+                        d.media.receive(from, &buf[..n], &mut tap);
+                        d.rtcp.on_rtp(at, &mut d.media);
+                        d.media_events(at);
+                        d.heard(at);
+                    }
+                }
+            }
+            r = d.rtcp.recv(&mut rtcp_buf), if d.rtcp.has_socket() => {
+                if let Ok((n, from)) = r {
+                    d.rtcp.input(Instant::now(), from, &rtcp_buf[..n], &mut d.media);
                 }
             }
             cmd = async { d.bridge.as_mut().expect("guarded").recv().await }, if d.bridge.is_some() => {
@@ -428,6 +446,7 @@ impl Driver {
             sdp: None,
             auth: Vec::new(),
             reason: None,
+            timer: None,
         };
         let destination = match destination(&self.ep, self.force_proxy, self.dest, &probe).await {
             Ok(a) => a.to_string(),
@@ -514,6 +533,7 @@ impl Driver {
         m.packets_duplicate = dup;
         m.packets_foreign = s.packets_foreign;
         m.packets_unauthenticated = s.packets_unauthenticated;
+        m.rtcp = self.rtcp.summary();
         m.sip_responses_rejected = self.foreign_responses.count() + self.call.rejected_responses();
         m.frames_skipped = self.pacer.skipped;
         m.send_jitter_p50_us = self.pacer.jitter.quantile_us(0.5);

@@ -6,6 +6,7 @@ pub mod bridge;
 mod briefing_source;
 pub(crate) mod build_call;
 mod call_listener;
+mod call_rtcp;
 mod call_task;
 mod call_watch;
 mod groups;

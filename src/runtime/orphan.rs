@@ -139,7 +139,7 @@ pub async fn end_dialog(ep: &Endpoint, cfg: &Config, d: &StoredDialog, reason: &
                     // The far end hung up as our BYE went out: answer it (§15.1.2).
                     Decoded::Request { req, raw, .. } if req.method == Method::Bye => {
                         events.push((clock.utc(at), EventKind::ByeReceived));
-                        let ok = OutResponse { handle: req.handle, status: 200, reason: "OK", sdp: None };
+                        let ok = OutResponse { handle: req.handle, status: 200, reason: "OK", sdp: None, timer: None };
                         let _ = ep.send(from, &encode_response(&ctx, &raw, &ok)).await;
                     }
                     Decoded::Request { .. } => {}

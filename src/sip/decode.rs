@@ -1,7 +1,9 @@
 //! Wire bytes -> `call` inputs. Malformed input is an error, never a panic.
 
 use super::digest::parse_challenge;
-use crate::call::{Branch, Method, Request, RequestHandle, Response, Tag};
+use crate::call::{
+    Branch, Method, Request, RequestHandle, Response, SessionExpires, Tag, TimerHeaders,
+};
 use rsipstack::sip::prelude::*;
 use rsipstack::sip::{self as rsip, Header, SipMessage};
 
@@ -90,6 +92,29 @@ fn sdp_body(headers: &rsip::Headers, body: &[u8]) -> Option<String> {
     is_sdp.then(|| String::from_utf8_lossy(body).into_owned())
 }
 
+/// The RFC 4028 headers (long or compact names) and whether `Allow` names UPDATE.
+fn timer_headers(headers: &rsip::Headers) -> TimerHeaders {
+    let mut t = TimerHeaders::default();
+    for header in headers.iter() {
+        let (name, value) = (header.name(), header.value());
+        let has = |token: &str| {
+            value
+                .split(',')
+                .any(|v| v.trim().eq_ignore_ascii_case(token))
+        };
+        match name.trim().to_ascii_lowercase().as_str() {
+            "session-expires" | "x" if t.session_expires.is_none() => {
+                t.session_expires = SessionExpires::parse(value)
+            }
+            "min-se" if t.min_se.is_none() => t.min_se = crate::call::session_timer_min_se(value),
+            "supported" | "k" | "require" => t.supports_timer |= has("timer"),
+            "allow" => t.allows_update |= has("update"),
+            _ => {}
+        }
+    }
+    t
+}
+
 struct Common {
     call_id: String,
     cseq: u32,
@@ -167,6 +192,7 @@ pub fn decode(bytes: &[u8], handle: RequestHandle) -> Result<Decoded, DecodeErro
                 .clone()
                 .unwrap_or_else(|| r.status_code.text().to_string());
             let sdp = sdp_body(&r.headers, &r.body);
+            let timer = timer_headers(&r.headers);
             Ok(Decoded::Response {
                 call_id: c.call_id,
                 resp: Response {
@@ -181,6 +207,7 @@ pub fn decode(bytes: &[u8], handle: RequestHandle) -> Result<Decoded, DecodeErro
                     sdp,
                     challenges,
                     source: None,
+                    timer,
                 },
             })
         }
@@ -209,6 +236,7 @@ pub fn decode(bytes: &[u8], handle: RequestHandle) -> Result<Decoded, DecodeErro
                 });
             }
             let sdp = sdp_body(&raw.0.headers, &raw.0.body);
+            let timer = timer_headers(&raw.0.headers);
             Ok(Decoded::Request {
                 call_id: c.call_id,
                 req: Request {
@@ -218,6 +246,7 @@ pub fn decode(bytes: &[u8], handle: RequestHandle) -> Result<Decoded, DecodeErro
                     to_tag: c.to_tag,
                     handle,
                     sdp,
+                    timer,
                 },
                 raw,
             })
@@ -242,6 +271,37 @@ mod tests {
         assert_eq!(resp.to_tag, Some(Tag("r1".into())));
         assert_eq!(resp.branch, Some(Branch("z9hG4bKx.1".into())));
         assert_eq!(resp.contact.as_deref(), Some("sip:c@127.0.0.1:5090"));
+    }
+
+    #[test]
+    fn reads_session_timer_headers() {
+        let text = RESP.replace("180 Ringing", "200 OK").replace(
+            "Content-Length: 0",
+            "Session-Expires: 90;refresher=uas\r\nk: timer, 100rel\r\n\
+                 Allow: INVITE, ACK, BYE, UPDATE\r\nMin-SE: 90\r\nContent-Length: 0",
+        );
+        let Decoded::Response { resp, .. } =
+            decode(text.as_bytes(), RequestHandle(1)).expect("valid")
+        else {
+            panic!("a response")
+        };
+        let t = resp.timer;
+        assert_eq!(t.session_expires.map(|s| s.secs), Some(90));
+        assert_eq!(
+            t.session_expires.and_then(|s| s.refresher),
+            Some(crate::call::Refresher::Uas)
+        );
+        assert_eq!(t.min_se, Some(90));
+        assert!(t.supports_timer && t.allows_update);
+        // Compact Session-Expires, no Allow: no UPDATE.
+        let text = RESP.replace("Content-Length: 0", "x: 1800\r\nContent-Length: 0");
+        let Decoded::Response { resp, .. } =
+            decode(text.as_bytes(), RequestHandle(1)).expect("valid")
+        else {
+            panic!("a response")
+        };
+        assert_eq!(resp.timer.session_expires.map(|s| s.secs), Some(1800));
+        assert!(!resp.timer.allows_update && !resp.timer.supports_timer);
     }
 
     #[test]

@@ -90,12 +90,18 @@ pub fn encode_request(ctx: &SipContext, r: &OutRequest) -> Result<Vec<u8>, Strin
     hs.push(h("To", to));
     hs.push(h("Call-ID", ctx.call_id.to_string()));
     hs.push(h("CSeq", format!("{} {}", r.cseq, r.method)));
-    if matches!(r.method, Method::Invite) {
+    if matches!(r.method, Method::Invite | Method::Update) {
         hs.push(h("Contact", format!("<{}>", ctx.contact)));
         hs.push(h(
             "Allow",
             "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE",
         ));
+    }
+    if let Some(t) = &r.timer {
+        // RFC 4028 §7.1 (our INVITE), §7.4 (our refresh).
+        hs.push(h("Supported", "timer"));
+        hs.push(h("Session-Expires", t.expires.value()));
+        hs.push(h("Min-SE", t.min_se.to_string()));
     }
     hs.push(h("User-Agent", ctx.user_agent.clone()));
     if let Some(cred) = &ctx.credentials {
@@ -147,13 +153,23 @@ pub fn encode_request(ctx: &SipContext, r: &OutRequest) -> Result<Vec<u8>, Strin
 
 /// Builds the bytes of our response to an inbound request (RFC 3261 §8.2.6).
 pub fn encode_response(ctx: &SipContext, req: &InboundRequest, r: &OutResponse) -> Vec<u8> {
-    encode_response_raw(
+    let mut extra = Vec::new();
+    if let Some(t) = r.timer.filter(|_| (200..300).contains(&r.status)) {
+        // RFC 4028 §9: the 2xx to a refresh states the interval and the refresher.
+        if t.require {
+            extra.push(h("Require", "timer"));
+        }
+        extra.push(h("Supported", "timer"));
+        extra.push(h("Session-Expires", t.expires.value()));
+    }
+    build_response(
         &req.0,
         r.status,
         Some(&ctx.local_tag),
         Some(&ctx.contact),
         &ctx.user_agent,
         r.sdp.as_deref(),
+        extra,
     )
 }
 
@@ -165,6 +181,18 @@ pub(crate) fn encode_response_raw(
     contact: Option<&str>,
     user_agent: &str,
     sdp: Option<&str>,
+) -> Vec<u8> {
+    build_response(req, status, local_tag, contact, user_agent, sdp, Vec::new())
+}
+
+fn build_response(
+    req: &rsip::Request,
+    status: u16,
+    local_tag: Option<&Tag>,
+    contact: Option<&str>,
+    user_agent: &str,
+    sdp: Option<&str>,
+    extra: Vec<Header>,
 ) -> Vec<u8> {
     let mut hs = Headers::default();
     for header in req.headers().iter() {
@@ -198,6 +226,9 @@ pub(crate) fn encode_response_raw(
     }
     if matches!(req.method, rsip::Method::Options) && status == 200 {
         hs.push(h("Accept", "application/sdp"));
+    }
+    for e in extra {
+        hs.push(e);
     }
     hs.push(h("Server", user_agent.to_string()));
     let body = sdp.unwrap_or_default().as_bytes().to_vec();

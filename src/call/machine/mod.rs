@@ -7,9 +7,11 @@
 //! (§12.2.2, §14.2, timers G/H for a far-end re-INVITE) and the walk through the vendor's menu.
 
 mod listening;
+mod media;
 mod menu_walk;
 mod requests;
 mod responses;
+mod session;
 mod teardown;
 mod truth;
 
@@ -20,11 +22,13 @@ use super::io::{
     DialogState, Input, MediaCommand, OutRequest, OutResponse, Outgoing, Output, Request, Response,
 };
 use super::menu::{MenuProgress, MenuStep};
+use super::session_timer::{self as st, Keeper, TimerRequest};
 use super::termination::{Outcome, Party, Termination};
 use super::timer::{T1, T2, TIMER_D_UDP, Timer, Timers};
 use crate::media::sampled::SampledCount;
 use crate::media::sdp::{self, Direction, Negotiated};
 use crate::media::srtp::{Crypto, LocalSrtp, SrtpKeys, SrtpMode};
+use media::start_media;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -60,6 +64,9 @@ pub struct CallParams {
     /// `answer_within`, counted from the INVITE ([`Timer::HumanSla`]). `None`: judged on the
     /// 200 OK.
     pub human_sla: Option<Duration>,
+    /// RFC 4028: the session interval our INVITE asks for (`Supported: timer`,
+    /// `Session-Expires`, `Min-SE`), seconds; `None`: no session timers offered.
+    pub session_expires: Option<u32>,
 }
 
 /// The limit that stops the ringing: the contact's `ring_timeout`, or (in a ladder, when it
@@ -140,6 +147,14 @@ struct Dialog {
     reinvite: Option<(u32, OutResponse, Duration)>,
     /// `wait = "prompt"`: a prompt has been heard since (or was sounding at) the step start.
     prompt_heard: bool,
+    /// RFC 4028: the session interval and who refreshes it; `None`: no session timer.
+    session: Option<session::Session>,
+    /// `Allow` of the 2xx named UPDATE: refreshes go as UPDATE without SDP (RFC 3311).
+    peer_update: bool,
+    /// Our refresh in flight (re-INVITE or UPDATE).
+    refresh: Option<session::RefreshTx>,
+    /// The ACK of our last re-INVITE's 2xx, re-sent if the 2xx is retransmitted.
+    refresh_ack: Option<OutRequest>,
 }
 
 #[derive(Debug)]
@@ -198,6 +213,10 @@ pub struct Call {
     human: bool,
     /// A person was detected on the line (`wait = "human"` finished on them).
     person: bool,
+    /// Our media direction now (hold / unhold by the far end).
+    direction: Direction,
+    /// A 422 was answered once already (RFC 4028 §7.3: retry once with its Min-SE).
+    interval_retried: bool,
 }
 
 impl Call {
@@ -230,6 +249,13 @@ impl Call {
                     sdp: Some(offer),
                     auth: Vec::new(),
                     reason: None,
+                    timer: p.session_expires.map(|secs| TimerRequest {
+                        expires: st::SessionExpires {
+                            secs,
+                            refresher: None,
+                        },
+                        min_se: st::MIN_SE,
+                    }),
                 },
                 interval: T1,
                 cancel_wanted: false,
@@ -251,6 +277,8 @@ impl Call {
             speaking: false,
             human: false,
             person: false,
+            direction: Direction::SendRecv,
+            interval_retried: false,
             p,
         };
         call.invite.req.branch = call.new_branch();
@@ -393,18 +421,6 @@ impl Call {
             .set(Timer::Trying, now + super::timer::TRYING_TIMEOUT);
     }
 
-    fn respond(&mut self, req: &Request, status: u16, reason: &'static str, sdp: Option<String>) {
-        let resp = OutResponse {
-            handle: req.handle,
-            status,
-            reason,
-            sdp,
-        };
-        self.answered
-            .push((req.branch.clone(), req.method.clone(), resp.clone()));
-        self.send(Outgoing::Response(resp), None);
-    }
-
     fn on_timer(&mut self, now: Instant, t: Timer) {
         match t {
             Timer::A => {
@@ -514,6 +530,10 @@ impl Call {
                 }
             }
             Timer::D => self.finished = true,
+            Timer::SessionRefresh => self.send_refresh(now),
+            Timer::SessionExpiry => self.session_expired(now),
+            Timer::RefreshRetransmit => self.retransmit_refresh(now),
+            Timer::RefreshTimeout => self.refresh_timed_out(now),
             Timer::MenuStep => self.wait_over(now),
             Timer::HumanSla => self.human_sla_over(now),
             Timer::BriefingSilence => {
@@ -555,35 +575,5 @@ impl Call {
         } else {
             self.timers.set(Timer::D, now + TIMER_D_UDP);
         }
-    }
-}
-
-impl Call {
-    /// The SRTP keys an answer to our offer gives, per our policy (RFC 4568 §7.1.3).
-    /// `Err`: SRTP is required and the answer has no key naming one we offered.
-    fn answer_keys(&self, neg: &Negotiated) -> Result<Option<SrtpKeys>, String> {
-        let Some(local) = self.p.srtp.filter(|l| l.mode != SrtpMode::Off) else {
-            return Ok(None);
-        };
-        match (local.accept_answer(neg.crypto.as_ref()), local.mode) {
-            (Some(k), _) => Ok(Some(k)),
-            (None, SrtpMode::Required) => Err(match neg.crypto {
-                Some(_) => "srtp required: the answer's a=crypto names no suite/tag we offered",
-                None => "srtp required: the answer has no a=crypto (plain RTP refused)",
-            }
-            .into()),
-            (None, _) => Ok(None),
-        }
-    }
-}
-
-fn start_media(n: &Negotiated, early: bool, srtp: Option<SrtpKeys>) -> MediaCommand {
-    MediaCommand::Start {
-        early,
-        remote: n.remote,
-        codec: n.codec,
-        codec_pt: n.codec_pt,
-        dtmf_pt: n.dtmf_pt,
-        srtp,
     }
 }

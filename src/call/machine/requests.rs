@@ -4,6 +4,36 @@
 use super::*;
 
 impl Call {
+    pub(super) fn respond(
+        &mut self,
+        req: &Request,
+        status: u16,
+        reason: &'static str,
+        sdp: Option<String>,
+    ) {
+        self.respond_full(req, status, reason, sdp, None)
+    }
+
+    pub(super) fn respond_full(
+        &mut self,
+        req: &Request,
+        status: u16,
+        reason: &'static str,
+        sdp: Option<String>,
+        timer: Option<st::TimerAnswer>,
+    ) {
+        let resp = OutResponse {
+            handle: req.handle,
+            status,
+            reason,
+            sdp,
+            timer,
+        };
+        self.answered
+            .push((req.branch.clone(), req.method.clone(), resp.clone()));
+        self.send(Outgoing::Response(resp), None);
+    }
+
     pub(super) fn on_request(&mut self, now: Instant, req: Request) {
         // A retransmitted request gets the same response again (§17.2).
         if req.method != Method::Ack
@@ -81,6 +111,13 @@ impl Call {
 
     /// A far-end re-INVITE or UPDATE (hold / unhold / re-target), RFC 3264 §8.
     pub(super) fn on_reoffer(&mut self, now: Instant, req: Request) {
+        if req.method == Method::Update && req.sdp.is_none() {
+            // RFC 3311: an UPDATE without an offer gets no answer; as a session refresh
+            // (RFC 4028 §9) it only restarts the timer.
+            let timer = self.refreshed_by_them(now, &req.timer);
+            self.respond_full(&req, 200, "OK", None, timer);
+            return;
+        }
         let Some(current) = self.negotiated else {
             self.respond(&req, 488, "Not Acceptable Here", None);
             return;
@@ -144,9 +181,24 @@ impl Call {
         }
         self.out
             .push_back(Output::Media(MediaCommand::Direction(ours)));
+        let sending = |d: Direction| matches!(d, Direction::SendRecv | Direction::SendOnly);
+        let receiving = |d: Direction| matches!(d, Direction::SendRecv | Direction::RecvOnly);
+        let held = |d: Direction| !(sending(d) && receiving(d));
+        match (held(self.direction), held(ours)) {
+            (false, true) => self.emit(
+                now,
+                EventKind::Hold {
+                    direction: ours.as_str().into(),
+                },
+            ),
+            (true, false) => self.emit(now, EventKind::Unhold),
+            _ => {}
+        }
+        self.direction = ours;
         self.negotiated = Some(neg);
         let is_invite = req.method == Method::Invite;
-        self.respond(&req, 200, "OK", Some(body));
+        let timer = self.refreshed_by_them(now, &req.timer);
+        self.respond_full(&req, 200, "OK", Some(body), timer);
         if is_invite && let State::Confirmed(d) = &mut self.state {
             let resp = self.answered.last().map(|(_, _, r)| r.clone());
             if let Some(resp) = resp {
@@ -161,7 +213,7 @@ impl Call {
 }
 
 /// The attribute that carried `keys` (to restate them in an answer without a new offer).
-fn crypto_of(keys: &SrtpKeys) -> Crypto {
+pub(super) fn crypto_of(keys: &SrtpKeys) -> Crypto {
     Crypto {
         tag: 1,
         suite: keys.suite,

@@ -25,6 +25,9 @@ impl Call {
             }
             return;
         }
+        if self.is_refresh_response(&r) {
+            return self.on_refresh_response(now, r);
+        }
         match r.method {
             Method::Invite => self.on_invite_response(now, r),
             Method::Cancel => {
@@ -135,6 +138,7 @@ impl Call {
             sdp: None,
             auth: self.invite.req.auth.clone(),
             reason: None,
+            timer: None,
         };
         let same_dialog = |d: &Dialog| d.remote_tag == remote_tag;
         match &self.state {
@@ -236,6 +240,7 @@ impl Call {
         self.timers
             .set(Timer::MaxDuration, now + self.p.max_duration);
         self.state = State::Confirmed(dialog);
+        self.session_answered(now, &r.timer);
         self.advance_menu(now);
     }
 
@@ -256,6 +261,10 @@ impl Call {
             heard: false,
             reinvite: None,
             prompt_heard: false,
+            session: None,
+            peer_update: false,
+            refresh: None,
+            refresh_ack: None,
         })
     }
 
@@ -280,6 +289,7 @@ impl Call {
             sdp: None,
             auth: Vec::new(),
             reason: None,
+            timer: None,
         };
         let current = r.cseq == self.invite.req.cseq;
         let live = matches!(
@@ -298,6 +308,12 @@ impl Call {
             && !matches!(self.state, State::Cancelling { .. })
         {
             return self.on_challenge(now, r);
+        }
+        if r.status == 422
+            && !matches!(self.state, State::Cancelling { .. })
+            && self.retry_interval(now, &r)
+        {
+            return;
         }
         self.emit(
             now,

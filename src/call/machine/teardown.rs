@@ -65,6 +65,7 @@ impl Call {
             sdp: None,
             auth: Vec::new(),
             reason: Some(reason.to_string()),
+            timer: None,
         }
     }
 
@@ -103,6 +104,7 @@ impl Call {
             sdp: None,
             auth: Vec::new(),
             reason: Some(reason.to_string()),
+            timer: None,
         }
     }
 
@@ -120,7 +122,16 @@ impl Call {
         };
         self.send(Outgoing::Request(req.clone()), Some(note));
         self.out.push_back(Output::Media(MediaCommand::Stop));
-        for t in [Timer::MenuStep, Timer::MaxDuration, Timer::G, Timer::H] {
+        for t in [
+            Timer::MenuStep,
+            Timer::MaxDuration,
+            Timer::G,
+            Timer::H,
+            Timer::SessionRefresh,
+            Timer::SessionExpiry,
+            Timer::RefreshRetransmit,
+            Timer::RefreshTimeout,
+        ] {
             self.timers.stop(t);
         }
         if !self.p.reliable {
