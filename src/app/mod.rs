@@ -24,6 +24,7 @@ mod readiness;
 mod recover;
 mod registration;
 mod reload;
+mod replicas;
 mod serve;
 mod service;
 mod sidecar;

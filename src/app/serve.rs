@@ -93,12 +93,14 @@ pub async fn start(args: &ServeArgs) -> Result<Started, String> {
         tracing::warn!("{w}");
     }
     // One serve per store, taken before crash recovery touches anything.
-    let lock = super::store_lock::acquire(&cfg.store.path, &cfg.recording.dir)?;
+    // (SQLite only: replicas share a PostgreSQL store; each keeps its recordings folder.)
+    let sqlite = cfg.store.url.is_none().then_some(cfg.store.path.as_path());
+    let lock = super::store_lock::acquire(sqlite, &cfg.recording.dir)?;
     // Crash recovery (WAV repair, sealing, BYE to orphaned dialogs) runs in
     // `resume_interrupted`, under this lock.
-    let store = Store::open(&cfg.store.path)
+    let store = Store::open_configured(&cfg.store)
         .await
-        .map_err(|e| format!("{}: {e}", cfg.store.path.display()))?;
+        .map_err(|e| format!("{}: {e}", cfg.store.describe()))?;
     let transport = super::dial::transport_of(&cfg);
     let ua = super::dial::user_agent_of(&cfg);
     let ep = super::dial::bind_endpoint(&cfg, transport, &ua).await?;
@@ -115,6 +117,7 @@ pub async fn start(args: &ServeArgs) -> Result<Started, String> {
     super::reload::watch(&svc, args, warnings);
     super::registration::start(&svc);
     super::ticket_retry::start(&svc);
+    super::replicas::start(&svc);
     super::readiness::start_heartbeat(&svc);
     match svc.resume_interrupted().await {
         Ok(0) => {}

@@ -4,6 +4,7 @@
 
 use super::Store;
 use super::codec::{int, parse_outcome, parse_ts, parse_ts_opt, ts, uint};
+use super::conn::{Conn, Row, Value, args};
 use super::error::StoreError;
 use super::id::IncidentId;
 use super::incidents::{INCIDENT_COLUMNS, incident_row};
@@ -11,7 +12,6 @@ use super::model::IncidentRow;
 use super::worker::Db;
 use crate::call::Side;
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, TransactionBehavior, params, params_from_iter};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -71,21 +71,28 @@ pub fn entry_hash(
     hex::encode(h.finalize().as_slice())
 }
 
-/// Appends an entry inside an open transaction (the caller commits).
+/// The chain's single append point: every transaction that appends holds this lock
+/// ([`Conn::begin_locked`]), so replicas sharing a PostgreSQL database append one after
+/// another and never fork the chain ("hotline_chain" as a number). On SQLite the write lock
+/// is the same thing.
+pub const CHAIN_LOCK: i64 = 0x686f_746c_696e_6502;
+
+/// Appends an entry inside an open transaction begun with `begin_locked(CHAIN_LOCK)` (the
+/// caller commits).
 pub(super) fn append(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Conn,
     kind: &str,
     subject: &str,
     payload: &str,
     now: DateTime<Utc>,
 ) -> Result<ChainEntry, StoreError> {
     let last: Option<(i64, String)> = tx
-        .query_row(
+        .query_opt(
             "SELECT seq, hash FROM audit_chain ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
+            &[],
+        )?
+        .map(|r| Ok::<_, StoreError>((r.get(0)?, r.get(1)?)))
+        .transpose()?;
     let (seq, prev_hash) = match last {
         Some((s, h)) => (uint("seq", s)? + 1, h),
         None => (1, GENESIS.to_string()),
@@ -95,7 +102,7 @@ pub(super) fn append(
     tx.execute(
         "INSERT INTO audit_chain (seq, at, kind, subject, payload, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![int(seq), at, kind, subject, payload, prev_hash, hash],
+        args![int(seq), at, kind, subject, payload, prev_hash, hash],
     )?;
     Ok(ChainEntry {
         seq,
@@ -109,13 +116,13 @@ pub(super) fn append(
 }
 
 fn chain_rows(db: &mut Db, subject: Option<String>) -> Result<Vec<ChainEntry>, StoreError> {
-    let mut stmt = db.conn.prepare(
+    let rows = db.conn.query(
         "SELECT seq, at, kind, subject, payload, prev_hash, hash FROM audit_chain
-         WHERE (?1 IS NULL OR subject = ?1) ORDER BY seq",
+         WHERE (CAST(?1 AS TEXT) IS NULL OR subject = ?1) ORDER BY seq",
+        args![subject],
     )?;
-    let mut rows = stmt.query([subject])?;
     let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
+    for r in &rows {
         out.push(ChainEntry {
             seq: uint("seq", r.get(0)?)?,
             at: r.get(1)?,
@@ -269,11 +276,11 @@ fn summaries(db: &mut Db, f: ConsoleFilter) -> Result<Vec<IncidentSummary>, Stor
          FROM incidents WHERE {} ORDER BY id DESC LIMIT {limit}",
         wh.join(" AND ")
     );
-    let mut stmt = db.conn.prepare(&sql)?;
-    let mut rows = stmt.query(params_from_iter(args.iter()))?;
+    let args: Vec<Value> = args.into_iter().map(Value::Text).collect();
+    let rows = db.conn.query(&sql, &args)?;
     let mut out = Vec::new();
     let n = INCIDENT_COLUMNS.split(',').count();
-    while let Some(r) = rows.next()? {
+    for r in &rows {
         out.push(IncidentSummary {
             row: incident_row(r)?,
             calls: r.get(n)?,
@@ -281,7 +288,7 @@ fn summaries(db: &mut Db, f: ConsoleFilter) -> Result<Vec<IncidentSummary>, Stor
             sla_met: r.get(n + 2)?,
             answered_by: r.get(n + 3)?,
             time_to_answer_ms: r
-                .get::<_, Option<i64>>(n + 4)?
+                .get::<Option<i64>>(n + 4)?
                 .map(|v| uint("time_to_answer_ms", v))
                 .transpose()?,
         });
@@ -314,16 +321,16 @@ pub struct CallFact {
 }
 
 /// Attributes a `call_facts` row (result 4, interrupted 9, code 10, reason 11).
-fn side_of(r: &rusqlite::Row<'_>) -> Result<Side, StoreError> {
-    if r.get::<_, bool>(9)? {
+fn side_of(r: &Row) -> Result<Side, StoreError> {
+    if r.get::<bool>(9)? {
         return Ok(Side::Gateway);
     }
-    let Some(result) = r.get::<_, Option<String>>(4)? else {
+    let Some(result) = r.get::<Option<String>>(4)? else {
         return Ok(Side::Vendor);
     };
     let result = parse_outcome("result", result)?;
     let code = r
-        .get::<_, Option<i64>>(10)?
+        .get::<Option<i64>>(10)?
         .and_then(|c| u16::try_from(c).ok());
     let reason: Option<String> = r.get(11)?;
     Ok(Side::of(result, code, reason.as_deref().unwrap_or("")))
@@ -334,20 +341,20 @@ fn call_facts(
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
 ) -> Result<Vec<CallFact>, StoreError> {
-    let mut stmt = db.conn.prepare(
+    let rows = db.conn.query(
         "SELECT call_id, incident_id, dialplan, contact, result, started_at, time_to_answer_ms,
                 sla_met, ended_at IS NOT NULL, interrupted, code, reason, record_json
          FROM calls
-         WHERE (?1 IS NULL OR COALESCE(started_at, updated_at) >= ?1)
-           AND (?2 IS NULL OR COALESCE(started_at, updated_at) < ?2)
+         WHERE (CAST(?1 AS TEXT) IS NULL OR COALESCE(started_at, updated_at) >= ?1)
+           AND (CAST(?2 AS TEXT) IS NULL OR COALESCE(started_at, updated_at) < ?2)
          ORDER BY COALESCE(started_at, updated_at), call_id",
+        args![from.map(ts), to.map(ts)],
     )?;
-    let mut rows = stmt.query(params![from.map(ts), to.map(ts)])?;
     let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
+    for r in &rows {
         // The human figures live in the record (portable SQL: no JSON functions).
         let rec: serde_json::Value =
-            serde_json::from_str(&r.get::<_, String>(12)?).unwrap_or_default();
+            serde_json::from_str(&r.get::<String>(12)?).unwrap_or_default();
         let sla_basis = serde_json::from_value(rec["sla"]["basis"].clone())
             .unwrap_or(crate::call::SlaBasis::Answer);
         out.push(CallFact {
@@ -361,7 +368,7 @@ fn call_facts(
             result: r.get(4)?,
             started_at: parse_ts_opt("started_at", r.get(5)?)?,
             time_to_answer_ms: r
-                .get::<_, Option<i64>>(6)?
+                .get::<Option<i64>>(6)?
                 .map(|v| uint("time_to_answer_ms", v))
                 .transpose()?,
             sla_met: r.get(7)?,
@@ -381,15 +388,13 @@ fn set_field(
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<ChainEntry, StoreError> {
-    let tx = db
-        .conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = db.conn.begin_locked(CHAIN_LOCK)?;
     let n = tx.execute(
         &format!(
             "UPDATE incidents SET {} = ?2, updated_at = ?3 WHERE id = ?1",
             field.column()
         ),
-        params![id.as_str(), value, ts(now)],
+        args![id.as_str(), value, ts(now)],
     )?;
     if n == 0 {
         return Err(StoreError::NoIncident(id.to_string()));
@@ -417,9 +422,7 @@ impl Store {
         let (kind, subject, payload) = (kind.to_string(), subject.to_string(), payload.to_string());
         self.worker
             .call(move |db| {
-                let tx = db
-                    .conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let tx = db.conn.begin_locked(CHAIN_LOCK)?;
                 let e = append(&tx, &kind, &subject, &payload, Utc::now())?;
                 tx.commit()?;
                 Ok(e)
@@ -436,7 +439,7 @@ impl Store {
     pub async fn chain_of(&self, subject: &str) -> Result<Vec<ChainEntry>, StoreError> {
         let subject = subject.to_string();
         self.worker
-            .call(move |db| chain_rows(db, Some(subject)))
+            .call(move |db| chain_rows(db, Some(subject.clone())))
             .await
     }
 
@@ -450,7 +453,7 @@ impl Store {
     ) -> Result<ChainEntry, StoreError> {
         let (id, value, by) = (id.clone(), value.map(str::to_string), by.to_string());
         self.worker
-            .call(move |db| set_field(db, &id, field, value, &by, Utc::now()))
+            .call(move |db| set_field(db, &id, field, value.clone(), &by, Utc::now()))
             .await
     }
 
@@ -461,7 +464,7 @@ impl Store {
             .call(move |db| {
                 let n = db.conn.execute(
                     "UPDATE incidents SET briefing_text = ?2 WHERE id = ?1",
-                    params![id.as_str(), text],
+                    args![id.as_str(), text],
                 )?;
                 if n == 0 {
                     return Err(StoreError::NoIncident(id.to_string()));
@@ -477,8 +480,11 @@ impl Store {
             .call(move |db| {
                 db.conn.execute(
                     "INSERT INTO access_log (seq, at, token_name, role, method, path, status)
-                     SELECT COALESCE(MAX(seq), 0) + 1, ?1, ?2, ?3, ?4, ?5, ?6 FROM access_log",
-                    params![ts(e.at), e.token_name, e.role, e.method, e.path, e.status],
+                     SELECT COALESCE(MAX(seq), 0) + 1, CAST(?1 AS TEXT), CAST(?2 AS TEXT),
+                            CAST(?3 AS TEXT), CAST(?4 AS TEXT), CAST(?5 AS TEXT),
+                            CAST(?6 AS BIGINT)
+                     FROM access_log",
+                    args![ts(e.at), e.token_name, e.role, e.method, e.path, e.status],
                 )?;
                 Ok(())
             })
@@ -489,13 +495,13 @@ impl Store {
     pub async fn access_log(&self, limit: u32) -> Result<Vec<AccessEntry>, StoreError> {
         self.worker
             .call(move |db| {
-                let mut stmt = db.conn.prepare(
+                let rows = db.conn.query(
                     "SELECT at, token_name, role, method, path, status FROM access_log
                      ORDER BY seq DESC LIMIT ?1",
+                    args![limit.clamp(1, 100_000)],
                 )?;
-                let mut rows = stmt.query([limit.clamp(1, 100_000)])?;
                 let mut out = Vec::new();
-                while let Some(r) = rows.next()? {
+                for r in &rows {
                     out.push(AccessEntry {
                         at: parse_ts("at", r.get(0)?)?,
                         token_name: r.get(1)?,
@@ -515,7 +521,9 @@ impl Store {
         &self,
         filter: ConsoleFilter,
     ) -> Result<Vec<IncidentSummary>, StoreError> {
-        self.worker.call(move |db| summaries(db, filter)).await
+        self.worker
+            .call(move |db| summaries(db, filter.clone()))
+            .await
     }
 
     /// Every call started in `[from, to)`, oldest first, for the scorecard.
@@ -532,14 +540,13 @@ impl Store {
         let call_id = call_id.to_string();
         self.worker
             .call(move |db| {
-                Ok(db
-                    .conn
-                    .query_row(
+                db.conn
+                    .query_opt(
                         "SELECT peaks FROM waveform_peaks WHERE call_id = ?1 AND bytes = ?2",
-                        params![call_id, int(bytes)],
-                        |r| r.get(0),
-                    )
-                    .optional()?)
+                        args![call_id, int(bytes)],
+                    )?
+                    .map(|r| r.get(0))
+                    .transpose()
             })
             .await
     }
@@ -558,7 +565,7 @@ impl Store {
                     "INSERT INTO waveform_peaks (call_id, bytes, peaks) VALUES (?1, ?2, ?3)
                      ON CONFLICT (call_id) DO UPDATE SET bytes = excluded.bytes,
                          peaks = excluded.peaks",
-                    params![call_id, int(bytes), peaks],
+                    args![call_id, int(bytes), peaks],
                 )?;
                 Ok(())
             })
@@ -571,14 +578,13 @@ impl Store {
         let call_id = call_id.to_string();
         self.worker
             .call(move |db| {
-                Ok(db
-                    .conn
-                    .query_row(
+                db.conn
+                    .query_opt(
                         "SELECT record_json, recording_path FROM calls WHERE call_id = ?1",
-                        [call_id],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .optional()?)
+                        args![call_id],
+                    )?
+                    .map(|r| Ok((r.get(0)?, r.get(1)?)))
+                    .transpose()
             })
             .await
     }
@@ -588,12 +594,12 @@ impl Store {
     pub async fn incident_fields(&self) -> Result<Vec<(String, [Option<String>; 3])>, StoreError> {
         self.worker
             .call(|db| {
-                let mut stmt = db.conn.prepare(
+                let rows = db.conn.query(
                     "SELECT id, vendor_case, engineer_name, notes FROM incidents ORDER BY id",
+                    &[],
                 )?;
-                let mut rows = stmt.query([])?;
                 let mut out = Vec::new();
-                while let Some(r) = rows.next()? {
+                for r in &rows {
                     out.push((r.get(0)?, [r.get(1)?, r.get(2)?, r.get(3)?]));
                 }
                 Ok(out)
@@ -605,8 +611,6 @@ impl Store {
     #[doc(hidden)]
     pub async fn execute_raw(&self, sql: &str) -> Result<usize, StoreError> {
         let sql = sql.to_string();
-        self.worker
-            .call(move |db| Ok(db.conn.execute(&sql, [])?))
-            .await
+        self.worker.call(move |db| db.conn.execute(&sql, &[])).await
     }
 }

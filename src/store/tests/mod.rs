@@ -1,10 +1,13 @@
-//! Store tests, on in-memory databases and on files in temporary folders. None is timed.
+//! Store tests, each run on a SQLite file and on a PostgreSQL database (`place.rs`), and a
+//! few SQLite-only ones on in-memory databases and files. None is timed.
 
 mod calls;
 mod groups;
 mod incidents;
 mod labels;
+mod leases;
 mod migrations;
+mod place;
 mod restart;
 
 use crate::call::{CallRecord, Clock, EventKind, Outcome, Termination};
