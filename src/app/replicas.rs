@@ -40,10 +40,11 @@ pub(super) async fn claim(svc: &Service, id: &IncidentId) -> bool {
 /// After a ladder ended here: its lease is given up, unless a graceful stop cut it short
 /// (then it expires and another replica resumes the ladder).
 pub(super) async fn finished(svc: &Service, id: &IncidentId) {
-    if shared(svc) && !svc.is_stopping() {
-        if let Err(e) = svc.store().release(id).await {
-            tracing::warn!(incident = %id, error = %e, "cannot release the ladder's lease");
-        }
+    if shared(svc)
+        && !svc.is_stopping()
+        && let Err(e) = svc.store().release(id).await
+    {
+        tracing::warn!(incident = %id, error = %e, "cannot release the ladder's lease");
     }
 }
 

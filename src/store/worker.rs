@@ -28,7 +28,7 @@ type Job = Box<dyn FnOnce(&mut Db) + Send>;
 #[derive(Clone)]
 pub(super) enum Worker {
     Lite { jobs: mpsc::Sender<Job> },
-    Pg { pool: PgPool, ids: Arc<IdGen> },
+    Pg { pool: Box<PgPool>, ids: Arc<IdGen> },
 }
 
 /// Where the database lives.
@@ -86,7 +86,7 @@ impl Worker {
         if let Target::Postgres(url) = &target {
             let pool = PgPool::new(url)?;
             let worker = Worker::Pg {
-                pool,
+                pool: Box::new(pool),
                 ids: Arc::new(IdGen::new()),
             };
             worker.call(|db| migrate(&db.conn).map(drop)).await?;
@@ -136,7 +136,7 @@ impl Worker {
     pub fn pg(&self) -> Option<&PgPool> {
         match self {
             Worker::Lite { .. } => None,
-            Worker::Pg { pool, .. } => Some(pool),
+            Worker::Pg { pool, .. } => Some(&**pool),
         }
     }
 

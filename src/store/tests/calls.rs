@@ -1,7 +1,7 @@
 //! Calls, their events and recordings; ladder steps; tickets.
 
 use super::super::codec::ts;
-use super::super::{NewStep, RecordingFile, StepEnd, Store, StoreError, TicketAttempt};
+use super::super::{NewStep, RecordingFile, StepEnd, StoreError, TicketAttempt};
 use super::place::{Place, both};
 use super::{answered_call, end_call, incident};
 use crate::call::Outcome;

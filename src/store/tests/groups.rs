@@ -1,6 +1,6 @@
 //! Groups: durable across a reopen; members are not resumed on their own; queue waits on steps.
 
-use super::super::{LadderState, NewStep, Store};
+use super::super::{LadderState, NewStep};
 use super::incident;
 use super::place::{Place, both};
 use chrono::Utc;

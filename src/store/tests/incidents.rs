@@ -1,6 +1,6 @@
 //! Incidents: idempotent upsert (and its race), resolve, routing, listing.
 
-use super::super::{IncidentFilter, IncidentId, LadderState, Route, Store, StoreError};
+use super::super::{IncidentFilter, IncidentId, LadderState, Route, StoreError};
 use super::incident;
 use super::place::{Place, both};
 use crate::incident::{Severity, Status};

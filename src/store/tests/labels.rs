@@ -3,7 +3,6 @@
 
 use super::place::{Place, both};
 use crate::audit::{Problem, verify};
-use crate::store::Store;
 
 fn label_problems(r: &crate::audit::Report) -> Vec<&'static str> {
     r.problems

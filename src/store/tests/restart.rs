@@ -1,6 +1,6 @@
 //! Restart: a second open of the same file sees everything and marks what was cut short.
 
-use super::super::{LadderState, NewStep, Store};
+use super::super::{LadderState, NewStep};
 use super::place::{Place, both};
 use super::{answered_call, end_call, incident};
 use crate::call::Outcome;
