@@ -448,6 +448,9 @@ async fn main() -> ExitCode {
 /// `hotline backup`: the store copied with the online backup API, and its chain head.
 async fn backup(config: &std::path::Path, dir: &std::path::Path) -> Result<String, String> {
     let cfg = hotline::config::load(config).map_err(|e| e.to_string())?;
+    if cfg.store.url.is_some() {
+        return Err("the store is PostgreSQL: back it up with pg_dump".into());
+    }
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let dst = dir.join("hotline.db");
     if dst.exists() {

@@ -2,7 +2,7 @@
 //! two to each other (a changed, removed or unchained label is named).
 
 use crate::audit::{Problem, verify};
-use crate::store::Store;
+use crate::store::tests::place::{Place, both};
 
 fn label_problems(r: &crate::audit::Report) -> Vec<&'static str> {
     r.problems
@@ -14,10 +14,9 @@ fn label_problems(r: &crate::audit::Report) -> Vec<&'static str> {
         .collect()
 }
 
-#[tokio::test]
-async fn labels_are_kept_in_order_with_their_chain_entries_and_verified() {
+async fn labels_are_kept_in_order_with_their_chain_entries_and_verified(place: Place) {
     let dir = tempfile::tempdir().expect("tmp");
-    let store = Store::open_memory().await.expect("store");
+    let store = place.open().await;
     let (a, ea) = store
         .label_call("c1", "machine", "bridge leg-1 (Ada)")
         .await
@@ -65,3 +64,5 @@ async fn labels_are_kept_in_order_with_their_chain_entries_and_verified() {
     how.sort_unstable();
     assert_eq!(how, ["changed", "not_chained", "removed"]);
 }
+
+both!(labels_are_kept_in_order_with_their_chain_entries_and_verified,);

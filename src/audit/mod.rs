@@ -153,12 +153,12 @@ pub async fn seal_call(
 /// `anchors` are head hashes recorded earlier. Errors are setup errors.
 pub async fn verify_config(config: &Path, anchors: &[String]) -> Result<Report, String> {
     let cfg = crate::config::load(config).map_err(|e| e.to_string())?;
-    if !cfg.store.path.exists() {
+    if cfg.store.url.is_none() && !cfg.store.path.exists() {
         return Err(format!("{}: no database yet", cfg.store.path.display()));
     }
-    let store = Store::open(&cfg.store.path)
+    let store = Store::open_configured(&cfg.store)
         .await
-        .map_err(|e| format!("{}: {e}", cfg.store.path.display()))?;
+        .map_err(|e| format!("{}: {e}", cfg.store.describe()))?;
     verify_anchored(&store, &cfg.recording.dir, anchors)
         .await
         .map_err(|e| e.to_string())

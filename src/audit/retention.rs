@@ -93,9 +93,9 @@ pub async fn prune_config(
     dry: bool,
 ) -> Result<PruneReport, String> {
     let cfg = crate::config::load(config).map_err(|e| e.to_string())?;
-    let store = Store::open(&cfg.store.path)
+    let store = Store::open_configured(&cfg.store)
         .await
-        .map_err(|e| format!("{}: {e}", cfg.store.path.display()))?;
+        .map_err(|e| format!("{}: {e}", cfg.store.describe()))?;
     let age = chrono::TimeDelta::from_std(older_than).map_err(|e| e.to_string())?;
     let reason = format!(
         "retention: recordings sealed more than {} days ago",

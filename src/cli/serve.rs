@@ -83,12 +83,14 @@ pub async fn start(args: &ServeArgs) -> Result<Started, String> {
         tracing::warn!("{w}");
     }
     // One serve per store, taken before crash recovery touches anything.
-    let lock = crate::runtime::store_lock::acquire(&cfg.store.path, &cfg.recording.dir)?;
+    // (SQLite only: replicas share a PostgreSQL store; each keeps its recordings folder.)
+    let sqlite = cfg.store.url.is_none().then_some(cfg.store.path.as_path());
+    let lock = crate::runtime::store_lock::acquire(sqlite, &cfg.recording.dir)?;
     // Crash recovery (WAV repair, sealing, BYE to orphaned dialogs) runs in
     // `resume_interrupted`, under this lock.
-    let store = Store::open(&cfg.store.path)
+    let store = Store::open_configured(&cfg.store)
         .await
-        .map_err(|e| format!("{}: {e}", cfg.store.path.display()))?;
+        .map_err(|e| format!("{}: {e}", cfg.store.describe()))?;
     let transport = crate::runtime::build_call::transport_of(&cfg);
     let ua = crate::runtime::build_call::user_agent_of(&cfg);
     let ep = crate::runtime::build_call::bind_endpoint(&cfg, transport, &ua).await?;
@@ -105,6 +107,7 @@ pub async fn start(args: &ServeArgs) -> Result<Started, String> {
     crate::runtime::reload::watch(&svc, args, warnings);
     crate::runtime::registration::start(&svc);
     crate::runtime::ticket_retry::start(&svc);
+    crate::runtime::replicas::start(&svc);
     crate::runtime::readiness::start_heartbeat(&svc);
     match svc.resume_interrupted().await {
         Ok(0) => {}

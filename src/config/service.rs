@@ -151,13 +151,44 @@ impl Default for HttpConfig {
 #[serde(deny_unknown_fields)]
 pub struct StoreConfig {
     /// SQLite file (created on first start), relative to hotline.toml.
+    #[serde(default = "default_store_path")]
     pub path: PathBuf,
+    /// PostgreSQL instead (`postgres://user:password@host:port/db`, or `${ENV_VAR}`):
+    /// several hotline replicas share it. `path` is then unused.
+    #[serde(default)]
+    pub url: Option<super::Secret>,
+}
+
+impl StoreConfig {
+    /// Where the store is, for messages: the SQLite file, or the PostgreSQL URL without
+    /// its password.
+    pub fn describe(&self) -> String {
+        match &self.url {
+            None => self.path.display().to_string(),
+            Some(url) => {
+                let url = url.expose();
+                match (url.find("://"), url.rfind('@')) {
+                    (Some(s), Some(at)) if at > s => {
+                        let user = &url[s + 3..at];
+                        let user = user.split(':').next().unwrap_or("");
+                        format!("{}{user}@{}", &url[..s + 3], &url[at + 1..])
+                    }
+                    _ => url.to_string(),
+                }
+            }
+        }
+    }
+}
+
+fn default_store_path() -> PathBuf {
+    PathBuf::from("data/hotline.db")
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
         Self {
-            path: PathBuf::from("data/hotline.db"),
+            path: default_store_path(),
+            url: None,
         }
     }
 }

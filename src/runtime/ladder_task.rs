@@ -122,6 +122,13 @@ async fn ladder(
                 Output::Dial {
                     contact, attempt, ..
                 } => {
+                    // Another replica took this ladder over (a fenced write failed, or the
+                    // heartbeat lost the lease): no call from here.
+                    if store.lease_lost(&id) {
+                        let why = "lease lost: another replica took the ladder over";
+                        ladder.handle_input(Utc::now(), ladder::Input::Stop(why.into()));
+                        continue;
+                    }
                     // Someone joined the group since the briefing was written: rewrite it.
                     if svc.group_incidents(&id).is_some_and(|(v, _)| v != version) {
                         (version, briefing) = group_briefing(&svc, &id, &incident, plan).await;

@@ -55,7 +55,11 @@ impl Service {
         self.ladders().insert(id.to_string(), tx);
         let svc = self.clone();
         tokio::spawn(async move {
-            run_ladder(svc.clone(), id.clone(), incident, plan, rx, resumed, slot).await;
+            // Replicas on one database: only the lease holder works the ladder.
+            if super::replicas::claim(&svc, &id).await {
+                run_ladder(svc.clone(), id.clone(), incident, plan, rx, resumed, slot).await;
+                super::replicas::finished(&svc, &id).await;
+            }
             svc.ladders().remove(id.as_str());
             // A group whose ladder ended without ladder_finished (unrouted, stopped queued).
             svc.groups().close(&id);

@@ -27,6 +27,7 @@ pub(crate) mod readiness;
 mod recover;
 pub(crate) mod registration;
 pub(crate) mod reload;
+pub mod replicas;
 pub(crate) mod service;
 pub mod sessions;
 mod sidecar;

@@ -19,21 +19,28 @@ impl Service {
     /// The store answers, the recordings folder takes a file and has room, and (with
     /// `[sip.register]`) the trunk registration is up.
     pub async fn readiness(&self) -> Readiness {
-        let store = self.store().schema_version().await.is_ok();
+        // A database that hangs is as unavailable as one that refuses.
+        let ping = tokio::time::timeout(Duration::from_secs(5), self.store().ping()).await;
+        let store_line = match &ping {
+            Ok(Ok(())) => format!("store: ok ({:?})", self.store().backend()).to_lowercase(),
+            Ok(Err(e)) => format!("store: unavailable ({e})"),
+            Err(_) => "store: unavailable (no answer in 5 s)".to_string(),
+        };
+        let store = matches!(ping, Ok(Ok(())));
         let (registered, registration) = self.registration_readiness();
         let dir = self.config().recording.dir.clone();
         let recordings = tokio::task::spawn_blocking(move || recordings_ready(&dir))
             .await
             .unwrap_or_else(|e| Err(e.to_string()));
         let ok = store && registered && recordings.is_ok();
-        let mut lines = vec![
-            if store {
-                "store: ok"
-            } else {
-                "store: unavailable"
-            }
-            .to_string(),
-        ];
+        let mut lines = vec![store_line];
+        if self.store().backend() == crate::store::Backend::Postgres {
+            lines.push(format!(
+                "leases: {} held by replica {}",
+                self.store().leases_held(),
+                self.store().replica()
+            ));
+        }
         lines.push(match &recordings {
             Ok(free) => format!("recordings: writable, {free} MiB free"),
             Err(e) => format!("recordings: {e}"),

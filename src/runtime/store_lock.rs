@@ -27,17 +27,16 @@ pub fn store_lock_path(db: &Path) -> PathBuf {
     db.with_file_name(name)
 }
 
-/// Locks the store at `db` and the recordings folder `recordings` (creating their folders),
-/// or says who holds them.
-pub fn acquire(db: &Path, recordings: &Path) -> Result<StoreLock, String> {
+/// Locks the SQLite store at `db` (`None`: a PostgreSQL store, shared by replicas) and the
+/// recordings folder `recordings` (creating their folders), or says who holds them.
+pub fn acquire(db: Option<&Path>, recordings: &Path) -> Result<StoreLock, String> {
     let mut lock = StoreLock {
         _files: Vec::new(),
         paths: Vec::new(),
     };
-    for (what, path) in [
-        ("store", store_lock_path(db)),
-        ("recordings folder", recordings.join(RECORDINGS_LOCK)),
-    ] {
+    let store = db.map(|db| ("store", store_lock_path(db)));
+    let folder = ("recordings folder", recordings.join(RECORDINGS_LOCK));
+    for (what, path) in store.into_iter().chain([folder]) {
         lock._files.push(lock_one(what, &path)?);
         lock.paths.push(path);
     }
@@ -123,17 +122,17 @@ mod tests {
         let d = tempfile::tempdir().expect("tmp");
         let db = d.path().join("data/hotline.db");
         let rec = d.path().join("recordings");
-        let first = acquire(&db, &rec).expect("first");
+        let first = acquire(Some(&db), &rec).expect("first");
         assert_eq!(
             std::fs::read_to_string(d.path().join("data/hotline.db.lock")).expect("pid"),
             std::process::id().to_string()
         );
         // flock locks belong to the open file: a second open in this process conflicts too.
-        let e = acquire(&db, &rec).expect_err("second");
+        let e = acquire(Some(&db), &rec).expect_err("second");
         assert!(e.contains("hotline.db.lock"), "{e}");
         assert!(e.contains(&format!("pid {}", std::process::id())), "{e}");
         // Another store, same recordings folder: refused on the folder.
-        let e = acquire(&d.path().join("other.db"), &rec).expect_err("folder");
+        let e = acquire(Some(&d.path().join("other.db")), &rec).expect_err("folder");
         assert!(
             e.contains(RECORDINGS_LOCK) && e.contains("recordings folder"),
             "{e}"
@@ -147,7 +146,7 @@ mod tests {
             r#"{"stages":{}}"#
         );
         drop(first);
-        let again = acquire(&db, &rec).expect("free again once dropped");
+        let again = acquire(Some(&db), &rec).expect("free again once dropped");
         drop(again);
         recover_unless_served(&rec);
         let v: serde_json::Value =

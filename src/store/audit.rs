@@ -4,11 +4,11 @@
 
 use super::Store;
 use super::codec::{int, parse_ts, ts, uint};
+use super::conn::{Conn, args};
 use super::error::StoreError;
 use super::id::IncidentId;
 use super::worker::Db;
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -68,21 +68,28 @@ pub fn entry_hash(
     hex::encode(h.finalize().as_slice())
 }
 
-/// Appends an entry inside an open transaction (the caller commits).
+/// The chain's single append point: every transaction that appends holds this lock
+/// ([`Conn::begin_locked`]), so replicas sharing a PostgreSQL database append one after
+/// another and never fork the chain ("hotline_chain" as a number). On SQLite the write lock
+/// is the same thing.
+pub const CHAIN_LOCK: i64 = 0x686f_746c_696e_6502;
+
+/// Appends an entry inside an open transaction begun with `begin_locked(CHAIN_LOCK)` (the
+/// caller commits).
 pub(super) fn append(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Conn,
     kind: &str,
     subject: &str,
     payload: &str,
     now: DateTime<Utc>,
 ) -> Result<ChainEntry, StoreError> {
     let last: Option<(i64, String)> = tx
-        .query_row(
+        .query_opt(
             "SELECT seq, hash FROM audit_chain ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
+            &[],
+        )?
+        .map(|r| Ok::<_, StoreError>((r.get(0)?, r.get(1)?)))
+        .transpose()?;
     let (seq, prev_hash) = match last {
         Some((s, h)) => (uint("seq", s)? + 1, h),
         None => (1, GENESIS.to_string()),
@@ -92,7 +99,7 @@ pub(super) fn append(
     tx.execute(
         "INSERT INTO audit_chain (seq, at, kind, subject, payload, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![int(seq), at, kind, subject, payload, prev_hash, hash],
+        args![int(seq), at, kind, subject, payload, prev_hash, hash],
     )?;
     Ok(ChainEntry {
         seq,
@@ -106,13 +113,13 @@ pub(super) fn append(
 }
 
 fn chain_rows(db: &mut Db, subject: Option<String>) -> Result<Vec<ChainEntry>, StoreError> {
-    let mut stmt = db.conn.prepare(
+    let rows = db.conn.query(
         "SELECT seq, at, kind, subject, payload, prev_hash, hash FROM audit_chain
-         WHERE (?1 IS NULL OR subject = ?1) ORDER BY seq",
+         WHERE (CAST(?1 AS TEXT) IS NULL OR subject = ?1) ORDER BY seq",
+        args![subject],
     )?;
-    let mut rows = stmt.query([subject])?;
     let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
+    for r in &rows {
         out.push(ChainEntry {
             seq: uint("seq", r.get(0)?)?,
             at: r.get(1)?,
@@ -173,15 +180,13 @@ fn set_field(
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<ChainEntry, StoreError> {
-    let tx = db
-        .conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = db.conn.begin_locked(CHAIN_LOCK)?;
     let n = tx.execute(
         &format!(
             "UPDATE incidents SET {} = ?2, updated_at = ?3 WHERE id = ?1",
             field.column()
         ),
-        params![id.as_str(), value, ts(now)],
+        args![id.as_str(), value, ts(now)],
     )?;
     if n == 0 {
         return Err(StoreError::NoIncident(id.to_string()));
@@ -209,9 +214,7 @@ impl Store {
         let (kind, subject, payload) = (kind.to_string(), subject.to_string(), payload.to_string());
         self.worker
             .call(move |db| {
-                let tx = db
-                    .conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let tx = db.conn.begin_locked(CHAIN_LOCK)?;
                 let e = append(&tx, &kind, &subject, &payload, Utc::now())?;
                 tx.commit()?;
                 Ok(e)
@@ -228,7 +231,7 @@ impl Store {
     pub async fn chain_of(&self, subject: &str) -> Result<Vec<ChainEntry>, StoreError> {
         let subject = subject.to_string();
         self.worker
-            .call(move |db| chain_rows(db, Some(subject)))
+            .call(move |db| chain_rows(db, Some(subject.clone())))
             .await
     }
 
@@ -242,7 +245,7 @@ impl Store {
     ) -> Result<ChainEntry, StoreError> {
         let (id, value, by) = (id.clone(), value.map(str::to_string), by.to_string());
         self.worker
-            .call(move |db| set_field(db, &id, field, value, &by, Utc::now()))
+            .call(move |db| set_field(db, &id, field, value.clone(), &by, Utc::now()))
             .await
     }
 
@@ -253,7 +256,7 @@ impl Store {
             .call(move |db| {
                 let n = db.conn.execute(
                     "UPDATE incidents SET briefing_text = ?2 WHERE id = ?1",
-                    params![id.as_str(), text],
+                    args![id.as_str(), text],
                 )?;
                 if n == 0 {
                     return Err(StoreError::NoIncident(id.to_string()));
@@ -269,8 +272,11 @@ impl Store {
             .call(move |db| {
                 db.conn.execute(
                     "INSERT INTO access_log (seq, at, token_name, role, method, path, status)
-                     SELECT COALESCE(MAX(seq), 0) + 1, ?1, ?2, ?3, ?4, ?5, ?6 FROM access_log",
-                    params![ts(e.at), e.token_name, e.role, e.method, e.path, e.status],
+                     SELECT COALESCE(MAX(seq), 0) + 1, CAST(?1 AS TEXT), CAST(?2 AS TEXT),
+                            CAST(?3 AS TEXT), CAST(?4 AS TEXT), CAST(?5 AS TEXT),
+                            CAST(?6 AS BIGINT)
+                     FROM access_log",
+                    args![ts(e.at), e.token_name, e.role, e.method, e.path, e.status],
                 )?;
                 Ok(())
             })
@@ -281,13 +287,13 @@ impl Store {
     pub async fn access_log(&self, limit: u32) -> Result<Vec<AccessEntry>, StoreError> {
         self.worker
             .call(move |db| {
-                let mut stmt = db.conn.prepare(
+                let rows = db.conn.query(
                     "SELECT at, token_name, role, method, path, status FROM access_log
                      ORDER BY seq DESC LIMIT ?1",
+                    args![limit.clamp(1, 100_000)],
                 )?;
-                let mut rows = stmt.query([limit.clamp(1, 100_000)])?;
                 let mut out = Vec::new();
-                while let Some(r) = rows.next()? {
+                for r in &rows {
                     out.push(AccessEntry {
                         at: parse_ts("at", r.get(0)?)?,
                         token_name: r.get(1)?,
@@ -307,14 +313,13 @@ impl Store {
         let call_id = call_id.to_string();
         self.worker
             .call(move |db| {
-                Ok(db
-                    .conn
-                    .query_row(
+                db.conn
+                    .query_opt(
                         "SELECT peaks FROM waveform_peaks WHERE call_id = ?1 AND bytes = ?2",
-                        params![call_id, int(bytes)],
-                        |r| r.get(0),
-                    )
-                    .optional()?)
+                        args![call_id, int(bytes)],
+                    )?
+                    .map(|r| r.get(0))
+                    .transpose()
             })
             .await
     }
@@ -333,7 +338,7 @@ impl Store {
                     "INSERT INTO waveform_peaks (call_id, bytes, peaks) VALUES (?1, ?2, ?3)
                      ON CONFLICT (call_id) DO UPDATE SET bytes = excluded.bytes,
                          peaks = excluded.peaks",
-                    params![call_id, int(bytes), peaks],
+                    args![call_id, int(bytes), peaks],
                 )?;
                 Ok(())
             })
@@ -346,14 +351,13 @@ impl Store {
         let call_id = call_id.to_string();
         self.worker
             .call(move |db| {
-                Ok(db
-                    .conn
-                    .query_row(
+                db.conn
+                    .query_opt(
                         "SELECT record_json, recording_path FROM calls WHERE call_id = ?1",
-                        [call_id],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .optional()?)
+                        args![call_id],
+                    )?
+                    .map(|r| Ok((r.get(0)?, r.get(1)?)))
+                    .transpose()
             })
             .await
     }
@@ -363,12 +367,12 @@ impl Store {
     pub async fn incident_fields(&self) -> Result<Vec<(String, [Option<String>; 3])>, StoreError> {
         self.worker
             .call(|db| {
-                let mut stmt = db.conn.prepare(
+                let rows = db.conn.query(
                     "SELECT id, vendor_case, engineer_name, notes FROM incidents ORDER BY id",
+                    &[],
                 )?;
-                let mut rows = stmt.query([])?;
                 let mut out = Vec::new();
-                while let Some(r) = rows.next()? {
+                for r in &rows {
                     out.push((r.get(0)?, [r.get(1)?, r.get(2)?, r.get(3)?]));
                 }
                 Ok(out)
@@ -380,8 +384,6 @@ impl Store {
     #[doc(hidden)]
     pub async fn execute_raw(&self, sql: &str) -> Result<usize, StoreError> {
         let sql = sql.to_string();
-        self.worker
-            .call(move |db| Ok(db.conn.execute(&sql, [])?))
-            .await
+        self.worker.call(move |db| db.conn.execute(&sql, &[])).await
     }
 }

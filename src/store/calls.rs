@@ -3,13 +3,13 @@
 
 use super::Store;
 use super::codec::{int, outcome_name, parse_outcome, parse_ts, parse_ts_opt, ts, uint};
+use super::conn::{Conn, Row, args};
 use super::error::StoreError;
 use super::id::IncidentId;
 use super::model::{RecordingFile, StoredCall, StoredEvent};
 use super::worker::Db;
 use crate::call::CallRecord;
 use chrono::Utc;
-use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 /// A call record flattened into its columns, made on the caller's task.
 struct CallRow {
@@ -68,11 +68,9 @@ impl CallRow {
     }
 }
 
-fn save(db: &mut Db, c: CallRow) -> Result<(), StoreError> {
+fn save(db: &mut Db, c: &CallRow) -> Result<(), StoreError> {
     let now = ts(Utc::now());
-    let tx = db
-        .conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = db.conn.begin()?;
     // An update without an incident keeps the one a first save gave.
     tx.execute(
         "INSERT INTO calls (call_id, incident_id, dialplan, contact, uri, result, code, reason,
@@ -87,7 +85,7 @@ fn save(db: &mut Db, c: CallRow) -> Result<(), StoreError> {
              ended_at = excluded.ended_at, time_to_answer_ms = excluded.time_to_answer_ms,
              sla_met = excluded.sla_met, recording_path = excluded.recording_path,
              record_json = excluded.record_json, updated_at = excluded.updated_at",
-        params![
+        args![
             c.call_id,
             c.incident_id,
             c.dialplan,
@@ -108,15 +106,16 @@ fn save(db: &mut Db, c: CallRow) -> Result<(), StoreError> {
     )?;
     // Events can be inserted mid-timeline (sends are stamped at the socket), so the rows
     // are rewritten whole; a call has tens of them.
-    tx.execute("DELETE FROM call_events WHERE call_id = ?1", [&c.call_id])?;
-    {
-        let mut ins = tx.prepare(
+    tx.execute(
+        "DELETE FROM call_events WHERE call_id = ?1",
+        args![c.call_id],
+    )?;
+    for (seq, (at, offset_ms, kind, json)) in c.events.iter().enumerate() {
+        tx.execute(
             "INSERT INTO call_events (call_id, seq, at, offset_ms, kind, event_json)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            args![c.call_id, seq as i64, at, offset_ms, kind, json],
         )?;
-        for (seq, (at, offset_ms, kind, json)) in c.events.iter().enumerate() {
-            ins.execute(params![c.call_id, seq as i64, at, offset_ms, kind, json])?;
-        }
     }
     tx.commit()?;
     Ok(())
@@ -131,7 +130,7 @@ fn call_row(r: &Row) -> Result<StoredCall, StoreError> {
     let json: String = r.get(14)?;
     let record: serde_json::Value = serde_json::from_str(&json)?;
     let result = r
-        .get::<_, Option<String>>(5)?
+        .get::<Option<String>>(5)?
         .map(|s| parse_outcome("result", s))
         .transpose()?;
     let interrupted: bool = r.get(15)?;
@@ -150,7 +149,7 @@ fn call_row(r: &Row) -> Result<StoredCall, StoreError> {
         phase,
         phase_since,
         call_id: r.get(0)?,
-        incident_id: r.get::<_, Option<String>>(1)?.map(IncidentId::from_db),
+        incident_id: r.get::<Option<String>>(1)?.map(IncidentId::from_db),
         dialplan: r.get(2)?,
         contact: r.get(3)?,
         uri: r.get(4)?,
@@ -161,7 +160,7 @@ fn call_row(r: &Row) -> Result<StoredCall, StoreError> {
         answered_at: parse_ts_opt("answered_at", r.get(9)?)?,
         ended_at: parse_ts_opt("ended_at", r.get(10)?)?,
         time_to_answer_ms: r
-            .get::<_, Option<i64>>(11)?
+            .get::<Option<i64>>(11)?
             .map(|v| uint("time_to_answer_ms", v))
             .transpose()?,
         sla_met: r.get(12)?,
@@ -174,14 +173,14 @@ fn call_row(r: &Row) -> Result<StoredCall, StoreError> {
     })
 }
 
-fn events_of(conn: &Connection, call_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
-    let mut stmt = conn.prepare(
+fn events_of(conn: &Conn, call_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
+    let rows = conn.query(
         "SELECT seq, at, offset_ms, kind, event_json FROM call_events
          WHERE call_id = ?1 ORDER BY seq",
+        args![call_id],
     )?;
-    let mut rows = stmt.query([call_id])?;
     let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
+    for r in &rows {
         let json: String = r.get(4)?;
         out.push(StoredEvent {
             seq: r.get(0)?,
@@ -194,78 +193,68 @@ fn events_of(conn: &Connection, call_id: &str) -> Result<Vec<StoredEvent>, Store
     Ok(out)
 }
 
-fn recording_of(conn: &Connection, call_id: &str) -> Result<Option<RecordingFile>, StoreError> {
-    let found: Option<(String, i64, Option<String>, bool)> = conn
-        .query_row(
-            "SELECT path, bytes, sha256, final FROM recordings WHERE call_id = ?1",
-            [call_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .optional()?;
-    found
-        .map(|(path, bytes, sha256, is_final)| {
-            Ok(RecordingFile {
-                path,
-                bytes: uint("bytes", bytes)?,
-                sha256,
-                is_final,
-            })
+fn recording_of(conn: &Conn, call_id: &str) -> Result<Option<RecordingFile>, StoreError> {
+    conn.query_opt(
+        "SELECT path, bytes, sha256, final FROM recordings WHERE call_id = ?1",
+        args![call_id],
+    )?
+    .map(|r| {
+        Ok(RecordingFile {
+            path: r.get(0)?,
+            bytes: uint("bytes", r.get(1)?)?,
+            sha256: r.get(2)?,
+            is_final: r.get(3)?,
         })
-        .transpose()
+    })
+    .transpose()
 }
 
 /// Fills in a call's events and recording.
-fn complete(conn: &Connection, mut c: StoredCall) -> Result<StoredCall, StoreError> {
+fn complete(conn: &Conn, mut c: StoredCall) -> Result<StoredCall, StoreError> {
     c.events = events_of(conn, &c.call_id)?;
     c.recording = recording_of(conn, &c.call_id)?;
     Ok(c)
 }
 
 /// The calls of one incident, oldest first, complete.
-pub(super) fn calls_of(
-    conn: &Connection,
-    incident_id: &str,
-) -> Result<Vec<StoredCall>, StoreError> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {CALL_COLUMNS} FROM calls WHERE incident_id = ?1
-         ORDER BY COALESCE(started_at, updated_at), call_id"
-    ))?;
-    let mut rows = stmt.query([incident_id])?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
-        out.push(call_row(r)?);
-    }
-    out.into_iter().map(|c| complete(conn, c)).collect()
+pub(super) fn calls_of(conn: &Conn, incident_id: &str) -> Result<Vec<StoredCall>, StoreError> {
+    let rows = conn.query(
+        &format!(
+            "SELECT {CALL_COLUMNS} FROM calls WHERE incident_id = ?1
+             ORDER BY COALESCE(started_at, updated_at), call_id"
+        ),
+        args![incident_id],
+    )?;
+    rows.iter().map(|r| complete(conn, call_row(r)?)).collect()
 }
 
 fn one(db: &mut Db, call_id: &str) -> Result<Option<StoredCall>, StoreError> {
-    let tx = db.conn.transaction()?;
-    let call = {
-        let mut stmt = tx.prepare(&format!(
-            "SELECT {CALL_COLUMNS} FROM calls WHERE call_id = ?1"
-        ))?;
-        let mut rows = stmt.query([call_id])?;
-        match rows.next()? {
-            Some(r) => Some(call_row(r)?),
-            None => None,
-        }
-    };
+    let tx = db.conn.begin_read()?;
+    let call = tx
+        .query_opt(
+            &format!("SELECT {CALL_COLUMNS} FROM calls WHERE call_id = ?1"),
+            args![call_id],
+        )?
+        .map(|r| call_row(&r))
+        .transpose()?;
     let call = call.map(|c| complete(&tx, c)).transpose()?;
     tx.commit()?;
     Ok(call)
 }
 
 /// The calls still running (as of their last save), without events.
-fn live_calls(conn: &Connection) -> Result<Vec<StoredCall>, StoreError> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {CALL_COLUMNS} FROM calls
-         WHERE ended_at IS NULL AND result IS NULL AND interrupted = 0
-           AND incident_id IS NOT NULL
-         ORDER BY COALESCE(started_at, updated_at), call_id"
-    ))?;
-    let mut rows = stmt.query([])?;
+fn live_calls(conn: &Conn) -> Result<Vec<StoredCall>, StoreError> {
+    let rows = conn.query(
+        &format!(
+            "SELECT {CALL_COLUMNS} FROM calls
+             WHERE ended_at IS NULL AND result IS NULL AND interrupted = 0
+               AND incident_id IS NOT NULL
+             ORDER BY COALESCE(started_at, updated_at), call_id"
+        ),
+        &[],
+    )?;
     let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
+    for r in &rows {
         let c = call_row(r)?;
         if c.is_live() {
             out.push(c);
@@ -289,7 +278,7 @@ impl Store {
         incident_id: Option<&IncidentId>,
     ) -> Result<(), StoreError> {
         let row = CallRow::new(record, incident_id)?;
-        self.worker.call(move |db| save(db, row)).await
+        self.worker.call(move |db| save(db, &row)).await
     }
 
     /// One call with its events and recording; `None` if unknown.
@@ -310,12 +299,9 @@ impl Store {
             .call(move |db| {
                 let known = db
                     .conn
-                    .query_row("SELECT 1 FROM calls WHERE call_id = ?1", [&call_id], |_| {
-                        Ok(())
-                    })
-                    .optional()?;
+                    .query_opt("SELECT 1 FROM calls WHERE call_id = ?1", args![call_id])?;
                 if known.is_none() {
-                    return Err(StoreError::NoCall(call_id));
+                    return Err(StoreError::NoCall(call_id.clone()));
                 }
                 db.conn.execute(
                     "INSERT INTO recordings (call_id, path, bytes, sha256, final, updated_at)
@@ -323,7 +309,7 @@ impl Store {
                      ON CONFLICT (call_id) DO UPDATE SET path = excluded.path,
                          bytes = excluded.bytes, sha256 = excluded.sha256,
                          final = excluded.final, updated_at = excluded.updated_at",
-                    params![
+                    args![
                         call_id,
                         file.path,
                         int(file.bytes),

@@ -112,14 +112,15 @@ pub fn parse_outcome(column: &'static str, s: String) -> Result<Outcome, StoreEr
 
 /// Fails with `NoIncident` unless the incident exists (inside the caller's transaction).
 pub fn require_incident(
-    conn: &rusqlite::Connection,
+    conn: &super::conn::Conn,
     id: &super::id::IncidentId,
 ) -> Result<(), StoreError> {
-    let known: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM incidents WHERE id = ?1)",
-        [id.as_str()],
-        |r| r.get(0),
-    )?;
+    let known: bool = conn
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM incidents WHERE id = ?1)",
+            super::conn::args![id.as_str()],
+        )?
+        .get(0)?;
     if known {
         Ok(())
     } else {

@@ -3,13 +3,13 @@
 
 use super::Store;
 use super::codec::{parse_outcome, parse_ts_opt, ts, uint};
+use super::conn::{Row, Value, args};
 use super::error::StoreError;
 use super::incidents::{INCIDENT_COLUMNS, incident_row};
 use super::model::IncidentRow;
 use super::worker::Db;
 use crate::call::Side;
 use chrono::{DateTime, Utc};
-use rusqlite::{params, params_from_iter};
 use serde::Serialize;
 
 /// Which incidents the console lists, newest first.
@@ -113,11 +113,11 @@ fn summaries(db: &mut Db, f: ConsoleFilter) -> Result<Vec<IncidentSummary>, Stor
          FROM incidents WHERE {} ORDER BY id DESC LIMIT {limit}",
         wh.join(" AND ")
     );
-    let mut stmt = db.conn.prepare(&sql)?;
-    let mut rows = stmt.query(params_from_iter(args.iter()))?;
+    let args: Vec<Value> = args.into_iter().map(Value::Text).collect();
+    let rows = db.conn.query(&sql, &args)?;
     let mut out = Vec::new();
     let n = INCIDENT_COLUMNS.split(',').count();
-    while let Some(r) = rows.next()? {
+    for r in &rows {
         out.push(IncidentSummary {
             row: incident_row(r)?,
             calls: r.get(n)?,
@@ -125,7 +125,7 @@ fn summaries(db: &mut Db, f: ConsoleFilter) -> Result<Vec<IncidentSummary>, Stor
             sla_met: r.get(n + 2)?,
             answered_by: r.get(n + 3)?,
             time_to_answer_ms: r
-                .get::<_, Option<i64>>(n + 4)?
+                .get::<Option<i64>>(n + 4)?
                 .map(|v| uint("time_to_answer_ms", v))
                 .transpose()?,
         });
@@ -158,16 +158,16 @@ pub struct CallFact {
 }
 
 /// Attributes a `call_facts` row (result 4, interrupted 9, code 10, reason 11).
-fn side_of(r: &rusqlite::Row<'_>) -> Result<Side, StoreError> {
-    if r.get::<_, bool>(9)? {
+fn side_of(r: &Row) -> Result<Side, StoreError> {
+    if r.get::<bool>(9)? {
         return Ok(Side::Gateway);
     }
-    let Some(result) = r.get::<_, Option<String>>(4)? else {
+    let Some(result) = r.get::<Option<String>>(4)? else {
         return Ok(Side::Vendor);
     };
     let result = parse_outcome("result", result)?;
     let code = r
-        .get::<_, Option<i64>>(10)?
+        .get::<Option<i64>>(10)?
         .and_then(|c| u16::try_from(c).ok());
     let reason: Option<String> = r.get(11)?;
     Ok(Side::of(result, code, reason.as_deref().unwrap_or("")))
@@ -178,20 +178,20 @@ fn call_facts(
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
 ) -> Result<Vec<CallFact>, StoreError> {
-    let mut stmt = db.conn.prepare(
+    let rows = db.conn.query(
         "SELECT call_id, incident_id, dialplan, contact, result, started_at, time_to_answer_ms,
                 sla_met, ended_at IS NOT NULL, interrupted, code, reason, record_json
          FROM calls
-         WHERE (?1 IS NULL OR COALESCE(started_at, updated_at) >= ?1)
-           AND (?2 IS NULL OR COALESCE(started_at, updated_at) < ?2)
+         WHERE (CAST(?1 AS TEXT) IS NULL OR COALESCE(started_at, updated_at) >= ?1)
+           AND (CAST(?2 AS TEXT) IS NULL OR COALESCE(started_at, updated_at) < ?2)
          ORDER BY COALESCE(started_at, updated_at), call_id",
+        args![from.map(ts), to.map(ts)],
     )?;
-    let mut rows = stmt.query(params![from.map(ts), to.map(ts)])?;
     let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
+    for r in &rows {
         // The human figures live in the record (portable SQL: no JSON functions).
         let rec: serde_json::Value =
-            serde_json::from_str(&r.get::<_, String>(12)?).unwrap_or_default();
+            serde_json::from_str(&r.get::<String>(12)?).unwrap_or_default();
         let sla_basis = serde_json::from_value(rec["sla"]["basis"].clone())
             .unwrap_or(crate::call::SlaBasis::Answer);
         out.push(CallFact {
@@ -205,7 +205,7 @@ fn call_facts(
             result: r.get(4)?,
             started_at: parse_ts_opt("started_at", r.get(5)?)?,
             time_to_answer_ms: r
-                .get::<_, Option<i64>>(6)?
+                .get::<Option<i64>>(6)?
                 .map(|v| uint("time_to_answer_ms", v))
                 .transpose()?,
             sla_met: r.get(7)?,
@@ -223,7 +223,9 @@ impl Store {
         &self,
         filter: ConsoleFilter,
     ) -> Result<Vec<IncidentSummary>, StoreError> {
-        self.worker.call(move |db| summaries(db, filter)).await
+        self.worker
+            .call(move |db| summaries(db, filter.clone()))
+            .await
     }
 
     /// Every call started in `[from, to)`, oldest first, for the scorecard.

@@ -3,10 +3,10 @@
 
 use super::Store;
 use super::codec::{int, parse_ts, ts};
+use super::conn::args;
 use super::error::StoreError;
 use super::model::StoredDialog;
 use chrono::{DateTime, Utc};
-use rusqlite::params;
 
 impl Store {
     /// Persists an answered call's dialog (a second save of the same call replaces it and
@@ -29,7 +29,7 @@ impl Store {
                          transport = excluded.transport, destination = excluded.destination,
                          answered_at = excluded.answered_at, closed_at = NULL,
                          closed_reason = NULL",
-                    params![
+                    args![
                         d.call_id,
                         d.local_tag,
                         d.remote_tag,
@@ -62,7 +62,7 @@ impl Store {
                 db.conn.execute(
                     "UPDATE dialogs SET closed_at = ?2, closed_reason = ?3
                      WHERE call_id = ?1 AND closed_at IS NULL",
-                    params![call_id, ts(at), reason],
+                    args![call_id, ts(at), reason],
                 )?;
                 Ok(())
             })
@@ -71,16 +71,27 @@ impl Store {
 
     /// Dialogs not closed yet, oldest answer first.
     pub async fn open_dialogs(&self) -> Result<Vec<StoredDialog>, StoreError> {
+        let held = self.held.clone();
         self.worker
-            .call(|db| {
-                let mut stmt = db.conn.prepare(
-                    "SELECT call_id, local_tag, remote_tag, local_uri, remote_uri, remote_target,
-                            route_set, next_cseq, transport, destination, answered_at
-                     FROM dialogs WHERE closed_at IS NULL ORDER BY answered_at, call_id",
+            .call(move |db| {
+                // Not a live replica's (PostgreSQL): its calls are up and its own; a call
+                // marked interrupted (its replica's lease taken over) is anyone's to end.
+                let live = super::leases::live_lease(&db.conn, "c.incident_id", &held.owner);
+                let rows = db.conn.query(
+                    &format!(
+                        "SELECT call_id, local_tag, remote_tag, local_uri, remote_uri,
+                                remote_target, route_set, next_cseq, transport, destination,
+                                answered_at
+                         FROM dialogs d WHERE closed_at IS NULL
+                           AND NOT EXISTS (SELECT 1 FROM calls c
+                                           WHERE c.call_id = d.call_id
+                                             AND c.interrupted = 0 AND {live})
+                         ORDER BY answered_at, call_id"
+                    ),
+                    &[],
                 )?;
-                let mut rows = stmt.query([])?;
                 let mut out = Vec::new();
-                while let Some(r) = rows.next()? {
+                for r in &rows {
                     let routes: String = r.get(6)?;
                     let cseq: i64 = r.get(7)?;
                     out.push(StoredDialog {

@@ -16,11 +16,21 @@ pub enum StoreError {
     Stopped,
     #[error("database: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("postgres: {0}")]
+    Pg(#[from] tokio_postgres::Error),
+    #[error("postgres pool: {0}")]
+    Pool(String),
+    #[error("lease on {0} lost: another replica took its ladder over")]
+    LeaseLost(String),
+    #[error("query returned no row")]
+    NoRow,
+    #[error("{0} needs SQLite")]
+    SqliteOnly(&'static str),
     #[error("migration {version} ({name}) failed: {source}")]
     Migration {
         version: i64,
         name: &'static str,
-        source: rusqlite::Error,
+        source: Box<StoreError>,
     },
     #[error("database schema {found} is newer than this build knows ({known})")]
     SchemaTooNew { found: i64, known: i64 },

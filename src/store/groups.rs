@@ -3,33 +3,33 @@
 
 use super::Store;
 use super::codec::{parse_status, parse_ts, require_incident, ts};
+use super::conn::{Conn, args};
 use super::error::StoreError;
 use super::id::IncidentId;
 use super::model::{Group, GroupMember};
 use chrono::Utc;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 /// The group `incident_id` belongs to, with every member.
-pub(super) fn group_of(conn: &Connection, incident_id: &str) -> Result<Option<Group>, StoreError> {
+pub(super) fn group_of(conn: &Conn, incident_id: &str) -> Result<Option<Group>, StoreError> {
     let found: Option<(String, String)> = conn
-        .query_row(
+        .query_opt(
             "SELECT leader_id, group_key FROM incident_groups WHERE member_id = ?1",
-            [incident_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
+            args![incident_id],
+        )?
+        .map(|r| Ok::<_, StoreError>((r.get(0)?, r.get(1)?)))
+        .transpose()?;
     let Some((leader, key)) = found else {
         return Ok(None);
     };
-    let mut stmt = conn.prepare(
+    let rows = conn.query(
         "SELECT g.member_id, i.status, i.incident_json, g.joined_at
          FROM incident_groups g JOIN incidents i ON i.id = g.member_id
          WHERE g.leader_id = ?1
          ORDER BY CASE WHEN g.member_id = g.leader_id THEN 0 ELSE 1 END, g.joined_at, g.member_id",
+        args![leader],
     )?;
-    let mut rows = stmt.query([&leader])?;
     let mut members = Vec::new();
-    while let Some(r) = rows.next()? {
+    for r in &rows {
         let json: String = r.get(2)?;
         let incident: crate::incident::Incident = serde_json::from_str(&json)?;
         members.push(GroupMember {
@@ -58,15 +58,13 @@ impl Store {
         let (member, leader, key) = (member.clone(), leader.clone(), key.to_string());
         self.worker
             .call(move |db| {
-                let tx = db
-                    .conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let tx = db.conn.begin()?;
                 require_incident(&tx, &member)?;
                 require_incident(&tx, &leader)?;
                 tx.execute(
                     "INSERT INTO incident_groups (member_id, leader_id, group_key, joined_at)
                      VALUES (?1, ?2, ?3, ?4) ON CONFLICT (member_id) DO NOTHING",
-                    params![member.as_str(), leader.as_str(), key, ts(Utc::now())],
+                    args![member.as_str(), leader.as_str(), key, ts(Utc::now())],
                 )?;
                 tx.commit()?;
                 Ok(())

@@ -63,8 +63,12 @@ fn encode(mut v: u64, chars: usize, out: &mut String) {
 }
 
 /// Makes ids that strictly increase within this process, even within one millisecond.
+/// Shared by the jobs that run at once (PostgreSQL), hence the lock.
 #[derive(Debug)]
-pub(super) struct IdGen {
+pub(super) struct IdGen(std::sync::Mutex<IdState>);
+
+#[derive(Debug)]
+struct IdState {
     last_ms: u64,
     tail: u64,
 }
@@ -72,30 +76,32 @@ pub(super) struct IdGen {
 impl IdGen {
     /// A generator whose first tail is random, so two processes rarely collide.
     pub fn new() -> Self {
-        Self {
+        Self(std::sync::Mutex::new(IdState {
             last_ms: 0,
             tail: rand::random::<u64>() & (TAIL_MAX >> 1),
-        }
+        }))
     }
 
     /// The next id for an incident created at `now`.
-    pub fn next(&mut self, now: DateTime<Utc>) -> IncidentId {
+    pub fn next(&self, now: DateTime<Utc>) -> IncidentId {
+        // A panic while holding the lock cannot leave the two numbers half-updated.
+        let mut st = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let ms = u64::try_from(now.timestamp_millis()).unwrap_or(0);
-        if ms > self.last_ms {
-            self.last_ms = ms;
-            self.tail = rand::random::<u64>() & (TAIL_MAX >> 1);
-        } else if self.tail < TAIL_MAX {
+        if ms > st.last_ms {
+            st.last_ms = ms;
+            st.tail = rand::random::<u64>() & (TAIL_MAX >> 1);
+        } else if st.tail < TAIL_MAX {
             // Same millisecond (or the clock stepped back): keep order by counting on.
-            self.tail += 1;
+            st.tail += 1;
         } else {
             // The counter is spent: borrow the next millisecond.
-            self.last_ms += 1;
-            self.tail = 0;
+            st.last_ms += 1;
+            st.tail = 0;
         }
         let mut s = String::with_capacity(PREFIX.len() + TIME_CHARS + TAIL_CHARS);
         s.push_str(PREFIX);
-        encode(self.last_ms, TIME_CHARS, &mut s);
-        encode(self.tail, TAIL_CHARS, &mut s);
+        encode(st.last_ms, TIME_CHARS, &mut s);
+        encode(st.tail, TAIL_CHARS, &mut s);
         IncidentId(s)
     }
 }
@@ -106,7 +112,7 @@ mod tests {
 
     #[test]
     fn ids_increase_and_parse() {
-        let mut g = IdGen::new();
+        let g = IdGen::new();
         let t = Utc::now();
         let ids: Vec<_> = (0..1000).map(|_| g.next(t)).collect();
         assert!(ids.windows(2).all(|w| w[0] < w[1]));

@@ -6,6 +6,7 @@ use super::calls::calls_of;
 use super::codec::{
     int, parse_severity, parse_status, parse_ts, parse_ts_opt, severity_name, status_name, ts, uint,
 };
+use super::conn::{Conn, Row, args};
 use super::error::StoreError;
 use super::id::IncidentId;
 use super::ladder::steps_of;
@@ -16,7 +17,6 @@ use super::tickets::tickets_of;
 use super::worker::Db;
 use crate::incident::{Incident, Status};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 /// The columns [`incident_row`] reads, in its order.
 pub(super) const INCIDENT_COLUMNS: &str = "id, source, fingerprint, status, severity, dialplan, \
@@ -33,10 +33,7 @@ pub(super) fn incident_row(r: &Row) -> Result<IncidentRow, StoreError> {
         status: parse_status(r.get(3)?)?,
         severity: parse_severity(r.get(4)?)?,
         dialplan: r.get(5)?,
-        route: r
-            .get::<_, Option<String>>(6)?
-            .map(Route::parse)
-            .transpose()?,
+        route: r.get::<Option<String>>(6)?.map(Route::parse).transpose()?,
         incident: serde_json::from_str(&json)?,
         created_at: parse_ts("created_at", r.get(8)?)?,
         updated_at: parse_ts("updated_at", r.get(9)?)?,
@@ -60,6 +57,15 @@ fn touched(n: usize, id: &IncidentId) -> Result<(), StoreError> {
     }
 }
 
+/// The advisory lock deliveries and resolutions of one fingerprint queue on (PostgreSQL).
+fn fingerprint_lock(fingerprint: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let h = Sha256::digest(fingerprint.as_bytes());
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&h[..8]);
+    i64::from_be_bytes(b)
+}
+
 fn upsert_firing(
     db: &mut Db,
     mut incident: Incident,
@@ -70,16 +76,17 @@ fn upsert_firing(
     incident.status = Status::Firing;
     incident.id = fresh.to_string();
     let severity = severity_name(incident.severity);
-    // Immediate: take the write lock first, so a joining delivery reads the row it joins.
+    // Locked (SQLite: IMMEDIATE, the write lock first): a joining delivery reads the row it
+    // joins; on PostgreSQL deliveries of one fingerprint queue on its lock instead of racing.
     let tx = db
         .conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        .begin_locked(fingerprint_lock(&incident.fingerprint))?;
     let inserted = tx.execute(
         "INSERT INTO incidents (id, source, fingerprint, status, severity, incident_json,
                                 created_at, updated_at, ladder_state)
          VALUES (?1, ?2, ?3, 'firing', ?4, ?5, ?6, ?6, 'pending')
          ON CONFLICT (fingerprint) WHERE status = 'firing' DO NOTHING",
-        params![
+        args![
             fresh.as_str(),
             incident.source,
             incident.fingerprint,
@@ -94,17 +101,18 @@ fn upsert_firing(
             created: true,
         }
     } else {
-        let id: String = tx.query_row(
-            "SELECT id FROM incidents WHERE fingerprint = ?1 AND status = 'firing'",
-            [&incident.fingerprint],
-            |r| r.get(0),
-        )?;
+        let id: String = tx
+            .query_one(
+                "SELECT id FROM incidents WHERE fingerprint = ?1 AND status = 'firing'",
+                args![incident.fingerprint],
+            )?
+            .get(0)?;
         // A re-delivery carries the latest view of the alert (timeline, severity): keep it.
         incident.id = id.clone();
         tx.execute(
             "UPDATE incidents SET incident_json = ?2, severity = ?3, updated_at = ?4
              WHERE id = ?1",
-            params![id, serde_json::to_string(&incident)?, severity, ts(now)],
+            args![id, serde_json::to_string(&incident)?, severity, ts(now)],
         )?;
         Upserted {
             id: IncidentId::from_db(id),
@@ -113,9 +121,9 @@ fn upsert_firing(
     };
     tx.execute(
         "INSERT INTO deliveries (incident_id, seq, received_at, source, raw_size, created)
-         SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5
+         SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, CAST(?4 AS BIGINT), CAST(?5 AS BIGINT)
          FROM deliveries WHERE incident_id = ?1",
-        params![
+        args![
             upserted.id.as_str(),
             ts(now),
             incident.source,
@@ -133,16 +141,14 @@ fn resolve(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<IncidentId>, StoreError> {
-    let tx = db
-        .conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = db.conn.begin_locked(fingerprint_lock(fingerprint))?;
     let found: Option<(String, String)> = tx
-        .query_row(
+        .query_opt(
             "SELECT id, incident_json FROM incidents WHERE fingerprint = ?1 AND status = 'firing'",
-            [fingerprint],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
+            args![fingerprint],
+        )?
+        .map(|r| Ok::<_, StoreError>((r.get(0)?, r.get(1)?)))
+        .transpose()?;
     let Some((id, json)) = found else {
         return Ok(None);
     };
@@ -157,20 +163,22 @@ fn resolve(
              ladder_state = CASE WHEN ladder_state IN ('pending', 'running')
                                  THEN 'stopped' ELSE ladder_state END
          WHERE id = ?1",
-        params![id, serde_json::to_string(&incident)?, ts(now), reason],
+        args![id, serde_json::to_string(&incident)?, ts(now), reason],
     )?;
+    // The replica running its ladder stops it (polling catches a lost notification).
+    tx.notify(&format!("stop {id}"))?;
     tx.commit()?;
     Ok(Some(IncidentId::from_db(id)))
 }
 
-fn deliveries_of(conn: &Connection, id: &str) -> Result<Vec<Delivery>, StoreError> {
-    let mut stmt = conn.prepare(
+fn deliveries_of(conn: &Conn, id: &str) -> Result<Vec<Delivery>, StoreError> {
+    let rows = conn.query(
         "SELECT seq, received_at, source, raw_size, created FROM deliveries
          WHERE incident_id = ?1 ORDER BY seq",
+        args![id],
     )?;
-    let mut rows = stmt.query([id])?;
     let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
+    for r in &rows {
         out.push(Delivery {
             seq: r.get(0)?,
             received_at: parse_ts("received_at", r.get(1)?)?,
@@ -184,16 +192,13 @@ fn deliveries_of(conn: &Connection, id: &str) -> Result<Vec<Delivery>, StoreErro
 
 fn view(db: &mut Db, id: &IncidentId) -> Result<Option<IncidentView>, StoreError> {
     // One read transaction: the parts agree with each other.
-    let tx = db.conn.transaction()?;
-    let row = {
-        let mut stmt = tx.prepare(&format!(
-            "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?1"
-        ))?;
-        let mut rows = stmt.query([id.as_str()])?;
-        match rows.next()? {
-            Some(r) => incident_row(r)?,
-            None => return Ok(None),
-        }
+    let tx = db.conn.begin_read()?;
+    let row = match tx.query_opt(
+        &format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?1"),
+        args![id.as_str()],
+    )? {
+        Some(r) => incident_row(&r)?,
+        None => return Ok(None),
     };
     let view = IncidentView {
         deliveries: deliveries_of(&tx, id.as_str())?,
@@ -208,23 +213,22 @@ fn view(db: &mut Db, id: &IncidentId) -> Result<Option<IncidentView>, StoreError
 }
 
 fn list(db: &mut Db, filter: IncidentFilter) -> Result<Vec<IncidentRow>, StoreError> {
-    let mut stmt = db.conn.prepare(&format!(
-        "SELECT {INCIDENT_COLUMNS} FROM incidents
-         WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR source = ?2)
-           AND (?3 IS NULL OR id < ?3)
-         ORDER BY id DESC LIMIT ?4"
-    ))?;
-    let mut rows = stmt.query(params![
-        filter.status.map(status_name),
-        filter.source,
-        filter.before.as_ref().map(IncidentId::as_str),
-        filter.limit.clamp(1, 1000),
-    ])?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
-        out.push(incident_row(r)?);
-    }
-    Ok(out)
+    let rows = db.conn.query(
+        &format!(
+            "SELECT {INCIDENT_COLUMNS} FROM incidents
+             WHERE (CAST(?1 AS TEXT) IS NULL OR status = ?1)
+               AND (CAST(?2 AS TEXT) IS NULL OR source = ?2)
+               AND (CAST(?3 AS TEXT) IS NULL OR id < ?3)
+             ORDER BY id DESC LIMIT ?4"
+        ),
+        args![
+            filter.status.map(status_name),
+            filter.source,
+            filter.before.as_ref().map(IncidentId::as_str),
+            filter.limit.clamp(1, 1000),
+        ],
+    )?;
+    rows.iter().map(incident_row).collect()
 }
 
 impl Store {
@@ -241,7 +245,7 @@ impl Store {
         let incident = incident.clone();
         let raw_size = raw_size as u64;
         self.worker
-            .call(move |db| upsert_firing(db, incident, raw_size, Utc::now()))
+            .call(move |db| upsert_firing(db, incident.clone(), raw_size, Utc::now()))
             .await
     }
 
@@ -275,7 +279,7 @@ impl Store {
                 let n = db.conn.execute(
                     "UPDATE incidents SET dialplan = ?2, route = ?3, updated_at = ?4
                      WHERE id = ?1",
-                    params![id.as_str(), dialplan, route.as_str(), ts(Utc::now())],
+                    args![id.as_str(), dialplan, route.as_str(), ts(Utc::now())],
                 )?;
                 touched(n, &id)
             })
@@ -290,14 +294,18 @@ impl Store {
         reason: Option<&str>,
     ) -> Result<(), StoreError> {
         let (id, reason) = (id.clone(), reason.map(str::to_string));
+        let held = self.held.clone();
         self.worker
             .call(move |db| {
-                let n = db.conn.execute(
+                let tx = db.conn.begin()?;
+                super::leases::check_fence(&tx, &held, id.as_str())?;
+                let n = tx.execute(
                     "UPDATE incidents SET ladder_state = ?2, ladder_reason = ?3, updated_at = ?4
                      WHERE id = ?1",
-                    params![id.as_str(), state.as_str(), reason, ts(Utc::now())],
+                    args![id.as_str(), state.as_str(), reason, ts(Utc::now())],
                 )?;
-                touched(n, &id)
+                touched(n, &id)?;
+                tx.commit()
             })
             .await
     }
@@ -315,6 +323,6 @@ impl Store {
         &self,
         filter: IncidentFilter,
     ) -> Result<Vec<IncidentRow>, StoreError> {
-        self.worker.call(move |db| list(db, filter)).await
+        self.worker.call(move |db| list(db, filter.clone())).await
     }
 }

@@ -2,11 +2,11 @@
 //! kept with the call and, in the same transaction, as an entry of the integrity chain.
 
 use super::Store;
-use super::audit::{ChainEntry, append};
+use super::audit::{CHAIN_LOCK, ChainEntry, append};
 use super::codec::{int, parse_ts, ts, uint};
+use super::conn::args;
 use super::error::StoreError;
 use chrono::{DateTime, Utc};
-use rusqlite::{TransactionBehavior, params};
 use serde::Serialize;
 
 /// The chain entry kind of a label (subject: the call id; payload: `{"label", "by"}`).
@@ -31,13 +31,13 @@ pub fn label_payload(label: &str, by: &str) -> String {
 }
 
 fn rows(db: &mut super::worker::Db, call_id: Option<String>) -> Result<Vec<CallLabel>, StoreError> {
-    let mut stmt = db.conn.prepare(
+    let rows = db.conn.query(
         "SELECT chain_seq, call_id, at, label, given_by FROM call_labels
-         WHERE (?1 IS NULL OR call_id = ?1) ORDER BY chain_seq",
+         WHERE (CAST(?1 AS TEXT) IS NULL OR call_id = ?1) ORDER BY chain_seq",
+        args![call_id],
     )?;
-    let mut q = stmt.query([call_id])?;
     let mut out = Vec::new();
-    while let Some(r) = q.next()? {
+    for r in &rows {
         out.push(CallLabel {
             seq: uint("chain_seq", r.get(0)?)?,
             call_id: r.get(1)?,
@@ -61,14 +61,12 @@ impl Store {
         self.worker
             .call(move |db| {
                 let now = Utc::now();
-                let tx = db
-                    .conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let tx = db.conn.begin_locked(CHAIN_LOCK)?;
                 let e = append(&tx, KIND_LABEL, &call_id, &label_payload(&label, &by), now)?;
                 tx.execute(
                     "INSERT INTO call_labels (chain_seq, call_id, at, label, given_by)
                      VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![int(e.seq), call_id, e.at, label, by],
+                    args![int(e.seq), call_id, e.at, label, by],
                 )?;
                 tx.commit()?;
                 let at = parse_ts("at", e.at.clone())?;
@@ -76,10 +74,10 @@ impl Store {
                 Ok((
                     CallLabel {
                         seq: e.seq,
-                        call_id,
+                        call_id: call_id.clone(),
                         at,
-                        label,
-                        by,
+                        label: label.clone(),
+                        by: by.clone(),
                     },
                     e,
                 ))
@@ -90,7 +88,9 @@ impl Store {
     /// A call's labels, oldest first.
     pub async fn call_labels(&self, call_id: &str) -> Result<Vec<CallLabel>, StoreError> {
         let call_id = call_id.to_string();
-        self.worker.call(move |db| rows(db, Some(call_id))).await
+        self.worker
+            .call(move |db| rows(db, Some(call_id.clone())))
+            .await
     }
 
     /// Every label (for `hotline verify`).

@@ -3,38 +3,36 @@
 use super::Store;
 use super::codec::require_incident;
 use super::codec::{outcome_name, parse_outcome, parse_ts, parse_ts_opt, ts};
+use super::conn::{Conn, args};
 use super::error::StoreError;
 use super::id::IncidentId;
+use super::leases::check_fence;
 use super::model::{LadderStep, NewStep, StepEnd};
-use rusqlite::{Connection, TransactionBehavior, params};
 
 /// The steps of one incident, in order.
-pub(super) fn steps_of(
-    conn: &Connection,
-    incident_id: &str,
-) -> Result<Vec<LadderStep>, StoreError> {
-    let mut stmt = conn.prepare(
+pub(super) fn steps_of(conn: &Conn, incident_id: &str) -> Result<Vec<LadderStep>, StoreError> {
+    let rows = conn.query(
         "SELECT seq, contact, attempt, started_at, outcome, reason, call_id, ended_at,
                 interrupted, queued_ms, queue_reason
          FROM ladder_steps WHERE incident_id = ?1 ORDER BY seq",
+        args![incident_id],
     )?;
-    let mut rows = stmt.query([incident_id])?;
     let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
+    for r in &rows {
         out.push(LadderStep {
             seq: r.get(0)?,
             contact: r.get(1)?,
             attempt: r.get(2)?,
             started_at: parse_ts("started_at", r.get(3)?)?,
             outcome: r
-                .get::<_, Option<String>>(4)?
+                .get::<Option<String>>(4)?
                 .map(|s| parse_outcome("outcome", s))
                 .transpose()?,
             reason: r.get(5)?,
             call_id: r.get(6)?,
             ended_at: parse_ts_opt("ended_at", r.get(7)?)?,
             interrupted: r.get(8)?,
-            queued_ms: r.get::<_, Option<i64>>(9)?.map(|v| v.max(0) as u64),
+            queued_ms: r.get::<Option<i64>>(9)?.map(|v| v.max(0) as u64),
             queue_reason: r.get(10)?,
         });
     }
@@ -44,29 +42,32 @@ pub(super) fn steps_of(
 impl Store {
     /// Appends a step to an incident's ladder; returns its number (1, 2, ...).
     pub async fn append_step(&self, id: &IncidentId, step: NewStep) -> Result<u32, StoreError> {
-        let id = id.clone();
+        let (id, held) = (id.clone(), self.held.clone());
         self.worker
             .call(move |db| {
-                let tx = db
-                    .conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let tx = db.conn.begin()?;
                 require_incident(&tx, &id)?;
-                let seq: u32 = tx.query_row(
-                    "SELECT COALESCE(MAX(seq), 0) + 1 FROM ladder_steps WHERE incident_id = ?1",
-                    [id.as_str()],
-                    |r| r.get(0),
-                )?;
+                check_fence(&tx, &held, id.as_str())?;
+                let seq: u32 = tx
+                    .query_one(
+                        "SELECT COALESCE(MAX(seq), 0) + 1 FROM ladder_steps WHERE incident_id = ?1",
+                        args![id.as_str()],
+                    )?
+                    .get(0)?;
                 tx.execute(
                     "INSERT INTO ladder_steps (incident_id, seq, contact, attempt, started_at,
-                                               call_id)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![
+                                               call_id, state, fence)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    args![
                         id.as_str(),
                         seq,
                         step.contact,
                         step.attempt,
                         ts(step.started_at),
-                        step.call_id
+                        step.call_id,
+                        // Committed before the INVITE leaves (app::ladder_task::place).
+                        step.call_id.as_ref().map(|_| "dialing"),
+                        held.fence(id.as_str())
                     ],
                 )?;
                 tx.commit()?;
@@ -83,15 +84,17 @@ impl Store {
         queued_ms: u64,
         reason: &str,
     ) -> Result<(), StoreError> {
-        let (id, reason) = (id.clone(), reason.to_string());
+        let (id, reason, held) = (id.clone(), reason.to_string(), self.held.clone());
         self.worker
             .call(move |db| {
-                db.conn.execute(
+                let tx = db.conn.begin()?;
+                check_fence(&tx, &held, id.as_str())?;
+                tx.execute(
                     "UPDATE ladder_steps SET queued_ms = ?3, queue_reason = ?4
                      WHERE incident_id = ?1 AND seq = ?2",
-                    params![id.as_str(), seq, queued_ms as i64, reason],
+                    args![id.as_str(), seq, queued_ms as i64, reason],
                 )?;
-                Ok(())
+                tx.commit()
             })
             .await
     }
@@ -103,14 +106,16 @@ impl Store {
         seq: u32,
         end: StepEnd,
     ) -> Result<(), StoreError> {
-        let id = id.clone();
+        let (id, held) = (id.clone(), self.held.clone());
         self.worker
             .call(move |db| {
-                let n = db.conn.execute(
+                let tx = db.conn.begin()?;
+                check_fence(&tx, &held, id.as_str())?;
+                let n = tx.execute(
                     "UPDATE ladder_steps SET outcome = ?3, reason = ?4, ended_at = ?5,
-                         call_id = COALESCE(?6, call_id)
+                         call_id = COALESCE(?6, call_id), state = 'ended'
                      WHERE incident_id = ?1 AND seq = ?2",
-                    params![
+                    args![
                         id.as_str(),
                         seq,
                         end.outcome.map(outcome_name),
@@ -125,7 +130,7 @@ impl Store {
                         seq,
                     });
                 }
-                Ok(())
+                tx.commit()
             })
             .await
     }

@@ -2,8 +2,8 @@
 //! transaction, and tracked in `schema_version`.
 
 use super::codec::ts;
+use super::conn::{Conn, args};
 use super::error::StoreError;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 /// One migration: its number, its file name and its SQL.
 struct Migration {
@@ -39,6 +39,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "0005_labels.sql",
         sql: include_str!("../../migrations/0005_labels.sql"),
     },
+    Migration {
+        version: 6,
+        name: "0006_leases.sql",
+        sql: include_str!("../../migrations/0006_leases.sql"),
+    },
 ];
 
 /// The schema version this build writes.
@@ -46,24 +51,33 @@ pub fn latest() -> i64 {
     MIGRATIONS.last().map_or(0, |m| m.version)
 }
 
+/// The advisory lock migrations hold on PostgreSQL, so replicas starting at once apply each
+/// migration once ("hotline_migrate" as a number).
+pub const MIGRATE_LOCK: i64 = 0x686f_746c_696e_6501;
+
 /// Brings the database up to [`latest`]; returns the versions it applied.
-pub fn migrate(conn: &mut Connection) -> Result<Vec<i64>, StoreError> {
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS schema_version (
-             version    BIGINT PRIMARY KEY,
-             name       TEXT NOT NULL,
-             applied_at TEXT NOT NULL
-         )",
-    )?;
+pub fn migrate(conn: &Conn) -> Result<Vec<i64>, StoreError> {
+    {
+        // Under the lock: two processes creating the table at once would collide on
+        // PostgreSQL's catalog.
+        let tx = conn.begin_locked(MIGRATE_LOCK)?;
+        tx.batch(
+            "CREATE TABLE IF NOT EXISTS schema_version (
+                 version    BIGINT PRIMARY KEY,
+                 name       TEXT NOT NULL,
+                 applied_at TEXT NOT NULL
+             )",
+        )?;
+        tx.commit()?;
+    }
     let mut applied = Vec::new();
     for m in MIGRATIONS {
-        // Immediate: two processes opening one file at once must not both apply it.
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let current: i64 = tx.query_row(
-            "SELECT COALESCE(MAX(version), 0) FROM schema_version",
-            [],
-            |r| r.get(0),
-        )?;
+        // Locked (SQLite: IMMEDIATE): two processes opening one database at once must not
+        // both apply it.
+        let tx = conn.begin_locked(MIGRATE_LOCK)?;
+        let current: i64 = tx
+            .query_one("SELECT COALESCE(MAX(version), 0) FROM schema_version", &[])?
+            .get(0)?;
         if current > latest() {
             return Err(StoreError::SchemaTooNew {
                 found: current,
@@ -71,25 +85,23 @@ pub fn migrate(conn: &mut Connection) -> Result<Vec<i64>, StoreError> {
             });
         }
         let done = tx
-            .query_row(
+            .query_opt(
                 "SELECT 1 FROM schema_version WHERE version = ?1",
-                [m.version],
-                |_| Ok(()),
-            )
-            .optional()?
+                args![m.version],
+            )?
             .is_some();
         if done {
             continue;
         }
-        let fail = |source| StoreError::Migration {
+        let fail = |source: StoreError| StoreError::Migration {
             version: m.version,
             name: m.name,
-            source,
+            source: Box::new(source),
         };
-        tx.execute_batch(m.sql).map_err(fail)?;
+        tx.batch(m.sql).map_err(fail)?;
         tx.execute(
             "INSERT INTO schema_version (version, name, applied_at) VALUES (?1, ?2, ?3)",
-            params![m.version, m.name, ts(chrono::Utc::now())],
+            args![m.version, m.name, ts(chrono::Utc::now())],
         )
         .map_err(fail)?;
         tx.commit()?;

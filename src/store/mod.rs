@@ -1,10 +1,14 @@
 //! The store: incidents, webhook deliveries, calls and their timelines, ladder steps,
 //! recordings and fallback tickets, and the auditor console's access log, integrity chain
-//! and notes, in SQLite (embedded, no system library).
+//! and notes, in SQLite (embedded, no system library; the default) or PostgreSQL (several
+//! hotline processes on one database; `[store] url = "postgres://…"`).
 //!
-//! [`Store`] is a cheap, cloneable handle with an async API. One thread per store owns the
-//! connection and runs the jobs in order (see `worker.rs`): SQLite's blocking calls stay off
-//! the runtime, and writes from this process are serialized without a lock.
+//! [`Store`] is a cheap, cloneable handle with an async API. The SQL is written once
+//! (`conn.rs` runs it on either engine). SQLite: one thread per store owns the connection
+//! and runs the jobs in order (see `worker.rs`): SQLite's blocking calls stay off the
+//! runtime, and writes from this process are serialized without a lock. PostgreSQL: jobs run
+//! at once on pooled connections (`pg.rs`), each transaction SERIALIZABLE and run again when
+//! it loses a race, so every rule below holds across processes too.
 //!
 //! # Durability
 //! Every write is one transaction, committed before its future resolves. The file is in WAL
@@ -19,17 +23,17 @@
 //! so it holds for any number of connections or processes on one file (and carries over to
 //! PostgreSQL as written).
 //!
-//! # Adding PostgreSQL
+//! # Two engines
 //! Callers hold the concrete [`Store`]; its methods are the boundary. The schema
 //! (`migrations/`) keeps to SQL both engines read, and each concern's SQL sits in its own file
-//! (`incidents.rs`, `calls.rs`, `ladder.rs`, `tickets.rs`, `interrupted.rs`). A PostgreSQL
-//! backend becomes a second variant behind `Store` (same method set, `$n` placeholders, a
-//! pool instead of the thread), chosen at open from the URL; no caller changes.
+//! (`incidents.rs`, `calls.rs`, `ladder.rs`, `tickets.rs`, `interrupted.rs`). The one
+//! history: every chain append holds `audit::CHAIN_LOCK` (an advisory lock on PostgreSQL).
 
 mod audit;
 mod backup;
 mod calls;
 mod codec;
+mod conn;
 mod console;
 mod dialogs;
 mod error;
@@ -39,21 +43,25 @@ mod incidents;
 mod interrupted;
 mod labels;
 mod ladder;
+mod leases;
 mod migrate;
 mod model;
+mod pg;
 mod tickets;
 mod worker;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use audit::{AccessEntry, ChainEntry, GENESIS, IncidentField, entry_hash};
 pub use backup::{ChainHead, backup_database};
 pub use codec::ts as format_ts;
+pub use conn::Backend;
 pub use console::{CallFact, ConsoleFilter, IncidentSummary};
 pub use error::StoreError;
 pub use id::IncidentId;
 pub use labels::{CallLabel, KIND_LABEL, label_payload};
+pub use leases::{LEASE_TTL, Takeover};
 pub use model::{
     Delivery, Group, GroupMember, IncidentFilter, IncidentRow, IncidentView, Interrupted,
     InterruptedCall, InterruptedIncident, LadderState, LadderStep, NewStep, RecordingFile, Route,
@@ -62,12 +70,15 @@ pub use model::{
 pub use tickets::PendingTicket;
 
 use std::path::Path;
+use std::sync::Arc;
 use worker::{Target, Worker};
 
 /// The database handle. Clone it freely; every clone talks to the same thread and file.
 #[derive(Clone, Debug)]
 pub struct Store {
     worker: Worker,
+    /// The leases this process holds (work claiming across replicas, `leases.rs`).
+    held: Arc<leases::Held>,
 }
 
 impl Store {
@@ -75,24 +86,56 @@ impl Store {
     /// brings its schema up to date.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let worker = Worker::start(Target::file(path.as_ref())).await?;
-        Ok(Self { worker })
+        Ok(Self::with(worker))
+    }
+
+    fn with(worker: Worker) -> Self {
+        Self {
+            worker,
+            held: Arc::new(leases::Held::new()),
+        }
+    }
+
+    /// Opens the PostgreSQL database at `url` (`postgres://user:password@host:port/db`) and
+    /// brings its schema up to date; several processes may share it.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let worker = Worker::start(Target::Postgres(url.to_string())).await?;
+        Ok(Self::with(worker))
+    }
+
+    /// The store `[store]` names: PostgreSQL when `url` is set, else the SQLite file.
+    pub async fn open_configured(cfg: &crate::config::StoreConfig) -> Result<Self, StoreError> {
+        match &cfg.url {
+            Some(url) => Self::connect(url.expose()).await,
+            None => Self::open(&cfg.path).await,
+        }
+    }
+
+    /// Which engine this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.worker.backend()
+    }
+
+    /// Whether the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.worker
+            .call(|db| db.conn.query_one("SELECT 1", &[]).map(drop))
+            .await
     }
 
     /// A fresh database in memory, for tests.
     pub async fn open_memory() -> Result<Self, StoreError> {
         let worker = Worker::start(Target::Memory).await?;
-        Ok(Self { worker })
+        Ok(Self::with(worker))
     }
 
     /// The schema version of the open database.
     pub async fn schema_version(&self) -> Result<i64, StoreError> {
         self.worker
             .call(|db| {
-                Ok(db.conn.query_row(
-                    "SELECT COALESCE(MAX(version), 0) FROM schema_version",
-                    [],
-                    |r| r.get(0),
-                )?)
+                db.conn
+                    .query_one("SELECT COALESCE(MAX(version), 0) FROM schema_version", &[])?
+                    .get(0)
             })
             .await
     }

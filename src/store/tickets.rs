@@ -3,10 +3,10 @@
 use super::Store;
 use super::codec::require_incident;
 use super::codec::{parse_ts, ts};
+use super::conn::{Conn, args};
 use super::error::StoreError;
 use super::id::IncidentId;
 use super::model::TicketAttempt;
-use rusqlite::{Connection, TransactionBehavior, params};
 
 /// The most of a response body the store keeps.
 const RESPONSE_MAX: usize = 1024;
@@ -24,17 +24,14 @@ fn clip(s: &str, max: usize) -> &str {
 }
 
 /// The ticket attempts of one incident, in order.
-pub(super) fn tickets_of(
-    conn: &Connection,
-    incident_id: &str,
-) -> Result<Vec<TicketAttempt>, StoreError> {
-    let mut stmt = conn.prepare(
+pub(super) fn tickets_of(conn: &Conn, incident_id: &str) -> Result<Vec<TicketAttempt>, StoreError> {
+    let rows = conn.query(
         "SELECT url, attempt, status_code, response, at FROM tickets
          WHERE incident_id = ?1 ORDER BY seq",
+        args![incident_id],
     )?;
-    let mut rows = stmt.query([incident_id])?;
     let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
+    for r in &rows {
         out.push(TicketAttempt {
             url: r.get(0)?,
             attempt: r.get(1)?,
@@ -56,15 +53,14 @@ impl Store {
         let (id, t) = (id.clone(), attempt.clone());
         self.worker
             .call(move |db| {
-                let tx = db
-                    .conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let tx = db.conn.begin()?;
                 require_incident(&tx, &id)?;
                 tx.execute(
                     "INSERT INTO tickets (incident_id, seq, url, attempt, status_code, response, at)
-                     SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6
+                     SELECT ?1, COALESCE(MAX(seq), 0) + 1, CAST(?2 AS TEXT), CAST(?3 AS BIGINT),
+                            CAST(?4 AS BIGINT), CAST(?5 AS TEXT), CAST(?6 AS TEXT)
                      FROM tickets WHERE incident_id = ?1",
-                    params![
+                    args![
                         id.as_str(),
                         t.url,
                         t.attempt,
@@ -108,20 +104,20 @@ impl Store {
     pub async fn pending_tickets(&self) -> Result<Vec<PendingTicket>, StoreError> {
         self.worker
             .call(|db| {
-                let mut stmt = db.conn.prepare(
+                let rows = db.conn.query(
                     "SELECT i.id, COUNT(*), MAX(t.at) FROM incidents i
                      JOIN tickets t ON t.incident_id = i.id
                      WHERE i.status = 'firing' AND i.ladder_state = 'exhausted'
                      GROUP BY i.id
                      HAVING SUM(CASE WHEN t.status_code BETWEEN 200 AND 299 THEN 1 ELSE 0 END) = 0
                      ORDER BY i.id",
+                    &[],
                 )?;
-                let mut rows = stmt.query([])?;
                 let mut out = Vec::new();
-                while let Some(r) = rows.next()? {
+                for r in &rows {
                     out.push(PendingTicket {
                         id: IncidentId::from_db(r.get(0)?),
-                        attempts: r.get::<_, i64>(1)?.clamp(0, u32::MAX as i64) as u32,
+                        attempts: r.get::<i64>(1)?.clamp(0, u32::MAX as i64) as u32,
                         last_at: parse_ts("at", r.get(2)?)?,
                     });
                 }

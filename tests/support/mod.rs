@@ -275,5 +275,6 @@ pub fn tone_wav(path: &Path, ms: u32) {
 }
 
 pub mod kamailio;
+pub mod postgres;
 pub mod serve;
 pub mod tls;

@@ -1,14 +1,14 @@
 //! Calls, their events and recordings; ladder steps; tickets.
 
 use super::super::codec::ts;
-use super::super::{NewStep, RecordingFile, StepEnd, Store, StoreError, TicketAttempt};
+use super::super::{NewStep, RecordingFile, StepEnd, StoreError, TicketAttempt};
+use super::place::{Place, both};
 use super::{answered_call, end_call, incident};
 use crate::call::Outcome;
 use chrono::Utc;
 
-#[tokio::test]
-async fn save_call_round_trips_through_its_stages() {
-    let store = Store::open_memory().await.expect("open");
+async fn save_call_round_trips_through_its_stages(place: Place) {
+    let store = place.open().await;
     let up = store
         .upsert_firing(&incident("alertmanager", "fp"), 1)
         .await
@@ -76,9 +76,8 @@ async fn save_call_round_trips_through_its_stages() {
     assert_eq!(view.calls[0].events.len(), 5);
 }
 
-#[tokio::test]
-async fn calls_without_an_incident_and_unknown_calls() {
-    let store = Store::open_memory().await.expect("open");
+async fn calls_without_an_incident_and_unknown_calls(place: Place) {
+    let store = place.open().await;
     let (record, _) = answered_call("dial@cli");
     store.save_call(&record, None).await.expect("save");
     let c = store.call("dial@cli").await.expect("read").expect("found");
@@ -86,9 +85,8 @@ async fn calls_without_an_incident_and_unknown_calls() {
     assert!(store.call("nope").await.expect("read").is_none());
 }
 
-#[tokio::test]
-async fn recordings_are_indexed() {
-    let store = Store::open_memory().await.expect("open");
+async fn recordings_are_indexed(place: Place) {
+    let store = place.open().await;
     let (record, _) = answered_call("r1");
     let file = RecordingFile {
         path: record.recording.clone(),
@@ -113,9 +111,8 @@ async fn recordings_are_indexed() {
     assert_eq!(c.recording, Some(done));
 }
 
-#[tokio::test]
-async fn ladder_steps_and_tickets_are_kept_in_order() {
-    let store = Store::open_memory().await.expect("open");
+async fn ladder_steps_and_tickets_are_kept_in_order(place: Place) {
+    let store = place.open().await;
     let up = store
         .upsert_firing(&incident("pagerduty", "fp"), 1)
         .await
@@ -218,11 +215,10 @@ async fn ladder_steps_and_tickets_are_kept_in_order() {
 }
 
 /// Issue 20.5: the scorecard's facts say whose doing each end was.
-#[tokio::test]
-async fn call_facts_attribute_our_failures_apart_from_the_vendors() {
+async fn call_facts_attribute_our_failures_apart_from_the_vendors(place: Place) {
     use crate::call::{CallRecord, Clock, EventKind, Side, Termination};
     use std::time::{Duration, Instant};
-    let store = Store::open_memory().await.expect("open");
+    let store = place.open().await;
     let ended = |id: &str, t: Termination| {
         let t0 = Instant::now();
         let mut r = CallRecord::new(
@@ -285,3 +281,11 @@ async fn call_facts_attribute_our_failures_apart_from_the_vendors() {
     assert_eq!(by["trunk"], (Side::Gateway, None));
     assert_eq!(by["resolved"], (Side::Withdrawn, None));
 }
+
+both!(
+    save_call_round_trips_through_its_stages,
+    calls_without_an_incident_and_unknown_calls,
+    recordings_are_indexed,
+    ladder_steps_and_tickets_are_kept_in_order,
+    call_facts_attribute_our_failures_apart_from_the_vendors,
+);

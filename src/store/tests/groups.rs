@@ -1,15 +1,13 @@
 //! Groups: durable across a reopen; members are not resumed on their own; queue waits on steps.
 
-use super::super::{LadderState, NewStep, Store};
+use super::super::{LadderState, NewStep};
 use super::incident;
+use super::place::{Place, both};
 use chrono::Utc;
 
-#[tokio::test]
-async fn a_group_survives_a_reopen_and_only_its_leader_resumes() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("hotline.db");
+async fn a_group_survives_a_reopen_and_only_its_leader_resumes(place: Place) {
     let (leader, member) = {
-        let store = Store::open(&path).await.expect("open");
+        let store = place.open().await;
         let a = store
             .upsert_firing(&incident("alertmanager", "disk-3"), 1)
             .await
@@ -60,7 +58,7 @@ async fn a_group_survives_a_reopen_and_only_its_leader_resumes() {
             .expect("wait");
         (a.id, b.id)
     };
-    let store = Store::open(&path).await.expect("reopen");
+    let store = place.open().await;
     let found = store.interrupted_on_start().await.expect("marks");
     let resumed: Vec<_> = found.incidents.iter().map(|i| i.id.clone()).collect();
     assert_eq!(
@@ -89,12 +87,9 @@ async fn a_group_survives_a_reopen_and_only_its_leader_resumes() {
     assert_eq!(m.row.ladder_state, LadderState::Grouped);
 }
 
-#[tokio::test]
-async fn a_resolved_leader_resumes_while_a_member_still_fires() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("hotline.db");
+async fn a_resolved_leader_resumes_while_a_member_still_fires(place: Place) {
     let leader = {
-        let store = Store::open(&path).await.expect("open");
+        let store = place.open().await;
         let a = store
             .upsert_firing(&incident("alertmanager", "disk-3"), 1)
             .await
@@ -113,8 +108,13 @@ async fn a_resolved_leader_resumes_while_a_member_still_fires() {
             .expect("running");
         a.id
     };
-    let store = Store::open(&path).await.expect("reopen");
+    let store = place.open().await;
     let found = store.interrupted_on_start().await.expect("marks");
     let resumed: Vec<_> = found.incidents.iter().map(|i| i.id.clone()).collect();
     assert_eq!(resumed, vec![leader]);
 }
+
+both!(
+    a_group_survives_a_reopen_and_only_its_leader_resumes,
+    a_resolved_leader_resumes_while_a_member_still_fires,
+);

@@ -1,12 +1,12 @@
 //! Incidents: idempotent upsert (and its race), resolve, routing, listing.
 
-use super::super::{IncidentFilter, IncidentId, LadderState, Route, Store, StoreError};
+use super::super::{IncidentFilter, IncidentId, LadderState, Route, StoreError};
 use super::incident;
+use super::place::{Place, both};
 use crate::incident::{Severity, Status};
 
-#[tokio::test]
-async fn redelivery_joins_the_firing_incident() {
-    let store = Store::open_memory().await.expect("open");
+async fn redelivery_joins_the_firing_incident(place: Place) {
+    let store = place.open().await;
     let first = store
         .upsert_firing(&incident("alertmanager", "fp1"), 812)
         .await
@@ -40,12 +40,9 @@ async fn redelivery_joins_the_firing_incident() {
 
 /// Ten deliveries of one alert at once, over two connections to one file (as two processes
 /// would be): exactly one incident, ten deliveries.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_deliveries_open_one_incident() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("hotline.db");
-    let a = Store::open(&path).await.expect("open a");
-    let b = Store::open(&path).await.expect("open b");
+async fn concurrent_deliveries_open_one_incident(place: Place) {
+    let a = place.open().await;
+    let b = place.open().await;
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(10));
     let tasks: Vec<_> = (0..10)
         .map(|i| {
@@ -82,9 +79,8 @@ async fn concurrent_deliveries_open_one_incident() {
     assert_eq!(view.deliveries.iter().filter(|d| d.created).count(), 1);
 }
 
-#[tokio::test]
-async fn resolve_stops_the_ladder_and_frees_the_fingerprint() {
-    let store = Store::open_memory().await.expect("open");
+async fn resolve_stops_the_ladder_and_frees_the_fingerprint(place: Place) {
+    let store = place.open().await;
     let up = store
         .upsert_firing(&incident("grafana", "fp"), 10)
         .await
@@ -126,9 +122,8 @@ async fn resolve_stops_the_ladder_and_frees_the_fingerprint() {
     assert!(next.id > up.id);
 }
 
-#[tokio::test]
-async fn resolve_keeps_a_finished_ladder() {
-    let store = Store::open_memory().await.expect("open");
+async fn resolve_keeps_a_finished_ladder(place: Place) {
+    let store = place.open().await;
     let up = store
         .upsert_firing(&incident("zabbix", "fp"), 10)
         .await
@@ -148,9 +143,8 @@ async fn resolve_keeps_a_finished_ladder() {
     assert_eq!(row.ladder_reason.as_deref(), Some("answered by support"));
 }
 
-#[tokio::test]
-async fn unknown_incidents_are_errors_or_none() {
-    let store = Store::open_memory().await.expect("open");
+async fn unknown_incidents_are_errors_or_none(place: Place) {
+    let store = place.open().await;
     let id: IncidentId = "inc_0000000000000000".parse().expect("id");
     assert!(matches!(
         store.set_routing(&id, None).await,
@@ -165,9 +159,8 @@ async fn unknown_incidents_are_errors_or_none() {
     assert!(store.incident(&id).await.expect("read").is_none());
 }
 
-#[tokio::test]
-async fn routing_unrouted() {
-    let store = Store::open_memory().await.expect("open");
+async fn routing_unrouted(place: Place) {
+    let store = place.open().await;
     let up = store
         .upsert_firing(&incident("generic", "fp"), 1)
         .await
@@ -183,9 +176,8 @@ async fn routing_unrouted() {
     assert_eq!(row.dialplan, None);
 }
 
-#[tokio::test]
-async fn lists_with_filters_and_cursor() {
-    let store = Store::open_memory().await.expect("open");
+async fn lists_with_filters_and_cursor(place: Place) {
+    let store = place.open().await;
     let mut ids = Vec::new();
     for i in 0..7 {
         let source = if i % 2 == 0 { "alertmanager" } else { "zabbix" };
@@ -256,3 +248,13 @@ async fn lists_with_filters_and_cursor() {
     let got: Vec<_> = older.iter().map(|r| r.id.clone()).collect();
     assert_eq!(got, [ids[2].clone(), ids[0].clone()]);
 }
+
+both!(
+    redelivery_joins_the_firing_incident,
+    concurrent_deliveries_open_one_incident,
+    resolve_stops_the_ladder_and_frees_the_fingerprint,
+    resolve_keeps_a_finished_ladder,
+    unknown_incidents_are_errors_or_none,
+    routing_unrouted,
+    lists_with_filters_and_cursor,
+);

@@ -1,9 +1,12 @@
-//! Store tests, on in-memory databases and on files in temporary folders. None is timed.
+//! Store tests, each run on a SQLite file and on a PostgreSQL database (`place.rs`), and a
+//! few SQLite-only ones on in-memory databases and files. None is timed.
 
 mod calls;
 mod groups;
 mod incidents;
+mod leases;
 mod migrations;
+pub(crate) mod place;
 mod restart;
 
 use crate::call::{CallRecord, Clock, EventKind, Outcome, Termination};

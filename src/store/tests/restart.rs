@@ -1,18 +1,15 @@
 //! Restart: a second open of the same file sees everything and marks what was cut short.
 
-use super::super::{LadderState, NewStep, Store};
+use super::super::{LadderState, NewStep};
+use super::place::{Place, both};
 use super::{answered_call, end_call, incident};
 use crate::call::Outcome;
 use chrono::Utc;
 
-#[tokio::test]
-async fn reopen_sees_data_and_marks_interrupted_work() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("hotline.db");
-
+async fn reopen_sees_data_and_marks_interrupted_work(place: Place) {
     // First run: one ladder running with a live call; another incident whose call ended.
     let (running_id, quiet_id) = {
-        let store = Store::open(&path).await.expect("open");
+        let store = place.open().await;
         let running = store
             .upsert_firing(&incident("alertmanager", "disk"), 1)
             .await
@@ -57,7 +54,7 @@ async fn reopen_sees_data_and_marks_interrupted_work() {
         (running.id, quiet.id)
     };
 
-    let store = Store::open(&path).await.expect("reopen");
+    let store = place.open().await;
     let found = store.interrupted_on_start().await.expect("interrupted");
     assert_eq!(found.incidents.len(), 1);
     assert_eq!(found.incidents[0].id, running_id);
@@ -124,11 +121,8 @@ async fn reopen_sees_data_and_marks_interrupted_work() {
     );
 }
 
-#[tokio::test]
-async fn answered_dialogs_stay_open_until_closed_and_survive_a_reopen() {
+async fn answered_dialogs_stay_open_until_closed_and_survive_a_reopen(place: Place) {
     use super::super::StoredDialog;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("hotline.db");
     let d = StoredDialog {
         call_id: "c1".into(),
         local_tag: "ours".into(),
@@ -145,7 +139,7 @@ async fn answered_dialogs_stay_open_until_closed_and_survive_a_reopen() {
             .with_timezone(&Utc),
     };
     {
-        let store = Store::open(&path).await.expect("open");
+        let store = place.open().await;
         store.save_dialog(&d).await.expect("save");
         let mut other = d.clone();
         other.call_id = "c2".into();
@@ -156,7 +150,7 @@ async fn answered_dialogs_stay_open_until_closed_and_survive_a_reopen() {
             .expect("close");
     }
     // A crash: the next start finds the dialog that was never closed, intact.
-    let store = Store::open(&path).await.expect("reopen");
+    let store = place.open().await;
     assert_eq!(store.open_dialogs().await.expect("open"), [d]);
     store
         .close_dialog("c1", "BYE after the restart answered", Utc::now())
@@ -173,3 +167,8 @@ async fn answered_dialogs_stay_open_until_closed_and_survive_a_reopen() {
         .await
         .expect("close");
 }
+
+both!(
+    reopen_sees_data_and_marks_interrupted_work,
+    answered_dialogs_stay_open_until_closed_and_survive_a_reopen,
+);
