@@ -4,7 +4,7 @@
 //! up (CANCEL while ringing, BYE if they answered too). A graceful stop hangs every call up
 //! at once; the next start resumes after the stored steps.
 
-use super::call_task::SourceFactory;
+use super::briefing_source::BriefingAudio;
 use super::call_watch;
 use super::ladder_task::{
     LadderCmd, Live, finish_call, ladder_finished, not_placed, notify, place, resume_at,
@@ -31,7 +31,7 @@ pub(super) struct Run<'a> {
     pub incident: &'a Incident,
     pub plan: &'a Dialplan,
     pub vars: &'a MenuVars,
-    pub briefing: Option<SourceFactory>,
+    pub briefing: Option<BriefingAudio>,
 }
 
 struct Ringing {

@@ -3,7 +3,8 @@
 
 use super::admission::Slot;
 use super::bridge::BridgeSetup;
-use super::call_task::{SourceFactory, run_bridged_call};
+use super::briefing_source::BriefingAudio;
+use super::call_task::run_bridged_call;
 use super::call_watch::{self, CallNews};
 use super::dial::{CallRequest, build_call};
 use super::ladder_wait::{Waited, call_room, group_briefing, merge, wait_ladder_room};
@@ -510,7 +511,7 @@ pub(super) async fn place(
     plan: &Dialplan,
     (contact_id, attempt): (&str, u32),
     vars: &MenuVars,
-    briefing: Option<SourceFactory>,
+    briefing: Option<BriefingAudio>,
     sla_cap: bool,
     (slot, waited): (Slot, Option<(std::time::Duration, String)>),
 ) -> Result<Live, String> {

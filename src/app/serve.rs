@@ -112,6 +112,7 @@ pub async fn start(args: &ServeArgs) -> Result<Started, String> {
         tracing::warn!(error = %e, "no pre-synthesized greeting");
     }
     let svc = Service::new(cfg, plans, store, ep.clone(), briefer);
+    svc.set_http_addr(http_addr);
     super::reload::watch(&svc, args, warnings);
     super::registration::start(&svc);
     super::ticket_retry::start(&svc);
