@@ -83,10 +83,7 @@ async fn the_default_briefing_is_short_and_its_details_wait_for_2() {
         h.spoken()
     );
     assert!(a <= 40.0, "the short briefing takes {a:.1} s");
-    assert!(
-        h.text()
-            .ends_with("For details, press 2. To hear this again, press star.")
-    );
+    assert!(h.text().ends_with("Press 2 for details, star to repeat."));
     assert!(
         h.spoken()
             .contains("(on 2:)\nDetails of the incident report.")

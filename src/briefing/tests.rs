@@ -56,16 +56,21 @@ fn english_briefing_short_first_details_on_two() {
         &text,
         &[
             "This is Example Corp operations, with an automated incident report.",
-            "Asset tag: Alpha Tango, dash, zero zero four, seven one one.",
             "Serial number: Charlie Zulu Juliet, nine three eight, zero one X-ray Yankee.",
             "Fault: RAID logical drive one degraded, physical disk one, India, colon, one, colon, three failed.",
-            "Since Thursday, November twenty-sixth, twenty twenty-six, at three twelve a.m. UTC.",
-            "Business impact: primary payments database runs without redundancy;",
-            "Support contract number: Hotel Papa Echo, dash, Papa Charlie, dash, two two three one, dash, eight eight eight, one two.",
-            "For details, press 2. To hear this again, press star.",
+            "Since three twelve a.m. UTC on November twenty-sixth.",
+            "Impact: primary payments database runs without redundancy;",
+            "Contract: Hotel Papa Echo, dash, Papa Charlie, dash, two two three one, dash, eight eight eight, one two.",
+            "Press 2 for details, star to repeat.",
         ],
     );
-    for later in ["Callback number", "Model:", "Already tried", "What we ask"] {
+    for later in [
+        "Callback number",
+        "Asset tag",
+        "Model:",
+        "Already tried",
+        "What we ask",
+    ] {
         assert!(!text.contains(later), "{later} is a detail: {text}");
     }
     let details = text::render_details(&[incident()], &config(), Language::En, None)
@@ -75,6 +80,7 @@ fn english_briefing_short_first_details_on_two() {
         &[
             "Details of the incident report.",
             "Callback number: plus, one, five five five, zero one zero zero, nine nine nine.",
+            "Asset tag: Alpha Tango, dash, zero zero four, seven one one.",
             "Model: ProLiant Delta Lima, three eight zero Gen, one zero.",
             "Operating system: Ubuntu twenty-two point zero four LTS.",
             "Location: site Frankfurt Foxtrot Romeo Alpha, one, room two point one four, rack Romeo, one two, unit eighteen.",
@@ -105,14 +111,15 @@ fn mandarin_briefing() {
         text::render_details(&[incident()], &config(), Language::Zh, None).expect("details");
     for want in [
         "您好，这里是Example Corp operations，这是一份自动故障报告。",
-        "资产标签：A T，杠，零零四，七幺幺。",
         "序列号：C Z J，九三八，零幺 X Y。",
+        "开始时间：UTC时间十一月二十六日三点十二分。",
         "详细信息请按2，重听请按星号键。",
     ] {
         assert!(text.contains(want), "missing {want:?}\n---\n{text}");
     }
     for want in [
         "回拨电话：加，幺，五五五，零幺零零，九九九。",
+        "资产标签：A T，杠，零零四，七幺幺。",
         "严重程度：紧急。",
         "故障开始时间：UTC时间二零二六年十一月二十六日，星期四，三点十二分；当地时间四点十二分。",
         "故障持续存在。",
@@ -129,7 +136,7 @@ fn missing_fields_are_skipped() {
     let text = text::render(&bare, &BriefingConfig::default(), Language::En, None);
     assert_eq!(
         text,
-        "Fault: power supply two failed.\nFor details, press 2. To hear this again, press star."
+        "Fault: power supply two failed.\nPress 2 for details, star to repeat."
     );
     let details = text::render_details(
         &[bare.clone()],
@@ -313,16 +320,25 @@ async fn ten_calls_for_one_incident_synthesize_once() {
     let mut clips = Vec::new();
     for mut h in handles {
         clips.push(h.ready().await.unwrap());
+        let mut details = h.details().expect("the default has details").clone();
+        details.ready().await.unwrap();
     }
-    assert_eq!(engine.calls.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        engine.calls.load(Ordering::SeqCst),
+        2,
+        "the briefing and its details, once each"
+    );
     assert!(clips.iter().all(|c| Arc::ptr_eq(c, &clips[0])));
     // Another language is another text, so another synthesis.
     let zh = PlanBriefing {
         language: Language::Zh,
         ..PlanBriefing::default()
     };
-    briefer.prepare_with(&incident, &zh).ready().await.unwrap();
-    assert_eq!(engine.calls.load(Ordering::SeqCst), 2);
+    let mut h = briefer.prepare_with(&incident, &zh);
+    h.ready().await.unwrap();
+    let mut details = h.details().expect("details").clone();
+    details.ready().await.unwrap();
+    assert_eq!(engine.calls.load(Ordering::SeqCst), 4);
 }
 
 #[tokio::test]

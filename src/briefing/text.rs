@@ -6,26 +6,27 @@ use crate::config::{BriefingConfig, Language};
 use crate::dialplan::{BriefingTemplate, Piece};
 use crate::incident::{Incident, Pattern, Severity};
 
-use super::normalize::{instant_utc, is_secret_key, is_secret_value, normalize, spell, started};
+use super::normalize::{is_secret_key, is_secret_value, normalize, since, spell, started};
 
 /// The English default template: the short report a person on a support line can take in
-/// (under 40 s for the sample incident): who calls, the asset's identity, what failed and
-/// since when, the impact, the contract; then how to hear the rest ([`DETAILS_EN`], on 2).
+/// (under 40 s for the sample incident): who calls, the asset as the vendor knows it (serial
+/// or cloud instance), what failed and since when, the impact, the contract; then how to hear
+/// the rest ([`DETAILS_EN`], on 2). Our own asset tag is a detail: vendors look up serials.
 pub const DEFAULT_EN: &str = "\
 This is {caller}, with an automated incident report.
-Asset tag: {tag}.
 Serial number: {serial}.
 Cloud instance: {instance_id}.
 Fault: {summary}.
 Since {since}.
-Business impact: {impact}.
-Support contract number: {contract}.
-For details, press 2. To hear this again, press star.";
+Impact: {impact}.
+Contract: {contract}.
+Press 2 for details, star to repeat.";
 
 /// The rest of the English default, played when the vendor presses 2.
 pub const DETAILS_EN: &str = "\
 Details of the incident report.
 Callback number: {callback}.
+Asset tag: {tag}.
 Model: {model}.
 Operating system: {os}.
 Location: {location}.
@@ -43,19 +44,19 @@ To hear the report again, press star. Thank you.";
 /// The Mandarin default template (the short report; [`DETAILS_ZH`] on 2).
 pub const DEFAULT_ZH: &str = "\
 您好，这里是{caller}，这是一份自动故障报告。
-资产标签：{tag}。
 序列号：{serial}。
 云实例：{instance_id}。
 故障：{summary}。
 开始时间：{since}。
-业务影响：{impact}。
-服务合同号：{contract}。
+影响：{impact}。
+合同号：{contract}。
 详细信息请按2，重听请按星号键。";
 
 /// The rest of the Mandarin default, played on 2.
 pub const DETAILS_ZH: &str = "\
 故障报告详细信息。
 回拨电话：{callback}。
+资产标签：{tag}。
 型号：{model}。
 操作系统：{os}。
 位置：{location}。
@@ -348,7 +349,7 @@ fn fields(
             .map(|at| started(at, a.timezone.as_deref(), lang)),
     );
     // The short form: UTC only.
-    put("since", f.started_at.map(|at| instant_utc(at, lang)));
+    put("since", f.started_at.map(|at| since(at, lang)));
     let timeline: Vec<String> = f
         .timeline
         .iter()

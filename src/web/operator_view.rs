@@ -75,6 +75,14 @@ pub struct BriefingPlays {
     pub details_finished: bool,
 }
 
+/// A phase the call went through and when it began (transient ones included: a person
+/// whose detection starts the briefing at once is still a step of the story).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PhaseAt {
+    pub phase: Shown,
+    pub at: DateTime<Utc>,
+}
+
 /// One timeline entry as the page lists it.
 #[derive(Clone, Debug, Serialize)]
 pub struct Entry {
@@ -90,6 +98,8 @@ pub struct LiveView {
     pub phase: Shown,
     pub phase_words: &'static str,
     pub phase_since: Option<DateTime<Utc>>,
+    /// Every phase so far, in order.
+    pub history: Vec<PhaseAt>,
     pub invite_at: Option<DateTime<Utc>>,
     pub ringing_at: Option<DateTime<Utc>>,
     pub answered_at: Option<DateTime<Utc>>,
@@ -247,6 +257,10 @@ impl Fold {
         if shown != self.view.phase || self.view.phase_since.is_none() {
             self.view.phase = shown;
             self.view.phase_since = Some(e.at);
+            self.view.history.push(PhaseAt {
+                phase: shown,
+                at: e.at,
+            });
         }
     }
 }
@@ -332,7 +346,7 @@ mod tests {
             via: "webrtc".into(),
             listen_only: false,
         };
-        let p = phases(&[
+        let events = [
             (
                 0,
                 EventKind::InviteSent {
@@ -376,11 +390,18 @@ mod tests {
                     result: Outcome::Answered,
                 },
             ),
-        ]);
+        ];
+        let p = phases(&events);
         assert_eq!(
             p,
             vec![Dialing, Ringing, Menu, OnHold, Menu, Person, Talking, Ended]
         );
+        let whole: Vec<Shown> = live_view(&at(&events))
+            .history
+            .iter()
+            .map(|h| h.phase)
+            .collect();
+        assert_eq!(whole, p, "the history holds every phase, however short");
         let v = live_view(&at(&[(
             23_000,
             EventKind::HumanDetected {

@@ -43,7 +43,7 @@ try {
   out.phase_box_top = await phone.evaluate(() => document.getElementById("phase").getBoundingClientRect().top);
   out.overflow_x = await phone.evaluate(() => document.documentElement.scrollWidth - innerWidth);
   // Live phases before joining, until a person is on the line (or the briefing starts).
-  await phone.waitForFunction(() => ["person", "briefing", "talking"].includes(window.hotline.live && window.hotline.live.phase), null, { timeout: 45000 });
+  await phone.waitForFunction(() => ["person", "briefing", "talking"].includes(window.hotline.live && window.hotline.live.phase), null, { timeout: 150000 });
   await shot(phone, "phone-360-before-join");
   out.phases_before_join = await phone.evaluate(() => window.hotline.phases);
   out.clocks = {
