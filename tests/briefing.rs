@@ -63,6 +63,33 @@ async fn espeak_speaks_english_and_mandarin() {
     }
 }
 
+/// Issue 15: the default briefing is short (who calls, the asset, what failed since when,
+/// the impact, the contract; then "press 2 for details, star to repeat"), the rest on 2.
+#[tokio::test]
+async fn the_default_briefing_is_short_and_its_details_wait_for_2() {
+    let config = BriefingConfig {
+        caller: Some("Example Corp operations".into()),
+        callback: Some("+1 555 0100 999".into()),
+        ..BriefingConfig::default()
+    };
+    let briefer = Briefer::new(&config).unwrap();
+    let mut h = briefer.prepare_with(&incident(), &hotline::dialplan::PlanBriefing::default());
+    let short = h.ready().await.unwrap();
+    let mut details = h.details().expect("details").clone();
+    let rest = details.ready().await.unwrap();
+    let (a, b) = (short.len() as f64 / 8000.0, rest.len() as f64 / 8000.0);
+    eprintln!(
+        "default briefing: {a:.1} s of speech; details on 2: {b:.1} s\n{}",
+        h.spoken()
+    );
+    assert!(a <= 40.0, "the short briefing takes {a:.1} s");
+    assert!(h.text().ends_with("Press 2 for details, star to repeat."));
+    assert!(
+        h.spoken()
+            .contains("(on 2:)\nDetails of the incident report.")
+    );
+}
+
 #[tokio::test]
 async fn espeak_is_serialized_under_concurrency() {
     let engine = Arc::new(Espeak::new(None));

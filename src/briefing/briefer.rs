@@ -153,7 +153,18 @@ impl Briefer {
     /// [`Briefer::prepare`] for a group: one briefing listing every fault.
     pub fn prepare_group(&self, incidents: &[Incident], dialplan: &Dialplan) -> BriefingHandle {
         let text = self.text_group(incidents, &dialplan.briefing);
-        self.prepare_text(text, &dialplan.briefing)
+        let details = self.details(incidents, &dialplan.briefing);
+        self.prepare_text(text, details, &dialplan.briefing)
+    }
+
+    /// The details the default briefing offers on 2 (`None` under a dialplan's template).
+    fn details(&self, incidents: &[Incident], plan: &PlanBriefing) -> Option<String> {
+        text::render_details(
+            incidents,
+            &self.inner.config,
+            plan.language,
+            plan.template.as_ref(),
+        )
     }
 
     /// Speaks `text` with the engine `kind` (or the default), through the cache.
@@ -193,10 +204,24 @@ impl Briefer {
 
     /// [`Briefer::prepare`] with a `[briefing]` table instead of a whole dialplan.
     pub fn prepare_with(&self, incident: &Incident, plan: &PlanBriefing) -> BriefingHandle {
-        self.prepare_text(self.text(incident, plan), plan)
+        let details = self.details(std::slice::from_ref(incident), plan);
+        self.prepare_text(self.text(incident, plan), details, plan)
     }
 
-    fn prepare_text(&self, text: String, plan: &PlanBriefing) -> BriefingHandle {
+    /// Synthesis of the briefing, then of its details (each on its own task; the short part
+    /// is asked for first, so it is ready first).
+    fn prepare_text(
+        &self,
+        text: String,
+        details: Option<String>,
+        plan: &PlanBriefing,
+    ) -> BriefingHandle {
+        let mut handle = self.synthesize(text, plan);
+        handle.details = details.map(|d| Box::new(self.synthesize(d, plan)));
+        handle
+    }
+
+    fn synthesize(&self, text: String, plan: &PlanBriefing) -> BriefingHandle {
         let text: Arc<str> = Arc::from(text);
         let (tx, rx) = watch::channel(None);
         let this = self.clone();
@@ -215,6 +240,7 @@ impl Briefer {
             text,
             language: plan.language,
             rx,
+            details: None,
         }
     }
 }
@@ -225,12 +251,28 @@ pub struct BriefingHandle {
     text: Arc<str>,
     language: Language,
     rx: watch::Receiver<Option<Ready>>,
+    /// What the vendor hears on 2 (the default template's second part).
+    details: Option<Box<BriefingHandle>>,
 }
 
 impl BriefingHandle {
     /// The briefing text (what is being spoken).
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// The details offered on 2, if this briefing has them.
+    pub fn details(&self) -> Option<&BriefingHandle> {
+        self.details.as_deref()
+    }
+
+    /// Everything that may be spoken, as kept with the incident: the briefing, then its
+    /// details after a line saying so.
+    pub fn spoken(&self) -> String {
+        match &self.details {
+            Some(d) => format!("{}\n(on 2:)\n{}", self.text, d.text),
+            None => self.text.to_string(),
+        }
     }
 
     /// The briefing's language (to pick the matching greeting).

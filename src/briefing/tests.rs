@@ -28,37 +28,18 @@ fn config() -> BriefingConfig {
 
 #[test]
 fn default_templates_parse() {
-    for t in [text::DEFAULT_EN, text::DEFAULT_ZH] {
+    for t in [
+        text::DEFAULT_EN,
+        text::DEFAULT_ZH,
+        text::DETAILS_EN,
+        text::DETAILS_ZH,
+    ] {
         let parsed = BriefingTemplate::parse(t).unwrap();
         assert_eq!(parsed.lines.len(), t.lines().count());
     }
 }
 
-#[test]
-fn english_briefing_in_support_desk_order() {
-    let text = text::render(&incident(), &config(), Language::En, None);
-    let expect_in_order = [
-        "This is Example Corp operations, with an automated incident report.",
-        "Callback number: plus, one, five five five, zero one zero zero, nine nine nine.",
-        "Support contract number: Hotel Papa Echo, dash, Papa Charlie, dash, two two three one, dash, eight eight eight, one two.",
-        "Asset tag: Alpha Tango, dash, zero zero four, seven one one.",
-        "Serial number: Charlie Zulu Juliet, nine three eight, zero one X-ray Yankee.",
-        "Model: ProLiant Delta Lima, three eight zero Gen, one zero.",
-        "Operating system: Ubuntu twenty-two point zero four LTS.",
-        "Location: site Frankfurt Foxtrot Romeo Alpha, one, room two point one four, rack Romeo, one two, unit eighteen.",
-        "Fault: RAID logical drive one degraded, physical disk one, India, colon, one, colon, three failed.",
-        "Severity: critical.",
-        "The fault started Thursday, November twenty-sixth, twenty twenty-six, at three twelve a.m. UTC; that is four twelve a.m. site local time.",
-        "Timeline: three twelve a.m. UTC disk",
-        "Last change before the fault: firmware update SPP",
-        "The fault is constant.",
-        "Business impact: primary payments database runs without redundancy;",
-        "Estimated loss per minute: euros two thousand.",
-        "Already tried: reseated the disk at three forty a.m.;",
-        "What we ask: send an engineer with a replacement one point two terabytes SAS disk within four hours.",
-        "Once more: contract Hotel Papa Echo",
-        "Thank you.",
-    ];
+fn in_order(text: &str, expect_in_order: &[&str]) {
     let mut from = 0;
     for want in expect_in_order {
         let at = text[from..]
@@ -69,19 +50,82 @@ fn english_briefing_in_support_desk_order() {
 }
 
 #[test]
+fn english_briefing_short_first_details_on_two() {
+    let text = text::render(&incident(), &config(), Language::En, None);
+    in_order(
+        &text,
+        &[
+            "This is Example Corp operations, with an automated incident report.",
+            "Serial number: Charlie Zulu Juliet, nine three eight, zero one X-ray Yankee.",
+            "Fault: RAID logical drive one degraded, physical disk one, India, colon, one, colon, three failed.",
+            "Since three twelve a.m. UTC on November twenty-sixth.",
+            "Impact: primary payments database runs without redundancy;",
+            "Contract: Hotel Papa Echo, dash, Papa Charlie, dash, two two three one, dash, eight eight eight, one two.",
+            "Press 2 for details, star to repeat.",
+        ],
+    );
+    for later in [
+        "Callback number",
+        "Asset tag",
+        "Model:",
+        "Already tried",
+        "What we ask",
+    ] {
+        assert!(!text.contains(later), "{later} is a detail: {text}");
+    }
+    let details = text::render_details(&[incident()], &config(), Language::En, None)
+        .expect("the default has details");
+    in_order(
+        &details,
+        &[
+            "Details of the incident report.",
+            "Callback number: plus, one, five five five, zero one zero zero, nine nine nine.",
+            "Asset tag: Alpha Tango, dash, zero zero four, seven one one.",
+            "Model: ProLiant Delta Lima, three eight zero Gen, one zero.",
+            "Operating system: Ubuntu twenty-two point zero four LTS.",
+            "Location: site Frankfurt Foxtrot Romeo Alpha, one, room two point one four, rack Romeo, one two, unit eighteen.",
+            "Severity: critical.",
+            "The fault started Thursday, November twenty-sixth, twenty twenty-six, at three twelve a.m. UTC; that is four twelve a.m. site local time.",
+            "Timeline: three twelve a.m. UTC disk",
+            "Last change before the fault: firmware update SPP",
+            "The fault is constant.",
+            "Estimated loss per minute: euros two thousand.",
+            "Already tried: reseated the disk at three forty a.m.;",
+            "What we ask: send an engineer with a replacement one point two terabytes SAS disk within four hours.",
+            "Once more: contract Hotel Papa Echo",
+            "To hear the report again, press star. Thank you.",
+        ],
+    );
+    let own = BriefingTemplate::parse("Asset {tag} failed.").unwrap();
+    assert_eq!(
+        text::render_details(&[incident()], &config(), Language::En, Some(&own)),
+        None,
+        "a dialplan's own template has no second part"
+    );
+}
+
+#[test]
 fn mandarin_briefing() {
     let text = text::render(&incident(), &config(), Language::Zh, None);
+    let details =
+        text::render_details(&[incident()], &config(), Language::Zh, None).expect("details");
     for want in [
         "您好，这里是Example Corp operations，这是一份自动故障报告。",
+        "序列号：C Z J，九三八，零幺 X Y。",
+        "开始时间：UTC时间十一月二十六日三点十二分。",
+        "详细信息请按2，重听请按星号键。",
+    ] {
+        assert!(text.contains(want), "missing {want:?}\n---\n{text}");
+    }
+    for want in [
         "回拨电话：加，幺，五五五，零幺零零，九九九。",
         "资产标签：A T，杠，零零四，七幺幺。",
-        "序列号：C Z J，九三八，零幺 X Y。",
         "严重程度：紧急。",
         "故障开始时间：UTC时间二零二六年十一月二十六日，星期四，三点十二分；当地时间四点十二分。",
         "故障持续存在。",
         "谢谢。",
     ] {
-        assert!(text.contains(want), "missing {want:?}\n---\n{text}");
+        assert!(details.contains(want), "missing {want:?}\n---\n{details}");
     }
 }
 
@@ -92,12 +136,25 @@ fn missing_fields_are_skipped() {
     let text = text::render(&bare, &BriefingConfig::default(), Language::En, None);
     assert_eq!(
         text,
-        "Fault: power supply two failed.\nSeverity: major.\nThank you."
+        "Fault: power supply two failed.\nPress 2 for details, star to repeat."
+    );
+    let details = text::render_details(
+        &[bare.clone()],
+        &BriefingConfig::default(),
+        Language::En,
+        None,
+    );
+    assert_eq!(
+        details.as_deref(),
+        Some(
+            "Details of the incident report.\nSeverity: major.\n\
+             To hear the report again, press star. Thank you."
+        )
     );
     let zh = text::render(&bare, &BriefingConfig::default(), Language::Zh, None);
     assert_eq!(
         zh,
-        "故障：power supply 二 failed。\n严重程度：严重。\n谢谢。"
+        "故障：power supply 二 failed。\n详细信息请按2，重听请按星号键。"
     );
 }
 
@@ -263,16 +320,25 @@ async fn ten_calls_for_one_incident_synthesize_once() {
     let mut clips = Vec::new();
     for mut h in handles {
         clips.push(h.ready().await.unwrap());
+        let mut details = h.details().expect("the default has details").clone();
+        details.ready().await.unwrap();
     }
-    assert_eq!(engine.calls.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        engine.calls.load(Ordering::SeqCst),
+        2,
+        "the briefing and its details, once each"
+    );
     assert!(clips.iter().all(|c| Arc::ptr_eq(c, &clips[0])));
     // Another language is another text, so another synthesis.
     let zh = PlanBriefing {
         language: Language::Zh,
         ..PlanBriefing::default()
     };
-    briefer.prepare_with(&incident, &zh).ready().await.unwrap();
-    assert_eq!(engine.calls.load(Ordering::SeqCst), 2);
+    let mut h = briefer.prepare_with(&incident, &zh);
+    h.ready().await.unwrap();
+    let mut details = h.details().expect("details").clone();
+    details.ready().await.unwrap();
+    assert_eq!(engine.calls.load(Ordering::SeqCst), 4);
 }
 
 #[tokio::test]
@@ -307,7 +373,14 @@ fn a_group_briefing_lists_every_fault_once_with_the_worst_severity() {
         ),
         "{en}"
     );
-    assert!(en.contains("Severity: critical."), "{en}");
+    let details = text::render_details(
+        &[a.clone(), b.clone(), a.clone()],
+        &config(),
+        Language::En,
+        None,
+    )
+    .expect("details");
+    assert!(details.contains("Severity: critical."), "{details}");
     // The rest is the first incident's.
     let one = text::render(&a, &config(), Language::En, None);
     assert_eq!(

@@ -6,53 +6,70 @@ use crate::config::{BriefingConfig, Language};
 use crate::dialplan::{BriefingTemplate, Piece};
 use crate::incident::{Incident, Pattern, Severity};
 
-use super::normalize::{is_secret_key, is_secret_value, normalize, spell, started};
+use super::normalize::{is_secret_key, is_secret_value, normalize, since, spell, started};
 
-/// The English default template, in the order a support desk asks.
+/// The English default template: the short report a person on a support line can take in
+/// (under 40 s for the sample incident): who calls, the asset as the vendor knows it (serial
+/// or cloud instance), what failed and since when, the impact, the contract; then how to hear
+/// the rest ([`DETAILS_EN`], on 2). Our own asset tag is a detail: vendors look up serials.
 pub const DEFAULT_EN: &str = "\
 This is {caller}, with an automated incident report.
-Callback number: {callback}.
-Support contract number: {contract}.
-Asset tag: {tag}.
 Serial number: {serial}.
+Cloud instance: {instance_id}.
+Fault: {summary}.
+Since {since}.
+Impact: {impact}.
+Contract: {contract}.
+Press 2 for details, star to repeat.";
+
+/// The rest of the English default, played when the vendor presses 2.
+pub const DETAILS_EN: &str = "\
+Details of the incident report.
+Callback number: {callback}.
+Asset tag: {tag}.
 Model: {model}.
 Operating system: {os}.
 Location: {location}.
-Fault: {summary}.
 Severity: {severity}.
 The fault started {started}.
 Timeline: {timeline}.
 Last change before the fault: {last_change}.
 The fault is {pattern}.
-Business impact: {impact}.
 Estimated loss per minute: {loss_per_minute}.
 Already tried: {tried}.
 What we ask: {request}.
 Once more: {key_ids}.
-Thank you.";
+To hear the report again, press star. Thank you.";
 
-/// The Mandarin default template.
+/// The Mandarin default template (the short report; [`DETAILS_ZH`] on 2).
 pub const DEFAULT_ZH: &str = "\
 您好，这里是{caller}，这是一份自动故障报告。
-回拨电话：{callback}。
-服务合同号：{contract}。
-资产标签：{tag}。
 序列号：{serial}。
+云实例：{instance_id}。
+故障：{summary}。
+开始时间：{since}。
+影响：{impact}。
+合同号：{contract}。
+详细信息请按2，重听请按星号键。";
+
+/// The rest of the Mandarin default, played on 2.
+pub const DETAILS_ZH: &str = "\
+故障报告详细信息。
+回拨电话：{callback}。
+资产标签：{tag}。
 型号：{model}。
 操作系统：{os}。
 位置：{location}。
-故障：{summary}。
 严重程度：{severity}。
 故障开始时间：{started}。
 经过：{timeline}。
 故障前最后一次变更：{last_change}。
 故障{pattern}。
-业务影响：{impact}。
 每分钟损失约：{loss_per_minute}。
 已经尝试：{tried}。
 我们的请求：{request}。
 再说一遍：{key_ids}。
-谢谢。";
+重听报告请按星号键。谢谢。";
 
 /// The short greeting played while the briefing is still being synthesized.
 pub fn greeting(config: &BriefingConfig, lang: Language) -> String {
@@ -102,6 +119,49 @@ pub fn render_group(
             &default
         }
     };
+    fill(
+        template,
+        &group_fields(incidents, config, lang),
+        incident,
+        lang,
+    )
+}
+
+/// The details the default briefing offers on 2, for the same incidents; `None` with a
+/// dialplan's own template (it says what it says, no second part).
+pub fn render_details(
+    incidents: &[Incident],
+    config: &BriefingConfig,
+    lang: Language,
+    template: Option<&BriefingTemplate>,
+) -> Option<String> {
+    let incident = incidents.first()?;
+    if template.is_some() {
+        return None;
+    }
+    let text = match lang {
+        Language::En => DETAILS_EN,
+        Language::Zh => DETAILS_ZH,
+    };
+    let details = BriefingTemplate::parse(text).ok()?;
+    Some(fill(
+        &details,
+        &group_fields(incidents, config, lang),
+        incident,
+        lang,
+    ))
+}
+
+/// The fields of a group: the first incident's, every fault in `{summary}`, the highest
+/// severity.
+fn group_fields(
+    incidents: &[Incident],
+    config: &BriefingConfig,
+    lang: Language,
+) -> HashMap<&'static str, String> {
+    let Some(incident) = incidents.first() else {
+        return HashMap::new();
+    };
     let mut fields = fields(incident, config, lang);
     if let Some(summary) = group_summary(incidents, lang) {
         fields.insert("summary", summary);
@@ -116,6 +176,16 @@ pub fn render_group(
             }
         }
     }
+    fields
+}
+
+/// `template` with `fields` put in; lines whose placeholders have no value are left out.
+fn fill(
+    template: &BriefingTemplate,
+    fields: &HashMap<&'static str, String>,
+    incident: &Incident,
+    lang: Language,
+) -> String {
     let mut lines = Vec::new();
     'line: for line in &template.lines {
         let mut out = String::new();
@@ -278,6 +348,8 @@ fn fields(
         f.started_at
             .map(|at| started(at, a.timezone.as_deref(), lang)),
     );
+    // The short form: UTC only.
+    put("since", f.started_at.map(|at| since(at, lang)));
     let timeline: Vec<String> = f
         .timeline
         .iter()

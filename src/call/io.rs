@@ -118,6 +118,8 @@ pub enum Input {
     OperatorJoined,
     /// An operator takes over: what plays stops and the menu walk ends here.
     TakeOver,
+    /// Play the briefing again now (an operator asked; the reason goes on the timeline).
+    ReplayBriefing(String),
     /// The listener heard something (menu steps `wait = "prompt"` / `"human"` act on it).
     Heard(Heard),
     /// An operator on the bridge labelled the line (`by`: who, as the store has it).

@@ -33,7 +33,7 @@ pub use io::{
     DialogState, Heard, Input, Label, MediaCommand, OutRequest, OutResponse, Outgoing, Output,
     Request, Response,
 };
-pub use machine::{BRIEFING, BriefingPolicy, Call, CallParams, PROBE, RingLimit};
+pub use machine::{BRIEFING, BRIEFING_DETAILS, BriefingPolicy, Call, CallParams, PROBE, RingLimit};
 pub use menu::MenuStep;
 pub use orphan_bye::{ByeEnd, ByeOutput, ByeTx};
 pub use phase::{Phase, PhaseTracker};

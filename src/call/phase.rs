@@ -72,6 +72,8 @@ pub struct PhaseTracker {
     legs: Vec<String>,
     /// The menu's last step is a hangup: its end is not a conversation.
     hanging_up: bool,
+    /// The menu walk is over: a replayed briefing's end is back to talking.
+    menu_done: bool,
 }
 
 impl PhaseTracker {
@@ -99,6 +101,7 @@ impl PhaseTracker {
             }
             EventKind::Answered { .. } => self.base = Phase::Menu,
             EventKind::MenuStep { step, .. } => {
+                self.menu_done = false;
                 self.hanging_up = step == "hangup";
                 self.base = if step == &format!("play {}", super::BRIEFING) {
                     Phase::Briefing
@@ -109,8 +112,17 @@ impl PhaseTracker {
             EventKind::BriefingRepeated { .. } => self.base = Phase::Briefing,
             // A hangup step ends the call (or, with an operator on the line, leaves them
             // talking, which `talking` already says).
-            EventKind::MenuDone if self.hanging_up => {}
-            EventKind::MenuDone => self.base = Phase::Talking,
+            EventKind::MenuDone if self.hanging_up => self.menu_done = true,
+            EventKind::MenuDone => {
+                self.menu_done = true;
+                self.base = Phase::Talking
+            }
+            // An operator's replay after the menu: its end leaves the line to the people.
+            EventKind::PlaybackFinished { source }
+                if source == super::BRIEFING && self.menu_done && self.base == Phase::Briefing =>
+            {
+                self.base = Phase::Talking
+            }
             EventKind::ReinviteReceived { direction } => {
                 self.held = matches!(direction.as_str(), "sendonly" | "inactive")
             }
@@ -223,5 +235,24 @@ mod tests {
         ]);
         use Phase::*;
         assert_eq!(phases, vec![Menu, OnHold, Menu, Talking, Menu, Ended]);
+    }
+
+    #[test]
+    fn an_operators_replay_after_the_menu_returns_to_talking() {
+        let phases = walk(&[
+            EventKind::Answered { code: 200 },
+            EventKind::MenuDone,
+            EventKind::BriefingRepeated {
+                reason: "operator L1 asked".into(),
+            },
+            EventKind::PlaybackStarted {
+                source: "briefing".into(),
+            },
+            EventKind::PlaybackFinished {
+                source: "briefing".into(),
+            },
+        ]);
+        use Phase::*;
+        assert_eq!(phases, vec![Menu, Talking, Briefing, Talking]);
     }
 }

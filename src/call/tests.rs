@@ -921,6 +921,7 @@ fn briefing_call(repeats: u8) -> Sim {
         repeats,
         repeat_on_star: true,
         silence: Duration::from_secs(3),
+        details_on_2: true,
     };
     let mut s = Sim::new(p);
     s.answer();
@@ -949,6 +950,48 @@ fn star_restarts_the_briefing() {
         1,
         "menu goes on after the briefing"
     );
+}
+
+#[test]
+fn two_plays_the_details_in_the_briefings_step() {
+    let mut s = briefing_call(0);
+    s.input(Input::DtmfReceived('2'));
+    let last = s.media().iter().rev().find_map(|m| match m {
+        MediaCommand::Play { source } => Some(source.clone()),
+        _ => None,
+    });
+    assert_eq!(last.as_deref(), Some(BRIEFING_DETAILS));
+    assert!(
+        s.sent_requests(Method::Bye).is_empty(),
+        "the step is still the briefing's"
+    );
+    s.input(Input::PlaybackFinished);
+    assert_eq!(
+        s.sent_requests(Method::Bye).len(),
+        1,
+        "the details' end is the briefing's end"
+    );
+    // Without details (a dialplan's own template), 2 does nothing.
+    let mut p = params(
+        vec![MenuStep::Play(BRIEFING.into()), MenuStep::Hangup],
+        false,
+    );
+    p.briefing.details_on_2 = false;
+    let mut s = Sim::new(p);
+    s.answer();
+    s.input(Input::DtmfReceived('2'));
+    assert_eq!(plays(&s), 1);
+}
+
+#[test]
+fn an_operator_replays_the_briefing_after_the_menu() {
+    let mut s = briefing_call(0);
+    s.input(Input::OperatorJoined);
+    s.input(Input::PlaybackFinished);
+    assert!(s.events().contains(&"menu_done"));
+    s.input(Input::ReplayBriefing("operator L1 asked".into()));
+    assert_eq!(plays(&s), 2);
+    assert!(s.events().contains(&"briefing_repeated"));
 }
 
 #[test]

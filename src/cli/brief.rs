@@ -76,7 +76,8 @@ pub async fn brief(args: &BriefArgs) -> Result<String, BriefError> {
     let briefer = Briefer::new(&cfg.briefing)
         .map_err(|e| BriefError::Input(format!("{}: {e}", args.config.display())))?;
     let mut handle = briefer.prepare(&incident, plan);
-    let text = handle.text().to_string();
+    // The briefing, then the details a `2` plays (the WAV is the briefing).
+    let text = handle.spoken();
     if let Some(out) = &args.out {
         let pcm = handle
             .ready()

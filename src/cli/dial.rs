@@ -5,8 +5,8 @@ use crate::config::{self, Config};
 use crate::dialplan;
 use crate::media::source::load_wav;
 use crate::runtime::{
-    CallRequest, CallSetup, DialError, SourceFactory, bind_endpoint, build_call, menu_vars,
-    pcm_source, run_call, transport_of, user_agent_of,
+    BriefingAudio, CallRequest, CallSetup, DialError, SourceFactory, bind_endpoint, build_call,
+    menu_vars, pcm_source, run_call, transport_of, user_agent_of,
 };
 use crate::sip::Endpoint;
 use std::collections::HashMap;
@@ -80,12 +80,10 @@ pub async fn prepare(
     };
     let mut vars = HashMap::new();
     let briefing = match (&args.play, briefing, &args.incident) {
-        (Some(p), _, _) => {
-            Some(pcm_source(Arc::from(load_wav(p).map_err(|e| {
-                DialError::Config(format!("{}: {e}", p.display()))
-            })?)))
-        }
-        (None, Some(b), _) => Some(b),
+        (Some(p), _, _) => Some(BriefingAudio::only(pcm_source(Arc::from(
+            load_wav(p).map_err(|e| DialError::Config(format!("{}: {e}", p.display())))?,
+        )))),
+        (None, Some(b), _) => Some(BriefingAudio::only(b)),
         (None, None, Some(file)) => {
             let incident = super::load_incident(file, &cfg.intake.labels)
                 .map_err(|e| DialError::Config(e.to_string()))?;
@@ -98,7 +96,7 @@ pub async fn prepare(
             let handle = briefer.prepare(&incident, plan);
             tracing::info!(text = handle.text(), "briefing");
             let greeting = briefer.greeting(handle.language());
-            Some(crate::runtime::briefing_source(greeting, handle))
+            Some(crate::runtime::briefing_audio(greeting, handle))
         }
         (None, None, None) => None,
     };

@@ -104,6 +104,7 @@ pub async fn start(args: &ServeArgs) -> Result<Started, String> {
         tracing::warn!(error = %e, "no pre-synthesized greeting");
     }
     let svc = Service::new(cfg, plans, store, ep.clone(), briefer);
+    svc.set_http_addr(http_addr);
     crate::runtime::reload::watch(&svc, args, warnings);
     crate::runtime::registration::start(&svc);
     crate::runtime::ticket_retry::start(&svc);

@@ -44,6 +44,7 @@ pub const TEMPLATE_FIELDS: &[&str] = &[
     "summary",
     "severity",
     "started",
+    "since",
     "timeline",
     "last_change",
     "pattern",

@@ -3,7 +3,7 @@
 //! that, however the call ends (the far end hanging up included) the incident is taken, not
 //! escalated.
 
-use crate::call::{BRIEFING, CallRecord, EventKind};
+use crate::call::{BRIEFING, BRIEFING_DETAILS, CallRecord, EventKind};
 /// The facts themselves are config values (`[ladder] reached`).
 pub use crate::config::Reached;
 
@@ -25,7 +25,10 @@ pub fn reached_in(rec: &CallRecord) -> Vec<Reached> {
         match &e.kind {
             EventKind::OperatorTookOver { .. } => took_over = true,
             EventKind::HumanDetected { .. } => person = true,
-            EventKind::PlaybackFinished { source } if source == BRIEFING && !took_over => {
+            // The details (on the vendor's 2) come after the briefing's own words.
+            EventKind::PlaybackFinished { source }
+                if (source == BRIEFING || source == BRIEFING_DETAILS) && !took_over =>
+            {
                 // The stronger fact first: a ladder counting both names the person.
                 if person {
                     add(Reached::PersonBriefed);

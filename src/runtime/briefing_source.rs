@@ -65,6 +65,44 @@ impl AudioSource for BriefingSource {
     }
 }
 
+/// The briefing's audio for a call: what `play = "briefing"` plays and, when the briefing
+/// has them, the details a `2` from the vendor plays.
+#[derive(Clone)]
+pub struct BriefingAudio {
+    pub main: SourceFactory,
+    pub details: Option<SourceFactory>,
+}
+
+impl BriefingAudio {
+    /// Audio with no details (a file, the bridge's mix).
+    pub fn only(main: SourceFactory) -> Self {
+        Self {
+            main,
+            details: None,
+        }
+    }
+}
+
+/// The audio of a prepared briefing: the greeting-covered briefing, and its details.
+pub fn briefing_audio(greeting: Option<Arc<[i16]>>, handle: BriefingHandle) -> BriefingAudio {
+    let details = handle.details().cloned().map(|d| {
+        Arc::new(move || {
+            Box::new(BriefingSource {
+                greeting: None,
+                handle: d.clone(),
+                body: None,
+                pos: 0,
+                in_greeting: false,
+                waited: 0,
+            }) as Box<dyn AudioSource>
+        }) as SourceFactory
+    });
+    BriefingAudio {
+        main: briefing_source(greeting, handle),
+        details,
+    }
+}
+
 /// A factory: each play (first time, `*`, silence repeat) starts again from the greeting if
 /// the briefing was not ready when the call started, else straight from the briefing.
 pub fn briefing_source(greeting: Option<Arc<[i16]>>, handle: BriefingHandle) -> SourceFactory {

@@ -2,6 +2,7 @@
 //! Shared by `hotline dial`, the ladder task and the operator phone legs; audio is ready
 //! before the INVITE leaves.
 
+use super::briefing_source::BriefingAudio;
 use super::call_task::{CallSetup, SourceFactory, pcm_source};
 use crate::call::{AuthPolicy, CallId, CallParams, CallRecord, Clock, MenuStep, PROBE, Tag};
 use crate::config::{self, Config};
@@ -96,8 +97,8 @@ pub struct CallRequest<'a> {
     pub contact: &'a Contact,
     /// Menu placeholder values.
     pub vars: &'a HashMap<String, String>,
-    /// Audio for `play = "briefing"`.
-    pub briefing: Option<SourceFactory>,
+    /// Audio for `play = "briefing"` (and the details a `2` plays).
+    pub briefing: Option<BriefingAudio>,
     pub max_duration: Duration,
     /// The contact's SLA `answer_within` when it caps ringing (a ladder moves on at an SLA
     /// miss); named in the reason when it is the shorter limit.
@@ -207,7 +208,7 @@ pub async fn build_call(
             PlanStep::Play(src) => {
                 let name = play_name(src);
                 if !sources.contains_key(&name) {
-                    let pcm = load_source(src, briefing.clone())
+                    let pcm = load_source(src, briefing.as_ref().map(|b| b.main.clone()))
                         .map_err(|e| DialError::Config(format!("{}: {e}", plan.path.display())))?;
                     sources.insert(name.clone(), pcm);
                 }
@@ -229,13 +230,19 @@ pub async fn build_call(
         && !plays_briefing
     {
         // --play with a menu that never plays: play it after the menu (before a hangup).
-        sources.insert("briefing".into(), b.clone());
+        sources.insert("briefing".into(), b.main.clone());
         let at = if menu.last() == Some(&MenuStep::Hangup) {
             menu.len() - 1
         } else {
             menu.len()
         };
         menu.insert(at, MenuStep::Play("briefing".into()));
+    }
+    // The briefing's details, for a `2` while it plays (the default briefing has them).
+    if let Some(d) = briefing.as_ref().and_then(|b| b.details.clone())
+        && sources.contains_key(crate::call::BRIEFING)
+    {
+        sources.insert(crate::call::BRIEFING_DETAILS.into(), d);
     }
     // The listener's model loads once per process (~0.1 s): before the INVITE, never between
     // the 200 OK and the first RTP packet.
@@ -334,6 +341,7 @@ pub async fn build_call(
         briefing: crate::call::BriefingPolicy {
             repeats: plan.briefing.repeats,
             repeat_on_star: plan.briefing.repeat_on_star,
+            details_on_2: sources.contains_key(crate::call::BRIEFING_DETAILS),
             ..Default::default()
         },
         srtp: local_srtp(cfg.media.srtp)?,

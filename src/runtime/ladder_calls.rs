@@ -5,8 +5,9 @@
 
 use super::admission::Slot;
 use super::bridge::BridgeSetup;
+use super::briefing_source::BriefingAudio;
 use super::build_call::{CallRequest, build_call};
-use super::call_task::{SourceFactory, run_bridged_call};
+use super::call_task::run_bridged_call;
 use super::live::LiveSetup;
 use super::service::Service;
 use crate::call::{CallRecord, Input, Outcome, Side};
@@ -70,7 +71,7 @@ pub(super) async fn place(
     plan: &Dialplan,
     (contact_id, attempt): (&str, u32),
     vars: &MenuVars,
-    briefing: Option<SourceFactory>,
+    briefing: Option<BriefingAudio>,
     sla_cap: bool,
     (slot, waited): (Slot, Option<(std::time::Duration, String)>),
 ) -> Result<Live, String> {

@@ -4,7 +4,7 @@
 //! up (CANCEL while ringing, BYE if they answered too). A graceful stop hangs every call up
 //! at once; the next start resumes after the stored steps.
 
-use super::call_task::SourceFactory;
+use super::briefing_source::BriefingAudio;
 use super::call_watch;
 use super::ladder_calls::{Live, finish_call, not_placed, notify, place};
 use super::ladder_end::{ladder_finished, resume_at};
@@ -30,7 +30,7 @@ pub(super) struct Run<'a> {
     pub incident: &'a Incident,
     pub plan: &'a Dialplan,
     pub vars: &'a MenuVars,
-    pub briefing: Option<SourceFactory>,
+    pub briefing: Option<BriefingAudio>,
 }
 
 struct Ringing {

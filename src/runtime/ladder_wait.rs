@@ -3,7 +3,7 @@
 //! and the briefing of a group's ladder.
 
 use super::admission::Slot;
-use super::call_task::SourceFactory;
+use super::briefing_source::BriefingAudio;
 use super::ladder_calls::notify;
 use super::ladder_end::{DRAINING, ladder_finished};
 use super::service::{LadderCmd, Service};
@@ -173,17 +173,17 @@ pub(super) async fn group_briefing(
     id: &IncidentId,
     incident: &Incident,
     plan: &Dialplan,
-) -> (u64, Option<SourceFactory>) {
+) -> (u64, Option<BriefingAudio>) {
     let inner = &svc.inner;
     let (version, handle) = match svc.group_incidents(id) {
         Some((v, list)) if list.len() > 1 => (v, inner.briefer.prepare_group(&list, plan)),
         Some((v, _)) => (v, inner.briefer.prepare(incident, plan)),
         None => (0, inner.briefer.prepare(incident, plan)),
     };
-    if let Err(e) = inner.store.set_briefing_text(id, handle.text()).await {
+    if let Err(e) = inner.store.set_briefing_text(id, &handle.spoken()).await {
         tracing::warn!(error = %e, "cannot store the briefing text");
     }
     let greeting = inner.briefer.greeting(handle.language());
-    let source = super::briefing_source::briefing_source(greeting, handle);
-    (version, Some(source))
+    let audio = super::briefing_source::briefing_audio(greeting, handle);
+    (version, Some(audio))
 }

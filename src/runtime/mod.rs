@@ -36,7 +36,7 @@ pub mod store_lock;
 mod storm;
 pub(crate) mod ticket_retry;
 
-pub use briefing_source::briefing_source;
+pub use briefing_source::{BriefingAudio, briefing_audio, briefing_source};
 pub use build_call::{
     CallRequest, DialError, PROBE_LINE, bind_endpoint, build_call, transport_of, user_agent_of,
 };

@@ -76,6 +76,8 @@ pub(super) struct Inner {
     pub side_calls: std::sync::atomic::AtomicUsize,
     /// Each incident's live event stream (`GET /v1/incidents/{id}/events`).
     pub events: super::live::LiveHub,
+    /// `http://<bound address>` once `serve` has bound HTTP (see `set_http_addr`).
+    public_base: Arc<std::sync::OnceLock<String>>,
     /// Console sign-in sessions.
     pub sessions: super::sessions::Sessions,
     /// Ladders waiting for room: per webhook delivery, per dialplan.
@@ -144,16 +146,21 @@ impl Service {
         briefer: crate::briefing::Briefer,
     ) -> Self {
         let announce_to = cfg.ladder.notify_url.clone();
-        let base = cfg
-            .bridge
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", cfg.http.listen));
+        // `[bridge] public_url`, else the address HTTP is bound to (set by `serve` once
+        // bound: `listen` may say port 0).
+        let public_base: Arc<std::sync::OnceLock<String>> = Arc::default();
+        let base_of = public_base.clone();
+        let configured = cfg.bridge.public_url.clone();
+        let fallback = format!("http://{}", cfg.http.listen);
         let outbound = Outbound::new();
         let out = outbound.clone();
         let bridge =
             super::bridge::Registry::new(cfg.bridge.join_ttl).with_announce(move |id, news| {
                 // Where an operator mints a link for themself (signed in as a writer).
+                let base = configured
+                    .clone()
+                    .or_else(|| base_of.get().cloned())
+                    .unwrap_or_else(|| fallback.clone());
                 let text = format!("call {id} {news}: operators join at {base}/console/calls/{id}");
                 tracing::info!("{text}");
                 if let Some(url) = announce_to.clone() {
@@ -184,8 +191,27 @@ impl Service {
                 call_gate: Gate::default(),
                 groups: Mutex::new(Groups::default()),
                 deliveries: 0.into(),
+                public_base,
             }),
         }
+    }
+
+    /// HTTP is bound at `addr`: links and announcements name it (unless `[bridge]
+    /// public_url` says where people reach hotline).
+    pub fn set_http_addr(&self, addr: std::net::SocketAddr) {
+        let _ = self.inner.public_base.set(format!("http://{addr}"));
+    }
+
+    /// Where people reach hotline's pages: `[bridge] public_url`, else the bound address.
+    pub fn public_base(&self) -> String {
+        let cfg = self.inner.cfg();
+        cfg.bridge
+            .public_url
+            .clone()
+            .or_else(|| self.inner.public_base.get().cloned())
+            .unwrap_or_else(|| format!("http://{}", cfg.http.listen))
+            .trim_end_matches('/')
+            .to_string()
     }
 
     /// The store.

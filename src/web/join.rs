@@ -1,7 +1,9 @@
 //! The operator bridge over HTTP. A join link is its own credential (random, single use,
 //! expiring): `GET /join/{token}` serves the page, `POST /join/{token}/offer` uses the token
 //! and answers the browser's WebRTC offer; the leg then acts with its own secret under
-//! `/leg/{secret}/…` (state, mute, dtmf, takeover, hangup, owner, truth, leave). People with a
+//! `/leg/{secret}/…` (state, mute, dtmf, takeover, replay, hangup, owner, truth, leave,
+//! handover). The page's data comes as one event stream (`web::operator_stream`):
+//! `GET /join/{token}/events` before joining, `GET /leg/{secret}/events` after. People with a
 //! token that may write (admins, operators; not auditors) mint links with
 //! `POST /v1/calls/{id}/join`.
 
@@ -30,18 +32,162 @@ fn refusal(e: JoinError) -> ApiError {
 }
 
 /// `GET /join/{token}`: the page (checking, not using, the token: link previews are safe).
+/// A refused link gets a page saying why and what to do (an ended call: its outcome and
+/// its console page).
 pub async fn page(State(svc): State<Service>, Path(token): Path<String>) -> Response {
-    match svc.bridge().check(&token) {
-        Ok(_) => Html(PAGE).into_response(),
-        Err(e) => {
-            let r = refusal(e);
-            let body = format!(
-                "<!doctype html><meta charset=utf-8><title>hotline</title><p>{}</p>",
-                r.reason
-            );
-            (r.status, Html(body)).into_response()
-        }
+    let e = match svc.bridge().check(&token) {
+        Ok(_) => return Html(PAGE).into_response(),
+        Err(e) => e,
+    };
+    let ended = match (&e, svc.bridge().token_call(&token)) {
+        (JoinError::CallEnded, Some(id)) => svc.store().call(&id).await.ok().flatten(),
+        _ => None,
+    };
+    let r = refusal(e.clone());
+    (r.status, Html(refused_page(&e, ended.as_ref()))).into_response()
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// The explanation of a refused link, phone-sized.
+fn refused_page(e: &JoinError, ended: Option<&crate::store::StoredCall>) -> String {
+    let advice = match e {
+        JoinError::Unknown => "Check that the whole link was copied. Links are made on the \
+            call's console page (Join and talk) or by a colleague on the call (Hand over)."
+            .to_string(),
+        JoinError::Used => "Each link works once. Ask whoever sent it for a fresh one \
+            (Hand over on their page), or make one on the call's console page."
+            .to_string(),
+        JoinError::Expired => "Links expire. Make a fresh one on the call's console page, \
+            or ask a colleague on the call to hand over."
+            .to_string(),
+        JoinError::CallEnded => match ended {
+            Some(c) => format!(
+                "Outcome: <b id='outcome'>{}</b>{}{}. <a href='/console/calls/{}'>The call's \
+                 console page</a> has the recording and the timeline.",
+                esc(&c
+                    .result
+                    .and_then(|r| serde_json::to_value(r).ok())
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_else(|| "unknown".into())),
+                c.reason
+                    .as_deref()
+                    .map(|r| format!(" ({})", esc(r)))
+                    .unwrap_or_default(),
+                c.ended_at
+                    .map(|t| format!(", ended {}", t.format("%Y-%m-%d %H:%M:%S UTC")))
+                    .unwrap_or_default(),
+                esc(&c.call_id),
+            ),
+            None => "The call is over.".to_string(),
+        },
+    };
+    format!(
+        "<!doctype html><html lang=en><meta charset=utf-8>\
+         <meta name=viewport content='width=device-width, initial-scale=1'>\
+         <title>hotline: link refused</title>\
+         <style>body{{font:16px/1.45 system-ui,sans-serif;max-width:40rem;margin:1.5rem auto;\
+         padding:0 1rem}}h1{{font-size:1.3rem}}</style>\
+         <h1 id='refused'>{}</h1><p id='advice'>{advice}</p></html>",
+        esc(&capital(&e.to_string()))
+    )
+}
+
+fn capital(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// `GET /join/{token}/events`: the page's stream before joining (the token checked, not used).
+pub async fn token_events(
+    State(svc): State<Service>,
+    Path(token): Path<String>,
+) -> Result<Response, ApiError> {
+    let listen_only = svc.bridge().check(&token).map_err(refusal)?;
+    let call = svc
+        .bridge()
+        .token_call(&token)
+        .and_then(|id| svc.bridge().call(&id))
+        .ok_or_else(|| refusal(JoinError::CallEnded))?;
+    Ok(super::operator_stream::stream(svc, call, listen_only).into_response())
+}
+
+/// `GET /leg/{secret}/events`: the page's stream once on the call.
+pub async fn leg_events(
+    State(svc): State<Service>,
+    Path(secret): Path<String>,
+) -> Result<Response, ApiError> {
+    let s = leg(&svc, &secret)?;
+    Ok(super::operator_stream::stream(svc, s.call, s.listen_only).into_response())
+}
+
+/// Body of `POST /join/{token}/phone`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhoneBody {
+    operator: String,
+}
+
+/// `POST /join/{token}/phone`: "call me" instead of the browser (the microphone refused,
+/// WebRTC blocked): uses the token and rings an `[[operators]]` phone into the call.
+pub async fn phone(
+    State(svc): State<Service>,
+    Path(token): Path<String>,
+    Json(b): Json<PhoneBody>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    if svc.bridge().check(&token).map_err(refusal)? {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "a listen-only link cannot ring a phone into the call",
+        ));
     }
+    if !svc.config().operators.iter().any(|o| o.id == b.operator) {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no operator \"{}\" in [[operators]]", b.operator),
+        ));
+    }
+    let (secret, session) = svc.bridge().redeem(&token).map_err(refusal)?;
+    // The phone leg gets its own leg id; the link is spent either way.
+    svc.bridge().drop_leg(&secret);
+    let id = session.call.call_id.clone();
+    let phone_call = crate::runtime::bridge::phone::call_operator(&svc, &id, &b.operator).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "operator": b.operator, "phone_call_id": phone_call })),
+    ))
+}
+
+/// `POST /leg/{secret}/handover`: a fresh single-use link for a colleague (listen-only from
+/// a listen-only leg). The token goes only to this leg's page.
+pub async fn handover(
+    State(svc): State<Service>,
+    Path(secret): Path<String>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let s = leg(&svc, &secret)?;
+    let token = svc
+        .bridge()
+        .mint(&s.call.call_id, s.listen_only)
+        .ok_or_else(|| ApiError::new(StatusCode::GONE, "the call has ended"))?;
+    let path = format!("/join/{token}");
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({
+            "path": path,
+            // `[bridge] public_url` when set; else the page uses the address it was opened at.
+            "url": svc.config().bridge.public_url.as_ref()
+                .map(|_| format!("{}{path}", svc.public_base())),
+            "listen_only": s.listen_only,
+        })),
+    ))
 }
 
 /// Body of `POST /join/{token}/offer`.
@@ -79,6 +225,7 @@ pub async fn offer(
         .unwrap_or_else(|| session.leg.to_string());
     let listen_only = session.listen_only;
     let call_id = session.call.call_id.clone();
+    let leg_name = session.leg.to_string();
     let answer = webrtc::join(
         svc.bridge().clone(),
         secret.clone(),
@@ -102,6 +249,7 @@ pub async fn offer(
         "leg": secret,
         "listen_only": listen_only,
         "call_id": call_id,
+        "leg_name": leg_name,
     })))
 }
 
@@ -140,7 +288,7 @@ pub struct ActionBody {
     label: Option<String>,
 }
 
-/// `POST /leg/{secret}/{action}`: mute, dtmf, takeover, hangup, owner, truth, leave.
+/// `POST /leg/{secret}/{action}`: mute, dtmf, takeover, replay, hangup, owner, truth, leave.
 pub async fn action(
     State(svc): State<Service>,
     Path((secret, action)): Path<(String, String)>,
@@ -193,6 +341,10 @@ pub async fn action(
         "takeover" => {
             talker("take over")?;
             BridgeCmd::TakeOver { leg: s.leg }
+        }
+        "replay" => {
+            talker("replay the briefing")?;
+            BridgeCmd::ReplayBriefing { leg: s.leg }
         }
         "hangup" => {
             talker("hang up")?;
@@ -326,4 +478,24 @@ pub fn call_view(svc: &Service, call_id: &str) -> serde_json::Value {
         "open_links": svc.bridge().open_links(call_id),
         "operators": svc.bridge().legs_of(call_id),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_link_says_why_and_what_to_do() {
+        let expired = refused_page(&JoinError::Expired, None);
+        assert!(expired.contains("<h1 id='refused'>This join link has expired</h1>"));
+        assert!(expired.contains("Make a fresh one on the call's console page"));
+        let used = refused_page(&JoinError::Used, None);
+        assert!(used.contains("Each link works once"));
+        let ended = refused_page(&JoinError::CallEnded, None);
+        assert!(ended.contains("The call has ended") && ended.contains("The call is over."));
+        assert!(
+            !refused_page(&JoinError::Unknown, None).contains("<script"),
+            "a refusal page runs nothing"
+        );
+    }
 }

@@ -13,6 +13,8 @@ mod guard;
 mod hooks;
 mod join;
 pub mod listener;
+mod operator_stream;
+pub mod operator_view;
 mod ops;
 
 pub use error::ApiError;
@@ -46,7 +48,11 @@ pub fn router(svc: Service) -> Router {
         // The operator bridge: each link and leg is its own credential.
         .route("/join/{token}", get(join::page))
         .route("/join/{token}/offer", post(join::offer))
+        .route("/join/{token}/events", get(join::token_events))
+        .route("/join/{token}/phone", post(join::phone))
         .route("/leg/{secret}/state", get(join::state))
+        .route("/leg/{secret}/events", get(join::leg_events))
+        .route("/leg/{secret}/handover", post(join::handover))
         .route("/leg/{secret}/{action}", post(join::action))
         .route("/metrics", get(ops::metrics))
         .route("/healthz", get(ops::healthz))

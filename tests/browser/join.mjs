@@ -83,6 +83,7 @@ try {
   await page.waitForTimeout(1200);
   out.timeline = await page.evaluate(() => [...document.querySelectorAll("#timeline b")].map((b) => b.textContent));
   await page.click("#hangup");
+  await page.click("#hangup-yes");
   await page.waitForFunction(() => document.getElementById("status").textContent.includes("ended"), null, { timeout: 10000 });
   out.ended = true;
 } finally {

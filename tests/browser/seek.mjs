@@ -48,7 +48,36 @@ try {
   });
   await page.evaluate(() => document.getElementById('player').pause());
   await page.screenshot({ path: shot, fullPage: true });
-  const result = { ok: true, target, ...seen, errors };
+  // Labels must not collide, on a phone and on a desktop: the stage labels under the clocks
+  // axis (all shown, staggered) and the waveform's marks (the ones that fit; the rest on hover).
+  const layout = {};
+  for (const width of [360, 1280]) {
+    await page.setViewportSize({ width, height: 1400 });
+    await page.waitForTimeout(300);
+    layout[width] = await page.evaluate(() => {
+      const rects = (sel) => [...document.querySelectorAll(sel)]
+        .filter((e) => getComputedStyle(e).display !== 'none')
+        .map((e) => e.getBoundingClientRect());
+      const clashes = (rs) => {
+        let n = 0;
+        for (let i = 0; i < rs.length; i++) for (let j = i + 1; j < rs.length; j++) {
+          const a = rs[i], b = rs[j];
+          if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) n++;
+        }
+        return n;
+      };
+      const stages = rects('#stages .st'), marks = rects('#wave .mark span');
+      const box = document.getElementById('stages').getBoundingClientRect();
+      return {
+        stage_labels: stages.length, stage_clashes: clashes(stages),
+        stage_outside: stages.filter((r) => r.left < box.left - 1 || r.right > box.right + 1).length,
+        marks_shown: marks.length, marks_total: document.querySelectorAll('#wave .mark').length,
+        mark_clashes: clashes(marks),
+      };
+    });
+    await page.screenshot({ path: shot.replace(/\.png$/, `-${width}.png`), fullPage: true });
+  }
+  const result = { ok: true, target, ...seen, errors, layout };
   if (errors.length) fail('script errors on the page', result);
   // Playback may run on a little after the seek; it must not be anywhere else.
   if (!(seen.currentTime >= target - 0.05 && seen.currentTime < target + 1.5)) {

@@ -58,6 +58,7 @@ try {
       () => document.getElementById("timeline").textContent.includes("human_detected"), null, { timeout: 10000 });
   }
   await page.click("#hangup");
+  await page.click("#hangup-yes");
   await page.waitForFunction(() => !window.hotline.leg, null, { timeout: 15000 });
   out.ended = true;
 } catch (e) {

@@ -67,6 +67,26 @@ async fn clicking_an_event_mark_seeks_the_player() {
     assert!(v["verdict"].as_str().unwrap_or("").starts_with("SLA met"));
     assert!(v["integrity"].as_str().unwrap_or("").contains("verified"));
     assert!(shot.exists(), "screenshot kept at {}", shot.display());
+    // Issue 15: labels never collide, at a phone's width and a desktop's (screenshots of both
+    // kept beside the first: console-screenshot-360.png, console-screenshot-1280.png).
+    for width in ["360", "1280"] {
+        let l = &v["layout"][width];
+        eprintln!("layout at {width} px: {l}");
+        assert!(l["stage_labels"].as_u64().unwrap_or(0) >= 4, "{l}");
+        assert_eq!(
+            l["stage_clashes"], 0,
+            "stage labels collide at {width} px: {l}"
+        );
+        assert_eq!(
+            l["stage_outside"], 0,
+            "stage labels cut off at {width} px: {l}"
+        );
+        assert_eq!(
+            l["mark_clashes"], 0,
+            "waveform labels collide at {width} px: {l}"
+        );
+        assert!(l["marks_shown"].as_u64().unwrap_or(0) >= 3, "{l}");
+    }
 
     // The player fetched the recording by ranges (206), as the access log shows.
     let log = f.svc.store().access_log(100).await.expect("log");

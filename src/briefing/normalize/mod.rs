@@ -33,7 +33,7 @@ mod when;
 pub use numbers::{en_cardinal, en_ordinal, en_year, zh_cardinal, zh_year};
 pub use secrets::{is_secret_key, is_secret_value};
 pub use spell::{NATO, spell};
-pub use when::{date, duration, instant_utc, started, time};
+pub use when::{date, duration, instant_utc, since, started, time};
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Timelike, Utc};
 

@@ -118,6 +118,24 @@ pub fn instant_utc(at: DateTime<Utc>, lang: Language) -> String {
     }
 }
 
+/// The short form for the short briefing: "three twelve a.m. UTC on November twenty-sixth",
+/// "UTC时间十一月二十六日三点十二分" (no weekday, no year).
+pub fn since(at: DateTime<Utc>, lang: Language) -> String {
+    let t = time(at.hour(), at.minute(), lang);
+    match lang {
+        Language::En => format!(
+            "{t} UTC on {} {}",
+            MONTHS[at.month0() as usize],
+            en_ordinal(at.day() as u64)
+        ),
+        Language::Zh => format!(
+            "UTC时间{}月{}日{t}",
+            zh_cardinal(at.month() as u64),
+            zh_cardinal(at.day() as u64)
+        ),
+    }
+}
+
 /// When a fault started: in UTC, and in the site's local time when `timezone` is a known
 /// IANA name (the local date is said only when it differs from the UTC date).
 pub fn started(at: DateTime<Utc>, timezone: Option<&str>, lang: Language) -> String {

@@ -44,6 +44,14 @@ impl Call {
         self.emit(now, EventKind::MenuDone);
     }
 
+    /// An operator asked for the briefing again (the bridge page): it plays now, over
+    /// whatever plays; the menu walk does not move (answered calls only).
+    pub(super) fn operator_replay(&mut self, now: Instant, why: &str) {
+        if matches!(self.state, State::Confirmed(_)) {
+            self.replay_briefing(now, why);
+        }
+    }
+
     pub(super) fn replay_briefing(&mut self, now: Instant, why: &str) {
         self.timers.stop(Timer::BriefingSilence);
         self.emit(
@@ -58,12 +66,20 @@ impl Call {
     }
 
     pub(super) fn dtmf_received(&mut self, now: Instant, digit: char) {
-        if digit != '*' || !self.p.briefing.repeat_on_star {
+        // Only while the briefing step is current (playing, or waiting after it).
+        if !self.running_briefing() {
             return;
         }
-        // Only while the briefing step is current (playing, or waiting after it).
-        if self.running_briefing() {
-            self.replay_briefing(now, "star pressed");
+        match digit {
+            '*' if self.p.briefing.repeat_on_star => self.replay_briefing(now, "star pressed"),
+            '2' if self.p.briefing.details_on_2 => {
+                // The details play in the briefing's step: their end counts as its end.
+                self.timers.stop(Timer::BriefingSilence);
+                self.out.push_back(Output::Media(MediaCommand::Play {
+                    source: BRIEFING_DETAILS.to_string(),
+                }));
+            }
+            _ => {}
         }
     }
 

@@ -91,6 +91,8 @@ impl RingLimit {
 
 /// The `play` source name of the incident briefing.
 pub const BRIEFING: &str = "briefing";
+/// The source a `2` during the briefing plays: the rest of the default briefing.
+pub const BRIEFING_DETAILS: &str = "briefing_details";
 /// The source played as the probe line during `wait = "human"`.
 pub const PROBE: &str = "probe";
 
@@ -101,6 +103,8 @@ pub struct BriefingPolicy {
     pub repeats: u8,
     pub repeat_on_star: bool,
     pub silence: Duration,
+    /// `2` from the far end plays [`BRIEFING_DETAILS`] (the default briefing has them).
+    pub details_on_2: bool,
 }
 
 impl Default for BriefingPolicy {
@@ -109,6 +113,7 @@ impl Default for BriefingPolicy {
             repeats: 0,
             repeat_on_star: true,
             silence: Duration::from_secs(3),
+            details_on_2: false,
         }
     }
 }
@@ -369,6 +374,7 @@ impl Call {
             }
             Input::OperatorJoined => self.operator_on_line = true,
             Input::TakeOver => self.take_over(now),
+            Input::ReplayBriefing(why) => self.operator_replay(now, &why),
             Input::Heard(h) => self.heard(now, h),
             Input::Labelled { label, by } => self.labelled(now, label, by),
         }

@@ -143,6 +143,9 @@ impl CallBridge {
                 },
                 Input::TakeOver,
             )),
+            BridgeCmd::ReplayBriefing { leg } => Some(Action::Input(Input::ReplayBriefing(
+                format!("operator {leg} asked"),
+            ))),
             BridgeCmd::Hangup { leg } => Some(Action::Input(Input::Hangup(format!(
                 "operator {leg} hung up"
             )))),

@@ -55,6 +55,10 @@ pub enum BridgeCmd {
     TakeOver {
         leg: LegId,
     },
+    /// Play the briefing again (an operator asked for it on the page).
+    ReplayBriefing {
+        leg: LegId,
+    },
     /// Hang up the vendor call.
     Hangup {
         leg: LegId,
@@ -238,6 +242,12 @@ impl Registry {
             .values()
             .filter(|t| t.call_id == call_id && t.state == TokenState::Fresh && now < t.expires)
             .count()
+    }
+
+    /// The call a known token is (or was) for, whatever its state: the page explains an
+    /// ended call with its outcome.
+    pub fn token_call(&self, token: &str) -> Option<String> {
+        self.lock().tokens.get(token).map(|t| t.call_id.clone())
     }
 
     /// Checks a token without using it (the join page).

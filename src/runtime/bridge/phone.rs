@@ -124,7 +124,7 @@ pub async fn call_operator(
         contact: &plan.contacts[0],
         vars: &HashMap::new(),
         // The "briefing" slot of this one-step menu is the live mix.
-        briefing: Some(mix_source(out_rx)),
+        briefing: Some(crate::runtime::BriefingAudio::only(mix_source(out_rx))),
         max_duration: cfg.ladder.max_call_duration,
         ring_cap: None,
         append_briefing: false,

@@ -106,7 +106,10 @@ fn short(kind: &str) -> &str {
     }
 }
 
-fn clocks_svg(
+/// The staged clocks on one axis: a dot per stage, its label below; `LAYOUT_JS` staggers the
+/// labels into rows so none collide however close the stages are (each dot also names its
+/// stage on hover; the table below is the legend).
+fn clocks_html(
     stages: &[(&str, Option<DateTime<Utc>>)],
     t0: DateTime<Utc>,
     sla_ms: Option<u64>,
@@ -120,40 +123,62 @@ fn clocks_svg(
         .map(|(_, o)| *o)
         .chain(sla_ms.map(|s| s as f64))
         .fold(1.0, f64::max)
-        * 1.08;
-    let x = |ms: f64| 10.0 + ms / max * 980.0;
+        * 1.04;
+    let x = |ms: f64| 1.0 + ms / max * 98.0;
     let mut s = String::from(
-        "<svg viewBox='0 0 1000 70' width='100%' role='img' aria-label='staged clocks' style='max-height:90px'>\
-         <line x1='10' y1='35' x2='990' y2='35' stroke='#b9c0c8' stroke-width='2'/>",
+        "<div class='stages' id='stages' role='img' aria-label='staged clocks'><div class='axis'></div>",
     );
     if let Some(sla) = sla_ms {
         let _ = write!(
             s,
-            "<line x1='{0:.1}' y1='8' x2='{0:.1}' y2='62' stroke='#c62828' stroke-width='2' stroke-dasharray='4 3'/>\
-             <text x='{0:.1}' y='68' font-size='11' fill='#c62828' text-anchor='middle'>SLA {1:.1} s</text>",
+            "<div class='sla' style='left:{:.2}%' title='SLA {1:.1} s'></div>\
+             <span class='st sla-l' style='left:{0:.2}%'>SLA {1:.1} s</span>",
             x(sla as f64),
             sla as f64 / 1000.0
         );
     }
-    for (i, (n, o)) in offs.iter().enumerate() {
-        let y = if i % 2 == 0 { 22 } else { 56 };
-        let anchor = match x(*o) {
-            v if v < 60.0 => "start",
-            v if v > 940.0 => "end",
-            _ => "middle",
-        };
+    for (n, o) in &offs {
         let _ = write!(
             s,
-            "<circle cx='{0:.1}' cy='35' r='5' fill='#0b5cad'/>\
-             <text x='{0:.1}' y='{y}' font-size='11' text-anchor='{anchor}' fill='#1b1f24'>{1} {2:.2}s</text>",
+            "<div class='dot' style='left:{0:.2}%' title='{1} at {2:.2} s'></div>\
+             <span class='st' style='left:{0:.2}%'>{1} {2:.2}s</span>",
             x(*o),
             esc(n),
             o / 1000.0
         );
     }
-    s.push_str("</svg>");
+    s.push_str("</div>");
     s
 }
+
+/// Lays labels out in rows so none overlap (the stage labels: as many rows as needed; the
+/// waveform's marks: the rows that fit, the rest named on hover). Again on resize.
+const LAYOUT_JS: &str = r#"
+(function(){
+  function lay(box,sel,top0,step,grow){
+    if(!box)return;
+    var items=[].slice.call(box.querySelectorAll(sel)),b=box.getBoundingClientRect();
+    items.forEach(function(s){s.style.display='';s.style.top=top0+'px';s.style.marginLeft='';s.parentNode.classList.remove('hid');});
+    var max=grow?99:Math.max(1,Math.floor((box.clientHeight-top0-18)/step)),rows=[];
+    items.map(function(s){var r=s.getBoundingClientRect();return{s:s,l:r.left,r:r.right};})
+      .sort(function(p,q){return p.l-q.l;})
+      .forEach(function(it){
+        var d=it.r>b.right?b.right-it.r:(it.l<b.left?b.left-it.l:0);
+        if(d){it.s.style.marginLeft=d+'px';it.l+=d;it.r+=d;}
+        for(var i=0;i<max;i++){
+          if(rows[i]===undefined||rows[i]+6<=it.l){rows[i]=it.r;it.s.style.top=(top0+i*step)+'px';return;}
+        }
+        it.s.style.display='none';it.s.parentNode.classList.add('hid');
+      });
+    if(grow)box.style.height=(top0+Math.max(1,rows.length)*step+6)+'px';
+  }
+  function all(){
+    lay(document.getElementById('stages'),'.st',30,16,true);
+    lay(document.getElementById('wave'),'.mark span',16,13,false);
+  }
+  all();addEventListener('resize',all);
+})();
+"#;
 
 fn wave_svg(p: &Peaks) -> String {
     let n = p.left.len().max(1);
@@ -345,7 +370,7 @@ pub async fn page(
         names.iter().map(|n| (*n, stage(rec, n))).collect();
     b.push_str("<h2>Staged clocks</h2>");
     if let Some(t0) = stages[0].1 {
-        b.push_str(&clocks_svg(&stages, t0, sla_ms));
+        b.push_str(&clocks_html(&stages, t0, sla_ms));
         b.push_str("<div class='scroll'><table><tr><th>Stage</th><th>At (UTC)</th><th class='num'>Since INVITE</th><th class='num'>Step</th></tr>");
         let mut last = t0;
         for (n, t) in &stages {
@@ -400,10 +425,9 @@ pub async fn page(
                     let _ = write!(
                         b,
                         "<button class='mark' id='mark-{i}' data-t='{t:.3}' style='left:{:.3}%' \
-                         title='{} at {t:.2} s'><span style='top:{}px'>{}</span></button>",
+                         title='{} at {t:.2} s'><span>{}</span></button>",
                         t / dur.max(0.001) * 100.0,
                         esc(&e.kind),
-                        12 + (i % 5) * 14,
                         esc(short(&e.kind))
                     );
                 }
@@ -417,7 +441,8 @@ pub async fn page(
             }
             b.push_str(
                 "<p class='muted'>Click an event mark, an event's time or the waveform to seek. \
-                 The player fetches only the ranges it plays.</p>",
+                 Marks without room for their name show it on hover; every event is in the \
+                 timeline below. The player fetches only the ranges it plays.</p>",
             );
         }
         None => b.push_str("<p class='muted'>No readable recording.</p>"),
@@ -472,6 +497,6 @@ pub async fn page(
             esc(&serde_json::to_string_pretty(m).unwrap_or_default())
         );
     }
-    let _ = write!(b, "<script>{PLAYER_JS}</script>");
+    let _ = write!(b, "<script>{PLAYER_JS}{LAYOUT_JS}</script>");
     Ok(Html(super::page(&format!("Call {}", c.call_id), Some(&who), &b)).into_response())
 }

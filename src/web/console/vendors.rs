@@ -150,7 +150,9 @@ fn pct(v: Option<f64>) -> String {
     v.map_or("–".into(), |v| format!("{:.0}%", v * 100.0))
 }
 
-fn chart(rows: &[&Score]) -> String {
+/// The bars per contact, labelled by the contact's name (its id when no dialplan names it
+/// now); the whole "vendor / name (id)" on hover.
+fn chart(rows: &[&Score], plans: &crate::dialplan::Dialplans) -> String {
     let h = 30 * rows.len() + 24;
     let mut s = format!(
         "<svg viewBox='0 0 640 {h}' width='100%' style='max-width:640px' role='img' aria-label='answer rate and SLA compliance per contact'>\
@@ -159,17 +161,30 @@ fn chart(rows: &[&Score]) -> String {
     );
     for (i, r) in rows.iter().enumerate() {
         let y = 24 + i * 30;
-        let label = format!("{} / {}", r.vendor, r.contact.as_deref().unwrap_or("all"));
-        let label: String = label.chars().take(30).collect();
+        let id = r.contact.as_deref().unwrap_or("all");
+        let name = plans
+            .contact(id)
+            .map(|(_, c)| c.name.clone())
+            .unwrap_or_else(|| id.to_string());
+        let full = format!("{} / {name} ({id})", r.vendor);
+        let label: String = if name.chars().count() > 32 {
+            name.chars().take(31).chain(['…']).collect()
+        } else {
+            name
+        };
         let w1 = r.answer_rate.unwrap_or(0.0) * 380.0;
         let w2 = r.sla_compliance.unwrap_or(0.0) * 380.0;
         let _ = write!(
             s,
-            "<text x='0' y='{}' font-size='11'>{}</text>\
+            "<g class='bar'><title>{}: answer rate {}, SLA compliance {}</title>\
+             <text x='0' y='{}' font-size='11'>{}</text>\
              <rect x='200' y='{y}' width='{w1:.1}' height='11' fill='#0b5cad'/>\
              <text x='{:.1}' y='{}' font-size='10'>{}</text>\
              <rect x='200' y='{}' width='{w2:.1}' height='11' fill='#1a7f37'/>\
-             <text x='{:.1}' y='{}' font-size='10'>{}</text>",
+             <text x='{:.1}' y='{}' font-size='10'>{}</text></g>",
+            esc(&full),
+            pct(r.answer_rate),
+            pct(r.sla_compliance),
             y + 15,
             esc(&label),
             204.0 + w1,
@@ -318,15 +333,43 @@ pub async fn scorecard(
     b.push_str("</table></div>");
     let contacts: Vec<&Score> = rows.iter().filter(|r| r.contact.is_some()).collect();
     if !contacts.is_empty() {
-        let _ = write!(b, "<div class='card'>{}</div>", chart(&contacts));
+        let _ = write!(
+            b,
+            "<div class='card'>{}</div>",
+            chart(&contacts, &svc.dialplans())
+        );
     }
     Ok(Html(page("Vendors", Some(&who), &b)).into_response())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{Side, percentile, score};
+    use super::{Score, Side, chart, percentile, score};
     use crate::store::CallFact;
+
+    #[test]
+    fn bars_are_told_apart_by_contact_with_the_whole_name_on_hover() {
+        let rows: Vec<Score> = ["demo-hotline", "demo-vip", "demo-line"]
+            .iter()
+            .map(|c| Score {
+                vendor: "Demo Vendor (simulated)".into(),
+                contact: Some(c.to_string()),
+                answer_rate: Some(0.5),
+                ..Score::default()
+            })
+            .collect();
+        let refs: Vec<&Score> = rows.iter().collect();
+        let svg = chart(&refs, &crate::dialplan::Dialplans::default());
+        for c in ["demo-hotline", "demo-vip", "demo-line"] {
+            assert!(svg.contains(&format!("font-size='11'>{c}</text>")), "{svg}");
+            assert!(
+                svg.contains(&format!(
+                    "<title>Demo Vendor (simulated) / {c} ({c}): answer rate 50%"
+                )),
+                "{svg}"
+            );
+        }
+    }
 
     fn fact(result: &str, side: Side, sla_met: Option<bool>, interrupted: bool) -> CallFact {
         CallFact {
