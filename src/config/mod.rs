@@ -99,6 +99,28 @@ impl Config {
         trunks::effective(&self.trunks, &self.sip, self.media.srtp)
     }
 
+    /// The trunk a call with trunk `preference` (a contact's or dialplan's `trunks`; empty:
+    /// any) goes out on: the first preferred trunk whose transport is the SIP endpoint's
+    /// (`[sip] transport`: one endpoint per process today), else the first preferred one.
+    pub fn trunk_for(&self, preference: &[String]) -> Trunk {
+        let all = self.trunks();
+        let wanted: Vec<&Trunk> = if preference.is_empty() {
+            all.iter().collect()
+        } else {
+            preference
+                .iter()
+                .filter_map(|n| all.iter().find(|t| &t.name == n))
+                .collect()
+        };
+        wanted
+            .iter()
+            .find(|t| t.transport == self.sip.transport)
+            .or(wanted.first())
+            .map(|t| (*t).clone())
+            // `trunks()` is never empty: without entries it is the implicit `[sip]` trunk.
+            .unwrap_or_else(|| all[0].clone())
+    }
+
     /// Problems between trunk entries: (index in `[[trunks]]`, or None for `[sip]`, message).
     pub fn trunk_conflicts(&self) -> Vec<(Option<usize>, String)> {
         trunks::conflicts(&self.trunks, &self.sip)

@@ -175,7 +175,10 @@ mod tests {
         }
         // Two at once, two after one second, the fifth after two.
         assert!(at[1] < Duration::from_millis(200), "{at:?}");
-        assert!(at[2] >= Duration::from_secs(1) && at[3] < Duration::from_millis(1300), "{at:?}");
+        assert!(
+            at[2] >= Duration::from_secs(1) && at[3] < Duration::from_millis(1300),
+            "{at:?}"
+        );
         assert!(at[4] >= Duration::from_secs(2), "{at:?}");
     }
 }
