@@ -151,3 +151,16 @@ fn conflicts_between_entries() {
     let config = load_text(&format!("{both}{TWO}")).unwrap();
     assert!(config.trunk_conflicts().iter().any(|(at, _)| at.is_none()));
 }
+
+#[test]
+fn a_call_goes_out_on_the_first_preferred_trunk_of_the_endpoints_transport() {
+    let config = load_text(&format!("{BASE}{TWO}")).unwrap();
+    // No preference: the first trunk whose transport is [sip] transport (udp): pbx.
+    assert_eq!(config.trunk_for(&[]).name, "pbx");
+    let want = |names: &[&str]| names.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(config.trunk_for(&want(&["carrier", "pbx"])).name, "pbx");
+    // Only a TLS trunk preferred: it is still the one (the endpoint decides if it can).
+    assert_eq!(config.trunk_for(&want(&["carrier"])).name, "carrier");
+    // Without [[trunks]]: the implicit one.
+    assert_eq!(load_text(BASE).unwrap().trunk_for(&[]).name, IMPLICIT_TRUNK);
+}
