@@ -449,7 +449,7 @@ mod tests {
         let t0 = Instant::now();
         let mut a = Admission::new();
         let trunk = || vec![Limit::new("trunk:carrier", 10).paced(5)];
-        let critical = |t: u64| t % 7 == 0;
+        let critical = |t: u64| t.is_multiple_of(7);
         let mut starts: Vec<(Instant, u64)> = Vec::new();
         let mut ends: Vec<(Instant, u64)> = Vec::new();
         for t in 0..500u64 {
