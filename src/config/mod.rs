@@ -17,6 +17,9 @@ mod sip;
 mod sip_uri;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod trunk_tests;
+mod trunks;
 
 use std::fs;
 use std::net::IpAddr;
@@ -46,6 +49,7 @@ pub use service::{
 };
 pub use sip::{SipAuth, SipConfig, SipRegister, SipTls, Transport};
 pub use sip_uri::SipUri;
+pub use trunks::{CallerId, IMPLICIT_TRUNK, NumberFormat, NumberStyle, Trunk, TrunkConfig};
 
 /// The whole of `hotline.toml`. Relative paths in it are already resolved
 /// against the file's directory.
@@ -83,6 +87,44 @@ pub struct Config {
     /// `[bridge]`: operators joining live calls (optional).
     #[serde(default)]
     pub bridge: BridgeConfig,
+    /// `[[trunks]]`: several trunks (optional; without any, `[sip]` is the one trunk).
+    #[serde(default)]
+    pub trunks: Vec<TrunkConfig>,
+}
+
+impl Config {
+    /// The trunks in force, in file order: every `[[trunks]]` entry, or `[sip]` as the one
+    /// implicit trunk named [`IMPLICIT_TRUNK`].
+    pub fn trunks(&self) -> Vec<Trunk> {
+        trunks::effective(&self.trunks, &self.sip, self.media.srtp)
+    }
+
+    /// The trunk a call with trunk `preference` (a contact's or dialplan's `trunks`; empty:
+    /// any) goes out on: the first preferred trunk whose transport is the SIP endpoint's
+    /// (`[sip] transport`: one endpoint per process today), else the first preferred one.
+    pub fn trunk_for(&self, preference: &[String]) -> Trunk {
+        let all = self.trunks();
+        let wanted: Vec<&Trunk> = if preference.is_empty() {
+            all.iter().collect()
+        } else {
+            preference
+                .iter()
+                .filter_map(|n| all.iter().find(|t| &t.name == n))
+                .collect()
+        };
+        wanted
+            .iter()
+            .find(|t| t.transport == self.sip.transport)
+            .or(wanted.first())
+            .map(|t| (*t).clone())
+            // `trunks()` is never empty: without entries it is the implicit `[sip]` trunk.
+            .unwrap_or_else(|| all[0].clone())
+    }
+
+    /// Problems between trunk entries: (index in `[[trunks]]`, or None for `[sip]`, message).
+    pub fn trunk_conflicts(&self) -> Vec<(Option<usize>, String)> {
+        trunks::conflicts(&self.trunks, &self.sip)
+    }
 }
 
 /// The `[media]` section.
@@ -142,6 +184,11 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     config.store.path = base.join(&config.store.path);
     if let Some(ca) = config.sip.tls.as_mut().and_then(|t| t.ca_file.as_mut()) {
         *ca = base.join(&*ca);
+    }
+    for trunk in &mut config.trunks {
+        if let Some(ca) = trunk.tls.as_mut().and_then(|t| t.ca_file.as_mut()) {
+            *ca = base.join(&*ca);
+        }
     }
     Ok(config)
 }

@@ -153,7 +153,9 @@ fn socket_addr<'de, D: Deserializer<'de>>(deserializer: D) -> Result<SocketAddr,
 }
 
 /// A host name or IPv4 address.
-fn domain<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+pub(super) fn domain<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
     let domain = String::deserialize(deserializer)?;
     if !super::sip_uri::is_hostname(&domain) {
         return Err(D::Error::custom(format!("bad domain \"{domain}\"")));

@@ -14,6 +14,7 @@ use super::routing::MatchRule;
 use super::vars::PlanVars;
 use super::{
     Contact, ContactId, Destination, Dialplan, DialplanError, DialplanId, MenuStep, PlaySource,
+    TrunkRef,
 };
 use crate::config::{Location, non_empty_string, positive_duration_opt};
 
@@ -45,6 +46,9 @@ pub(super) struct DialplanFile {
     /// Ladders of this dialplan at once (overrides `[ladder] per_dialplan`).
     #[serde(default, deserialize_with = "crate::config::at_least_one_opt")]
     max_ladders: Option<u32>,
+    /// Trunks this dialplan's contacts are tried on, in order (`[[trunks]]` names).
+    #[serde(default)]
+    trunks: Vec<Spanned<String>>,
 }
 
 /// One `[[contacts]]` entry as written: a contact of this dialplan, or `line = "id"`, a
@@ -83,6 +87,23 @@ pub(super) struct ContactTable {
     /// Calls at once on this line (overrides the dialplan's and `[ladder] max_calls`).
     #[serde(default, deserialize_with = "crate::config::at_least_one_opt")]
     max_calls: Option<u32>,
+    /// Trunks this contact is tried on, in order (overrides the dialplan's `trunks`).
+    #[serde(default)]
+    trunks: Option<Vec<Spanned<String>>>,
+}
+
+/// Written trunk names with where each is written.
+pub(super) fn trunk_refs(
+    written: Vec<Spanned<String>>,
+    at: &impl Fn(usize) -> Location,
+) -> Vec<TrunkRef> {
+    written
+        .into_iter()
+        .map(|t| TrunkRef {
+            location: at(t.span().start),
+            name: t.into_inner(),
+        })
+        .collect()
 }
 
 fn non_empty_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
@@ -123,6 +144,7 @@ impl ContactTable {
                 ("retries", self.retries.is_some()),
                 ("retry_after", self.retry_after.is_some()),
                 ("max_calls", self.max_calls.is_some()),
+                ("trunks", self.trunks.is_some()),
             ];
             if let Some((key, _)) = extra.iter().find(|(_, set)| *set) {
                 errors.push(DialplanError::Invalid {
@@ -192,6 +214,7 @@ impl ContactTable {
             retries: self.retries.unwrap_or(0),
             retry_after: self.retry_after.unwrap_or_default(),
             max_calls: self.max_calls.or(default_max_calls),
+            trunks: trunk_refs(self.trunks.unwrap_or_default(), at),
         })))
     }
 }
@@ -305,6 +328,7 @@ impl DialplanFile {
             strategy: self.strategy,
             group_by: self.group_by,
             max_ladders: self.max_ladders,
+            trunks: trunk_refs(self.trunks, &at),
             path: path.to_path_buf(),
         })
     }

@@ -60,6 +60,9 @@ pub struct Dialplan {
     pub group_by: Option<crate::config::GroupBy>,
     /// Ladders of this dialplan at once (`max_ladders`; `None`: `[ladder] per_dialplan`).
     pub max_ladders: Option<u32>,
+    /// Trunks its contacts are tried on, in order (`trunks = [..]`; empty: every trunk in
+    /// `hotline.toml` order).
+    pub trunks: Vec<TrunkRef>,
     /// The file it was loaded from.
     pub path: PathBuf,
 }
@@ -108,6 +111,29 @@ pub struct Contact {
     pub location: Location,
     /// Where its `verified_on` is written.
     pub verified_on_location: Location,
+    /// Trunks this contact is tried on, in order (`trunks = [..]`; empty: its dialplan's).
+    pub trunks: Vec<TrunkRef>,
+}
+
+/// A trunk named by a dialplan or contact (`trunks = ["a", "b"]`), with where it is written
+/// (`hotline check` reports an unknown name there).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrunkRef {
+    pub name: String,
+    pub location: Location,
+}
+
+impl Dialplan {
+    /// The trunk names `contact` is tried on, in order: its own `trunks`, else this
+    /// dialplan's, else empty (every trunk, in `hotline.toml` order).
+    pub fn trunks_for(&self, contact: &Contact) -> Vec<String> {
+        let refs = if contact.trunks.is_empty() {
+            &self.trunks
+        } else {
+            &contact.trunks
+        };
+        refs.iter().map(|t| t.name.clone()).collect()
+    }
 }
 
 impl Contact {

@@ -3,11 +3,15 @@
 //! ladder): the edge asks with a ticket and a set of limits, and is told "granted" or "queued";
 //! each release says which queued tickets it let in, and how long each waited.
 //!
+//! A limit may also pace starts (`per_second`: a trunk's calls per second): at most that many
+//! tickets let in under its key within any one second; a ticket held back only by pacing is
+//! let in by [`Admission::handle_timeout`] at [`Admission::poll_timeout`].
+//!
 //! Order: critical first, then arrival. Nothing is ever dropped: a ticket waits until every
 //! limit it names has room. Work conserving: a later ticket whose own limits have room is let
 //! in even while an earlier one waits on a limit the later one does not share.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 /// One cap a ticket counts against: at most `cap` tickets holding `key` at once.
@@ -17,6 +21,9 @@ pub struct Limit {
     pub key: String,
     /// At least 1 (a cap of 0 would never admit anything: it is read as 1).
     pub cap: u32,
+    /// Also at most this many admissions under `key` within any one second (a trunk's
+    /// `max_cps`); None: no pacing. At least 1.
+    pub per_second: Option<u32>,
 }
 
 impl Limit {
@@ -24,9 +31,19 @@ impl Limit {
         Self {
             key: key.into(),
             cap: cap.max(1),
+            per_second: None,
         }
     }
+
+    /// The same limit, pacing admissions to `per_second` (0 is read as 1).
+    pub fn paced(mut self, per_second: u32) -> Self {
+        self.per_second = Some(per_second.max(1));
+        self
+    }
 }
+
+/// The pacing window: at most `per_second` admissions within any [`PACE_WINDOW`].
+const PACE_WINDOW: Duration = Duration::from_secs(1);
 
 /// Who goes first among waiting tickets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -73,6 +90,8 @@ pub struct Admission {
     /// Sorted by (priority, arrival).
     waiting: Vec<Waiting>,
     next_seq: u64,
+    /// Admission times within the last [`PACE_WINDOW`], per paced key.
+    starts: HashMap<String, VecDeque<Instant>>,
 }
 
 impl Admission {
@@ -104,14 +123,14 @@ impl Admission {
             },
         );
         // Only this ticket can be let in by its own arrival (nothing was released).
-        if self.try_admit(at) {
+        if self.try_admit(now, at) {
             return Admit::Granted;
         }
         let w = &self.waiting[at];
         let full = w
             .limits
             .iter()
-            .find(|l| self.used(&l.key) >= l.cap)
+            .find(|l| !self.has_room(now, l))
             .cloned()
             .unwrap_or_else(|| Limit::new("", 1));
         Admit::Queued {
@@ -135,11 +154,41 @@ impl Admission {
         } else {
             self.waiting.retain(|w| w.ticket != ticket);
         }
+        self.admit_waiting(now)
+    }
+
+    /// When a ticket held back only by pacing may go: the earliest moment a paced key that a
+    /// waiting ticket names gets room again. None when nothing waits on pacing.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.waiting
+            .iter()
+            // A ticket at a full cap waits for a release, not for time.
+            .filter(|w| w.limits.iter().all(|l| self.used(&l.key) < l.cap))
+            .filter_map(|w| w.limits.iter().filter_map(|l| self.paced_room_at(l)).max())
+            .min()
+    }
+
+    /// When paced `limit` has room again: the start that must leave the window has left it.
+    /// None when it is not paced or has room whatever the time.
+    fn paced_room_at(&self, limit: &Limit) -> Option<Instant> {
+        let per_second = limit.per_second? as usize;
+        let starts = self.starts.get(&limit.key)?;
+        let leaving = starts.len().checked_sub(per_second)?;
+        starts.get(leaving).map(|t| *t + PACE_WINDOW)
+    }
+
+    /// Time passed: lets in the waiting tickets whose pacing now has room (queue order).
+    pub fn handle_timeout(&mut self, now: Instant) -> Vec<Grant> {
+        self.admit_waiting(now)
+    }
+
+    /// Lets in every waiting ticket that has room now, in queue order.
+    fn admit_waiting(&mut self, now: Instant) -> Vec<Grant> {
         let mut out = Vec::new();
         let mut i = 0;
         while i < self.waiting.len() {
             let (t, since) = (self.waiting[i].ticket, self.waiting[i].since);
-            if self.try_admit(i) {
+            if self.try_admit(now, i) {
                 out.push(Grant {
                     ticket: t,
                     waited: now.saturating_duration_since(since),
@@ -174,13 +223,40 @@ impl Admission {
         self.held.contains_key(&ticket)
     }
 
+    /// True if `limit` has room for one more now: under its cap and, when paced, fewer than
+    /// `per_second` admissions within the last second.
+    fn has_room(&self, now: Instant, limit: &Limit) -> bool {
+        if self.used(&limit.key) >= limit.cap {
+            return false;
+        }
+        let Some(per_second) = limit.per_second else {
+            return true;
+        };
+        let recent = self.starts.get(&limit.key).map_or(0, |s| {
+            s.iter()
+                .filter(|t| now.saturating_duration_since(**t) < PACE_WINDOW)
+                .count()
+        });
+        recent < per_second as usize
+    }
+
     /// Lets waiting ticket `i` in if every limit has room; removes it from the queue then.
-    fn try_admit(&mut self, i: usize) -> bool {
+    fn try_admit(&mut self, now: Instant, i: usize) -> bool {
         let w = &self.waiting[i];
-        if w.limits.iter().any(|l| self.used(&l.key) >= l.cap) {
+        if w.limits.iter().any(|l| !self.has_room(now, l)) {
             return false;
         }
         let w = self.waiting.remove(i);
+        for l in w.limits.iter().filter(|l| l.per_second.is_some()) {
+            let starts = self.starts.entry(l.key.clone()).or_default();
+            while starts
+                .front()
+                .is_some_and(|t| now.saturating_duration_since(*t) >= PACE_WINDOW)
+            {
+                starts.pop_front();
+            }
+            starts.push_back(now);
+        }
         let keys: Vec<String> = w.limits.into_iter().map(|l| l.key).collect();
         for k in &keys {
             *self.used.entry(k.clone()).or_insert(0) += 1;
@@ -328,5 +404,105 @@ mod tests {
             a.request(t0, 2, l(), Priority::Normal),
             Admit::Queued { .. }
         ));
+    }
+
+    #[test]
+    fn pacing_lets_per_second_in_then_the_rest_on_the_timer() {
+        let t0 = Instant::now();
+        let mut a = Admission::new();
+        let trunk = || vec![Limit::new("trunk:carrier", 100).paced(2)];
+        assert_eq!(a.request(t0, 1, trunk(), Priority::Normal), Admit::Granted);
+        let t = t0 + Duration::from_millis(300);
+        assert_eq!(a.request(t, 2, trunk(), Priority::Normal), Admit::Granted);
+        assert!(matches!(
+            a.request(t, 3, trunk(), Priority::Normal),
+            Admit::Queued { full, .. } if full.per_second == Some(2)
+        ));
+        // Room again when the first start leaves the one-second window.
+        assert_eq!(a.poll_timeout(), Some(t0 + Duration::from_secs(1)));
+        assert!(a.handle_timeout(t0 + Duration::from_millis(999)).is_empty());
+        let g = a.handle_timeout(t0 + Duration::from_secs(1));
+        assert_eq!(g.len(), 1);
+        assert_eq!((g[0].ticket, g[0].waited), (3, Duration::from_millis(700)));
+        assert_eq!(a.poll_timeout(), None, "nothing waits");
+    }
+
+    #[test]
+    fn a_ticket_at_a_full_cap_asks_for_no_timer() {
+        let t0 = Instant::now();
+        let mut a = Admission::new();
+        let trunk = || vec![Limit::new("trunk:x", 1).paced(1)];
+        a.request(t0, 1, trunk(), Priority::Normal);
+        a.request(t0, 2, trunk(), Priority::Normal);
+        assert_eq!(a.poll_timeout(), None, "waits for a release, not for time");
+        // Released within the second: still paced, then the timer lets it in.
+        assert!(a.release(t0 + Duration::from_millis(100), 1).is_empty());
+        assert_eq!(a.poll_timeout(), Some(t0 + Duration::from_secs(1)));
+        assert_eq!(a.handle_timeout(t0 + Duration::from_secs(1))[0].ticket, 2);
+    }
+
+    /// The storm in simulated time: 500 tickets at once on a trunk of 10 channels and 5 cps,
+    /// every call 3 s long. None dropped, never more than 10 held, never more than 5 starts in
+    /// any second, every critical one started before any normal one that had to wait.
+    #[test]
+    fn storm_on_a_trunk_of_10_channels_and_5_cps() {
+        let t0 = Instant::now();
+        let mut a = Admission::new();
+        let trunk = || vec![Limit::new("trunk:carrier", 10).paced(5)];
+        let critical = |t: u64| t.is_multiple_of(7);
+        let mut starts: Vec<(Instant, u64)> = Vec::new();
+        let mut ends: Vec<(Instant, u64)> = Vec::new();
+        for t in 0..500u64 {
+            let p = if critical(t) {
+                Priority::Critical
+            } else {
+                Priority::Normal
+            };
+            if a.request(t0, t, trunk(), p) == Admit::Granted {
+                starts.push((t0, t));
+                ends.push((t0 + Duration::from_secs(3), t));
+            }
+        }
+        let mut now = t0;
+        let mut max_held = a.used("trunk:carrier");
+        while a.queued() > 0 || !ends.is_empty() {
+            ends.sort();
+            let next_end = ends.first().map(|e| e.0);
+            let next = [next_end, a.poll_timeout()].into_iter().flatten().min();
+            now = next.expect("something to wait for while tickets wait");
+            let mut granted = a.handle_timeout(now);
+            while ends.first().is_some_and(|e| e.0 <= now) {
+                let (_, t) = ends.remove(0);
+                granted.extend(a.release(now, t));
+            }
+            for g in granted {
+                starts.push((now, g.ticket));
+                ends.push((now + Duration::from_secs(3), g.ticket));
+            }
+            max_held = max_held.max(a.used("trunk:carrier"));
+        }
+        assert_eq!(starts.len(), 500, "none dropped");
+        assert!(max_held <= 10, "{max_held} held at once");
+        for (i, (at, _)) in starts.iter().enumerate() {
+            let in_window = starts[i..]
+                .iter()
+                .take_while(|(t, _)| t.duration_since(*at) < Duration::from_secs(1))
+                .count();
+            assert!(in_window <= 5, "{in_window} starts within a second");
+        }
+        let first_normal_waiting = starts
+            .iter()
+            .skip(5)
+            .position(|(_, t)| !critical(*t))
+            .unwrap();
+        let criticals_after = starts
+            .iter()
+            .skip(5 + first_normal_waiting)
+            .filter(|(_, t)| critical(*t))
+            .count();
+        assert_eq!(criticals_after, 0, "critical first");
+        // 500 starts at 5 per second take about 100 s of simulated time.
+        let span = now.duration_since(t0);
+        assert!(span >= Duration::from_secs(99), "{span:?}");
     }
 }

@@ -21,6 +21,7 @@ mod reached;
 mod resume;
 #[cfg(test)]
 mod tests;
+pub mod trunks;
 
 pub use admission::{Admission, Admit, Grant, Limit, Priority};
 pub use grouping::{asset_of, group_key};

@@ -2,6 +2,8 @@
 //! room at once or waits (in order: critical first, then arrival) and is woken when a release
 //! lets it in. Dropping a slot releases its room or withdraws it from the queue, so a ladder
 //! that stops while it waits, or a call task that ends, frees what it held without ceremony.
+//! Paced limits (a trunk's `max_cps`) need no task of their own: the waiting slots sleep until
+//! `Admission::poll_timeout` and let in whoever the time admits.
 
 use crate::ladder::{Admission, Admit, Limit, Priority};
 use std::collections::HashMap;
@@ -78,18 +80,43 @@ impl Slot {
     /// Waits until the slot holds its room; returns how long it waited (zero when it never
     /// queued). Cancel safe: awaiting again goes on waiting.
     pub async fn granted(&mut self) -> Duration {
-        if let Some(rx) = self.rx.as_mut() {
-            let waited = rx.await.unwrap_or_else(|_| self.asked.elapsed());
-            self.rx = None;
-            return waited;
+        let Some(rx) = self.rx.as_mut() else {
+            return Duration::ZERO;
+        };
+        loop {
+            let due = lock(&self.gate).adm.poll_timeout();
+            let timer = async {
+                match due {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                got = &mut *rx => {
+                    let waited = got.unwrap_or_else(|_| self.asked.elapsed());
+                    self.rx = None;
+                    return waited;
+                }
+                () = timer => tick(&self.gate, Instant::now()),
+            }
         }
-        Duration::ZERO
     }
 
     /// True while it waits.
     #[cfg(test)]
     pub fn is_waiting(&self) -> bool {
         self.rx.is_some()
+    }
+}
+
+/// Time passed: wakes every slot pacing now lets in (any waiting slot may run this; a
+/// second run at the same moment finds nothing to do).
+fn tick(gate: &Mutex<Inner>, now: Instant) {
+    let mut g = lock(gate);
+    for grant in g.adm.handle_timeout(now) {
+        if let Some(tx) = g.wake.remove(&grant.ticket) {
+            let _ = tx.send(grant.waited);
+        }
     }
 }
 
@@ -128,5 +155,30 @@ mod tests {
         assert!(waited < Duration::from_secs(1));
         assert!(!third.is_waiting());
         assert_eq!(gate.waiting(), 0);
+    }
+
+    #[tokio::test]
+    async fn paced_slots_go_at_most_per_second_without_a_release() {
+        let gate = Gate::default();
+        let trunk = || vec![Limit::new("trunk:carrier", 100).paced(2)];
+        let t0 = Instant::now();
+        let mut slots: Vec<Slot> = (0..5)
+            .map(|_| gate.request(trunk(), Priority::Normal))
+            .collect();
+        assert_eq!(gate.waiting(), 3);
+        let mut at = Vec::new();
+        for s in &mut slots {
+            tokio::time::timeout(Duration::from_secs(4), s.granted())
+                .await
+                .expect("paced in by the timer");
+            at.push(t0.elapsed());
+        }
+        // Two at once, two after one second, the fifth after two.
+        assert!(at[1] < Duration::from_millis(200), "{at:?}");
+        assert!(
+            at[2] >= Duration::from_secs(1) && at[3] < Duration::from_millis(1300),
+            "{at:?}"
+        );
+        assert!(at[4] >= Duration::from_secs(2), "{at:?}");
     }
 }

@@ -251,14 +251,27 @@ pub async fn build_call(
     {
         tracing::warn!(error = %e, "listener unavailable: vad model did not load");
     }
-    let trunk = cfg.sip.trunk_domain().map(str::to_string);
-    let request_uri = contact
-        .destination
-        .request_uri(trunk.as_deref())
-        .map_err(|e| DialError::Config(e.to_string()))?;
+    // The trunk this call goes out on (`[[trunks]]` by the contact's / dialplan's
+    // preference; without any, `[sip]`): proxy, domain, number format, credentials.
+    let chosen = cfg.trunk_for(&plan.trunks_for(contact));
+    let trunk = chosen.number_domain().map(str::to_string);
+    let request_uri = match (&contact.destination, &trunk) {
+        (crate::dialplan::Destination::E164(number), Some(_)) => chosen
+            .number_uri(number)
+            .expect("a trunk with a number domain writes a number uri"),
+        _ => contact
+            .destination
+            .request_uri(trunk.as_deref())
+            .map_err(|e| DialError::Config(e.to_string()))?,
+    };
+    let from_user = chosen
+        .caller_id
+        .user
+        .clone()
+        .unwrap_or_else(|| cfg.sip.from_user.clone());
     let transport = ep.transport();
     let user_agent = user_agent_of(cfg);
-    let dest = match &cfg.sip.proxy {
+    let dest = match &chosen.proxy {
         Some(p) => ep.resolve(p.as_str()).await,
         None => ep.resolve(&request_uri).await,
     }
@@ -282,18 +295,18 @@ pub async fn build_call(
     let sip = SipContext {
         call_id: CallId(call_id.clone()),
         local_tag: Tag(format!("{:016x}", rand::random::<u64>())),
-        from_uri: format!("sip:{}@{from_host}", cfg.sip.from_user),
+        from_uri: format!("sip:{from_user}@{from_host}"),
         request_uri: request_uri.clone(),
         // RFC 3261 §8.1.1.8: a sips: Request-URI needs a sips: Contact.
         contact: if request_uri.to_ascii_lowercase().starts_with("sips:") {
-            format!("sips:{}@{}", cfg.sip.from_user, via)
+            format!("sips:{from_user}@{via}")
         } else {
-            format!("sip:{}@{}{tp}", cfg.sip.from_user, via)
+            format!("sip:{from_user}@{via}{tp}")
         },
         via,
         transport,
         user_agent,
-        credentials: cfg.sip.auth.as_ref().map(|a| Credentials {
+        credentials: chosen.auth.as_ref().map(|a| Credentials {
             username: a.username.clone(),
             password: a.password.expose().to_string(),
         }),
@@ -334,7 +347,7 @@ pub async fn build_call(
         },
         max_duration,
         menu,
-        auth: cfg.sip.auth.as_ref().map(|a| AuthPolicy {
+        auth: chosen.auth.as_ref().map(|a| AuthPolicy {
             realms: a.realm.clone(),
             trunk: dest,
         }),
@@ -344,7 +357,7 @@ pub async fn build_call(
             details_on_2: sources.contains_key(crate::call::BRIEFING_DETAILS),
             ..Default::default()
         },
-        srtp: local_srtp(cfg.media.srtp)?,
+        srtp: local_srtp(chosen.srtp)?,
         // 96 random bits: branches cannot be guessed from anything a reader can see.
         branch_key: format!("{:024x}", rand::random::<u128>() >> 32),
         human_sla: human_basis.then_some(answer_within),
@@ -354,7 +367,7 @@ pub async fn build_call(
         sip,
         params,
         dest,
-        force_proxy: cfg.sip.proxy.is_some(),
+        force_proxy: chosen.proxy.is_some(),
         record,
         recording_path: recording,
         sources,

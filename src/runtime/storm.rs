@@ -127,7 +127,7 @@ impl Service {
         let cfg = self.inner.cfg();
         let r = cfg.media.rtp_ports;
         let ports = u32::from((r.end - r.start) / 2 + 1);
-        let limits = vec![
+        let mut limits = vec![
             crate::ladder::Limit::new(
                 format!("line:{}", contact.destination),
                 contact.max_calls.unwrap_or(cfg.ladder.max_calls),
@@ -137,6 +137,18 @@ impl Service {
                 crate::config::rtp_calls(ports, cfg.ladder.rtp_share_percent),
             ),
         ];
+        // The trunk's carrier limits: `max_channels` at once, `max_cps` INVITEs a second.
+        let trunk = cfg.trunk_for(&plan.trunks_for(contact));
+        if trunk.max_channels.is_some() || trunk.max_cps.is_some() {
+            let limit = crate::ladder::Limit::new(
+                format!("trunk:{}", trunk.name),
+                trunk.max_channels.unwrap_or(u32::MAX),
+            );
+            limits.push(match trunk.max_cps {
+                Some(cps) => limit.paced(cps),
+                None => limit,
+            });
+        }
         self.inner
             .call_gate
             .request(limits, super::ladder_wait::priority(incident))

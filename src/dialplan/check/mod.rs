@@ -8,6 +8,9 @@ mod plan_rules;
 mod sip_rules;
 #[cfg(test)]
 mod tests;
+mod trunk_rules;
+#[cfg(test)]
+mod trunk_tests;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -101,6 +104,7 @@ pub fn check_loaded(
     contact_ages(&config, &plans, opts, &mut report);
     plan_rules::check(&config, &plans, &mut report);
     sip_rules::check(&config, &located, &plans, &mut report);
+    trunk_rules::check(&config, &located, &plans, &mut report);
     let loaded = report.is_ok().then_some((config, plans));
     (report, loaded)
 }
@@ -108,6 +112,7 @@ pub fn check_loaded(
 fn contact_ages(config: &Config, plans: &Dialplans, opts: &CheckOptions, report: &mut Report) {
     let (today, max_age) = (opts.today, opts.max_age);
     let mut contact_count = 0;
+    let can_dial_numbers = config.trunks().iter().any(|t| t.number_domain().is_some());
     for plan in plans.iter() {
         for contact in &plan.contacts {
             contact_count += 1;
@@ -127,7 +132,7 @@ fn contact_ages(config: &Config, plans: &Dialplans, opts: &CheckOptions, report:
                 ));
             }
             if let Destination::E164(number) = &contact.destination
-                && config.sip.trunk_domain().is_none()
+                && !can_dial_numbers
             {
                 report.warnings.push(format!(
                     "{}: contact {}: {number} cannot be dialled until sip.proxy or sip.domain is set",

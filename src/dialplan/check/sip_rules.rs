@@ -74,7 +74,7 @@ fn secure_uri(uri: &str) -> bool {
 }
 
 /// A readable PEM file with at least one certificate.
-fn ca_file(path: &Path) -> Result<(), String> {
+pub(super) fn ca_file(path: &Path) -> Result<(), String> {
     let certs = CertificateDer::pem_file_iter(path)
         .map_err(|e| e.to_string())?
         .collect::<Result<Vec<_>, _>>()

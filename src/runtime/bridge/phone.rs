@@ -89,6 +89,7 @@ pub async fn call_operator(
         retries: 0,
         retry_after: Duration::ZERO,
         max_calls: None,
+        trunks: Vec::new(),
         location: crate::config::Location {
             file: "hotline.toml".into(),
             line: 0,
@@ -115,6 +116,7 @@ pub async fn call_operator(
         strategy: Default::default(),
         group_by: None,
         max_ladders: None,
+        trunks: Vec::new(),
         path: "hotline.toml".into(),
     };
     let (in_tx, in_rx) = mpsc::channel(LEG_IN_PACKETS);
