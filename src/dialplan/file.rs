@@ -45,6 +45,13 @@ pub(super) struct DialplanFile {
     /// Ladders of this dialplan at once (overrides `[ladder] per_dialplan`).
     #[serde(default, deserialize_with = "crate::config::at_least_one_opt")]
     max_ladders: Option<u32>,
+    /// The vendor's response clock: from the first answered call to their first callback
+    /// (or a response an operator records). Default 15 minutes.
+    #[serde(
+        default = "super::default_response_within",
+        deserialize_with = "crate::config::positive_duration"
+    )]
+    response_within: std::time::Duration,
 }
 
 /// One `[[contacts]]` entry as written: a contact of this dialplan, or `line = "id"`, a
@@ -305,6 +312,7 @@ impl DialplanFile {
             strategy: self.strategy,
             group_by: self.group_by,
             max_ladders: self.max_ladders,
+            response_within: self.response_within,
             path: path.to_path_buf(),
         })
     }

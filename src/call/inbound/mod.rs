@@ -9,7 +9,7 @@
 //! SDP (hold and unhold, §14.2).
 //!
 //! Who may call in, and what the call is matched to, is decided before a core exists (the
-//! callback admission in `crate::ladder::callback`); a core only exists for an admitted call.
+//! callback screening and matching in `crate::ladder`: `screen`, `match_caller`); a core only exists for an admitted call.
 
 mod dialog;
 mod timers;
