@@ -102,7 +102,7 @@ fn collects_errors_and_warnings_from_all_files() {
         [
             "b.toml:6:7: bad uri \"555\": use an e.164 number like \"+15550100123\" or a sip: uri",
             "a.toml:4:6)",
-            "e.toml:2:1: unknown field `colour`, expected one of `vendor`, `match`, `hours`, `contacts`, `briefing`, `vars`, `strategy`, `group_by`, `max_calls`, `max_ladders`",
+            "e.toml:2:1: unknown field `colour`, expected one of `vendor`, `match`, `hours`, `contacts`, `briefing`, `vars`, `strategy`, `group_by`, `max_calls`, `max_ladders`, `response_within`",
         ],
         "{report:#?}"
     );
