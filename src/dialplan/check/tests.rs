@@ -320,6 +320,20 @@ fn each_case_is_caught_with_its_file_and_line() {
             says: "[bridge] ring_on_human names \"oncall-primary\", which is no [[operators]] id",
         },
         Case {
+            name: "callback ring_operators names an unknown operator",
+            config: &[(
+                "[dialplans]",
+                "[[operators]]\nid = \"al\"\nname = \"Al\"\nuri = \"sip:al@127.0.0.1\"\n\
+                 [callback]\nnumber = \"+15550100200\"\nring_operators = [\"al\", \"bo\"]\n[dialplans]",
+            )],
+            plan: &[],
+            extra_plan: None,
+            kind: Kind::Error,
+            file: "hotline.toml",
+            line_of: "\"bo\"",
+            says: "[callback] ring_operators names \"bo\", which is no [[operators]] id",
+        },
+        Case {
             name: "fallback_url without a scheme",
             config: &[(
                 "\"https://tickets.example.net/p0\"",
