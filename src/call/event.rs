@@ -235,6 +235,28 @@ pub enum EventKind {
         direction: String,
     },
     Unhold,
+    /// Inbound: the caller's INVITE arrived (the call's first stage).
+    OfferReceived {
+        cseq: u32,
+    },
+    /// Inbound: the caller's offer could not be answered (488 sent).
+    OfferRefused {
+        why: String,
+    },
+    /// Inbound: we sent 180 Ringing.
+    RingingSent,
+    /// Inbound: hotline answered (our 200 OK with the SDP answer).
+    AnsweredLocal {
+        code: u16,
+    },
+    /// Inbound: the ACK of our 200 arrived (the dialog is confirmed).
+    AckReceived {
+        cseq: u32,
+    },
+    /// Inbound: the caller cancelled before we answered (487 sent).
+    CancelReceived,
+    /// Inbound: no ACK for our 200 within Timer H.
+    NoAck,
 }
 
 impl EventKind {
@@ -309,6 +331,13 @@ impl EventKind {
             EventKind::SessionExpired { .. } => "session_expired",
             EventKind::Hold { .. } => "hold",
             EventKind::Unhold => "unhold",
+            EventKind::OfferReceived { .. } => "offer_received",
+            EventKind::OfferRefused { .. } => "offer_refused",
+            EventKind::RingingSent => "ringing_sent",
+            EventKind::AnsweredLocal { .. } => "answered_local",
+            EventKind::AckReceived { .. } => "ack_received",
+            EventKind::CancelReceived => "cancel_received",
+            EventKind::NoAck => "no_ack",
         }
     }
 }

@@ -1,4 +1,5 @@
-//! The call core: one outbound call as a pure, time-injected state machine.
+//! The call core: one outbound call ([`Call`]) and one inbound call ([`InboundCall`], a
+//! vendor calling back) as pure, time-injected state machines.
 //!
 //! Nothing here touches a socket, a clock or a file. `crate::sip` turns wire messages into
 //! [`Input`]s and [`Outgoing`]s into wire messages; `crate::runtime` runs one task per call that
@@ -7,6 +8,7 @@
 mod digest;
 mod event;
 mod ids;
+mod inbound;
 mod io;
 mod machine;
 mod menu;
@@ -29,6 +31,7 @@ pub use digest::{
 };
 pub use event::EventKind;
 pub use ids::{Branch, CallId, Method, RequestHandle, Tag};
+pub use inbound::{InboundCall, InboundInput, InboundParams, InboundTimer, Offer};
 pub use io::{
     DialogState, Heard, Input, Label, MediaCommand, OutRequest, OutResponse, Outgoing, Output,
     Request, Response,

@@ -2,6 +2,7 @@
 
 mod bridge;
 mod briefing;
+mod callback;
 mod caps;
 mod duration;
 mod error;
@@ -32,6 +33,7 @@ use serde::de::{Deserializer, Error};
 pub use crate::media::srtp::SrtpMode;
 pub use bridge::BridgeConfig;
 pub use briefing::{BriefingConfig, EngineKind, Language};
+pub use callback::{CallbackAuth, CallbackConfig};
 pub use caps::{GroupBy, rtp_calls};
 pub(crate) use caps::{at_least_one, at_least_one_opt};
 pub use duration::{DurationError, parse_duration};
@@ -90,6 +92,10 @@ pub struct Config {
     /// `[[trunks]]`: several trunks (optional; without any, `[sip]` is the one trunk).
     #[serde(default)]
     pub trunks: Vec<TrunkConfig>,
+    /// `[callback]`: the line vendors call back on (optional: without it inbound calls are
+    /// refused).
+    #[serde(default)]
+    pub callback: Option<CallbackConfig>,
 }
 
 impl Config {

@@ -49,6 +49,13 @@ pub(super) struct DialplanFile {
     /// Trunks this dialplan's contacts are tried on, in order (`[[trunks]]` names).
     #[serde(default)]
     trunks: Vec<Spanned<String>>,
+    /// The vendor's response clock: from the first answered call to their first callback
+    /// (or a response an operator records). Default 15 minutes.
+    #[serde(
+        default = "super::default_response_within",
+        deserialize_with = "crate::config::positive_duration"
+    )]
+    response_within: std::time::Duration,
 }
 
 /// One `[[contacts]]` entry as written: a contact of this dialplan, or `line = "id"`, a
@@ -329,6 +336,7 @@ impl DialplanFile {
             group_by: self.group_by,
             max_ladders: self.max_ladders,
             trunks: trunk_refs(self.trunks, &at),
+            response_within: self.response_within,
             path: path.to_path_buf(),
         })
     }

@@ -63,8 +63,16 @@ pub struct Dialplan {
     /// Trunks its contacts are tried on, in order (`trunks = [..]`; empty: every trunk in
     /// `hotline.toml` order).
     pub trunks: Vec<TrunkRef>,
+    /// How soon the vendor must respond (call back, or a response recorded by an operator)
+    /// after the first answered call (`response_within`, default 15 min).
+    pub response_within: Duration,
     /// The file it was loaded from.
     pub path: PathBuf,
+}
+
+/// `response_within` when a dialplan does not say.
+pub(crate) fn default_response_within() -> Duration {
+    Duration::from_secs(15 * 60)
 }
 
 /// `strategy`: how a ladder walks a dialplan's contacts.

@@ -764,3 +764,19 @@ fn max_calls_per_contact_overrides_the_dialplans_and_group_by_is_per_dialplan() 
     );
     assert!(load_file(&path).is_err());
 }
+
+#[test]
+fn response_within_defaults_to_15_minutes_and_must_be_positive() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = load_file(&write(dir.path(), "a.toml", GOOD)).unwrap();
+    assert_eq!(plan.response_within, Duration::from_secs(15 * 60));
+    let head = "vendor = \"Example Corp\"\nresponse_within = \"30m\"\n";
+    let path = write(dir.path(), "b.toml", &format!("{head}{}", &GOOD[23..]));
+    assert_eq!(
+        load_file(&path).unwrap().response_within,
+        Duration::from_secs(30 * 60)
+    );
+    let head = "vendor = \"Example Corp\"\nresponse_within = \"0s\"\n";
+    let path = write(dir.path(), "c.toml", &format!("{head}{}", &GOOD[23..]));
+    assert!(load_file(&path).is_err());
+}

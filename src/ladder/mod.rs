@@ -9,8 +9,11 @@
 //! it where it stopped (`resume.rs`). Call storms: `grouping.rs` names which incidents share
 //! one call (same line and asset or site), `admission.rs` queues ladders and calls under caps
 //! (per line, per delivery, per dialplan, a dialplan's RTP share), critical first.
+//! Vendor callbacks: `callback.rs` screens inbound calls, matches them to an incident and
+//! judges the response clock.
 
 mod admission;
+mod callback;
 mod grouping;
 mod human;
 #[cfg(test)]
@@ -24,6 +27,10 @@ mod tests;
 pub mod trunks;
 
 pub use admission::{Admission, Admit, Grant, Limit, Priority};
+pub use callback::{
+    CallerMatch, Credentials, MatchedBy, OpenIncident, Refusal, ResponseVerdict, Screen,
+    match_caller, match_case, response_verdict, screen,
+};
 pub use grouping::{asset_of, group_key};
 pub use human::{HumanSlaMiss, human_sla_reason};
 pub use machine::{CallOutcome, Input, Ladder, LadderEnd, Output, Rung};

@@ -160,6 +160,16 @@ fn operators(cfg: &Config, doc: &Located, report: &mut Report) {
             ));
         }
     }
+    // `[callback] ring_operators` too.
+    let ring = cfg.callback.iter().flat_map(|c| c.ring_operators.iter());
+    for (i, id) in ring.enumerate() {
+        if !cfg.operators.iter().any(|o| &o.id == id) {
+            let at = doc.at(&[Seg::Key("callback"), Seg::Key("ring_operators"), Seg::At(i)]);
+            report.errors.push(format!(
+                "{at}: [callback] ring_operators names \"{id}\", which is no [[operators]] id"
+            ));
+        }
+    }
 }
 
 /// URLs hotline calls or hands out: absolute `http(s)://host...`.

@@ -102,7 +102,7 @@ fn collects_errors_and_warnings_from_all_files() {
         [
             "b.toml:6:7: bad uri \"555\": use an e.164 number like \"+15550100123\" or a sip: uri",
             "a.toml:4:6)",
-            "e.toml:2:1: unknown field `colour`, expected one of `vendor`, `match`, `hours`, `contacts`, `briefing`, `vars`, `strategy`, `group_by`, `max_calls`, `max_ladders`, `trunks`",
+            "e.toml:2:1: unknown field `colour`, expected one of `vendor`, `match`, `hours`, `contacts`, `briefing`, `vars`, `strategy`, `group_by`, `max_calls`, `max_ladders`, `trunks`, `response_within`",
         ],
         "{report:#?}"
     );
@@ -318,6 +318,20 @@ fn each_case_is_caught_with_its_file_and_line() {
             file: "hotline.toml",
             line_of: "\"oncall-primary\"",
             says: "[bridge] ring_on_human names \"oncall-primary\", which is no [[operators]] id",
+        },
+        Case {
+            name: "callback ring_operators names an unknown operator",
+            config: &[(
+                "[dialplans]",
+                "[[operators]]\nid = \"al\"\nname = \"Al\"\nuri = \"sip:al@127.0.0.1\"\n\
+                 [callback]\nnumber = \"+15550100200\"\nring_operators = [\"al\", \"bo\"]\n[dialplans]",
+            )],
+            plan: &[],
+            extra_plan: None,
+            kind: Kind::Error,
+            file: "hotline.toml",
+            line_of: "\"bo\"",
+            says: "[callback] ring_operators names \"bo\", which is no [[operators]] id",
         },
         Case {
             name: "fallback_url without a scheme",

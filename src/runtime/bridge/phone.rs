@@ -117,6 +117,7 @@ pub async fn call_operator(
         group_by: None,
         max_ladders: None,
         trunks: Vec::new(),
+        response_within: crate::dialplan::default_response_within(),
         path: "hotline.toml".into(),
     };
     let (in_tx, in_rx) = mpsc::channel(LEG_IN_PACKETS);
