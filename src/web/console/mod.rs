@@ -247,13 +247,13 @@ pre{white-space:pre-wrap;word-break:break-word;background:#f3f4f6;padding:.6rem;
 .wave{position:relative;width:100%;height:150px;background:#0f1720;border-radius:6px;cursor:pointer;user-select:none}
 .wave svg{position:absolute;inset:0;width:100%;height:100%}
 .wave .mark{position:absolute;top:0;bottom:0;width:2px;margin-left:-1px;background:#ffd54f;border:none;padding:0;border-radius:0;cursor:pointer;opacity:.85}
-.wave .mark span{position:absolute;top:16px;left:4px;font-size:10px;color:#ffd54f;white-space:nowrap;pointer-events:none}
+.wave .mark span{position:absolute;top:16px;left:4px;font-size:10px;line-height:11px;color:#ffd54f;white-space:nowrap;pointer-events:none}
 .wave .mark.hid:hover span,.wave .mark.hid:focus span{display:block!important;background:#0f1720;padding:0 2px;z-index:3}
 .stages{position:relative;height:50px;margin:.4rem 0 .6rem}
 .stages .axis{position:absolute;left:0;right:0;top:14px;height:2px;background:#b9c0c8}
 .stages .dot{position:absolute;top:9px;width:12px;height:12px;margin-left:-6px;border-radius:50%;background:#0b5cad}
 .stages .sla{position:absolute;top:0;height:30px;border-left:2px dashed #c62828}
-.stages .st{position:absolute;top:30px;font-size:12px;white-space:nowrap;transform:translateX(-50%)}
+.stages .st{position:absolute;top:30px;font-size:12px;line-height:14px;white-space:nowrap;transform:translateX(-50%)}
 .stages .sla-l{color:#c62828}
 .wave .head{position:absolute;top:0;bottom:0;width:2px;background:#fff;left:0;pointer-events:none}
 .wave .lab{position:absolute;left:6px;font-size:11px;color:#9ab;pointer-events:none}
