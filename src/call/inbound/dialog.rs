@@ -159,19 +159,7 @@ impl InboundCall {
         let old = self.negotiated;
         self.negotiated = neg;
         if neg.remote != old.remote || neg.codec != old.codec || neg.codec_pt != old.codec_pt {
-            self.out.push_back(Output::Media(MediaCommand::Start {
-                early: false,
-                remote: neg.remote,
-                codec: neg.codec,
-                codec_pt: neg.codec_pt,
-                dtmf_pt: neg.dtmf_pt,
-                srtp: None,
-                // Our answer does not offer rtcp-mux: RTCP on RTP port + 1 (or a=rtcp:).
-                rtcp: crate::media::rtcp::RtcpPeer::of(&Negotiated {
-                    rtcp_mux: false,
-                    ..neg
-                }),
-            }));
+            self.out.push_back(Output::Media(media_start(&neg)));
         }
         let direction = sdp::answer_direction(neg.direction);
         if direction != self.direction {

@@ -350,19 +350,7 @@ impl InboundCall {
         self.final_response(now, 200, "OK", Some(body));
         self.emit(now, EventKind::AnsweredLocal { code: 200 });
         self.media_on = true;
-        self.out.push_back(Output::Media(MediaCommand::Start {
-            early: false,
-            remote: neg.remote,
-            codec: neg.codec,
-            codec_pt: neg.codec_pt,
-            dtmf_pt: neg.dtmf_pt,
-            srtp: None,
-            // Our answer does not offer rtcp-mux: RTCP on RTP port + 1 (or a=rtcp:).
-            rtcp: crate::media::rtcp::RtcpPeer::of(&Negotiated {
-                rtcp_mux: false,
-                ..neg
-            }),
-        }));
+        self.out.push_back(Output::Media(media_start(&neg)));
         self.timers
             .set(InboundTimer::MaxDuration, now + self.p.max_duration);
     }
@@ -414,5 +402,22 @@ impl InboundCall {
         self.state = State::Ended;
         self.timers.clear();
         self.finished = true;
+    }
+}
+
+/// Media for what was negotiated: plain RTP (inbound takes no SRTP), RTCP on RTP port + 1 or
+/// the offer's `a=rtcp:` (our answer does not offer rtcp-mux).
+fn media_start(neg: &Negotiated) -> MediaCommand {
+    MediaCommand::Start {
+        early: false,
+        remote: neg.remote,
+        codec: neg.codec,
+        codec_pt: neg.codec_pt,
+        dtmf_pt: neg.dtmf_pt,
+        srtp: None,
+        rtcp: crate::media::rtcp::RtcpPeer::of(&Negotiated {
+            rtcp_mux: false,
+            ..*neg
+        }),
     }
 }
