@@ -153,7 +153,7 @@ async fn each_phase_in_order_in_the_api_the_stream_and_the_console() {
             "vip",
             sipp.port,
             "30s",
-            r#"{ wait = "2s" }, { play = "briefing" }, { wait = "3s" }, { hangup = true }"#
+            r#"{ wait = "2s" }, { play = "briefing" }, { wait = "5s" }, { hangup = true }"#
         ),
     );
     std::fs::write(dir.path().join("dialplans/hpe.toml"), plan).expect("plan");

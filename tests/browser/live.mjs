@@ -38,12 +38,22 @@ try {
     let phase = null;
     let text = null;
     try {
-      const now = page.locator('#now .live');
-      if (await now.count()) {
-        phase = await now.getAttribute('data-phase');
-        text = await now.textContent();
-      } else if (phases.length && (await page.locator('.ok:has-text("SLA met")').count())) {
-        break; // the call is over: the verdict instead of a phase (not a page mid-reload)
+      // One look at one document: a page mid-reload can show half of the old or new one.
+      const look = await page.evaluate(() => {
+        const now = document.querySelector('#now .live');
+        const met = [...document.querySelectorAll('.ok')].some((e) => e.textContent.includes('SLA met'));
+        return {
+          ready: document.readyState,
+          phase: now ? now.getAttribute('data-phase') : null,
+          text: now ? now.textContent : null,
+          met,
+        };
+      });
+      if (look.phase) {
+        phase = look.phase;
+        text = look.text;
+      } else if (phases.length && look.ready === 'complete' && look.met) {
+        break; // the call is over: the verdict instead of a phase, on a whole page
       }
     } catch (e) {
       // navigating (the page reloads itself): look again
