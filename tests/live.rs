@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use support::serve::*;
 use support::*;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
 const AUDITOR: &str = "auditor-token-0123456789abcdef";
 
@@ -148,7 +149,7 @@ async fn each_phase_in_order_in_the_api_the_stream_and_the_console() {
     );
     let plan = format!(
         "vendor = \"HPE\"\n[[match]]\nvendor = \"HPE\"\n\
-         [briefing]\nrepeats = 0\ntemplate = \"Asset {{tag}} failed.\"\n{}",
+         [briefing]\nrepeats = 0\ntemplate = \"Asset {{tag}} failed. The page must see this briefing while it plays, so it lasts a few seconds.\"\n{}",
         contact(
             "vip",
             sipp.port,
@@ -164,26 +165,48 @@ async fn each_phase_in_order_in_the_api_the_stream_and_the_console() {
         "asset": {"tag": "AT-4711", "vendor": "HPE"},
         "fault": {"summary": "RAID degraded"}
     });
-    let id = post_incident(&s, &body.to_string()).await;
 
-    // Headless Chromium follows the incident page meanwhile (it reloads on the stream).
+    // Headless Chromium follows the incident page meanwhile (it reloads on the stream). It
+    // starts and signs in first, so the call cannot be half over before it looks.
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let shot = root.join("target/live-console-screenshot.png");
     let _ = std::fs::remove_file(&shot);
-    let browser = tokio::process::Command::new("node")
+    let mut browser = tokio::process::Command::new("node")
         .current_dir(root.join("tests/browser"))
         .arg("live.mjs")
         .arg(&s.http)
-        .arg(&id)
         .arg(AUDITOR)
         .arg(&shot)
         .env(
             "CHROMIUM",
             std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
         )
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
-        .output();
-    let browser = tokio::spawn(browser);
+        .spawn()
+        .expect("node (tests/browser: npm ci; Debian's chromium)");
+    let mut out = tokio::io::BufReader::new(browser.stdout.take().expect("stdout")).lines();
+    let ready = tokio::time::timeout(Duration::from_secs(60), out.next_line())
+        .await
+        .expect("the browser signs in within 60 s")
+        .expect("browser stdout");
+    assert_eq!(ready.as_deref(), Some("ready"), "browser: {ready:?}");
+
+    let id = post_incident(&s, &body.to_string()).await;
+    let mut stdin = browser.stdin.take().expect("stdin");
+    stdin
+        .write_all(format!("{id}\n").as_bytes())
+        .await
+        .expect("the incident id to the browser");
+    drop(stdin);
+    let browser = tokio::spawn(async move {
+        let mut last = String::new();
+        while let Ok(Some(l)) = out.next_line().await {
+            last = l;
+        }
+        (browser.wait().await, last)
+    });
 
     // Webhook tokens may not read the stream; auditors may.
     let (code, _) = get_as(&s, HOOK_TOKEN, &format!("/v1/incidents/{id}/events")).await;
@@ -380,18 +403,13 @@ async fn each_phase_in_order_in_the_api_the_stream_and_the_console() {
         list.contains("SLA met") && !list.contains("data-phase"),
         "{list}"
     );
-    let out = tokio::time::timeout(Duration::from_secs(60), browser)
+    let (status, last) = tokio::time::timeout(Duration::from_secs(60), browser)
         .await
         .expect("the browser finishes")
-        .expect("join")
-        .expect("node (tests/browser: npm ci; Debian's chromium)");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "browser: {stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let b: Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}")).expect("json");
+        .expect("join");
+    let status = status.expect("node exits");
+    assert!(status.success(), "browser: {last}");
+    let b: Value = serde_json::from_str(&last).expect("json");
     eprintln!("browser: {b}");
     let shown: Vec<&str> = b["phases"]
         .as_array()

@@ -1,15 +1,19 @@
 // Opens the console's incident page in headless Chromium while its ladder runs and follows
 // the live phase: the page reloads itself on the incident's event stream (EventSource).
-// Usage: node live.mjs <base-url> <incident-id> <token> <screenshot.png>
+// Usage: node live.mjs <base-url> <token> <screenshot.png>
+// Signs in, prints `ready`, then reads the incident id as one line on stdin (so the call starts
+// only once the browser is up: launching Chromium on a loaded machine takes seconds).
 // Prints one JSON line: the phases the page showed, in order; exits non-zero on failure.
 import { chromium } from 'playwright-core';
 
-const [base, id, token, shot] = process.argv.slice(2);
+import { createInterface } from 'node:readline';
+
+const [base, token, shot] = process.argv.slice(2);
 const fail = (msg, extra = {}) => {
   console.log(JSON.stringify({ ok: false, error: msg, ...extra }));
   process.exit(1);
 };
-if (!base || !id || !token || !shot) fail('usage: live.mjs <base-url> <incident-id> <token> <png>');
+if (!base || !token || !shot) fail('usage: live.mjs <base-url> <token> <png>');
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -29,6 +33,10 @@ try {
   await page.goto(`${base}/console/login`);
   await page.fill('input[name=token]', token);
   await Promise.all([page.waitForURL('**/console/incidents'), page.click('button:has-text("Sign in")')]);
+  console.log('ready');
+  const lines = createInterface({ input: process.stdin });
+  const id = await new Promise((resolve) => lines.once('line', (l) => resolve(l.trim())));
+  lines.close();
   await page.goto(`${base}/console/incidents/${encodeURIComponent(id)}`);
   const phases = [];
   const texts = [];
