@@ -110,6 +110,21 @@ struct Outcome {
     truth: Option<Duration>,
     human: Option<(Duration, Duration, f32)>,
     probes: usize,
+    /// Chunks that ran the model, and that were skipped on steady music.
+    model: u64,
+    strided: u64,
+}
+
+/// The listener's thresholds; `LISTEN_STRIDE=1` runs the model on every chunk (to compare).
+fn thresholds() -> Thresholds {
+    let mut th = Thresholds::default();
+    if let Some(n) = std::env::var("LISTEN_STRIDE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        th.stride_every = n;
+    }
+    th
 }
 
 /// Runs one call through the listener; the person reacts to the probes it asks for.
@@ -119,7 +134,7 @@ fn run(
     model: &SileroModel,
     probe: Duration,
 ) -> (Outcome, PromptLibrary) {
-    let mut l = Listener::new(Box::new(model.stream()), lib, Thresholds::default());
+    let mut l = Listener::new(Box::new(model.stream()), lib, thresholds());
     let t0 = Instant::now();
     let mut audio = s.fixed.clone();
     let truth = s
@@ -212,6 +227,8 @@ fn run(
         truth: truth.map(|t| Duration::from_micros(t as u64 * 125)),
         human,
         probes,
+        model: l.model_chunks,
+        strided: l.strided_chunks,
     };
     (outcome, l.into_library())
 }
@@ -482,6 +499,12 @@ fn scripted_vendor_calls() {
             .copied()
             .unwrap_or(f64::NAN)
     };
+    let model_runs: u64 = outcomes.iter().map(|o| o.model).sum();
+    let strided: u64 = outcomes.iter().map(|o| o.strided).sum();
+    println!(
+        "model runs {model_runs}, skipped on steady music {strided} (stride {})",
+        thresholds().stride_every
+    );
     let mut abs: Vec<f64> = errors.iter().map(|e| e.abs()).collect();
     abs.sort_by(f64::total_cmp);
     println!(

@@ -57,9 +57,10 @@ pub fn listen(path: &Path) -> Result<String, ListenError> {
     }
     let _ = writeln!(
         out,
-        "{:>9}  end ({} model chunks, {} skipped as silence)",
+        "{:>9}  end ({} model chunks, {} skipped on steady music, {} skipped as silence)",
         secs(Duration::from_millis(rx.len() as u64 / 8)),
         l.model_chunks,
+        l.strided_chunks,
         l.gated_chunks
     );
     Ok(out)

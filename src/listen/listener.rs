@@ -6,6 +6,7 @@
 use super::fingerprint::{FAN_FRAMES, Fingerprinter, Hash};
 use super::library::{Matcher, Origin, PromptLibrary};
 use super::spectrum::{BINS, N, Spectrum, tonality};
+use super::stride::Stride;
 use super::thresholds::Thresholds;
 use super::vad::{CHUNK, Vad};
 use std::time::{Duration, Instant};
@@ -195,9 +196,15 @@ pub struct Listener {
     /// Recent frames: (start, level dBFS), newest last, for back-dating a speech onset to
     /// where the sound rose out of silence.
     levels: std::collections::VecDeque<(Instant, f32)>,
-    /// Frames that ran the model (for cost figures).
+    stride: Stride,
+    /// Chunks skipped on steady music since the model last ran, replayed if the next score
+    /// wakes the full rate.
+    skipped: Vec<[f32; CHUNK]>,
+    /// Chunks that ran the model (replays included), were gated as silence, or were skipped
+    /// on steady music (for cost figures).
     pub model_chunks: u64,
     pub gated_chunks: u64,
+    pub strided_chunks: u64,
     /// Model errors (scored as silence).
     pub vad_errors: u64,
 }
@@ -233,8 +240,11 @@ impl Listener {
             unlearned: std::collections::VecDeque::new(),
             started: false,
             levels: std::collections::VecDeque::with_capacity(ONSET_LOOKBACK + PAUSE_FRAMES + 1),
+            stride: Stride::default(),
+            skipped: Vec::new(),
             model_chunks: 0,
             gated_chunks: 0,
+            strided_chunks: 0,
             vad_errors: 0,
         }
     }
@@ -328,12 +338,15 @@ impl Listener {
     }
 
     fn score_chunk(&mut self) {
-        let chunk: &[f32; CHUNK] = self.chunk[..].try_into().expect("chunk is full");
+        let chunk: [f32; CHUNK] = self.chunk[..].try_into().expect("chunk is full");
+        self.chunk.clear();
         let energy: f32 = chunk.iter().map(|x| x * x).sum::<f32>() / CHUNK as f32;
         let dbfs = 10.0 * energy.max(1e-12).log10();
         if dbfs < self.th.gate_dbfs {
             self.gated_chunks += 1;
-            self.vad.skip(chunk);
+            self.stride.pause();
+            self.skipped.clear();
+            self.vad.skip(&chunk);
             self.gated += Duration::from_millis(32);
             if self.gated >= self.th.vad_reset_after
                 && self.gated < self.th.vad_reset_after + Duration::from_millis(32)
@@ -341,19 +354,46 @@ impl Listener {
                 self.vad.reset();
             }
             self.prob = 0.0;
-        } else {
-            self.gated = Duration::ZERO;
-            self.model_chunks += 1;
-            self.prob = match self.vad.score(chunk) {
-                Ok(p) => p,
-                Err(e) => {
-                    self.vad_errors += 1;
-                    tracing::warn!(error = %e, "vad failed; chunk scored as silence");
-                    0.0
-                }
-            };
+            return;
         }
-        self.chunk.clear();
+        self.gated = Duration::ZERO;
+        let rule = self.th.stride();
+        let steady = matches!(self.sound, Sound::Music | Sound::Tone)
+            && matches!(self.decision, Decision::Listening | Decision::Decided);
+        if !self.stride.run_model(&rule, steady, dbfs) {
+            // Steady music: the last score stands; the model keeps its context.
+            if self.skipped.is_empty() {
+                self.vad.keep();
+            }
+            self.skipped.push(chunk);
+            self.strided_chunks += 1;
+            self.vad.skip(&chunk);
+            return;
+        }
+        let mut p = self.model(&chunk);
+        if self.stride.scored(&rule, p, dbfs) && !self.skipped.is_empty() {
+            // Woken after skipping: score this chunk as the full rate would have.
+            self.vad.rewind();
+            for c in std::mem::take(&mut self.skipped) {
+                self.model(&c);
+            }
+            p = self.model(&chunk);
+        }
+        self.skipped.clear();
+        self.prob = p;
+    }
+
+    /// One model run (a failure scores as silence).
+    fn model(&mut self, chunk: &[f32; CHUNK]) -> f32 {
+        self.model_chunks += 1;
+        match self.vad.score(chunk) {
+            Ok(p) => p,
+            Err(e) => {
+                self.vad_errors += 1;
+                tracing::warn!(error = %e, "vad failed; chunk scored as silence");
+                0.0
+            }
+        }
     }
 
     fn fp_push(&mut self, power: Option<&[f32; BINS]>) {

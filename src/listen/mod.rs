@@ -14,6 +14,7 @@ pub mod library;
 pub mod listener;
 pub mod silero;
 pub mod spectrum;
+pub mod stride;
 pub mod thresholds;
 pub mod timeline;
 pub mod vad;

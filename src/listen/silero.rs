@@ -129,6 +129,7 @@ impl SileroModel {
             context: [0.0; CONTEXT],
             state: Tensor::zero::<f32>(&[2, 1, 128]).expect("static shape"),
             input: vec![0.0; CONTEXT + CHUNK],
+            kept: None,
         }
     }
 }
@@ -139,6 +140,8 @@ pub struct Silero {
     context: [f32; CONTEXT],
     state: Tensor,
     input: Vec<f32>,
+    /// Context and state saved by `keep`.
+    kept: Option<([f32; CONTEXT], Tensor)>,
 }
 
 impl Vad for Silero {
@@ -173,5 +176,16 @@ impl Vad for Silero {
     fn reset(&mut self) {
         self.context = [0.0; CONTEXT];
         self.state = Tensor::zero::<f32>(&[2, 1, 128]).expect("static shape");
+    }
+
+    fn keep(&mut self) {
+        self.kept = Some((self.context, self.state.clone()));
+    }
+
+    fn rewind(&mut self) {
+        if let Some((context, state)) = self.kept.take() {
+            self.context = context;
+            self.state = state;
+        }
     }
 }

@@ -12,6 +12,10 @@ pub trait Vad: Send {
     fn skip(&mut self, chunk: &[f32; CHUNK]);
     /// Forget all memory (after a long silence).
     fn reset(&mut self);
+    /// Keep the memory as it is now (one slot), to go back to with `rewind`.
+    fn keep(&mut self) {}
+    /// Back to the memory kept by the last `keep`.
+    fn rewind(&mut self) {}
 }
 
 #[derive(Debug, thiserror::Error)]
