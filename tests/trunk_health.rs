@@ -18,7 +18,8 @@ async fn readyz(s: &Server) -> (u16, Value) {
         .await
         .expect("readyz");
     let code = r.status().as_u16();
-    (code, r.json().await.expect("json"))
+    let text = r.text().await.expect("body");
+    (code, serde_json::from_str(&text).expect("json"))
 }
 
 /// Polls `/readyz` until `pred` holds (10 s at most).

@@ -137,7 +137,10 @@ async fn exchange(
     // One challenge answered; a second one is the answer.
     for cseq in 1..=2u32 {
         let bytes = build(t, ep, call_id, cseq, &auth, &cnonce_key)?;
-        let sent = ep.send(t.dest, &bytes).await.map_err(|e| e.to_string())?;
+        let sent = ep
+            .send(t.dest, &bytes)
+            .await
+            .map_err(|e| format!("trunk unreachable: {e}"))?;
         let (resp, from, at) = loop {
             match rx.recv().await {
                 Some(Inbound::Message {
@@ -145,8 +148,10 @@ async fn exchange(
                     from,
                     at,
                 }) if resp.cseq == cseq && resp.status >= 200 => break (resp, from, at),
-                Some(Inbound::Unreachable { to, error }) if to == t.dest => return Err(error),
-                Some(Inbound::TransportError(e)) => return Err(e),
+                Some(Inbound::Unreachable { to, error }) if to == t.dest => {
+                    return Err(format!("trunk unreachable: {error}"));
+                }
+                Some(Inbound::TransportError(e)) => return Err(format!("trunk unreachable: {e}")),
                 Some(_) => continue,
                 None => return Err("endpoint closed".into()),
             }
