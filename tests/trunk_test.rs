@@ -106,6 +106,35 @@ fn a_closed_port_fails_the_test_at_once() {
 }
 
 #[test]
+fn kamailio_challenging_with_407_and_no_algorithm_answers_options() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let auth = support::kamailio::KamailioAuth {
+        realm: "hotline.test",
+        username: "ops",
+        password: "s3cret",
+        algorithm: None,
+        proxy: true,
+        nonce_expire: 30,
+        challenge_bye: false,
+    };
+    let kam = support::kamailio::Kamailio::start(dir.path(), &auth);
+    let cfg = config(dir.path(), kam.port, "s3cret");
+    let (code, text) = trunk_test(&cfg, "carrier");
+    println!("{text}");
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("response: 200 OK"), "{text}");
+    assert!(
+        text.contains("answered with the trunk's credentials"),
+        "{text}"
+    );
+    let ok = kam.auth_lines();
+    assert!(
+        ok.iter().any(|l| l.contains("HOTLINE-AUTH-OK OPTIONS")),
+        "kamailio accepted our digest: {ok:?}"
+    );
+}
+
+#[test]
 fn an_unknown_trunk_is_an_error() {
     let dir = tempfile::tempdir().expect("tmp");
     let cfg = config(dir.path(), free_port(false), "s3cret");
