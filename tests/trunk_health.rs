@@ -156,3 +156,30 @@ options_interval = \"1s\"
     assert!(text.starts_with("not ready\n"), "{text}");
     assert!(text.contains("trunk only: down"), "{text}");
 }
+
+/// Without a proxy (direct SIP URIs: each call goes to the vendor's own host) there is no
+/// trunk to watch: an unreachable vendor fails its call but never makes hotline not ready.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_vendor_is_not_a_dead_trunk() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = serve_config(dir.path(), "");
+    let plan = format!(
+        "vendor = \"HPE\"\n[[match]]\nvendor = \"HPE\"\n{}",
+        contact("gone", free_port(false), "30s", "")
+    );
+    std::fs::write(dir.path().join("dialplans/hpe.toml"), plan).expect("plan");
+    let s = Server::start(&config);
+    let body = json!({"fingerprint": "fp-gone", "status": "firing", "severity": "critical",
+        "asset": {"vendor": "HPE"}, "fault": {"summary": "PSU failed"}})
+    .to_string();
+    let id = post_incident(&s, &body).await;
+    let inc = settled(&s, &id, Duration::from_secs(30)).await;
+    let reason = inc["calls"][0]["record"]["termination"]["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(reason.starts_with("trunk unreachable"), "{inc:#}");
+    let (code, v) = readyz(&s).await;
+    assert_eq!(code, 200, "{v:#}");
+    assert_eq!(v["trunks"], json!({}), "{v:#}");
+}

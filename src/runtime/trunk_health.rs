@@ -13,15 +13,15 @@ pub struct Trunks {
     health: Mutex<Health>,
 }
 
-/// (name, OPTIONS interval) of every trunk in force; None for one that is not pinged
-/// (`options_ping = false`, or no proxy to ping: direct SIP URIs only).
+/// (name, OPTIONS interval) of every trunk with a proxy; None for one that is not pinged
+/// (`options_ping = false`). The implicit `[sip]` trunk without a proxy (direct SIP URIs:
+/// each call goes to its vendor's own host) has no health: an unreachable vendor is not a
+/// dead trunk, and must not make `/readyz` fail.
 pub(super) fn intervals(cfg: &Config) -> Vec<(String, Option<Duration>)> {
     cfg.trunks()
         .into_iter()
-        .map(|t| {
-            let pinged = t.options_ping && t.proxy.is_some();
-            (t.name, pinged.then_some(t.options_interval))
-        })
+        .filter(|t| t.proxy.is_some())
+        .map(|t| (t.name, t.options_ping.then_some(t.options_interval)))
         .collect()
 }
 
