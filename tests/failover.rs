@@ -18,7 +18,13 @@ enum DeadTrunk {
     Overloaded(Sipp),
 }
 
-fn config(dir: &std::path::Path, transport: &str, a: u16, b: u16) -> std::path::PathBuf {
+fn config(
+    dir: &std::path::Path,
+    transport: &str,
+    strategy: &str,
+    a: u16,
+    b: u16,
+) -> std::path::PathBuf {
     // No OPTIONS pings: trunk a must be found dead by the call itself (tests/trunk_health.rs
     // has the pings).
     let config = serve_config(dir, "");
@@ -41,7 +47,9 @@ options_ping = false
 "
     );
     std::fs::write(&config, text).expect("config");
-    let plan = r#"vendor = "HPE"
+    let plan = format!(
+        r#"vendor = "HPE"
+strategy = "{strategy}"
 trunks = ["a", "b"]
 [[match]]
 vendor = "HPE"
@@ -54,8 +62,9 @@ source = "test"
 verified_on = "2026-11-01"
 ring_timeout = "30s"
 answer_within = "30s"
-menu = [{ wait = "300ms" }, { hangup = true }]
-"#;
+menu = [{{ wait = "300ms" }}, {{ hangup = true }}]
+"#
+    );
     std::fs::write(dir.join("dialplans/hpe.toml"), plan).expect("plan");
     config
 }
@@ -78,14 +87,19 @@ fn utc(v: &Value) -> chrono::DateTime<chrono::FixedOffset> {
 
 /// Runs one incident with trunk `a` dead as `dead`; returns the two call records (a's, b's)
 /// and how long after a's fault b's INVITE left, in ms.
-async fn fail_over(transport: &str, sipp_transport: &str, dead: DeadTrunk) -> (Value, Value, i64) {
+async fn fail_over(
+    transport: &str,
+    sipp_transport: &str,
+    strategy: &str,
+    dead: DeadTrunk,
+) -> (Value, Value, i64) {
     let dir = tempfile::tempdir().expect("tmp");
     let b = Sipp::start(dir.path(), "uas_answer.xml", sipp_transport, &[]);
     let a_port = match &dead {
         DeadTrunk::Closed(p) => *p,
         DeadTrunk::Overloaded(s) => s.port,
     };
-    let config = config(dir.path(), transport, a_port, b.port);
+    let config = config(dir.path(), transport, strategy, a_port, b.port);
     let s = Server::start(&config);
     let id = post_incident(&s, &incident("fp-failover")).await;
     let inc = settled(&s, &id, Duration::from_secs(30)).await;
@@ -134,7 +148,13 @@ async fn fail_over(transport: &str, sipp_transport: &str, dead: DeadTrunk) -> (V
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_closed_udp_port_fails_over_to_the_next_trunk_within_a_second() {
-    let (first, _, gap) = fail_over("udp", "u1", DeadTrunk::Closed(free_port(false))).await;
+    let (first, _, gap) = fail_over(
+        "udp",
+        "u1",
+        "sequential",
+        DeadTrunk::Closed(free_port(false)),
+    )
+    .await;
     let reason = first["termination"]["reason"].as_str().unwrap_or_default();
     assert!(reason.starts_with("trunk unreachable"), "{reason}");
     println!("udp: trunk b's INVITE {gap} ms after trunk a's fault");
@@ -143,7 +163,13 @@ async fn a_closed_udp_port_fails_over_to_the_next_trunk_within_a_second() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_closed_tcp_port_fails_over_to_the_next_trunk_within_a_second() {
-    let (first, _, gap) = fail_over("tcp", "t1", DeadTrunk::Closed(free_port(false))).await;
+    let (first, _, gap) = fail_over(
+        "tcp",
+        "t1",
+        "sequential",
+        DeadTrunk::Closed(free_port(false)),
+    )
+    .await;
     let reason = first["termination"]["reason"].as_str().unwrap_or_default();
     assert!(reason.starts_with("trunk unreachable"), "{reason}");
     println!("tcp: trunk b's INVITE {gap} ms after trunk a's fault");
@@ -154,8 +180,18 @@ async fn a_closed_tcp_port_fails_over_to_the_next_trunk_within_a_second() {
 async fn a_trunk_answering_503_fails_over_to_the_next_trunk_within_a_second() {
     let dir = tempfile::tempdir().expect("tmp");
     let a = Sipp::start(dir.path(), "uas_503.xml", "u1", &[]);
-    let (first, _, gap) = fail_over("udp", "u1", DeadTrunk::Overloaded(a)).await;
+    let (first, _, gap) = fail_over("udp", "u1", "sequential", DeadTrunk::Overloaded(a)).await;
     assert_eq!(first["termination"]["code"], 503, "{first:#}");
     println!("503: trunk b's INVITE {gap} ms after trunk a's fault");
+    assert!((0..1000).contains(&gap), "{gap} ms");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overlap_strategy_fails_over_too() {
+    let (first, _, gap) =
+        fail_over("udp", "u1", "overlap", DeadTrunk::Closed(free_port(false))).await;
+    let reason = first["termination"]["reason"].as_str().unwrap_or_default();
+    assert!(reason.starts_with("trunk unreachable"), "{reason}");
+    println!("overlap: trunk b's INVITE {gap} ms after trunk a's fault");
     assert!((0..1000).contains(&gap), "{gap} ms");
 }
