@@ -85,6 +85,20 @@ enum Cmd {
         #[arg(long)]
         strict: bool,
     },
+    /// Send OPTIONS through one trunk (its transport, TLS and credentials) and print what
+    /// worked. Exit 0 when it answered, 1 when not, 2 when the test could not start.
+    TrunkTest {
+        /// The trunk's name (`[[trunks]] name`, or `sip` for `[sip]`).
+        name: String,
+        #[arg(long, default_value = "hotline.toml")]
+        config: PathBuf,
+        /// Our SIP side (default: `[sip] bind`'s address, any port).
+        #[arg(long)]
+        sip: Option<SocketAddr>,
+        /// How long to wait for the response.
+        #[arg(long, default_value = "5s", value_parser = duration)]
+        timeout: Duration,
+    },
     /// Run a simulated vendor support line (for the demo and drills).
     SimVendor {
         #[arg(long, default_value = "127.0.0.1:5090")]
@@ -409,6 +423,33 @@ async fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Cmd::TrunkTest {
+            name,
+            config,
+            sip,
+            timeout,
+        } => {
+            let args = cli::TrunkTestArgs {
+                config,
+                name,
+                sip,
+                timeout,
+            };
+            match cli::trunk_test(args).await {
+                Ok(report) => {
+                    print!("{}", report.text);
+                    if report.ok {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(1)
+                    }
+                }
+                Err(e) => {
+                    eprintln!("hotline: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Cmd::Listen { file } => match cli::listen(&file) {
             Ok(text) => {
                 print!("{text}");

@@ -88,3 +88,39 @@ password = "s3cret"
     let log = std::fs::read_to_string(s.dir.path().join("hotline.err")).expect("log");
     assert!(!log.contains("s3cret"), "the password never reaches a log");
 }
+
+#[test]
+fn the_trunks_caller_id_is_on_the_invite() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let sipp = Sipp::start(dir.path(), "uas_caller_id.xml", "u1", &[]);
+    let s = setup("udp", sipp.port, "10s", "", "");
+    let trunks = format!(
+        r#"
+[[trunks]]
+name = "carrier"
+proxy = "sip:127.0.0.1:{port}"
+domain = "carrier.example"
+caller_id = {{ display = "ACME NOC", user = "4930999", asserted = "sip:+4930999@carrier.example" }}
+"#,
+        port = sipp.port
+    );
+    let mut cfg = std::fs::read_to_string(&s.config).expect("config");
+    cfg.push_str(&trunks);
+    std::fs::write(&s.config, cfg).expect("config");
+    let plan_path = s.dir.path().join("dialplans/t.toml");
+    let plan = std::fs::read_to_string(&plan_path).expect("plan").replace(
+        &format!("uri = \"sip:support@127.0.0.1:{}\"", sipp.port),
+        "uri = \"+4930123456\"",
+    );
+    std::fs::write(&plan_path, plan).expect("plan");
+
+    let (code, v) = dial(&s, &[]);
+    assert_eq!(code, 3, "sipp refuses with 486 once it checked: {v:#}");
+    assert_eq!(v["trunk"], "carrier");
+    assert_eq!(v["uri"], "sip:+4930123456@carrier.example");
+    assert_eq!(
+        sipp.wait(Duration::from_secs(10)),
+        0,
+        "From display name and user, P-Asserted-Identity and Privacy as configured"
+    );
+}

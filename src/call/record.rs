@@ -156,6 +156,21 @@ pub struct MediaStats {
     pub listener_lag: crate::media::histogram::LogHistogram,
 }
 
+/// A call placed because the same contact's attempt before it failed on another trunk
+/// (unreachable, no 100 Trying, 503): what failed, where and when.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Failover {
+    /// The trunk the failed attempt went out on.
+    pub from_trunk: String,
+    /// The failed attempt's Call-ID.
+    pub from_call: String,
+    /// Why it failed (its termination reason).
+    pub reason: String,
+    /// When the failed attempt ended (the fault as hotline saw it).
+    #[serde(serialize_with = "rfc3339")]
+    pub fault_at: DateTime<Utc>,
+}
+
 /// Everything known about one call; printed by `hotline dial`, kept as the sidecar JSON.
 #[derive(Clone, Debug, Serialize)]
 pub struct CallRecord {
@@ -163,6 +178,12 @@ pub struct CallRecord {
     pub dialplan: String,
     pub contact: String,
     pub uri: String,
+    /// The trunk the call went out on (a `[[trunks]]` name, or `sip` for `[sip]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trunk: Option<String>,
+    /// Set when this call is a failover from another trunk.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failover: Option<Failover>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub termination: Option<Termination>,
     pub stages: Stages,
@@ -217,6 +238,8 @@ impl CallRecord {
             dialplan: dialplan.into(),
             contact: contact.into(),
             uri: uri.into(),
+            trunk: None,
+            failover: None,
             termination: None,
             stages: Stages::default(),
             phase: Phase::default(),

@@ -118,6 +118,7 @@ pub async fn prepare(
         max_duration: args.max_duration,
         ring_cap: None,
         append_briefing: true,
+        trunk: None,
     };
     let (setup, rtp) = build_call(&cfg, &ep, req).await?;
     Ok(Prepared {

@@ -1,4 +1,5 @@
-//! The `hotline` commands: one file per command (brief, demo, dial, listen, serve, sim-vendor).
+//! The `hotline` commands: one file per command (brief, demo, dial, listen, serve, sim-vendor,
+//! trunk-test).
 //! Each parses nothing itself (main.rs does) and hands over to the runtime.
 
 mod brief;
@@ -8,6 +9,7 @@ mod listen;
 mod serve;
 mod sim_hold;
 mod sim_vendor;
+mod trunk_test;
 
 pub use brief::{BriefArgs, BriefError, brief, load_incident};
 pub use demo::{DemoArgs, demo};
@@ -15,3 +17,4 @@ pub use dial::{DialArgs, Prepared, dial, prepare};
 pub use listen::{ListenError, listen};
 pub use serve::{ServeArgs, Started, serve, start};
 pub use sim_vendor::{SimVendorArgs, sim_vendor};
+pub use trunk_test::{TrunkTestArgs, TrunkTestReport, trunk_test};

@@ -107,6 +107,7 @@ pub async fn start(args: &ServeArgs) -> Result<Started, String> {
     svc.set_http_addr(http_addr);
     crate::runtime::reload::watch(&svc, args, warnings);
     crate::runtime::registration::start(&svc);
+    crate::runtime::trunk_ping::start(&svc);
     crate::runtime::ticket_retry::start(&svc);
     crate::runtime::replicas::start(&svc);
     crate::runtime::readiness::start_heartbeat(&svc);

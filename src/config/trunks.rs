@@ -64,9 +64,17 @@ pub struct TrunkConfig {
         deserialize_with = "duration::positive"
     )]
     pub options_interval: Duration,
+    /// Send OPTIONS pings at all (default true); off for a carrier that does not answer
+    /// them: the trunk's health then comes from its calls only.
+    #[serde(default = "yes")]
+    pub options_ping: bool,
     /// A number `hotline trunk-test NAME --call` dials (an echo / test line).
     #[serde(default)]
     pub test_number: Option<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_options_interval() -> Duration {
@@ -158,6 +166,7 @@ pub struct Trunk {
     pub max_cps: Option<u32>,
     pub advertise: Option<IpAddr>,
     pub options_interval: Duration,
+    pub options_ping: bool,
     pub test_number: Option<String>,
 }
 
@@ -191,6 +200,7 @@ impl Trunk {
             max_cps: entry.max_cps,
             advertise: entry.advertise,
             options_interval: entry.options_interval,
+            options_ping: entry.options_ping,
             test_number: entry.test_number.clone(),
         }
     }
@@ -211,6 +221,7 @@ impl Trunk {
             max_cps: None,
             advertise: None,
             options_interval: DEFAULT_OPTIONS_INTERVAL,
+            options_ping: true,
             test_number: None,
         }
     }

@@ -81,20 +81,41 @@ pub struct Health {
 }
 
 impl Health {
-    /// Health for `trunks` (name, OPTIONS interval); the first pings are due at `now`.
-    pub fn new(now: Instant, trunks: &[(String, Duration)]) -> Self {
+    /// Health for `trunks` (name, OPTIONS interval; None: never pinged, its health comes
+    /// from its calls only); the first pings are due at `now`.
+    pub fn new(now: Instant, trunks: &[(String, Option<Duration>)]) -> Self {
         let mut h = Self::default();
-        for (name, every) in trunks {
-            h.interval.insert(name.clone(), *every);
-            h.trunks.insert(
-                name.clone(),
-                TrunkHealth {
-                    next_ping: Some(now),
-                    ..TrunkHealth::default()
-                },
-            );
-        }
+        h.sync(now, trunks);
         h
+    }
+
+    /// The trunks in force changed (a reload): new ones are added (first ping due at `now`),
+    /// gone ones dropped, intervals updated; the others keep what is known of them.
+    pub fn sync(&mut self, now: Instant, trunks: &[(String, Option<Duration>)]) {
+        self.trunks
+            .retain(|name, _| trunks.iter().any(|(n, _)| n == name));
+        self.interval.clear();
+        for (name, every) in trunks {
+            let t = self
+                .trunks
+                .entry(name.clone())
+                .or_insert_with(|| TrunkHealth {
+                    next_ping: every.map(|_| now),
+                    ..TrunkHealth::default()
+                });
+            match every {
+                Some(every) => {
+                    self.interval.insert(name.clone(), *every);
+                    if t.next_ping.is_none() && t.pinged.is_none() {
+                        t.next_ping = Some(now);
+                    }
+                }
+                None => {
+                    t.next_ping = None;
+                    t.pinged = None;
+                }
+            }
+        }
     }
 
     /// True when `trunk` is known to be down.
@@ -171,9 +192,19 @@ impl Health {
         }
         t.last_reply = Some((now, code));
         t.reason = None;
-        t.next_ping = Some(now + every);
+        t.next_ping = every.map(|e| now + e);
         let was = t.up.replace(true);
         was != Some(true)
+    }
+
+    /// A call through `trunk` got an answer of the far end (any response that is not a
+    /// trunk fault): up, the ping schedule untouched. Returns true when it was not up.
+    pub fn on_call_reply(&mut self, trunk: &str) -> bool {
+        let Some(t) = self.trunks.get_mut(trunk) else {
+            return false;
+        };
+        t.reason = None;
+        t.up.replace(true) != Some(true)
     }
 
     /// A failed ping or a trunk fault on a call (see [`trunk_fault`]): down. Returns true when
@@ -186,17 +217,16 @@ impl Health {
         t.pinged = None;
         t.reason = Some(reason.to_string());
         // A down trunk is pinged at the interval too (capped at 30 s): it is skipped until
-        // it answers again.
-        t.next_ping = Some(now + every.min(Duration::from_secs(30)));
+        // it answers again. A trunk without pings stays down until a call gets through
+        // (`on_reply`) or failover tries it last.
+        t.next_ping = every.map(|e| now + e.min(Duration::from_secs(30)));
         let was = t.up.replace(false);
         was != Some(false)
     }
 
-    fn every(&self, trunk: &str) -> Duration {
-        self.interval
-            .get(trunk)
-            .copied()
-            .unwrap_or(Duration::from_secs(30))
+    /// The trunk's ping interval (None: not pinged).
+    fn every(&self, trunk: &str) -> Option<Duration> {
+        self.interval.get(trunk).copied()
     }
 }
 

@@ -43,9 +43,9 @@ fn failover_order_prefers_the_contact_and_puts_down_trunks_last() {
     let mut h = Health::new(
         t0,
         &[
-            ("a".into(), every),
-            ("b".into(), every),
-            ("c".into(), every),
+            ("a".into(), Some(every)),
+            ("b".into(), Some(every)),
+            ("c".into(), Some(every)),
         ],
     );
     assert_eq!(failover_order(&[], &all, &h), all);
@@ -68,8 +68,8 @@ fn pings_rtt_timeouts_and_recovery() {
     let mut h = Health::new(
         t0,
         &[
-            ("a".into(), Duration::from_secs(10)),
-            ("b".into(), Duration::from_secs(10)),
+            ("a".into(), Some(Duration::from_secs(10))),
+            ("b".into(), Some(Duration::from_secs(10))),
         ],
     );
     assert_eq!(h.poll_timeout(), Some(t0));
@@ -109,4 +109,31 @@ fn pings_rtt_timeouts_and_recovery() {
     h.due(later + Duration::from_secs(20));
     assert!(h.on_reply(later + Duration::from_secs(20), "b", 503));
     assert!(h.is_down("b"));
+}
+
+#[test]
+fn a_reload_adds_and_drops_trunks_and_keeps_what_is_known() {
+    let t0 = Instant::now();
+    let every = Duration::from_secs(30);
+    let mut h = Health::new(t0, &[("a".into(), Some(every)), ("b".into(), Some(every))]);
+    h.due(t0);
+    h.on_failure(t0, "a", "port unreachable");
+    h.sync(t0, &[("a".into(), Some(every)), ("c".into(), Some(every))]);
+    assert!(h.is_down("a"), "what is known of a stays");
+    assert!(h.get("b").is_none(), "b is gone");
+    assert_eq!(h.due(t0), names(&["c"]), "c's first ping is due at once");
+}
+
+#[test]
+fn a_trunk_without_pings_is_never_due_and_learns_from_its_calls() {
+    let t0 = Instant::now();
+    let mut h = Health::new(t0, &[("quiet".into(), None)]);
+    assert!(h.due(t0).is_empty());
+    assert_eq!(h.poll_timeout(), None);
+    assert!(h.on_failure(t0, "quiet", "trunk unreachable: port unreachable"));
+    assert!(h.is_down("quiet"));
+    assert_eq!(h.poll_timeout(), None, "no ping scheduled after a fault");
+    assert!(h.on_call_reply("quiet"), "a call got through: up again");
+    assert!(!h.is_down("quiet"));
+    assert_eq!(h.poll_timeout(), None);
 }

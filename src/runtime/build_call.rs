@@ -106,6 +106,9 @@ pub struct CallRequest<'a> {
     /// Play the briefing after the menu when the menu has no `play = "briefing"` step
     /// (`hotline dial --play/--incident`); a ladder follows the dialplan's menu as written.
     pub append_briefing: bool,
+    /// The trunk to go out on (a ladder's failover picks it); None: the contact's /
+    /// dialplan's preferred one (`Config::trunk_for`).
+    pub trunk: Option<&'a config::Trunk>,
 }
 
 /// The SIP transport the config asks for.
@@ -177,6 +180,7 @@ pub async fn build_call(
         max_duration,
         ring_cap,
         append_briefing,
+        trunk: picked,
     } = req;
     let mut sources: HashMap<String, SourceFactory> = HashMap::new();
     let mut menu = Vec::new();
@@ -253,7 +257,10 @@ pub async fn build_call(
     }
     // The trunk this call goes out on (`[[trunks]]` by the contact's / dialplan's
     // preference; without any, `[sip]`): proxy, domain, number format, credentials.
-    let chosen = cfg.trunk_for(&plan.trunks_for(contact));
+    let chosen = match picked {
+        Some(t) => t.clone(),
+        None => cfg.trunk_for(&plan.trunks_for(contact)),
+    };
     let trunk = chosen.number_domain().map(str::to_string);
     let request_uri = match (&contact.destination, &trunk) {
         (crate::dialplan::Destination::E164(number), Some(_)) => chosen
@@ -296,6 +303,12 @@ pub async fn build_call(
         call_id: CallId(call_id.clone()),
         local_tag: Tag(format!("{:016x}", rand::random::<u64>())),
         from_uri: format!("sip:{from_user}@{from_host}"),
+        from_display: chosen.caller_id.display.clone(),
+        asserted_identity: chosen
+            .caller_id
+            .asserted
+            .as_ref()
+            .map(|u| u.as_str().to_string()),
         request_uri: request_uri.clone(),
         // RFC 3261 §8.1.1.8: a sips: Request-URI needs a sips: Contact.
         contact: if request_uri.to_ascii_lowercase().starts_with("sips:") {
@@ -330,6 +343,7 @@ pub async fn build_call(
         &recording.display().to_string(),
         Clock::now(),
     );
+    record.trunk = Some(chosen.name.clone());
     let human_basis = menu.iter().any(|s| matches!(s, MenuStep::WaitHuman(_)));
     if human_basis {
         record.judge_on_human();

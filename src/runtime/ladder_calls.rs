@@ -8,6 +8,7 @@ use super::bridge::BridgeSetup;
 use super::briefing_source::BriefingAudio;
 use super::build_call::{CallRequest, build_call};
 use super::call_task::run_bridged_call;
+use super::failover::Route;
 use super::live::LiveSetup;
 use super::service::Service;
 use crate::call::{CallRecord, Input, Outcome, Side};
@@ -26,6 +27,8 @@ pub(super) struct Live {
     pub(super) call_id: String,
     /// Its room on the line and in the dialplan's RTP share, freed when dropped.
     pub(super) slot: Slot,
+    /// The contact, attempt and trunk, and the trunks left to fail over to.
+    pub(super) route: Route,
 }
 
 pub(super) async fn notify(svc: &Service, text: &str) {
@@ -63,19 +66,21 @@ pub(super) async fn not_placed(
 /// Places one call of the ladder, or says why it could not be set up. A menu placeholder
 /// with no value (or one that cannot be keyed) fails here, before anything is dialled.
 /// `sla_cap`: ringing stops at the contact's SLA (sequential); else at its ring_timeout.
-/// `room`: the call's slot under the caps, and how long it waited for it.
+/// `room`: the call's slot under the caps, and how long it waited for it. `route`: the
+/// contact, attempt and trunk (a failover names the call it replaces).
 #[allow(clippy::too_many_arguments)] // each is one plain input of placing a call
 pub(super) async fn place(
     svc: &Service,
     id: &IncidentId,
     plan: &Dialplan,
-    (contact_id, attempt): (&str, u32),
+    route: Route,
     vars: &MenuVars,
     briefing: Option<BriefingAudio>,
     sla_cap: bool,
     (slot, waited): (Slot, Option<(std::time::Duration, String)>),
 ) -> Result<Live, String> {
     let inner = &svc.inner;
+    let (contact_id, attempt) = (route.contact.as_str(), route.attempt);
     let contact = plan
         .contacts
         .iter()
@@ -97,6 +102,7 @@ pub(super) async fn place(
         // Sequential: an SLA miss moves on at once, ringing stops at answer_within.
         ring_cap: sla_cap.then_some(answer_within),
         append_briefing: false,
+        trunk: Some(&route.trunk),
     };
     let (setup, rtp) = match build_call(&inner.cfg(), &inner.ep, req).await {
         Ok(x) => x,
@@ -105,6 +111,8 @@ pub(super) async fn place(
             return Err(e.to_string());
         }
     };
+    let mut setup = setup;
+    setup.record.failover = route.failover.clone();
     let call_id = setup.sip.call_id.to_string();
     let step = inner
         .store
@@ -126,13 +134,22 @@ pub(super) async fn place(
     if let Err(e) = inner.store.save_call(&setup.record, Some(id)).await {
         tracing::warn!(error = %e, "cannot store call start");
     }
+    let trunk = route.trunk.name.as_str();
     let live = json!({ "seq": step, "state": "started", "contact": contact_id,
-        "attempt": attempt, "call_id": call_id });
+        "attempt": attempt, "call_id": call_id, "trunk": trunk,
+        "failover_from": route.failover.as_ref().map(|f| &f.from_trunk) });
     inner.events.publish(&id.to_string(), "step", live);
+    let how = match &route.failover {
+        Some(f) => format!(
+            "on trunk {trunk}: trunk {} failed ({})",
+            f.from_trunk, f.reason
+        ),
+        None => format!("on trunk {trunk}"),
+    };
     notify(
         svc,
         &format!(
-            "{}: calling {} (attempt {attempt})",
+            "{}: calling {} (attempt {attempt}) {how}",
             plan.vendor, contact.name
         ),
     )
@@ -140,7 +157,6 @@ pub(super) async fn place(
     inner.metrics.active(1);
     let (tx, rx) = mpsc::channel(4);
     let ep = inner.ep.clone();
-    let mut setup = setup;
     setup.dialogs = Some(inner.store.clone());
     setup.live = Some(LiveSetup {
         store: inner.store.clone(),
@@ -158,28 +174,34 @@ pub(super) async fn place(
         step,
         call_id,
         slot,
+        route,
     })
 }
 
+/// A ladder's call ended: stored, sealed, counted, its step finished. Returns what the
+/// ladder is told and, when the call's trunk failed and another is left, the route of the
+/// failover call (the same contact on the next trunk; the ladder is told nothing yet).
 pub(super) async fn finish_call(
     svc: &Service,
     id: &IncidentId,
     plan: &Dialplan,
     step: u32,
     rec: Result<CallRecord, tokio::task::JoinError>,
-) -> CallOutcome {
+    route: &Route,
+) -> (CallOutcome, Option<Route>) {
     let inner = &svc.inner;
     inner.metrics.active(-1);
     let rec = match rec {
         Ok(r) => r,
         Err(e) => {
-            return CallOutcome {
+            let outcome = CallOutcome {
                 call_id: String::new(),
                 result: Outcome::Failed,
                 reached: Vec::new(),
                 side: Side::Gateway,
                 reason: format!("call task failed: {e}"),
             };
+            return (outcome, None);
         }
     };
     if let Err(e) = inner.store.save_call(&rec, Some(id)).await {
@@ -197,6 +219,16 @@ pub(super) async fn finish_call(
         .as_ref()
         .map(|t| (t.result, t.reason.clone(), t.side()))
         .unwrap_or((Outcome::Failed, "no termination".into(), Side::Gateway));
+    // The trunk's fault: named on the step, and the next trunk when one is left.
+    let (fault, next) = route.after(svc, &rec);
+    let reason = match (&fault, &next) {
+        (Some(_), Some(n)) => format!(
+            "{reason} (trunk {}; failover to trunk {})",
+            route.trunk.name, n.trunk.name
+        ),
+        (Some(_), None) => format!("{reason} (trunk {}; no trunk left)", route.trunk.name),
+        _ => reason,
+    };
     let tta = rec.time_to_answer_ms.map(|ms| ms as f64 / 1000.0);
     let result_name = serde_json::to_value(result)
         .ok()
@@ -216,11 +248,12 @@ pub(super) async fn finish_call(
     let live = json!({ "seq": step, "state": "ended", "contact": rec.contact,
         "call_id": rec.call_id, "outcome": result, "reason": reason });
     inner.events.publish(&id.to_string(), "step", live);
-    CallOutcome {
+    let outcome = CallOutcome {
         call_id: rec.call_id.clone(),
         result,
         reached: ladder::reached_in(&rec),
         side,
         reason,
-    }
+    };
+    (outcome, next)
 }

@@ -6,6 +6,7 @@
 
 use super::briefing_source::BriefingAudio;
 use super::call_watch;
+use super::failover::Route;
 use super::ladder_calls::{Live, finish_call, not_placed, notify, place};
 use super::ladder_end::{ladder_finished, resume_at};
 use super::ladder_wait::{Waited, call_room};
@@ -40,7 +41,12 @@ struct Ringing {
     answered: bool,
     /// The listener detected a person on it (reported once).
     person: bool,
+    /// Its contact and trunk, and the trunks left to fail over to.
+    route: Route,
 }
+
+/// A finished call task's news: the ladder's call number and its record.
+type Done = (u32, Result<CallRecord, tokio::task::JoinError>);
 
 impl Run<'_> {
     pub async fn drive(self, mut cmds: mpsc::Receiver<LadderCmd>, resumed: bool) {
@@ -69,10 +75,11 @@ impl Run<'_> {
         } else {
             ladder.start(Utc::now());
         }
-        let (done_tx, mut done_rx) =
-            mpsc::channel::<(u32, Result<CallRecord, tokio::task::JoinError>)>(8);
+        let (done_tx, mut done_rx) = mpsc::channel::<Done>(8);
         let mut calls: HashMap<u32, Ringing> = HashMap::new();
         let mut shutdown = false;
+        // A stop reached the ladder: no trunk failover after it.
+        let mut stopped = false;
         let mut cmds_open = true;
         let (mut failed_calls, mut ours) = (0u32, 0u32);
         // The on-call phones were rung (at the first person).
@@ -81,64 +88,11 @@ impl Run<'_> {
             while let Some(out) = ladder.poll_output() {
                 match out {
                     OverlapOutput::Dial { call, contact, .. } => {
-                        // Room on the line and in the RTP share (waits in order; a stop
-                        // while it waits takes effect once it has room).
-                        let room = call_room(svc, id, plan, self.incident, &contact, None).await;
-                        let placed = match room {
-                            Waited::Room(slot, waited) => {
-                                place(
-                                    svc,
-                                    id,
-                                    plan,
-                                    (&contact, 1),
-                                    self.vars,
-                                    self.briefing.clone(),
-                                    false,
-                                    (slot, waited),
-                                )
-                                .await
-                            }
-                            Waited::Cmd(_) => Err("no room for the call".to_string()),
-                        };
-                        match placed {
-                            Ok(Live {
-                                task,
-                                control,
-                                step,
-                                call_id,
-                                slot,
-                            }) => {
-                                let tx = done_tx.clone();
-                                tokio::spawn(async move {
-                                    let rec = task.await;
-                                    drop(slot);
-                                    let _ = tx.send((call, rec)).await;
-                                });
-                                let r = Ringing {
-                                    control,
-                                    step,
-                                    call_id,
-                                    answered: false,
-                                    person: false,
-                                };
-                                calls.insert(call, r);
-                                ladder.handle_input(Utc::now(), OverlapInput::Placed { call });
-                            }
-                            Err(why) => {
-                                let reason = format!("call could not be set up: {why}");
-                                not_placed(store, id, &contact, 1, &reason).await;
-                                let outcome = CallOutcome {
-                                    call_id: String::new(),
-                                    result: Outcome::Failed,
-                                    reached: Vec::new(),
-                                    side: Side::Gateway,
-                                    reason,
-                                };
-                                ladder.handle_input(
-                                    Utc::now(),
-                                    OverlapInput::Ended { call, outcome },
-                                );
-                            }
+                        let route = Route::first(svc, plan, &contact, 1);
+                        match self.dial(call, route, &done_tx, &mut calls).await {
+                            None => ladder.handle_input(Utc::now(), OverlapInput::Placed { call }),
+                            Some(outcome) => ladder
+                                .handle_input(Utc::now(), OverlapInput::Ended { call, outcome }),
                         }
                     }
                     OverlapOutput::Skipped { contact, reason } => {
@@ -228,12 +182,24 @@ impl Run<'_> {
             tokio::select! {
                 Some((call, rec)) = done_rx.recv() => {
                     if let Some(c) = calls.remove(&call) {
-                        let outcome = finish_call(svc, id, plan, c.step, rec).await;
-                        ladder.handle_input(Utc::now(), OverlapInput::Ended { call, outcome });
+                        let (outcome, next) =
+                            finish_call(svc, id, plan, c.step, rec, &c.route).await;
+                        // The trunk failed: the same contact on the next trunk, as the same
+                        // call of the ladder (it hears of the end only if that fails too).
+                        let outcome = match next {
+                            Some(route) if !shutdown && !stopped => {
+                                self.dial(call, route, &done_tx, &mut calls).await
+                            }
+                            _ => Some(outcome),
+                        };
+                        if let Some(outcome) = outcome {
+                            ladder.handle_input(Utc::now(), OverlapInput::Ended { call, outcome });
+                        }
                     }
                 }
                 cmd = cmds.recv(), if cmds_open => match cmd {
                     Some(LadderCmd::Stop(reason)) => {
+                        stopped = true;
                         ladder.handle_input(Utc::now(), OverlapInput::Stop(reason));
                     }
                     Some(LadderCmd::Drain { .. }) | None => {
@@ -267,6 +233,76 @@ impl Run<'_> {
                 _ = tokio::time::sleep(wait), if escalate.is_some() => {
                     ladder.handle_timeout(Utc::now());
                 }
+            }
+        }
+    }
+
+    /// Places the ladder's call `call` on `route` (room first: waits in order; a stop while
+    /// it waits takes effect once it has room). Placed: it rings in `calls` and None comes
+    /// back; else the outcome the ladder is told.
+    async fn dial(
+        &self,
+        call: u32,
+        route: Route,
+        done_tx: &mpsc::Sender<Done>,
+        calls: &mut HashMap<u32, Ringing>,
+    ) -> Option<CallOutcome> {
+        let (svc, id, plan) = (self.svc, self.id, self.plan);
+        let contact = route.contact.clone();
+        let room = call_room(svc, id, plan, self.incident, &route, None).await;
+        let placed = match room {
+            Waited::Room(slot, waited) => {
+                let briefing = self.briefing.clone();
+                place(
+                    svc,
+                    id,
+                    plan,
+                    route,
+                    self.vars,
+                    briefing,
+                    false,
+                    (slot, waited),
+                )
+                .await
+            }
+            Waited::Cmd(_) => Err("no room for the call".to_string()),
+        };
+        match placed {
+            Ok(Live {
+                task,
+                control,
+                step,
+                call_id,
+                slot,
+                route,
+            }) => {
+                let tx = done_tx.clone();
+                tokio::spawn(async move {
+                    let rec = task.await;
+                    drop(slot);
+                    let _ = tx.send((call, rec)).await;
+                });
+                let r = Ringing {
+                    control,
+                    step,
+                    call_id,
+                    answered: false,
+                    person: false,
+                    route,
+                };
+                calls.insert(call, r);
+                None
+            }
+            Err(why) => {
+                let reason = format!("call could not be set up: {why}");
+                not_placed(&svc.inner.store, id, &contact, 1, &reason).await;
+                Some(CallOutcome {
+                    call_id: String::new(),
+                    result: Outcome::Failed,
+                    reached: Vec::new(),
+                    side: Side::Gateway,
+                    reason,
+                })
             }
         }
     }

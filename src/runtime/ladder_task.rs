@@ -3,6 +3,7 @@
 
 use super::admission::Slot;
 use super::call_watch::{self, CallNews};
+use super::failover::Route;
 use super::ladder_calls::{Live, finish_call, not_placed, notify, place};
 use super::ladder_end::{DRAINING, fallback, ladder_finished, resume_at};
 use super::ladder_wait::{Waited, call_room, group_briefing, merge, wait_ladder_room};
@@ -116,15 +117,33 @@ async fn ladder(
     let mut cmds_open = true;
     // Failed steps, and how many of them failed on our side (for the ticket's words).
     let (mut failed_calls, mut ours) = (0u32, 0u32);
+    // The live call's trunk failed and another is left: the same contact goes there at once,
+    // before the ladder hears of the attempt's end.
+    let mut failover: Option<Route> = None;
+    // A stop reached the ladder: no failover after it.
+    let mut stopped = false;
     loop {
-        while let Some(out) = ladder.poll_output() {
+        while let Some((out, route)) = match failover.take() {
+            Some(r) => {
+                let dial = Output::Dial {
+                    rung: 0, // unused here: the ladder's own Dial for this attempt came first
+                    contact: r.contact.clone(),
+                    attempt: r.attempt,
+                };
+                Some((dial, Some(r)))
+            }
+            None => ladder.poll_output().map(|o| (o, None)),
+        } {
             match out {
                 Output::Dial {
                     contact, attempt, ..
                 } => {
+                    let route =
+                        route.unwrap_or_else(|| Route::first(&svc, plan, &contact, attempt));
                     // Another replica took this ladder over (a fenced write failed, or the
                     // heartbeat lost the lease): no call from here.
                     if store.lease_lost(&id) {
+                        stopped = true;
                         let why = "lease lost: another replica took the ladder over";
                         ladder.handle_input(Utc::now(), ladder::Input::Stop(why.into()));
                         continue;
@@ -136,7 +155,7 @@ async fn ladder(
                     // Room on the line and in the dialplan's RTP share; a stop or a drain
                     // while the call waits ends the step unplaced.
                     let chan = cmds_open.then_some(&mut cmds);
-                    let (slot, waited) = match call_room(&svc, &id, plan, &incident, &contact, chan)
+                    let (slot, waited) = match call_room(&svc, &id, plan, &incident, &route, chan)
                         .await
                     {
                         Waited::Room(slot, waited) => (slot, waited),
@@ -144,6 +163,7 @@ async fn ladder(
                             let now = Utc::now();
                             let why = match cmd {
                                 Some(LadderCmd::Stop(reason)) => {
+                                    stopped = true;
                                     ladder.handle_input(now, ladder::Input::Stop(reason.clone()));
                                     reason
                                 }
@@ -176,7 +196,7 @@ async fn ladder(
                         &svc,
                         &id,
                         plan,
-                        (&contact, attempt),
+                        route,
                         &vars,
                         briefing.clone(),
                         true,
@@ -306,14 +326,20 @@ async fn ladder(
         tokio::select! {
             rec = async { live.as_mut().map(|l| &mut l.task).expect("guarded").await }, if live.is_some() => {
                 let l = live.take().expect("guarded by the branch condition");
-                let outcome = finish_call(&svc, &id, plan, l.step, rec).await;
+                let (outcome, next) = finish_call(&svc, &id, plan, l.step, rec, &l.route).await;
                 if cut_step == Some(l.step) {
                     let _ = store.mark_step_interrupted(&id, l.step).await;
                 }
-                ladder.handle_input(Utc::now(), ladder::Input::CallEnded(outcome));
+                match next {
+                    Some(route) if !shutdown && !stopped => failover = Some(route),
+                    _ => ladder.handle_input(Utc::now(), ladder::Input::CallEnded(outcome)),
+                }
             }
             cmd = cmds.recv(), if cmds_open => match cmd {
-                Some(LadderCmd::Stop(reason)) => ladder.handle_input(Utc::now(), ladder::Input::Stop(reason)),
+                Some(LadderCmd::Stop(reason)) => {
+                    stopped = true;
+                    ladder.handle_input(Utc::now(), ladder::Input::Stop(reason));
+                }
                 Some(LadderCmd::Drain { .. }) if shutdown => {}
                 Some(LadderCmd::Drain { until }) => {
                     shutdown = true;

@@ -53,15 +53,16 @@ pub async fn call_room(
     id: &IncidentId,
     plan: &Dialplan,
     incident: &Incident,
-    contact_id: &str,
+    route: &super::failover::Route,
     cmds: Option<&mut mpsc::Receiver<LadderCmd>>,
 ) -> Waited {
+    let contact_id = route.contact.as_str();
     let Some(contact) = plan.contacts.iter().find(|c| c.id.as_str() == contact_id) else {
         // `place` says why; no room to wait for.
         let slot = svc.inner.call_gate.request(Vec::new(), priority(incident));
         return Waited::Room(slot, None);
     };
-    let mut slot = svc.call_slot(plan, contact, incident);
+    let mut slot = svc.call_slot(plan, contact, &route.trunk, incident);
     let Some(q) = slot.queued.clone() else {
         return Waited::Room(slot, None);
     };

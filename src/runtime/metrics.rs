@@ -60,6 +60,8 @@ struct Inner {
     refused: RefusedWindow,
     /// Waiting now, by kind (`ladder`, `call`): bounded labels.
     queued: BTreeMap<&'static str, i64>,
+    /// Trunk failovers by (from trunk, to trunk).
+    failovers: BTreeMap<(String, String), u64>,
     /// Time waited for room, by kind.
     queue_waits: BTreeMap<&'static str, ([u64; WAIT_BUCKETS.len()], u64, f64)>,
 }
@@ -221,6 +223,15 @@ impl Metrics {
         *self.lock().escalations.entry(dialplan.into()).or_default() += 1;
     }
 
+    /// A call's trunk failed and the same contact went to the next trunk.
+    pub fn failover(&self, from: &str, to: &str) {
+        *self
+            .lock()
+            .failovers
+            .entry((from.into(), to.into()))
+            .or_default() += 1;
+    }
+
     /// A fallback ticket ended with `result` (`sent` or `failed`).
     pub fn ticket(&self, result: &str) {
         *self.lock().tickets.entry(result.into()).or_default() += 1;
@@ -307,6 +318,20 @@ impl Metrics {
             let _ = writeln!(
                 o,
                 "hotline_queue_wait_seconds_count{{kind=\"{kind}\"}} {count}"
+            );
+        }
+        let _ = writeln!(
+            o,
+            "# HELP hotline_trunk_failovers_total Calls moved to the next trunk because theirs \
+             failed (unreachable, no 100 Trying, 503), by trunk."
+        );
+        let _ = writeln!(o, "# TYPE hotline_trunk_failovers_total counter");
+        for ((from, to), n) in &m.failovers {
+            let _ = writeln!(
+                o,
+                "hotline_trunk_failovers_total{{from=\"{}\",to=\"{}\"}} {n}",
+                esc(from),
+                esc(to)
             );
         }
         let _ = writeln!(o, "# HELP hotline_calls_active Calls in progress.");

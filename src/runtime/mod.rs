@@ -9,6 +9,7 @@ mod call_listener;
 mod call_rtcp;
 mod call_task;
 mod call_watch;
+mod failover;
 mod groups;
 mod intake;
 mod ladder_calls;
@@ -35,6 +36,8 @@ pub(crate) mod speech;
 pub mod store_lock;
 mod storm;
 pub(crate) mod ticket_retry;
+mod trunk_health;
+pub(crate) mod trunk_ping;
 
 pub use briefing_source::{BriefingAudio, briefing_audio, briefing_source};
 pub use build_call::{

@@ -65,6 +65,9 @@ pub async fn end_dialog(ep: &Endpoint, cfg: &Config, d: &StoredDialog, reason: &
         call_id: CallId(d.call_id.clone()),
         local_tag: Tag(d.local_tag.clone()),
         from_uri: d.local_uri.clone(),
+        // Tags identify the dialog; the BYE carries no caller ID.
+        from_display: None,
+        asserted_identity: None,
         request_uri: d.remote_uri.clone(),
         contact: format!(
             "sip:{}@{via}{}",

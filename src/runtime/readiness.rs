@@ -13,11 +13,13 @@ const MIN_FREE_MIB: u64 = 512;
 pub struct Readiness {
     pub ok: bool,
     pub lines: Vec<String>,
+    /// Every trunk's health (`/readyz` as JSON has it per trunk).
+    pub trunks: Vec<super::trunk_health::TrunkState>,
 }
 
 impl Service {
-    /// The store answers, the recordings folder takes a file and has room, and (with
-    /// `[sip.register]`) the trunk registration is up.
+    /// The store answers, the recordings folder takes a file and has room, (with
+    /// `[sip.register]`) the trunk registration is up, and at least one trunk is not down.
     pub async fn readiness(&self) -> Readiness {
         // A database that hangs is as unavailable as one that refuses.
         let ping = tokio::time::timeout(Duration::from_secs(5), self.store().ping()).await;
@@ -32,7 +34,9 @@ impl Service {
         let recordings = tokio::task::spawn_blocking(move || recordings_ready(&dir))
             .await
             .unwrap_or_else(|e| Err(e.to_string()));
-        let ok = store && registered && recordings.is_ok();
+        let trunks = self.inner.trunks.states(&self.config());
+        let trunks_ok = super::trunk_health::trunks_ready(&trunks);
+        let ok = store && registered && recordings.is_ok() && trunks_ok;
         let mut lines = vec![store_line];
         if self.store().backend() == crate::store::Backend::Postgres {
             lines.push(format!(
@@ -46,7 +50,11 @@ impl Service {
             Err(e) => format!("recordings: {e}"),
         });
         lines.extend(registration);
-        Readiness { ok, lines }
+        lines.extend(trunks.iter().map(|t| t.line()));
+        if !trunks_ok {
+            lines.push("trunks: every trunk is down".to_string());
+        }
+        Readiness { ok, lines, trunks }
     }
 }
 

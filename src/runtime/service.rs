@@ -88,6 +88,8 @@ pub(super) struct Inner {
     pub(super) groups: Mutex<Groups>,
     /// Numbers webhook deliveries (the per-delivery cap's key).
     pub(super) deliveries: std::sync::atomic::AtomicU64,
+    /// Every trunk's health (calls' trunk faults, OPTIONS pings).
+    pub trunks: super::trunk_health::Trunks,
 }
 
 /// A ladder to start once its whole delivery is stored (so a group formed within one
@@ -123,6 +125,7 @@ impl Inner {
 
     /// Swaps in a new config and dialplans (already validated).
     pub fn replace(&self, cfg: Config, plans: Dialplans) {
+        self.trunks.sync(&cfg);
         *self.live.write().unwrap_or_else(|e| e.into_inner()) = Live {
             cfg: Arc::new(cfg),
             plans: Arc::new(plans),
@@ -154,6 +157,7 @@ impl Service {
         let fallback = format!("http://{}", cfg.http.listen);
         let outbound = Outbound::new();
         let out = outbound.clone();
+        let trunks = super::trunk_health::Trunks::new(&cfg);
         let bridge =
             super::bridge::Registry::new(cfg.bridge.join_ttl).with_announce(move |id, news| {
                 // Where an operator mints a link for themself (signed in as a writer).
@@ -191,6 +195,7 @@ impl Service {
                 call_gate: Gate::default(),
                 groups: Mutex::new(Groups::default()),
                 deliveries: 0.into(),
+                trunks,
                 public_base,
             }),
         }

@@ -116,12 +116,14 @@ impl Service {
             .request(limits, super::ladder_wait::priority(incident))
     }
 
-    /// Room for a call to `contact` of `plan`: at most `max_calls` on its line, and the
-    /// dialplan's share of the RTP ports (`[ladder] rtp_share_percent`).
+    /// Room for a call to `contact` of `plan` on `trunk`: at most `max_calls` on its line,
+    /// the dialplan's share of the RTP ports (`[ladder] rtp_share_percent`), and the trunk's
+    /// limits.
     pub(super) fn call_slot(
         &self,
         plan: &crate::dialplan::Dialplan,
         contact: &crate::dialplan::Contact,
+        trunk: &crate::config::Trunk,
         incident: &Incident,
     ) -> Slot {
         let cfg = self.inner.cfg();
@@ -138,7 +140,6 @@ impl Service {
             ),
         ];
         // The trunk's carrier limits: `max_channels` at once, `max_cps` INVITEs a second.
-        let trunk = cfg.trunk_for(&plan.trunks_for(contact));
         if trunk.max_channels.is_some() || trunk.max_cps.is_some() {
             let limit = crate::ladder::Limit::new(
                 format!("trunk:{}", trunk.name),

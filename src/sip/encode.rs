@@ -27,6 +27,11 @@ pub struct SipContext {
     pub local_tag: Tag,
     /// Our address-of-record, e.g. `sip:hotline@127.0.0.1`.
     pub from_uri: String,
+    /// The From display name (a trunk's `caller_id.display`), quoted on the wire.
+    pub from_display: Option<String>,
+    /// `P-Asserted-Identity` (RFC 3325) on our INVITEs, with `Privacy: none` (RFC 3323) so
+    /// the number is shown: a trunk's `caller_id.asserted`.
+    pub asserted_identity: Option<String>,
     /// The dialled URI: Request-URI and To of the initial INVITE (from the dialplan only).
     pub request_uri: String,
     /// Our Contact URI (where the far end sends in-dialog requests).
@@ -79,9 +84,14 @@ pub fn encode_request(ctx: &SipContext, r: &OutRequest) -> Result<Vec<u8>, Strin
     for route in &r.routes {
         hs.push(h("Route", route.clone()));
     }
+    let display = match &ctx.from_display {
+        // RFC 3261 §25.1 quoted-string: `"` and `\` escaped.
+        Some(d) => format!("\"{}\" ", d.replace('\\', "\\\\").replace('"', "\\\"")),
+        None => String::new(),
+    };
     hs.push(h(
         "From",
-        format!("<{}>;tag={}", ctx.from_uri, ctx.local_tag),
+        format!("{display}<{}>;tag={}", ctx.from_uri, ctx.local_tag),
     ));
     let to = match &r.to_tag {
         Some(t) => format!("<{}>;tag={t}", ctx.request_uri),
@@ -96,6 +106,10 @@ pub fn encode_request(ctx: &SipContext, r: &OutRequest) -> Result<Vec<u8>, Strin
             "Allow",
             "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE",
         ));
+    }
+    if let (Method::Invite, Some(pai)) = (&r.method, &ctx.asserted_identity) {
+        hs.push(h("P-Asserted-Identity", format!("<{pai}>")));
+        hs.push(h("Privacy", "none"));
     }
     if let Some(t) = &r.timer {
         // RFC 4028 §7.1 (our INVITE), §7.4 (our refresh).

@@ -73,9 +73,9 @@ const TCP_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// peer that keeps it for in-dialog requests sends CRLF keep-alives, RFC 5626 §4.4.1).
 /// Our own connections to a trunk stay open: a call may be silent on SIP for an hour.
 const TCP_INBOUND_IDLE: Duration = Duration::from_secs(120);
-/// CRLF keep-alive on our TLS connections (RFC 5626 §4.4.1 double CRLF): NATs and trunks
-/// keep a connection that carries something at least this often.
-const TLS_KEEPALIVE: Duration = Duration::from_secs(30);
+/// CRLF keep-alive on our TCP and TLS connections (RFC 5626 §4.4.1 double CRLF): NATs and
+/// trunks keep a connection that carries something at least this often.
+const KEEPALIVE: Duration = Duration::from_secs(30);
 /// Most connections others may hold open to us at once (finding 7: idle sockets used to
 /// pile up until the process ran out of file descriptors).
 const TCP_INBOUND_MAX: usize = 256;
@@ -255,7 +255,9 @@ impl Endpoint {
                 .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "tcp connect timed out"))??;
             let _ = stream.set_nodelay(true);
             let (r, w) = stream.into_split();
-            return Ok(self.adopt(Box::new(r), Box::new(w), dest, None));
+            let w = self.adopt(Box::new(r), Box::new(w), dest, None);
+            self.keep_alive(dest, &w);
+            return Ok(w);
         };
         let host = self
             .inner
@@ -300,14 +302,14 @@ impl Endpoint {
         TcpStream::connect(dest).await
     }
 
-    /// Sends a double CRLF every [`TLS_KEEPALIVE`] while the connection is ours; a failed
+    /// Sends a double CRLF every [`KEEPALIVE`] while the connection is ours; a failed
     /// write drops it (the next send reconnects) and tells the calls.
     fn keep_alive(&self, dest: SocketAddr, w: &Writer) {
         let ep = Arc::downgrade(&self.inner);
         let w = Arc::downgrade(w);
         tokio::spawn(async move {
             loop {
-                tokio::time::sleep(TLS_KEEPALIVE).await;
+                tokio::time::sleep(KEEPALIVE).await;
                 let (Some(inner), Some(w)) = (ep.upgrade(), w.upgrade()) else {
                     return;
                 };
@@ -319,7 +321,7 @@ impl Endpoint {
                 let r = w.lock().await.write_all(b"\r\n\r\n").await;
                 if let Err(e) = r {
                     ep.tcp_lock().remove(&dest);
-                    ep.unreachable(dest, &format!("tls keep-alive failed: {e}"));
+                    ep.unreachable(dest, &format!("keep-alive failed: {e}"));
                     return;
                 }
             }

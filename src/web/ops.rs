@@ -17,6 +17,7 @@ pub async fn metrics(State(svc): State<Service>, headers: HeaderMap) -> Response
     }
     let mut text = svc.metrics().render();
     svc.registration_metrics(&mut text);
+    svc.trunk_metrics(&mut text);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
@@ -25,20 +26,34 @@ pub async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// Ready when the store answers, the recordings folder takes a file and has room, and, with
-/// `[sip.register]`, the trunk registration is up. The body says `ready` or `not ready`, then
-/// one line per check.
-pub async fn readyz(State(svc): State<Service>) -> (StatusCode, String) {
+/// Ready when the store answers, the recordings folder takes a file and has room, with
+/// `[sip.register]` the trunk registration is up, and at least one trunk is not down. The
+/// body says `ready` or `not ready`, then one line per check; with `Accept:
+/// application/json`: `{"ready", "checks": [lines], "trunks": {name: {up, rtt_ms, ..}}}`.
+pub async fn readyz(State(svc): State<Service>, headers: HeaderMap) -> Response {
     let r = svc.readiness().await;
-    let mut body = String::from(if r.ok { "ready\n" } else { "not ready\n" });
-    for l in &r.lines {
-        body.push_str(l);
-        body.push('\n');
-    }
     let status = if r.ok {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (status, body)
+    let json = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"));
+    if json {
+        let trunks: serde_json::Map<String, serde_json::Value> = r
+            .trunks
+            .iter()
+            .map(|t| (t.name.clone(), serde_json::json!(t)))
+            .collect();
+        let body = serde_json::json!({ "ready": r.ok, "checks": r.lines, "trunks": trunks });
+        return (status, axum::Json(body)).into_response();
+    }
+    let mut body = String::from(if r.ok { "ready\n" } else { "not ready\n" });
+    for l in &r.lines {
+        body.push_str(l);
+        body.push('\n');
+    }
+    (status, body).into_response()
 }

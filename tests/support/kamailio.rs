@@ -32,7 +32,8 @@ pub struct Kamailio {
 
 /// Every request is logged with the credentials it carried (never the password):
 /// `HOTLINE-AUTH-OK <method> cred=[...]` / `HOTLINE-AUTH-FAIL <method> rc=<n> cred=[...]`.
-/// REGISTER is always challenged with 401 and answered 200 here (no registrar needed);
+/// REGISTER is always challenged with 401 and answered 200 here (no registrar needed); an
+/// OPTIONS to the proxy itself is challenged like an INVITE, then answered 200;
 /// an INVITE that passes is Record-Routed and relayed to its Request-URI; with
 /// `challenge_bye` the in-dialog BYE is challenged too.
 fn config(port: u16, a: &KamailioAuth<'_>) -> String {
@@ -147,6 +148,10 @@ request_route {{
     }}
     xlog("L_NOTICE", "HOTLINE-AUTH-OK $rm cred=[$hdr({hdr})]\n");
     consume_credentials();
+    if (is_method("OPTIONS") && uri == myself) {{
+        sl_send_reply("200", "OK");
+        exit;
+    }}
     record_route();
     t_relay();
     exit;

@@ -131,6 +131,7 @@ pub async fn call_operator(
         max_duration: cfg.ladder.max_call_duration,
         ring_cap: None,
         append_briefing: false,
+        trunk: None,
     };
     let (mut setup, rtp) = build_call(&cfg, &svc.inner.ep, req)
         .await
