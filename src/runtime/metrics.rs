@@ -94,6 +94,8 @@ pub struct RefusedLog {
 #[derive(Default)]
 pub struct Metrics {
     inner: Mutex<Inner>,
+    /// The callback line's counters (`callback_metrics.rs`).
+    pub callbacks: super::callback_metrics::CallbackMetrics,
 }
 
 fn esc(v: &str) -> String {
@@ -399,6 +401,8 @@ impl Metrics {
                 esc(r)
             );
         }
+        drop(m);
+        self.callbacks.render(&mut o);
         o
     }
 }

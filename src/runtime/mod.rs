@@ -5,10 +5,14 @@ mod admission;
 pub mod bridge;
 mod briefing_source;
 pub(crate) mod build_call;
+mod call_core;
 mod call_listener;
 mod call_rtcp;
 mod call_task;
 mod call_watch;
+pub mod callback;
+mod callback_call;
+mod callback_metrics;
 mod groups;
 mod intake;
 mod ladder_calls;
@@ -40,7 +44,7 @@ pub use briefing_source::{BriefingAudio, briefing_audio, briefing_source};
 pub use build_call::{
     CallRequest, DialError, PROBE_LINE, bind_endpoint, build_call, transport_of, user_agent_of,
 };
-pub use call_task::{CallSetup, SourceFactory, pcm_source, run_bridged_call, run_call};
+pub use call_task::{CallIo, CallSetup, SourceFactory, pcm_source, run_bridged_call, run_call};
 pub use ladder_task::menu_vars;
 pub use metrics::Metrics;
 pub use pacer::{Histogram, PTIME, Pacer};
