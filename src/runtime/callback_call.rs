@@ -326,7 +326,10 @@ async fn finish(svc: &Service, rec: CallRecord) {
     if let (Some(i), Some(at)) = (&incident, rec.stages.answered) {
         let note = format!("callback {}", rec.call_id);
         match store.record_response(i, at, &note, "callback").await {
-            Ok(true) => tracing::info!(incident = %i, "vendor response: callback answered"),
+            Ok(true) => {
+                tracing::info!(incident = %i, "vendor response: callback answered");
+                super::response_clock::count_response(svc, i).await;
+            }
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "cannot record the response"),
         }

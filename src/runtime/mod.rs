@@ -32,6 +32,7 @@ mod recover;
 pub(crate) mod registration;
 pub(crate) mod reload;
 pub mod replicas;
+pub mod response_clock;
 pub(crate) mod service;
 pub mod sessions;
 mod sidecar;

@@ -23,6 +23,8 @@ pub struct OpenForCallback {
 /// The response clock's stored facts for one incident.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ResponseFacts {
+    /// The dialplan the incident was routed to (its `response_within`).
+    pub dialplan: Option<String>,
     /// The first answered outbound call (the clock starts there).
     pub first_answered: Option<DateTime<Utc>>,
     pub responded_at: Option<DateTime<Utc>>,
@@ -104,7 +106,7 @@ impl Store {
         self.worker
             .call(move |db| {
                 let Some(r) = db.conn.query_opt(
-                    "SELECT responded_at, response_note, response_by FROM incidents
+                    "SELECT responded_at, response_note, response_by, dialplan FROM incidents
                      WHERE id = ?1",
                     args![id.as_str()],
                 )?
@@ -122,6 +124,7 @@ impl Store {
                     None => None,
                 };
                 Ok(ResponseFacts {
+                    dialplan: r.get(3)?,
                     first_answered,
                     responded_at: parse_ts_opt("responded_at", r.get(0)?)?,
                     note: r.get(1)?,
