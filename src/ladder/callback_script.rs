@@ -84,12 +84,23 @@ impl CallbackScript {
             CallerMatch::Matched { incident_id, by } => Some((incident_id.clone(), by.clone())),
             _ => None,
         };
+        // On the timeline from the start: a call cancelled before the answer is still the
+        // incident's.
+        let out = matched
+            .iter()
+            .map(|(incident_id, by)| {
+                ScriptOut::Event(EventKind::CallbackMatched {
+                    incident_id: incident_id.clone(),
+                    by: by.describe(),
+                })
+            })
+            .collect();
         Self {
             p,
             stage: Stage::Waiting,
             deadline: None,
             matched,
-            out: VecDeque::new(),
+            out,
         }
     }
 
@@ -110,13 +121,6 @@ impl CallbackScript {
     pub fn answered(&mut self, _now: Instant) {
         if self.stage != Stage::Waiting {
             return;
-        }
-        if let Some((incident_id, by)) = &self.matched {
-            let e = EventKind::CallbackMatched {
-                incident_id: incident_id.clone(),
-                by: by.describe(),
-            };
-            self.out.push_back(ScriptOut::Event(e));
         }
         self.out.push_back(ScriptOut::Play(GREETING));
         self.stage = Stage::Greeting;

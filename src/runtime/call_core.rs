@@ -41,7 +41,9 @@ impl InboundCore {
             }
             Input::PlaybackFinished => return self.script.playback_finished(now),
             Input::DtmfReceived(d) => return self.script.digit(now, d),
-            Input::OperatorJoined | Input::TakeOver => return self.script.operator_joined(),
+            // A phone leg joins the mix when it is dialled, not when it answers: the
+            // callback task says who answered first (or a browser leg joined) with TakeOver.
+            Input::TakeOver => return self.script.operator_joined(),
             // Where replies go is the caller's business; the rest is for our own calls.
             _ => return,
         };

@@ -178,7 +178,9 @@ pub(super) async fn run(svc: &Service, a: Admitted) {
         record,
         recording_path: recording,
         sources,
-        linger: true,
+        // Stored and sealed at the end, not 32 s later: a retransmitted BYE after it gets
+        // the endpoint's 481, as for our own calls.
+        linger: false,
         forward_rx: None,
         dialogs: None,
         prompts: None,
