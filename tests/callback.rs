@@ -452,9 +452,10 @@ async fn a_sipvicious_scan_sets_up_nothing() {
     let sip = free_port(false);
     let s = Server::start_on(&config, &format!("127.0.0.1:{sip}"));
     let port = sip.to_string();
-    let run = |tool: &str, args: &[&str]| {
+    let cwd = dir.path().to_path_buf();
+    let run = move |tool: &str, args: &[&str]| {
         let out = Command::new(sipvicious(tool))
-            .current_dir(dir.path())
+            .current_dir(&cwd)
             .args(args)
             .output()
             .expect("run sipvicious");
