@@ -257,6 +257,29 @@ pub enum EventKind {
     CancelReceived,
     /// Inbound: no ACK for our 200 within Timer H.
     NoAck,
+    /// Callback: the call was tied to an incident (`by`: how, most certain first).
+    CallbackMatched {
+        incident_id: String,
+        by: String,
+    },
+    /// Callback: no incident could be tied to the call (it still rings the on-call).
+    CallbackUnmatched,
+    /// Callback: "enter your case number, then hash" was played.
+    CaseNumberAsked,
+    /// Callback: the caller keyed these digits (without the `#`).
+    CaseNumberKeyed {
+        digits: String,
+    },
+    /// Callback: operators are being rung (join link announced, `[[operators]]` phones).
+    OperatorsRung {
+        within_ms: u64,
+    },
+    /// Callback: no operator joined in time; the caller may leave a message.
+    OperatorsNoAnswer,
+    /// Callback: the message starts (after the beep) and may run this long.
+    MessageStarted {
+        max_ms: u64,
+    },
 }
 
 impl EventKind {
@@ -338,6 +361,13 @@ impl EventKind {
             EventKind::AckReceived { .. } => "ack_received",
             EventKind::CancelReceived => "cancel_received",
             EventKind::NoAck => "no_ack",
+            EventKind::CallbackMatched { .. } => "callback_matched",
+            EventKind::CallbackUnmatched => "callback_unmatched",
+            EventKind::CaseNumberAsked => "case_number_asked",
+            EventKind::CaseNumberKeyed { .. } => "case_number_keyed",
+            EventKind::OperatorsRung { .. } => "operators_rung",
+            EventKind::OperatorsNoAnswer => "operators_no_answer",
+            EventKind::MessageStarted { .. } => "message_started",
         }
     }
 }

@@ -40,7 +40,7 @@ pub use machine::{BRIEFING, BRIEFING_DETAILS, BriefingPolicy, Call, CallParams, 
 pub use menu::MenuStep;
 pub use orphan_bye::{ByeEnd, ByeOutput, ByeTx};
 pub use phase::{Phase, PhaseTracker};
-pub use record::{CallRecord, Clock, Failover, MediaStats, SlaBasis, TimelineEvent};
+pub use record::{CallDirection, CallRecord, Clock, Failover, MediaStats, SlaBasis, TimelineEvent};
 pub use session_timer::parse_min_se as session_timer_min_se;
 pub use session_timer::{
     MIN_SE, Refresher, SESSION_EXPIRES, SessionExpires, TimerAnswer, TimerHeaders, TimerRequest,

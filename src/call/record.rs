@@ -171,10 +171,30 @@ pub struct Failover {
     pub fault_at: DateTime<Utc>,
 }
 
+/// Who placed the call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CallDirection {
+    /// hotline called out (a ladder step, `hotline dial`, an operator's phone).
+    #[default]
+    Outbound,
+    /// Someone called hotline's callback line.
+    Inbound,
+}
+
+impl CallDirection {
+    fn is_outbound(&self) -> bool {
+        *self == CallDirection::Outbound
+    }
+}
+
 /// Everything known about one call; printed by `hotline dial`, kept as the sidecar JSON.
 #[derive(Clone, Debug, Serialize)]
 pub struct CallRecord {
     pub call_id: String,
+    /// `inbound` for a call to hotline (a vendor calling back); absent for our own calls.
+    #[serde(skip_serializing_if = "CallDirection::is_outbound")]
+    pub direction: CallDirection,
     pub dialplan: String,
     pub contact: String,
     pub uri: String,
@@ -235,6 +255,7 @@ impl CallRecord {
     ) -> Self {
         Self {
             call_id: call_id.into(),
+            direction: CallDirection::Outbound,
             dialplan: dialplan.into(),
             contact: contact.into(),
             uri: uri.into(),
@@ -285,7 +306,11 @@ impl CallRecord {
     pub fn push(&mut self, at: Instant, kind: EventKind) -> bool {
         let clock = self.clock.unwrap_or_else(Clock::now);
         // Offsets count from the INVITE leaving.
-        if matches!(kind, EventKind::InviteSent { .. }) && self.first.is_none() {
+        if matches!(
+            kind,
+            EventKind::InviteSent { .. } | EventKind::OfferReceived { .. }
+        ) && self.first.is_none()
+        {
             self.first = Some(at);
         }
         let first = self.first.unwrap_or(at);
@@ -296,6 +321,18 @@ impl CallRecord {
         match &kind {
             EventKind::InviteSent { .. } if self.stages.invite_sent.is_none() => {
                 self.stages.invite_sent = Some(utc)
+            }
+            // Inbound: the caller's INVITE is the call's start, our 180 its ringing.
+            EventKind::OfferReceived { .. } if self.stages.invite_sent.is_none() => {
+                self.stages.invite_sent = Some(utc)
+            }
+            EventKind::RingingSent if self.stages.ringing.is_none() => {
+                self.stages.ringing = Some(utc);
+                self.time_to_ring_ms = Some(ms(since));
+            }
+            EventKind::AnsweredLocal { .. } if self.stages.answered.is_none() => {
+                self.stages.answered = Some(utc);
+                self.time_to_answer_ms = Some(ms(since));
             }
             EventKind::Provisional { code, .. }
                 if (*code == 180 || *code == 183) && self.stages.ringing.is_none() =>
@@ -356,7 +393,9 @@ impl CallRecord {
                     .termination
                     .as_ref()
                     .is_none_or(|t| t.side() == super::Side::Vendor);
-                if self.sla.met.is_none() && vendors {
+                // An inbound call has no answer SLA (hotline answers it).
+                let outbound = self.direction == CallDirection::Outbound;
+                if self.sla.met.is_none() && vendors && outbound {
                     self.sla.met = Some(false);
                 }
             }

@@ -111,6 +111,8 @@ pub async fn start(args: &ServeArgs) -> Result<Started, String> {
     crate::runtime::ticket_retry::start(&svc);
     crate::runtime::replicas::start(&svc);
     crate::runtime::readiness::start_heartbeat(&svc);
+    // The callback line: new INVITEs are screened, refused or answered from here on.
+    crate::runtime::callback::start(&svc);
     match svc.resume_interrupted().await {
         Ok(0) => {}
         Ok(n) => tracing::warn!(n, "resumed interrupted ladders"),

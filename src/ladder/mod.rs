@@ -14,6 +14,7 @@
 
 mod admission;
 mod callback;
+pub mod callback_script;
 mod grouping;
 mod human;
 #[cfg(test)]

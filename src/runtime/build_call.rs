@@ -29,7 +29,7 @@ pub enum DialError {
 /// DTMF digit length for menu steps.
 const DTMF_MS: u32 = 120;
 
-fn host(ip: IpAddr) -> String {
+pub(super) fn host(ip: IpAddr) -> String {
     match ip {
         IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => format!("[{v6}]"),
@@ -76,7 +76,7 @@ fn builtin_prompt(name: &str) -> Result<Arc<[i16]>, String> {
 }
 
 /// Binds an RTP socket on an even port of the range (RFC 3550 §11), starting at a random one.
-async fn bind_rtp(ip: IpAddr, start: u16, end: u16) -> Result<UdpSocket, String> {
+pub(super) async fn bind_rtp(ip: IpAddr, start: u16, end: u16) -> Result<UdpSocket, String> {
     let span = (end - start) / 2 + 1;
     let first = rand::random::<u16>() % span;
     for i in 0..span {
@@ -397,6 +397,7 @@ pub async fn build_call(
         ),
         listen: true,
         live: None,
+        on_answer: None,
     };
     Ok((setup, rtp))
 }

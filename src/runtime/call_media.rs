@@ -4,6 +4,44 @@
 
 use super::*;
 
+/// The call's receive/send tap: the recorder, the listener, a bridged phone's forward.
+pub(super) struct RecTap {
+    pub(super) rec: Option<Recorder>,
+    pub(super) error: Option<String>,
+    /// A bridged operator phone: the far end's decoded audio also goes to the mixer.
+    pub(super) forward_rx: Option<mpsc::Sender<Vec<i16>>>,
+    /// What the vendor is doing (music, prompt, person), fed every received packet.
+    pub(super) listen: Option<CallListener>,
+}
+
+impl RecTap {
+    fn write(&mut self, ch: Channel, pos: u64, s: &[i16]) {
+        if let Some(r) = &mut self.rec
+            && let Err(e) = r.write(ch, pos, s)
+        {
+            // Keep the call going; the recording stops and the record says why.
+            self.error = Some(e.to_string());
+            self.rec = None;
+        }
+    }
+}
+
+impl Tap for RecTap {
+    fn tx(&mut self, pos: u64, s: &[i16]) {
+        self.write(Channel::Tx, pos, s);
+    }
+    fn rx(&mut self, pos: u64, s: &[i16]) {
+        self.write(Channel::Rx, pos, s);
+        if let Some(l) = &mut self.listen {
+            l.feed(pos, s);
+        }
+        if let Some(f) = &self.forward_rx {
+            // Never wait on the mixer: a full queue drops the packet.
+            let _ = f.try_send(s.to_vec());
+        }
+    }
+}
+
 impl Driver {
     /// Sends every frame that is due.
     pub(super) async fn pace(&mut self, now: Instant) {

@@ -3,16 +3,15 @@
 //! the call record with the instant the packet was read or written.
 
 use super::bridge::{Action, BridgeSetup, BridgeTap, CallBridge};
+use super::call_core::Core;
 use super::call_listener::CallListener;
 use super::call_rtcp::RtcpLink;
 use super::pacer::{Due, Pacer};
 use super::sidecar::Sidecar;
 use crate::call::{
-    Call, CallParams, CallRecord, EventKind, Input, MediaCommand, Outgoing, Output, PROBE,
-    RequestHandle,
+    Call, CallRecord, EventKind, Input, MediaCommand, Outgoing, Output, PROBE, RequestHandle,
 };
-use crate::media::session::{MediaEvent, MediaSession, Peer, SharedPcm, Tap};
-use crate::media::source::AudioSource;
+use crate::media::session::{MediaEvent, MediaSession, Peer, Tap};
 use crate::recording::{Channel, Recorder};
 use crate::sip::{
     Decoded, Endpoint, Inbound, InboundRequest, SipContext, encode_request, encode_response,
@@ -20,94 +19,22 @@ use crate::sip::{
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
 #[path = "call_media.rs"]
 mod media_side;
-
-/// Makes a fresh audio source each time a menu step plays it.
-pub type SourceFactory = Arc<dyn Fn() -> Box<dyn AudioSource> + Send + Sync>;
-
-/// A factory playing a shared 8 kHz buffer (synthesized or loaded once, before the call).
-pub fn pcm_source(pcm: Arc<[i16]>) -> SourceFactory {
-    Arc::new(move || Box::new(SharedPcm::new(pcm.clone())) as Box<dyn AudioSource>)
-}
-
-/// Everything needed to run one call.
-pub struct CallSetup {
-    pub sip: SipContext,
-    pub params: CallParams,
-    /// Where out-of-dialog requests go: the outbound proxy, or the dialled URI's host.
-    pub dest: SocketAddr,
-    /// Send every request via the proxy, even in-dialog ones.
-    pub force_proxy: bool,
-    pub record: CallRecord,
-    pub recording_path: PathBuf,
-    /// Audio the menu can play, by `play` name (each play makes a fresh source).
-    pub sources: HashMap<String, SourceFactory>,
-    /// Stay alive after the end to absorb retransmissions (Timer D); false for the CLI.
-    pub linger: bool,
-    /// Forward the far end's decoded audio here (an operator phone bridged into a call).
-    pub forward_rx: Option<mpsc::Sender<Vec<i16>>>,
-    /// Persist the dialog here once answered (and close it at the end), so that the next
-    /// start can send the BYE if this process dies mid-call (`hotline serve`; `None` for the
-    /// CLI).
-    pub dialogs: Option<crate::store::Store>,
-    /// The contact's prompt library file (recordings heard on earlier calls), loaded for the
-    /// listener and saved back with this call's recordings at the end.
-    pub prompts: Option<PathBuf>,
-    /// Run the listener on the vendor channel (on for every call; off only to measure its
-    /// cost in `benches/calls.rs`).
-    pub listen: bool,
-    /// Publish the live state (store row, incident event stream) while the call runs
-    /// (`hotline serve`; `None` for the CLI).
-    pub live: Option<super::live::LiveSetup>,
-}
-
-struct RecTap {
-    rec: Option<Recorder>,
-    error: Option<String>,
-    /// A bridged operator phone: the far end's decoded audio also goes to the mixer.
-    forward_rx: Option<mpsc::Sender<Vec<i16>>>,
-    /// What the vendor is doing (music, prompt, person), fed every received packet.
-    listen: Option<CallListener>,
-}
-
-impl RecTap {
-    fn write(&mut self, ch: Channel, pos: u64, s: &[i16]) {
-        if let Some(r) = &mut self.rec
-            && let Err(e) = r.write(ch, pos, s)
-        {
-            // Keep the call going; the recording stops and the record says why.
-            self.error = Some(e.to_string());
-            self.rec = None;
-        }
-    }
-}
-
-impl Tap for RecTap {
-    fn tx(&mut self, pos: u64, s: &[i16]) {
-        self.write(Channel::Tx, pos, s);
-    }
-    fn rx(&mut self, pos: u64, s: &[i16]) {
-        self.write(Channel::Rx, pos, s);
-        if let Some(l) = &mut self.listen {
-            l.feed(pos, s);
-        }
-        if let Some(f) = &self.forward_rx {
-            // Never wait on the mixer: a full queue drops the packet.
-            let _ = f.try_send(s.to_vec());
-        }
-    }
-}
+use media_side::RecTap;
+#[path = "call_setup.rs"]
+mod setup;
+pub use setup::{CallIo, CallSetup, SourceFactory, pcm_source};
 
 struct Driver {
     ep: Endpoint,
     rtp: UdpSocket,
-    call: Call,
+    /// The pure core: our own call, or a caller's (the callback line).
+    call: Core,
     media: MediaSession,
     pacer: Pacer,
     tap: RecTap,
@@ -137,6 +64,7 @@ struct Driver {
     live: Option<super::live::LiveCall>,
     /// RTCP: reports out, the far end's in (`call_rtcp.rs`).
     rtcp: RtcpLink,
+    on_answer: Option<tokio::sync::oneshot::Sender<Instant>>,
 }
 
 /// Runs the call to its end; returns the final record (also written as the sidecar).
@@ -167,20 +95,58 @@ pub async fn run_bridged_call(
         dialplan = %setup.record.dialplan,
         contact = %setup.record.contact
     );
-    drive(ep, rtp, setup, control, bridge)
+    let inbound = ep.register(&setup.sip.call_id.to_string());
+    let (params, setup) = setup.split();
+    let core = Core::Outbound(Box::new(Call::new(params, Instant::now())));
+    drive(ep, rtp, setup, (core, inbound, None), control, bridge)
         .instrument(span)
         .await
 }
 
+/// A call to the callback line: `core` was made from the caller's INVITE (`first`, read from
+/// `from`), whose Call-ID the endpoint already routes to `inbound`.
+pub async fn run_inbound_call(
+    ep: Endpoint,
+    rtp: UdpSocket,
+    setup: CallIo,
+    (core, inbound): (
+        super::call_core::InboundCore,
+        mpsc::UnboundedReceiver<Inbound>,
+    ),
+    first: (InboundRequest, RequestHandle, SocketAddr),
+    control: mpsc::Receiver<Input>,
+    bridge: Option<BridgeSetup>,
+) -> CallRecord {
+    use tracing::Instrument;
+    let span = tracing::info_span!("callback", id = %setup.sip.call_id);
+    let core = Core::Inbound(Box::new(core));
+    drive(
+        ep,
+        rtp,
+        setup,
+        (core, inbound, Some(first)),
+        control,
+        bridge,
+    )
+    .instrument(span)
+    .await
+}
+
+type Started = (
+    Core,
+    mpsc::UnboundedReceiver<Inbound>,
+    Option<(InboundRequest, RequestHandle, SocketAddr)>,
+);
+
 async fn drive(
     ep: Endpoint,
     rtp: UdpSocket,
-    setup: CallSetup,
+    setup: CallIo,
+    (core, mut inbound, first): Started,
     mut control: mpsc::Receiver<Input>,
     bridge_setup: Option<BridgeSetup>,
 ) -> CallRecord {
     let call_id = setup.sip.call_id.to_string();
-    let mut inbound = ep.register(&call_id);
     let sidecar = Sidecar::start(setup.recording_path.with_extension("json"));
     let tap = match Recorder::create(&setup.recording_path) {
         Ok(r) => RecTap {
@@ -198,7 +164,7 @@ async fn drive(
     };
     let media = MediaSession::new(rand::random(), rand::random(), rand::random());
     let mut d = Driver {
-        call: Call::new(setup.params, Instant::now()),
+        call: core,
         rtcp: RtcpLink::new(media.ssrc().0),
         media,
         pacer: Pacer::default(),
@@ -221,9 +187,13 @@ async fn drive(
         prompts: setup.prompts,
         listen: setup.listen,
         live: setup.live.map(super::live::LiveCall::start),
+        on_answer: setup.on_answer,
         ep: ep.clone(),
         rtp,
     };
+    if let Some((raw, handle, from)) = first {
+        d.requests.insert(handle, (raw, from));
+    }
     let mut buf = vec![0u8; 2048];
     let mut rtcp_buf = vec![0u8; 1500];
     let mut control_open = true;
@@ -366,7 +336,7 @@ impl Driver {
         let Some(setup) = self.bridge_setup.take() else {
             return;
         };
-        let b = CallBridge::open(setup, &self.ctx.call_id.to_string(), &self.record.events);
+        let b = CallBridge::open(setup, &self.record.call_id.clone(), &self.record.events);
         self.bridge = Some(b);
     }
 
@@ -393,7 +363,10 @@ impl Driver {
                 Output::Send { msg, note } => self.send(msg, note).await,
                 Output::Media(cmd) => self.media_command(cmd),
                 Output::Event { at, kind } => {
-                    let answered = matches!(kind, EventKind::Answered { .. });
+                    let answered = matches!(
+                        kind,
+                        EventKind::Answered { .. } | EventKind::AnsweredLocal { .. }
+                    );
                     if matches!(kind, EventKind::HumanDetected { .. })
                         && let Some(b) = &self.bridge
                     {
@@ -401,6 +374,9 @@ impl Driver {
                     }
                     if answered {
                         self.answered_at = Some(at);
+                        if let Some(tx) = self.on_answer.take() {
+                            let _ = tx.send(at);
+                        }
                         self.persist_dialog().await;
                     }
                     self.push(at, kind);

@@ -96,6 +96,8 @@ pub struct RefusedLog {
 #[derive(Default)]
 pub struct Metrics {
     inner: Mutex<Inner>,
+    /// The callback line's counters (`callback_metrics.rs`).
+    pub callbacks: super::callback_metrics::CallbackMetrics,
 }
 
 fn esc(v: &str) -> String {
@@ -424,6 +426,8 @@ impl Metrics {
                 esc(r)
             );
         }
+        drop(m);
+        self.callbacks.render(&mut o);
         o
     }
 }

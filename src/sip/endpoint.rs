@@ -56,7 +56,8 @@ struct Inner {
     calls: Mutex<HashMap<String, CallTx>>,
     handles: AtomicU64,
     user_agent: String,
-    /// Only `hotline sim-vendor` sets this: new INVITEs go here instead of a 403.
+    /// New INVITEs go here instead of a 403: `hotline sim-vendor`, and `hotline serve`'s
+    /// callback line.
     accept: Mutex<Option<CallTx>>,
 }
 
@@ -193,7 +194,19 @@ impl Endpoint {
         rx
     }
 
-    /// Receives new INVITEs (for the simulated vendor line only; hotline takes no calls).
+    /// True while a task takes this Call-ID's messages (a retransmitted INVITE for a call
+    /// already taken is not a new call).
+    pub fn is_registered(&self, call_id: &str) -> bool {
+        self.lock_calls().contains_key(call_id)
+    }
+
+    /// The user agent we answer with (`Server`).
+    pub fn user_agent(&self) -> &str {
+        &self.inner.user_agent
+    }
+
+    /// Receives new INVITEs: the simulated vendor line, and `hotline serve`'s callback line
+    /// (which screens each before anything is set up).
     pub fn accept_calls(&self) -> mpsc::UnboundedReceiver<Inbound> {
         let (tx, rx) = mpsc::unbounded_channel();
         *self.inner.accept.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
@@ -495,8 +508,8 @@ impl Endpoint {
         }
     }
 
-    /// Messages for no call of ours. hotline takes no calls and dials only dialplan entries, so
-    /// nothing arriving here can start anything (the whitelist holds for inbound SIP too).
+    /// Messages for no call of ours. A new INVITE goes to whoever accepts calls (the callback
+    /// line screens it: nothing it refuses starts anything); the rest is answered here.
     async fn out_of_dialog(&self, from: SocketAddr, msg: Decoded) {
         if let Decoded::Request { req, .. } = &msg
             && req.method == crate::call::Method::Invite

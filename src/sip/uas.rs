@@ -142,6 +142,21 @@ pub fn caller_of(raw: &InboundRequest) -> Option<String> {
     })
 }
 
+/// The INVITE's From and To URIs (without display name or tag): the caller's address of
+/// record, and the callback line's as the caller dialled it. Our BYE swaps them (§15.1.1).
+pub fn parties_of(raw: &InboundRequest) -> Option<(String, String)> {
+    let mut from = None;
+    let mut to = None;
+    for h in raw.0.headers.iter() {
+        match h {
+            Header::From(f) if from.is_none() => from = f.typed().ok().map(|t| t.uri.to_string()),
+            Header::To(t) if to.is_none() => to = t.typed().ok().map(|t| t.uri.to_string()),
+            _ => {}
+        }
+    }
+    Some((from?, to?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,6 +195,13 @@ v=0\n";
         assert_eq!(offer.sdp.as_deref(), Some("v=0\n"));
         assert_eq!(caller_of(&raw).as_deref(), Some("+15550100177"));
         assert_eq!(raw.uri_user().as_deref(), Some("+15550100200"));
+        assert_eq!(
+            parties_of(&raw),
+            Some((
+                "sip:+15550100177@127.0.0.1:5091".into(),
+                "sip:+15550100200@127.0.0.1:5060".into()
+            ))
+        );
         let no_tag = INVITE.replace(";tag=vtag1", "");
         let Decoded::Request { req, raw, .. } =
             decode(no_tag.as_bytes(), RequestHandle(6)).expect("decodes")

@@ -44,6 +44,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "0006_leases.sql",
         sql: include_str!("../../migrations/0006_leases.sql"),
     },
+    Migration {
+        version: 7,
+        name: "0007_callback.sql",
+        sql: include_str!("../../migrations/0007_callback.sql"),
+    },
 ];
 
 /// The schema version this build writes.

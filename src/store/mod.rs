@@ -31,6 +31,7 @@
 
 mod audit;
 mod backup;
+mod callbacks;
 mod calls;
 mod codec;
 mod conn;
@@ -55,6 +56,7 @@ pub(crate) mod tests;
 
 pub use audit::{AccessEntry, ChainEntry, GENESIS, IncidentField, entry_hash};
 pub use backup::{ChainHead, backup_database};
+pub use callbacks::{OpenForCallback, ResponseFacts};
 pub use codec::ts as format_ts;
 pub use conn::Backend;
 pub use console::{CallFact, ConsoleFilter, IncidentSummary};

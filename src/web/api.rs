@@ -83,6 +83,8 @@ pub async fn incident(
             serde_json::json!(live.as_ref().map(|l| &l["phase"])),
         );
         o.insert("live".into(), serde_json::json!(live));
+        let clock = crate::runtime::response_clock::response_clock(&svc, &view.row.id).await?;
+        o.insert("response".into(), clock);
     }
     Ok(Json(v))
 }

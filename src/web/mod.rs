@@ -6,6 +6,7 @@ mod admin;
 mod api;
 pub mod auth;
 mod auth_layer;
+mod callback;
 pub mod console;
 mod error;
 mod events;
@@ -33,6 +34,8 @@ pub fn router(svc: Service) -> Router {
         .route("/v1/incidents/{id}", get(api::incident))
         .route("/v1/incidents/{id}/events", get(events::stream))
         .route("/v1/incidents/{id}/resolve", post(api::resolve))
+        .route("/v1/incidents/{id}/case", post(callback::case))
+        .route("/v1/incidents/{id}/response", post(callback::response))
         .route("/v1/calls/{id}", get(api::call))
         .route("/v1/calls/{id}/recording", get(api::recording))
         .route("/v1/calls/{id}/join", post(join::mint))

@@ -59,6 +59,28 @@ pub async fn call_operator(
     call_id: &str,
     operator_id: &str,
 ) -> Result<String, ServiceError> {
+    let leg = call_operator_for(svc, call_id, operator_id, Duration::from_secs(45)).await?;
+    Ok(leg.call_id)
+}
+
+/// An operator's phone being rung into a live call.
+pub struct PhoneLeg {
+    /// The operator call's id.
+    pub call_id: String,
+    /// Fires when the operator answers.
+    pub answered: tokio::sync::oneshot::Receiver<std::time::Instant>,
+    /// The operator call's control (`CancelIfRinging` when someone else answered first).
+    pub control: mpsc::Sender<crate::call::Input>,
+}
+
+/// [`call_operator`], ringing at most `ring_for`. A leg still ringing when the live call
+/// ends is cancelled.
+pub async fn call_operator_for(
+    svc: &Service,
+    call_id: &str,
+    operator_id: &str,
+    ring_for: Duration,
+) -> Result<PhoneLeg, ServiceError> {
     let cfg = svc.config();
     let op = cfg
         .operators
@@ -82,7 +104,7 @@ pub async fn call_operator(
         destination,
         source: "hotline.toml [[operators]]".into(),
         verified_on: chrono::Utc::now().date_naive(),
-        ring_timeout: Duration::from_secs(45),
+        ring_timeout: ring_for,
         answer_within: None,
         menu: vec![MenuStep::Play(PlaySource::Briefing), MenuStep::Hangup],
         hours: Hours::Always,
@@ -137,6 +159,8 @@ pub async fn call_operator(
         .await
         .map_err(|e| ServiceError::BadRequest(e.to_string()))?;
     setup.forward_rx = Some(in_tx);
+    let (answered_tx, answered) = tokio::sync::oneshot::channel();
+    setup.on_answer = Some(answered_tx);
     // Persisted like a vendor call: stored at start (a crash finds it), its dialog kept for an
     // orphan BYE, sealed at the end.
     setup.dialogs = Some(svc.store().clone());
@@ -172,9 +196,20 @@ pub async fn call_operator(
     let store = svc.store().clone();
     let svc2 = svc.clone();
     svc.inner.side_calls.fetch_add(1, Ordering::Relaxed);
+    let (ctl, ctl_rx) = mpsc::channel(2);
+    let cancel = ctl.clone();
     tokio::spawn(async move {
-        let (_ctl, ctl_rx) = mpsc::channel(1);
-        let rec = run_call(ep, rtp, setup, ctl_rx).await;
+        let call = run_call(ep, rtp, setup, ctl_rx);
+        tokio::pin!(call);
+        let rec = tokio::select! {
+            rec = &mut call => rec,
+            // The live call ended (its bridge is gone): stop ringing the operator.
+            _ = live.cmds.closed() => {
+                let why = "the call ended before the operator answered".to_string();
+                let _ = cancel.send(crate::call::Input::CancelIfRinging(why)).await;
+                call.await
+            }
+        };
         let result = rec
             .termination
             .as_ref()
@@ -198,5 +233,9 @@ pub async fn call_operator(
             })
             .await;
     });
-    Ok(phone_call)
+    Ok(PhoneLeg {
+        call_id: phone_call,
+        answered,
+        control: ctl,
+    })
 }
