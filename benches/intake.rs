@@ -13,8 +13,8 @@
 //! - the storm: 1,000 distinct alerts from 10 concurrent clients: throughput, 202 p50/p99.
 //!
 //! `cargo bench --bench intake`. Knobs: HOTLINE_BENCH_INTAKE_N (sequential, 300),
-//! HOTLINE_BENCH_STORM_N (storm, 1000), HOTLINE_BENCH_DIR (the folder; default a temporary
-//! one under the current directory, so the figures are for the disk the repo is on).
+//! HOTLINE_BENCH_STORM_N (storm, 1000), HOTLINE_BENCH_DIR (the folder to run in; default the
+//! system's temporary folder: check that it is on the disk you mean, not a tmpfs).
 
 #[path = "../tests/support/serve.rs"]
 #[allow(dead_code)]
@@ -175,7 +175,9 @@ async fn first_call(s: &Server, id: &str) -> Option<String> {
 fn main() {
     let seq_n = env_n("HOTLINE_BENCH_INTAKE_N", 300);
     let storm_n = env_n("HOTLINE_BENCH_STORM_N", 1000);
-    let base = std::env::var("HOTLINE_BENCH_DIR").unwrap_or_else(|_| ".".into());
+    let base = std::env::var("HOTLINE_BENCH_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::env::temp_dir());
     let dir = tempfile::Builder::new()
         .prefix("hotline-intake-bench")
         .tempdir_in(&base)

@@ -8,6 +8,7 @@ use super::briefing_source::BriefingAudio;
 use super::call_watch;
 use super::ladder_calls::{Live, finish_call, not_placed, notify, place};
 use super::ladder_end::{ladder_finished, resume_at};
+use super::ladder_unsaved::Unsaved;
 use super::ladder_wait::{Waited, call_room};
 use super::service::{LadderCmd, Service};
 use crate::call::{CallRecord, Input, Outcome, Side};
@@ -95,6 +96,8 @@ impl Run<'_> {
                                     self.briefing.clone(),
                                     false,
                                     (slot, waited),
+                                    // Its state and briefing were stored before it began.
+                                    &mut Unsaved::default(),
                                 )
                                 .await
                             }

@@ -5,6 +5,7 @@ use super::admission::Slot;
 use super::call_watch::{self, CallNews};
 use super::ladder_calls::{Live, finish_call, not_placed, notify, place};
 use super::ladder_end::{DRAINING, fallback, ladder_finished, resume_at};
+use super::ladder_unsaved::Unsaved;
 use super::ladder_wait::{Waited, call_room, group_briefing, merge, wait_ladder_room};
 use super::service::{LadderCmd, Service};
 use crate::call::{Input, Outcome, Side};
@@ -74,18 +75,24 @@ async fn ladder(
             .await;
         return;
     };
-    let _ = store
-        .set_ladder_state(&id, LadderState::Running, None)
-        .await;
+    // `running` is stored with the first call's step (one transaction before its INVITE);
+    // a ladder that queues for room says so now.
+    let mut unsaved = Unsaved::running();
+    if slot.as_ref().is_some_and(|s| s.queued.is_some()) {
+        unsaved.flush(store, &id).await;
+    }
     // Room under the delivery's and the dialplan's ladder caps first (held to the end).
     let (_ladder_slot, mut carry) = match wait_ladder_room(&svc, &id, plan, slot, &mut cmds).await {
         Some(x) => x,
         None => return,
     };
     // Synthesis starts now, while the first call rings; a greeting covers a late briefing.
-    let (mut version, mut briefing) = group_briefing(&svc, &id, &incident, plan).await;
+    let (mut version, audio, text) = group_briefing(&svc, &id, &incident, plan);
+    let mut briefing = Some(audio);
+    unsaved.briefing(text);
     let vars = menu_vars(&incident, &plan.vars);
     if plan.strategy == crate::dialplan::Strategy::Overlap {
+        unsaved.flush(store, &id).await;
         let run = super::ladder_overlap::Run {
             svc: &svc,
             id: &id,
@@ -118,6 +125,10 @@ async fn ladder(
     let (mut failed_calls, mut ours) = (0u32, 0u32);
     loop {
         while let Some(out) = ladder.poll_output() {
+            // Anything but a call stores what the ladder held back first, in order.
+            if !matches!(out, Output::Dial { .. }) {
+                unsaved.flush(store, &id).await;
+            }
             match out {
                 Output::Dial {
                     contact, attempt, ..
@@ -131,7 +142,9 @@ async fn ladder(
                     }
                     // Someone joined the group since the briefing was written: rewrite it.
                     if svc.group_incidents(&id).is_some_and(|(v, _)| v != version) {
-                        (version, briefing) = group_briefing(&svc, &id, &incident, plan).await;
+                        let (v, audio, text) = group_briefing(&svc, &id, &incident, plan);
+                        (version, briefing) = (v, Some(audio));
+                        unsaved.briefing(text);
                     }
                     // Room on the line and in the dialplan's RTP share; a stop or a drain
                     // while the call waits ends the step unplaced.
@@ -181,6 +194,7 @@ async fn ladder(
                         briefing.clone(),
                         true,
                         (slot, merge(carry.take(), waited)),
+                        &mut unsaved,
                     )
                     .await;
                     match placed {
@@ -190,6 +204,7 @@ async fn ladder(
                         }
                         Err(why) => {
                             // Not dialled: stored as a failed step, and the ladder goes on.
+                            unsaved.flush(store, &id).await;
                             let reason = format!("call could not be set up: {why}");
                             not_placed(store, &id, &contact, attempt, &reason).await;
                             let outcome = CallOutcome {

@@ -60,12 +60,13 @@ pub use conn::Backend;
 pub use console::{CallFact, ConsoleFilter, IncidentSummary};
 pub use error::StoreError;
 pub use id::IncidentId;
+pub use incidents::Routing;
 pub use labels::{CallLabel, KIND_LABEL, label_payload};
 pub use leases::{LEASE_TTL, Takeover};
 pub use model::{
     Delivery, Group, GroupMember, IncidentFilter, IncidentRow, IncidentView, Interrupted,
     InterruptedCall, InterruptedIncident, LadderState, LadderStep, NewStep, RecordingFile, Route,
-    StepEnd, StoredCall, StoredDialog, StoredEvent, TicketAttempt, Upserted,
+    StepEnd, StepStart, StoredCall, StoredDialog, StoredEvent, TicketAttempt, Upserted,
 };
 pub use tickets::PendingTicket;
 
