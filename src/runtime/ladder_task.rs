@@ -76,9 +76,10 @@ async fn ladder(
         return;
     };
     // `running` is stored with the first call's step (one transaction before its INVITE);
-    // a ladder that queues for room says so now.
+    // a ladder that queues for room, or one a stop cut short (`interrupted` would read as
+    // settled), says so now.
     let mut unsaved = Unsaved::running();
-    if slot.as_ref().is_some_and(|s| s.queued.is_some()) {
+    if resumed || slot.as_ref().is_some_and(|s| s.queued.is_some()) {
         unsaved.flush(store, &id).await;
     }
     // Room under the delivery's and the dialplan's ladder caps first (held to the end).
