@@ -4,7 +4,7 @@
 
 use super::service::{Accepted, PendingStart, Service, ServiceError};
 use crate::incident::{Incident, Status};
-use crate::store::LadderState;
+use crate::store::{LadderState, Routing};
 
 impl Service {
     /// Takes one incident: durable in the store before this returns.
@@ -115,10 +115,22 @@ impl Service {
         delivery: u64,
         starts: &mut Vec<PendingStart>,
     ) -> Result<Accepted, ServiceError> {
-        let up = self.inner.store.upsert_firing(&incident, raw_size).await?;
         let plans = self.inner.plans();
         let routed = plans.route(&incident);
         let plan = routed.map(|p| p.id.as_str().to_string());
+        // Same vendor line and asset as a running or queued ladder: join its call. Else a
+        // new incident leads its own group, written with it: one transaction before the 202.
+        let key = routed.and_then(|p| self.group_key(&incident, p));
+        let leads = key.clone().filter(|k| self.groups().leader(k).is_none());
+        let routing = Routing {
+            dialplan: plan.clone(),
+            leads: leads.clone(),
+        };
+        let up = self
+            .inner
+            .store
+            .take_firing(&incident, raw_size, routing)
+            .await?;
         if !up.created {
             return Ok(Accepted {
                 id: up.id.to_string(),
@@ -129,26 +141,22 @@ impl Service {
             });
         }
         self.inner
-            .store
-            .set_routing(&up.id, plan.as_deref())
-            .await?;
-        self.inner
             .metrics
             .incident(&incident.source, plan.as_deref().unwrap_or("unrouted"));
-        // Same vendor line and asset as a running or queued ladder: join its call.
-        let key = routed.and_then(|p| self.group_key(&incident, p));
-        if let Some(key) = &key {
-            let leader = self.groups().leader(key);
-            if let Some(leader) = leader {
-                let action = self.join(&up.id, &leader, key, incident).await?;
-                return Ok(Accepted {
-                    id: up.id.to_string(),
-                    status: Status::Firing,
-                    dialplan: plan,
-                    created: true,
-                    action,
-                });
-            }
+        // (The groups' lock is let go before any await: the leader is read into a value.)
+        let leader = match (&key, &leads) {
+            (Some(key), None) => self.groups().leader(key),
+            _ => None,
+        };
+        if let (Some(key), Some(leader)) = (&key, leader) {
+            let action = self.join(&up.id, &leader, key, incident).await?;
+            return Ok(Accepted {
+                id: up.id.to_string(),
+                status: Status::Firing,
+                dialplan: plan,
+                created: true,
+                action,
+            });
         }
         let slot = routed.map(|p| self.ladder_slot(p, &incident, Some(delivery)));
         let action = match (&plan, &slot) {
@@ -166,8 +174,11 @@ impl Service {
             (Some(p), _) => format!("calling the {p} ladder"),
             (None, _) => "unrouted: fallback ticket".into(),
         };
+        // The group's leader ended while this was stored (rare): this one leads it now.
         if let Some(key) = &key {
-            self.inner.store.join_group(&up.id, &up.id, key).await?;
+            if leads.is_none() {
+                self.inner.store.join_group(&up.id, &up.id, key).await?;
+            }
             self.groups()
                 .open(key, (up.id.clone(), incident.clone()), Vec::new());
         }

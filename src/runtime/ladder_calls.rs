@@ -9,6 +9,7 @@ use super::briefing_source::BriefingAudio;
 use super::build_call::{CallRequest, build_call};
 use super::call_task::run_bridged_call;
 use super::failover::Route;
+use super::ladder_unsaved::Unsaved;
 use super::live::LiveSetup;
 use super::service::Service;
 use crate::call::{CallRecord, Input, Outcome, Side};
@@ -31,10 +32,12 @@ pub(super) struct Live {
     pub(super) route: Route,
 }
 
+/// Logs `text` and queues it for the `[ladder] notify_url` chat webhook (posted in order,
+/// never waited for: off the INVITE's path).
 pub(super) async fn notify(svc: &Service, text: &str) {
     tracing::info!("{text}");
     if let Some(url) = &svc.inner.cfg().ladder.notify_url {
-        svc.inner.outbound.notify(url, text).await;
+        svc.inner.outbound.notify_later(url, text);
     }
 }
 
@@ -67,7 +70,8 @@ pub(super) async fn not_placed(
 /// with no value (or one that cannot be keyed) fails here, before anything is dialled.
 /// `sla_cap`: ringing stops at the contact's SLA (sequential); else at its ring_timeout.
 /// `room`: the call's slot under the caps, and how long it waited for it. `route`: the
-/// contact, attempt and trunk (a failover names the call it replaces).
+/// contact, attempt and trunk (a failover names the call it replaces). `unsaved`: what the
+/// ladder held back for this call's transaction (cleared once stored).
 #[allow(clippy::too_many_arguments)] // each is one plain input of placing a call
 pub(super) async fn place(
     svc: &Service,
@@ -78,6 +82,7 @@ pub(super) async fn place(
     briefing: Option<BriefingAudio>,
     sla_cap: bool,
     (slot, waited): (Slot, Option<(std::time::Duration, String)>),
+    unsaved: &mut Unsaved,
 ) -> Result<Live, String> {
     let inner = &svc.inner;
     let (contact_id, attempt) = (route.contact.as_str(), route.attempt);
@@ -114,26 +119,23 @@ pub(super) async fn place(
     let mut setup = setup;
     setup.record.failover = route.failover.clone();
     let call_id = setup.sip.call_id.to_string();
+    // One transaction before the INVITE: the step, the call's row, and what the ladder held
+    // back (its state, the briefing text).
+    let queued = waited
+        .as_ref()
+        .map(|(w, why)| (w.as_millis() as u64, why.clone()));
+    let step = NewStep {
+        contact: contact_id.to_string(),
+        attempt,
+        started_at: Utc::now(),
+        call_id: Some(call_id.clone()),
+    };
     let step = inner
         .store
-        .append_step(
-            id,
-            NewStep {
-                contact: contact_id.to_string(),
-                attempt,
-                started_at: Utc::now(),
-                call_id: Some(call_id.clone()),
-            },
-        )
+        .start_call(id, step, &setup.record, unsaved.step_start(queued))
         .await
         .map_err(|e| format!("cannot store the step: {e}"))?;
-    if let Some((w, why)) = &waited {
-        let ms = w.as_millis() as u64;
-        let _ = inner.store.note_queue_wait(id, step, ms, why).await;
-    }
-    if let Err(e) = inner.store.save_call(&setup.record, Some(id)).await {
-        tracing::warn!(error = %e, "cannot store call start");
-    }
+    unsaved.saved();
     let trunk = route.trunk.name.as_str();
     let live = json!({ "seq": step, "state": "started", "contact": contact_id,
         "attempt": attempt, "call_id": call_id, "trunk": trunk,

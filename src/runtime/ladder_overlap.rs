@@ -9,6 +9,7 @@ use super::call_watch;
 use super::failover::Route;
 use super::ladder_calls::{Live, finish_call, not_placed, notify, place};
 use super::ladder_end::{ladder_finished, resume_at};
+use super::ladder_unsaved::Unsaved;
 use super::ladder_wait::{Waited, call_room};
 use super::service::{LadderCmd, Service};
 use crate::call::{CallRecord, Input, Outcome, Side};
@@ -262,6 +263,8 @@ impl Run<'_> {
                     briefing,
                     false,
                     (slot, waited),
+                    // Its state and briefing were stored before it began.
+                    &mut Unsaved::default(),
                 )
                 .await
             }

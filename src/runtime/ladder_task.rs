@@ -6,6 +6,7 @@ use super::call_watch::{self, CallNews};
 use super::failover::Route;
 use super::ladder_calls::{Live, finish_call, not_placed, notify, place};
 use super::ladder_end::{DRAINING, fallback, ladder_finished, resume_at};
+use super::ladder_unsaved::Unsaved;
 use super::ladder_wait::{Waited, call_room, group_briefing, merge, wait_ladder_room};
 use super::service::{LadderCmd, Service};
 use crate::call::{Input, Outcome, Side};
@@ -75,18 +76,25 @@ async fn ladder(
             .await;
         return;
     };
-    let _ = store
-        .set_ladder_state(&id, LadderState::Running, None)
-        .await;
+    // `running` is stored with the first call's step (one transaction before its INVITE);
+    // a ladder that queues for room, or one a stop cut short (`interrupted` would read as
+    // settled), says so now.
+    let mut unsaved = Unsaved::running();
+    if resumed || slot.as_ref().is_some_and(|s| s.queued.is_some()) {
+        unsaved.flush(store, &id).await;
+    }
     // Room under the delivery's and the dialplan's ladder caps first (held to the end).
     let (_ladder_slot, mut carry) = match wait_ladder_room(&svc, &id, plan, slot, &mut cmds).await {
         Some(x) => x,
         None => return,
     };
     // Synthesis starts now, while the first call rings; a greeting covers a late briefing.
-    let (mut version, mut briefing) = group_briefing(&svc, &id, &incident, plan).await;
+    let (mut version, audio, text) = group_briefing(&svc, &id, &incident, plan);
+    let mut briefing = Some(audio);
+    unsaved.briefing(text);
     let vars = menu_vars(&incident, &plan.vars);
     if plan.strategy == crate::dialplan::Strategy::Overlap {
+        unsaved.flush(store, &id).await;
         let run = super::ladder_overlap::Run {
             svc: &svc,
             id: &id,
@@ -134,6 +142,10 @@ async fn ladder(
             }
             None => ladder.poll_output().map(|o| (o, None)),
         } {
+            // Anything but a call stores what the ladder held back first, in order.
+            if !matches!(out, Output::Dial { .. }) {
+                unsaved.flush(store, &id).await;
+            }
             match out {
                 Output::Dial {
                     contact, attempt, ..
@@ -150,7 +162,9 @@ async fn ladder(
                     }
                     // Someone joined the group since the briefing was written: rewrite it.
                     if svc.group_incidents(&id).is_some_and(|(v, _)| v != version) {
-                        (version, briefing) = group_briefing(&svc, &id, &incident, plan).await;
+                        let (v, audio, text) = group_briefing(&svc, &id, &incident, plan);
+                        (version, briefing) = (v, Some(audio));
+                        unsaved.briefing(text);
                     }
                     // Room on the line and in the dialplan's RTP share; a stop or a drain
                     // while the call waits ends the step unplaced.
@@ -201,6 +215,7 @@ async fn ladder(
                         briefing.clone(),
                         true,
                         (slot, merge(carry.take(), waited)),
+                        &mut unsaved,
                     )
                     .await;
                     match placed {
@@ -210,6 +225,7 @@ async fn ladder(
                         }
                         Err(why) => {
                             // Not dialled: stored as a failed step, and the ladder goes on.
+                            unsaved.flush(store, &id).await;
                             let reason = format!("call could not be set up: {why}");
                             not_placed(store, &id, &contact, attempt, &reason).await;
                             let outcome = CallOutcome {

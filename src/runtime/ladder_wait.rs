@@ -167,24 +167,23 @@ pub(super) async fn wait_ladder_room(
 }
 
 /// The briefing for the ladder of `id`: the incident's own, or, when it leads a group, one
-/// listing every member's fault (stored as the incident's briefing text). Returns the
-/// group's version it was written for.
-pub(super) async fn group_briefing(
+/// listing every member's fault. Returns the group's version it was written for, the audio
+/// and the text; the caller stores the text (the incident's briefing text) with the call's
+/// step, one transaction before the INVITE (`ladder_unsaved.rs`).
+pub(super) fn group_briefing(
     svc: &Service,
     id: &IncidentId,
     incident: &Incident,
     plan: &Dialplan,
-) -> (u64, Option<BriefingAudio>) {
+) -> (u64, BriefingAudio, String) {
     let inner = &svc.inner;
     let (version, handle) = match svc.group_incidents(id) {
         Some((v, list)) if list.len() > 1 => (v, inner.briefer.prepare_group(&list, plan)),
         Some((v, _)) => (v, inner.briefer.prepare(incident, plan)),
         None => (0, inner.briefer.prepare(incident, plan)),
     };
-    if let Err(e) = inner.store.set_briefing_text(id, &handle.spoken()).await {
-        tracing::warn!(error = %e, "cannot store the briefing text");
-    }
+    let text = handle.spoken();
     let greeting = inner.briefer.greeting(handle.language());
     let audio = super::briefing_source::briefing_audio(greeting, handle);
-    (version, Some(audio))
+    (version, audio, text)
 }

@@ -20,6 +20,7 @@ mod ladder_calls;
 mod ladder_end;
 mod ladder_overlap;
 mod ladder_task;
+mod ladder_unsaved;
 mod ladder_wait;
 mod ladders;
 pub mod listen_pool;

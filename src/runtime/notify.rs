@@ -13,6 +13,10 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Clone)]
 pub struct Outbound {
     client: reqwest::Client,
+    /// Chat notifications waiting to be posted, in order, by one task started on first use:
+    /// a ladder never waits for the chat webhook (it is off the INVITE's path).
+    queue:
+        std::sync::Arc<std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<(String, String)>>>,
 }
 
 impl Default for Outbound {
@@ -28,7 +32,30 @@ impl Outbound {
             .timeout(TIMEOUT)
             .build()
             .unwrap_or_default();
-        Self { client }
+        Self {
+            client,
+            queue: Default::default(),
+        }
+    }
+
+    /// Queues a chat notification ([`Outbound::notify`]) and returns at once; they are
+    /// posted one after another, in the order queued. Needs a tokio runtime.
+    pub fn notify_later(&self, url: &str, text: &str) {
+        let queue = self.queue.get_or_init(|| {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, String)>();
+            let me = Outbound {
+                client: self.client.clone(),
+                queue: Default::default(),
+            };
+            tokio::spawn(async move {
+                while let Some((url, text)) = rx.recv().await {
+                    me.notify(&url, &text).await;
+                }
+            });
+            tx
+        });
+        // The task ends only with the runtime: nothing to tell then.
+        let _ = queue.send((url.to_string(), text.to_string()));
     }
 
     /// Posts the P0 ticket, retrying with backoff; records every attempt. True if accepted.

@@ -12,7 +12,7 @@ use crate::call::CallRecord;
 use chrono::Utc;
 
 /// A call record flattened into its columns, made on the caller's task.
-struct CallRow {
+pub(super) struct CallRow {
     call_id: String,
     incident_id: Option<String>,
     dialplan: String,
@@ -33,7 +33,10 @@ struct CallRow {
 }
 
 impl CallRow {
-    fn new(r: &CallRecord, incident_id: Option<&IncidentId>) -> Result<Self, StoreError> {
+    pub(super) fn new(
+        r: &CallRecord,
+        incident_id: Option<&IncidentId>,
+    ) -> Result<Self, StoreError> {
         let t = r.termination.as_ref();
         let events = r
             .events
@@ -69,8 +72,14 @@ impl CallRow {
 }
 
 fn save(db: &mut Db, c: &CallRow) -> Result<(), StoreError> {
-    let now = ts(Utc::now());
     let tx = db.conn.begin()?;
+    write_call(&tx, c)?;
+    tx.commit()
+}
+
+/// Inserts or rewrites a call's row and its events, inside the caller's transaction.
+pub(super) fn write_call(tx: &Conn, c: &CallRow) -> Result<(), StoreError> {
+    let now = ts(Utc::now());
     // An update without an incident keeps the one a first save gave.
     tx.execute(
         "INSERT INTO calls (call_id, incident_id, dialplan, contact, uri, result, code, reason,
@@ -117,7 +126,6 @@ fn save(db: &mut Db, c: &CallRow) -> Result<(), StoreError> {
             args![c.call_id, seq as i64, at, offset_ms, kind, json],
         )?;
     }
-    tx.commit()?;
     Ok(())
 }
 

@@ -222,14 +222,28 @@ impl Conn {
 
     /// Starts a write transaction: SQLite takes the write lock now (IMMEDIATE), so a
     /// read-then-write inside sees what it writes over; PostgreSQL runs it SERIALIZABLE.
+    /// Inside the worker's group commit (SQLite already in a transaction, `worker.rs`) it
+    /// is a savepoint: all or nothing within the batch, durable with the batch's commit.
     pub fn begin(&self) -> Result<Tx<'_>, StoreError> {
+        self.start("BEGIN IMMEDIATE", "BEGIN ISOLATION LEVEL SERIALIZABLE")
+    }
+
+    /// Whether this is a SQLite connection inside a transaction already (a batch).
+    fn in_batch(&self) -> bool {
+        matches!(self, Conn::Lite(c) if !c.is_autocommit())
+    }
+
+    fn start(&self, lite: &str, pg: &str) -> Result<Tx<'_>, StoreError> {
+        let nested = self.in_batch();
         self.batch(match self {
-            Conn::Lite(_) => "BEGIN IMMEDIATE",
-            Conn::Pg(_) => "BEGIN ISOLATION LEVEL SERIALIZABLE",
+            Conn::Lite(_) if nested => "SAVEPOINT tx",
+            Conn::Lite(_) => lite,
+            Conn::Pg(_) => pg,
         })?;
         Ok(Tx {
             conn: self,
             open: true,
+            nested,
             unlock: None,
         })
     }
@@ -257,15 +271,7 @@ impl Conn {
 
     /// Starts a read transaction: its reads agree with each other.
     pub fn begin_read(&self) -> Result<Tx<'_>, StoreError> {
-        self.batch(match self {
-            Conn::Lite(_) => "BEGIN",
-            Conn::Pg(_) => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-        })?;
-        Ok(Tx {
-            conn: self,
-            open: true,
-            unlock: None,
-        })
+        self.start("BEGIN", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
     }
 }
 
@@ -274,6 +280,8 @@ impl Conn {
 pub struct Tx<'c> {
     conn: &'c Conn,
     open: bool,
+    /// A savepoint inside the worker's batch rather than a transaction of its own.
+    nested: bool,
     /// The advisory lock to release once the transaction ended (PostgreSQL).
     unlock: Option<i64>,
 }
@@ -281,7 +289,8 @@ pub struct Tx<'c> {
 impl Tx<'_> {
     pub fn commit(mut self) -> Result<(), StoreError> {
         self.open = false;
-        self.conn.batch("COMMIT")
+        self.conn
+            .batch(if self.nested { "RELEASE tx" } else { "COMMIT" })
     }
 }
 
@@ -296,7 +305,11 @@ impl Drop for Tx<'_> {
     fn drop(&mut self) {
         if self.open {
             // Failing here means the connection is gone; the transaction went with it.
-            let _ = self.conn.batch("ROLLBACK");
+            let _ = self.conn.batch(if self.nested {
+                "ROLLBACK TO tx; RELEASE tx"
+            } else {
+                "ROLLBACK"
+            });
         }
         if let Some(key) = self.unlock {
             // Failing here means the session is gone, and its locks with it.

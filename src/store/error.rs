@@ -14,6 +14,9 @@ pub enum StoreError {
     Thread(std::io::Error),
     #[error("store thread stopped")]
     Stopped,
+    /// The group commit a write was part of failed (or could not start): not stored.
+    #[error("database commit: {0}")]
+    Batch(String),
     #[error("database: {0}")]
     Sql(#[from] rusqlite::Error),
     #[error("postgres: {0}")]

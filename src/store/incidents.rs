@@ -66,11 +66,21 @@ fn fingerprint_lock(fingerprint: &str) -> i64 {
     i64::from_be_bytes(b)
 }
 
+/// What a new firing incident is routed to, written with it (one transaction before the 202).
+#[derive(Clone, Debug, Default)]
+pub struct Routing {
+    /// `Some(dialplan)`: routed; `None`: unrouted.
+    pub dialplan: Option<String>,
+    /// The group key it leads (a new group of its own), if it is grouped.
+    pub leads: Option<String>,
+}
+
 fn upsert_firing(
     db: &mut Db,
     mut incident: Incident,
     raw_size: u64,
     now: DateTime<Utc>,
+    routing: Option<&Routing>,
 ) -> Result<Upserted, StoreError> {
     let fresh = db.ids.next(now);
     incident.status = Status::Firing;
@@ -131,6 +141,23 @@ fn upsert_firing(
             upserted.created
         ],
     )?;
+    if let (true, Some(r)) = (upserted.created, routing) {
+        let route = match r.dialplan {
+            Some(_) => Route::Routed,
+            None => Route::Unrouted,
+        };
+        tx.execute(
+            "UPDATE incidents SET dialplan = ?2, route = ?3 WHERE id = ?1",
+            args![upserted.id.as_str(), r.dialplan, route.as_str()],
+        )?;
+        if let Some(key) = &r.leads {
+            tx.execute(
+                "INSERT INTO incident_groups (member_id, leader_id, group_key, joined_at)
+                 VALUES (?1, ?1, ?2, ?3) ON CONFLICT (member_id) DO NOTHING",
+                args![upserted.id.as_str(), key, ts(now)],
+            )?;
+        }
+    }
     tx.commit()?;
     Ok(upserted)
 }
@@ -245,7 +272,26 @@ impl Store {
         let incident = incident.clone();
         let raw_size = raw_size as u64;
         self.worker
-            .call(move |db| upsert_firing(db, incident.clone(), raw_size, Utc::now()))
+            .call(move |db| upsert_firing(db, incident.clone(), raw_size, Utc::now(), None))
+            .await
+    }
+
+    /// [`Store::upsert_firing`] for a webhook's alert, in one transaction with what a new
+    /// incident is routed to ([`Store::set_routing`]) and the group it leads, if any
+    /// ([`Store::join_group`] of itself). A joining delivery leaves those as they were.
+    pub async fn take_firing(
+        &self,
+        incident: &Incident,
+        raw_size: usize,
+        routing: Routing,
+    ) -> Result<Upserted, StoreError> {
+        let incident = incident.clone();
+        let raw_size = raw_size as u64;
+        self.worker
+            .call(move |db| {
+                let now = Utc::now();
+                upsert_firing(db, incident.clone(), raw_size, now, Some(&routing))
+            })
             .await
     }
 

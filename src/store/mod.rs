@@ -14,7 +14,9 @@
 //! Every write is one transaction, committed before its future resolves. The file is in WAL
 //! mode with `synchronous=FULL`, so each commit fsyncs the WAL: a write that returned `Ok`
 //! survives a crash of hotline or of the machine (as far as the disk honours fsync). A write
-//! whose future is dropped still runs to the end or not at all, never half. The in-memory
+//! whose future is dropped still runs to the end or not at all, never half. On SQLite the
+//! writes waiting at one moment share one commit (group commit, `worker.rs`), and each is
+//! answered only after that commit. The in-memory
 //! store ([`Store::open_memory`]) is for tests and keeps nothing.
 //!
 //! # Idempotency
@@ -62,12 +64,13 @@ pub use conn::Backend;
 pub use console::{CallFact, ConsoleFilter, IncidentSummary};
 pub use error::StoreError;
 pub use id::IncidentId;
+pub use incidents::Routing;
 pub use labels::{CallLabel, KIND_LABEL, label_payload};
 pub use leases::{LEASE_TTL, Takeover};
 pub use model::{
     Delivery, Group, GroupMember, IncidentFilter, IncidentRow, IncidentView, Interrupted,
     InterruptedCall, InterruptedIncident, LadderState, LadderStep, NewStep, RecordingFile, Route,
-    StepEnd, StoredCall, StoredDialog, StoredEvent, TicketAttempt, Upserted,
+    StepEnd, StepStart, StoredCall, StoredDialog, StoredEvent, TicketAttempt, Upserted,
 };
 pub use tickets::PendingTicket;
 

@@ -210,6 +210,19 @@ pub struct NewStep {
     pub call_id: Option<String>,
 }
 
+/// What a ladder's call writes with its step, in the one transaction before its INVITE
+/// ([`crate::store::Store::start_call`]): the ladder's state and briefing when not stored yet,
+/// and the wait for room the call had.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StepStart {
+    /// The ladder becomes `running` (reason cleared).
+    pub running: bool,
+    /// The briefing text the call speaks (the incident's `briefing_text`).
+    pub briefing_text: Option<String>,
+    /// How long the call waited for room (ms), and for what.
+    pub queued: Option<(u64, String)>,
+}
+
 /// One ladder step as stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LadderStep {

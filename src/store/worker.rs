@@ -2,6 +2,13 @@
 //! one job at a time, so blocking SQLite calls never stall the async runtime and writes from
 //! one process are serialized without a lock. PostgreSQL: each job runs on a blocking thread
 //! with a pooled connection; a job whose transaction lost a race (SERIALIZABLE) is run again.
+//!
+//! Group commit (SQLite): the thread takes every job already waiting (up to [`BATCH`]) and
+//! runs them in one transaction, each inside its own savepoint (a job's own transaction
+//! becomes a nested savepoint, `conn.rs`; a failed job is rolled back to its savepoint alone),
+//! then commits once: one fsync for the lot. No job's answer is sent before that commit
+//! returned, so nothing is acknowledged before it is durable; if the commit fails, every job
+//! of the batch gets the error. A lone job is a batch of one: the same single fsync as before.
 
 use super::conn::{Backend, Conn};
 use super::error::StoreError;
@@ -21,7 +28,19 @@ pub(super) struct Db {
     pub ids: Arc<IdGen>,
 }
 
-type Job = Box<dyn FnOnce(&mut Db) + Send>;
+/// What a job left for after the batch's commit: whether it succeeded (else its savepoint is
+/// rolled back) and how to answer its caller, given the commit's result.
+pub(super) struct Done {
+    ok: bool,
+    reply: Box<dyn FnOnce(Result<(), String>) + Send>,
+}
+
+/// A job gets the connection, or why its batch could not start (then it only answers).
+type Job = Box<dyn FnOnce(Result<&mut Db, String>) -> Done + Send>;
+
+/// The most jobs one commit covers: a batch holds SQLite's write lock while it runs, so
+/// another process on the file (`hotline backup`, a CLI command) waits at most this long.
+const BATCH: usize = 128;
 
 /// A handle to the store's jobs; cheap to clone. SQLite's thread ends, closing the
 /// connection, when the last handle is dropped and the queued jobs are done.
@@ -70,12 +89,63 @@ fn connect(target: &Target) -> Result<Connection, StoreError> {
 }
 
 fn run(db: &mut Db, rx: mpsc::Receiver<Job>) {
-    while let Ok(job) = rx.recv() {
-        // A panicking job drops its reply sender (its caller sees `Stopped`); the thread
-        // and the connection stay up for the others.
-        if catch_unwind(AssertUnwindSafe(|| job(db))).is_err() {
-            tracing::error!("store job panicked");
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
         }
+        run_batch(db, batch);
+    }
+}
+
+/// Runs `batch` in one transaction and answers every job once it committed.
+fn run_batch(db: &mut Db, batch: Vec<Job>) {
+    let conn = match &db.conn {
+        Conn::Lite(c) => c,
+        Conn::Pg(_) => unreachable!("PostgreSQL jobs run on the pool"),
+    };
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        // Not even the write lock (another process held it past the busy timeout).
+        let why = e.to_string();
+        for job in batch {
+            let _ = catch_unwind(AssertUnwindSafe(|| job(Err(why.clone()))));
+        }
+        return;
+    }
+    let mut replies = Vec::with_capacity(batch.len());
+    for job in batch {
+        if let Err(e) = db.conn.batch("SAVEPOINT job") {
+            let _ = catch_unwind(AssertUnwindSafe(|| job(Err(e.to_string()))));
+            continue;
+        }
+        let done = catch_unwind(AssertUnwindSafe(|| job(Ok(&mut *db))));
+        let ok = matches!(&done, Ok(d) if d.ok);
+        // A failed or panicked job leaves nothing behind; the others in the batch stay.
+        let end = if ok {
+            "RELEASE job"
+        } else {
+            "ROLLBACK TO job; RELEASE job"
+        };
+        if let Err(e) = db.conn.batch(end) {
+            tracing::error!(error = %e, "store batch: cannot end a job's savepoint");
+        }
+        match done {
+            Ok(d) => replies.push(d.reply),
+            // A panicking job dropped its reply sender: its caller sees `Stopped`.
+            Err(_) => tracing::error!("store job panicked"),
+        }
+    }
+    let committed = db.conn.batch("COMMIT").map_err(|e| e.to_string());
+    if committed.is_err() {
+        // The connection is still in the transaction after a failed COMMIT (SQLITE_BUSY):
+        // give it up, so the next batch starts clean.
+        let _ = db.conn.batch("ROLLBACK");
+    }
+    for reply in replies {
+        reply(committed.clone());
     }
 }
 
@@ -159,8 +229,30 @@ impl Worker {
             Worker::Lite { jobs } => {
                 let (tx, rx) = oneshot::channel();
                 jobs.send(Box::new(move |db| {
-                    // The caller may have gone (its future dropped): nothing to tell then.
-                    let _ = tx.send(f(db));
+                    let db = match db {
+                        Ok(db) => db,
+                        Err(why) => {
+                            // The caller may have gone (its future dropped): nothing to tell.
+                            let _ = tx.send(Err(StoreError::Batch(why)));
+                            return Done {
+                                ok: false,
+                                reply: Box::new(|_| {}),
+                            };
+                        }
+                    };
+                    let result = f(db);
+                    Done {
+                        ok: result.is_ok(),
+                        // Sent only once the batch committed (or failed to).
+                        reply: Box::new(move |committed| {
+                            let answer = match (result, committed) {
+                                (Err(e), _) => Err(e),
+                                (Ok(_), Err(why)) => Err(StoreError::Batch(why)),
+                                (Ok(v), Ok(())) => Ok(v),
+                            };
+                            let _ = tx.send(answer);
+                        }),
+                    }
                 }))
                 .map_err(|_| StoreError::Stopped)?;
                 rx.await.map_err(|_| StoreError::Stopped)?

@@ -1,6 +1,7 @@
 //! Store tests, each run on a SQLite file and on a PostgreSQL database (`place.rs`), and a
 //! few SQLite-only ones on in-memory databases and files. None is timed.
 
+mod batch;
 mod calls;
 mod groups;
 mod incidents;
