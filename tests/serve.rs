@@ -354,11 +354,30 @@ async fn restart_marks_and_resumes_an_interrupted_ladder() {
     )
     .await;
     let id = v["incidents"][0]["id"].as_str().expect("id").to_string();
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    // Until the first call rings (its row is stored before the INVITE leaves).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, inc) = get(&s, &format!("/v1/incidents/{id}")).await;
+        if inc["calls"].as_array().is_some_and(|c| !c.is_empty()) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no call: {inc:#}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
     drop(s); // kill -9 while the line rings
     let s = Server::start(&config);
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let (_, inc) = get(&s, &format!("/v1/incidents/{id}")).await;
+    // The restarted server marks the cut call and places a new one (a loaded box may take
+    // seconds to get there).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let inc = loop {
+        let (_, inc) = get(&s, &format!("/v1/incidents/{id}")).await;
+        let n = inc["calls"].as_array().map_or(0, |c| c.len());
+        if n >= 2 || std::time::Instant::now() > deadline {
+            break inc;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert_eq!(inc["ladder_state"], "running", "resumed: {inc:#}");
     let calls = inc["calls"].as_array().expect("calls");
     assert!(
