@@ -420,7 +420,8 @@ async fn each_phase_in_order_in_the_api_the_stream_and_the_console() {
     // The page moved on by itself, in the stream's order.
     assert!(shown.len() >= 2, "the page never changed phase: {b}");
     let mut want = names.iter();
-    for p in &shown {
+    // `starting` is the page's word for a ladder before its first call: no stream event.
+    for p in shown.iter().skip_while(|p| **p == "starting") {
         assert!(
             want.any(|n| n == p),
             "browser phases {shown:?} out of order"
