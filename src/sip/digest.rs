@@ -192,6 +192,22 @@ pub fn header_value(
     v
 }
 
+/// The (header name, value) answering each of `auth` for `method` on `uri`: what a request
+/// carries after a 401/407.
+pub fn answers<'a>(
+    auth: &'a [Authorization],
+    (username, password): (&'a str, &'a str),
+    method: &'a str,
+    uri: &'a str,
+    body: &'a [u8],
+    key: &'a str,
+) -> impl Iterator<Item = (&'static str, String)> + 'a {
+    auth.iter().map(move |a| {
+        let v = header_value(a, username, password, method, uri, body, key);
+        (header_name(a), v)
+    })
+}
+
 /// The header name for `a`: Proxy-Authorization answers a 407, Authorization a 401.
 pub fn header_name(a: &Authorization) -> &'static str {
     if a.challenge.proxy {

@@ -130,17 +130,9 @@ pub fn encode_request(ctx: &SipContext, r: &OutRequest) -> Result<Vec<u8>, Strin
             let b = r.sdp.as_deref().unwrap_or_default().as_bytes();
             (r.method.to_string(), uri.to_string(), b)
         };
-        for a in &r.auth {
-            let value = digest::header_value(
-                a,
-                &cred.username,
-                &cred.password,
-                &m,
-                &digest_uri,
-                body,
-                &ctx.cnonce,
-            );
-            hs.push(h(digest::header_name(a), value));
+        let who = (cred.username.as_str(), cred.password.as_str());
+        for (name, value) in digest::answers(&r.auth, who, &m, &digest_uri, body, &ctx.cnonce) {
+            hs.push(h(name, value));
         }
     }
     if let Some(reason) = &r.reason {

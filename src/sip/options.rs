@@ -75,17 +75,9 @@ fn build(
     hs.push(h("User-Agent", t.user_agent.clone()));
     if let Some(c) = &t.credentials {
         let digest_uri = uri.to_string();
-        for a in auth {
-            let v = digest::header_value(
-                a,
-                &c.username,
-                &c.password,
-                "OPTIONS",
-                &digest_uri,
-                b"",
-                cnonce_key,
-            );
-            hs.push(h(digest::header_name(a), v));
+        let who = (c.username.as_str(), c.password.as_str());
+        for (name, v) in digest::answers(auth, who, "OPTIONS", &digest_uri, b"", cnonce_key) {
+            hs.push(h(name, v));
         }
     }
     hs.push(h("Content-Length", "0".into()));

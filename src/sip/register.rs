@@ -95,17 +95,9 @@ fn build(
     hs.push(h("User-Agent", cfg.user_agent.clone()));
     if let Some(c) = &cfg.credentials {
         let digest_uri = uri.to_string();
-        for a in auth {
-            let v = digest::header_value(
-                a,
-                &c.username,
-                &c.password,
-                "REGISTER",
-                &digest_uri,
-                b"",
-                cnonce_key,
-            );
-            hs.push(h(digest::header_name(a), v));
+        let who = (c.username.as_str(), c.password.as_str());
+        for (name, v) in digest::answers(auth, who, "REGISTER", &digest_uri, b"", cnonce_key) {
+            hs.push(h(name, v));
         }
     }
     hs.push(h("Content-Length", "0".into()));
